@@ -1,0 +1,56 @@
+//! Everything in m2sec that touches raw key material lives here, behind a narrow interface:
+//!
+//! - [`root`]: the root key, sealed at rest (a development key file, or a passphrase through Argon2id);
+//! - [`RootKey::wrap`] / [`RootKey::unwrap`]: key material and other secrets at rest, bound to their identity by AAD;
+//! - [`blob`]: the versioned, self-describing ciphertext blob KMS hands out;
+//! - [`context`]: the canonical encoding of an encryption context, fed to AES-GCM as AAD;
+//! - [`SymmetricKey`]: one KMS key version, ready to encrypt and decrypt blobs.
+//!
+//! All primitives come from aws-lc-rs. Plaintext material lives in [`SecretBytes`] (zeroized on drop,
+//! `***` in `Debug`).
+
+pub mod blob;
+pub mod context;
+pub mod root;
+mod secret;
+mod symmetric;
+
+pub use root::{RootKey, RootKeyOrigin};
+pub use secret::SecretBytes;
+pub use symmetric::SymmetricKey;
+
+/// Errors from this crate. Messages never contain secret bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// The ciphertext is not one of ours, was altered, or the context/key does not match.
+    #[error("the ciphertext is invalid, was altered, or does not match the key and encryption context")]
+    InvalidCiphertext,
+    /// Unsealing the root key failed because the passphrase is wrong (or the sealed file was altered).
+    #[error("wrong passphrase: the root key could not be unsealed (nothing was changed)")]
+    WrongPassphrase,
+    /// The data dir's root key cannot be used as configured.
+    #[error("{0}")]
+    RootKey(String),
+    #[error("root key file {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cryptographic failure in {0}")]
+    Primitive(&'static str),
+}
+
+/// Fresh random bytes from the system CSPRNG (aws-lc-rs).
+pub fn random_bytes(len: usize) -> SecretBytes {
+    let mut out = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut out).expect("system random source failed");
+    SecretBytes::new(out)
+}
+
+/// A fresh random 96-bit AES-GCM nonce.
+pub(crate) fn random_nonce() -> [u8; 12] {
+    let mut nonce = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut nonce).expect("system random source failed");
+    nonce
+}

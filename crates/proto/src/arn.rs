@@ -1,0 +1,52 @@
+//! ARNs, built and parsed in one place.
+
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(text: &'a str) -> Option<Arn<'a>> {
+        let mut parts = text.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let arn = Arn {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        };
+        (!arn.partition.is_empty() && !arn.service.is_empty()).then_some(arn)
+    }
+}
+
+/// The partition every ARN m2sec makes is in.
+pub const PARTITION: &str = "aws";
+
+pub fn build(service: &str, region: &str, account: &str, resource: &str) -> String {
+    format!("arn:{PARTITION}:{service}:{region}:{account}:{resource}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_build_agree() {
+        let text = build("kms", "eu-west-1", "000000000000", "alias/can2025-jwt-secret");
+        let arn = Arn::parse(&text).unwrap();
+        assert_eq!(arn.service, "kms");
+        assert_eq!(arn.region, "eu-west-1");
+        assert_eq!(arn.account, "000000000000");
+        assert_eq!(arn.resource, "alias/can2025-jwt-secret");
+        assert!(Arn::parse("alias/x").is_none());
+        assert!(Arn::parse("arn:aws:kms").is_none());
+    }
+}

@@ -1,0 +1,62 @@
+use std::borrow::Cow;
+
+/// An error as a client sees it: AWS's exception name, a message a person can act on, and the HTTP
+/// status. Every service error converts into this; internal details never do (they are logged, and the
+/// client gets a generic message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsError {
+    pub code: Cow<'static, str>,
+    pub message: String,
+    pub status: u16,
+}
+
+impl AwsError {
+    pub fn new(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
+        AwsError {
+            code: code.into(),
+            message: message.into(),
+            status,
+        }
+    }
+
+    /// `ValidationException` (400).
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new("ValidationException", 400, message)
+    }
+
+    /// `SerializationException` (400): the body is not the JSON the operation takes.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new("SerializationException", 400, message)
+    }
+
+    /// `UnknownOperationException` (400): the target names no operation of the service.
+    pub fn unknown_operation(target: &str) -> Self {
+        Self::new(
+            "UnknownOperationException",
+            400,
+            format!("The operation '{target}' is not an operation of this service"),
+        )
+    }
+
+    /// `UnsupportedOperationException` (400): a real AWS operation m2sec does not implement.
+    pub fn unsupported(service: &str, operation: &str) -> Self {
+        Self::new(
+            "UnsupportedOperationException",
+            400,
+            format!("{service} operation {operation} is not supported by m2sec"),
+        )
+    }
+
+    /// A server-side failure; `detail` is not sent to the client.
+    pub fn internal(code: &'static str, status: u16) -> Self {
+        Self::new(code, status, "The service encountered an internal error. Try again later.")
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AwsError {}

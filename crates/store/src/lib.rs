@@ -1,0 +1,69 @@
+//! Storage for m2sec: one trait ([`Store`]), one SQL implementation ([`SqlStore`]) that runs on the
+//! embedded SQLite default and on PostgreSQL, and one conformance [`test_suite`] run on both.
+//!
+//! The store holds records, not rules: what a key state means, or whether an alias may be created, is
+//! decided by the services. Secrets arrive here already wrapped by the root key.
+
+mod records;
+mod sql;
+pub mod test_suite;
+
+pub use records::*;
+pub use sql::SqlStore;
+
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique record already exists (alias name, key id, access key id).
+    #[error("record already exists")]
+    AlreadyExists,
+    /// The database could not be reached or failed; the request may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record could not be read back (corruption or a newer schema).
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Every write returns only after the backend has made it durable (SQLite `synchronous=FULL` in WAL
+/// mode; PostgreSQL's commit), so an acknowledged request survives `kill -9`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs ("sqlite", "postgres").
+    fn backend(&self) -> &'static str;
+
+    // --- KMS keys -------------------------------------------------------------------------------
+    /// Inserts a new key with its first version, atomically.
+    async fn create_key(&self, key: &KeyRecord, first_version: &KeyVersionRecord) -> Result<()>;
+    /// Overwrites a key's mutable fields.
+    async fn update_key(&self, key: &KeyRecord) -> Result<()>;
+    /// Adds a version (rotation) and updates the key in the same transaction.
+    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()>;
+    async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KeyRecord>>;
+    /// Keys of a scope ordered by key id, strictly after `after`, at most `limit`.
+    async fn list_keys(&self, scope: &Scope, after: Option<&str>, limit: u32) -> Result<Vec<KeyRecord>>;
+    async fn key_versions(&self, scope: &Scope, key_id: &str) -> Result<Vec<KeyVersionRecord>>;
+    /// Removes a key, its versions and every alias naming it (what AWS does when a deletion window ends).
+    async fn delete_key(&self, scope: &Scope, key_id: &str) -> Result<()>;
+    /// Keys in any scope whose deletion date or next rotation is at or before `now_ms`.
+    async fn keys_due(&self, now_ms: i64) -> Result<Vec<KeyRecord>>;
+
+    // --- KMS aliases ----------------------------------------------------------------------------
+    /// Fails with [`StoreError::AlreadyExists`] if the name is taken in the scope.
+    async fn create_alias(&self, alias: &AliasRecord) -> Result<()>;
+    /// Retargets an existing alias; returns false if it does not exist.
+    async fn update_alias(&self, alias: &AliasRecord) -> Result<bool>;
+    /// Returns false if it did not exist.
+    async fn delete_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool>;
+    async fn get_alias(&self, scope: &Scope, alias_name: &str) -> Result<Option<AliasRecord>>;
+    /// All aliases of a scope ordered by name.
+    async fn list_aliases(&self, scope: &Scope) -> Result<Vec<AliasRecord>>;
+
+    // --- access keys ----------------------------------------------------------------------------
+    /// Fails with [`StoreError::AlreadyExists`] if the id is taken.
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
+}

@@ -1,0 +1,109 @@
+//! Plain records as stored. Times are Unix milliseconds (UTC).
+
+/// The namespace every regional resource lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Scope {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+}
+
+/// A KMS key's metadata (never its material: see [`KeyVersionRecord`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyRecord {
+    pub scope: Scope,
+    pub key_id: String,
+    pub description: String,
+    /// `ENCRYPT_DECRYPT`, …
+    pub key_usage: String,
+    /// `SYMMETRIC_DEFAULT`, …
+    pub key_spec: String,
+    /// `AWS_KMS`, …
+    pub origin: String,
+    /// `CUSTOMER` or `AWS`.
+    pub key_manager: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, …
+    pub key_state: String,
+    pub created_at: i64,
+    /// Set while `PendingDeletion`.
+    pub deletion_date: Option<i64>,
+    pub pending_window_days: Option<i64>,
+    pub rotation_enabled: bool,
+    /// Kept when rotation is disabled, as AWS does.
+    pub rotation_period_days: Option<i64>,
+    pub next_rotation_at: Option<i64>,
+    /// The newest version: the one new ciphertext is made with.
+    pub current_version: u32,
+    pub policy: String,
+    /// Ordered as the caller gave them.
+    pub tags: Vec<(String, String)>,
+}
+
+/// One version of a key's material, wrapped by the root key with the key ARN and version as AAD.
+#[derive(Clone, PartialEq)]
+pub struct KeyVersionRecord {
+    pub scope: Scope,
+    pub key_id: String,
+    pub version: u32,
+    pub wrapped_material: Vec<u8>,
+    pub created_at: i64,
+    /// `None` for the original material, else `AUTOMATIC` or `ON_DEMAND`.
+    pub rotation_type: Option<String>,
+}
+
+impl std::fmt::Debug for KeyVersionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyVersionRecord")
+            .field("scope", &self.scope)
+            .field("key_id", &self.key_id)
+            .field("version", &self.version)
+            .field("wrapped_material", &"***")
+            .field("created_at", &self.created_at)
+            .field("rotation_type", &self.rotation_type)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasRecord {
+    pub scope: Scope,
+    /// Full name, `alias/…`.
+    pub alias_name: String,
+    pub target_key_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An access key; the secret is wrapped by the root key with the access key id as AAD.
+#[derive(Clone, PartialEq)]
+pub struct AccessKeyRecord {
+    pub access_key_id: String,
+    pub account: String,
+    /// The principal the key signs as, e.g. `arn:aws:iam::000000000000:root`.
+    pub principal_arn: String,
+    pub wrapped_secret: Vec<u8>,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for AccessKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKeyRecord")
+            .field("access_key_id", &self.access_key_id)
+            .field("account", &self.account)
+            .field("principal_arn", &self.principal_arn)
+            .field("wrapped_secret", &"***")
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}

@@ -1,0 +1,466 @@
+//! The one SQL layer: sqlx's `Any` driver over SQLite (embedded default) or PostgreSQL (by URL).
+//! Queries use `$N` placeholders, which both engines accept; only the migrations differ per engine
+//! (column types), and each migration runs in a transaction.
+
+use async_trait::async_trait;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::{AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, Result, Scope, Store, StoreError};
+
+/// (version, SQLite text, PostgreSQL text); append only.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct SqlStore {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::AlreadyExists;
+        }
+    }
+    StoreError::Unavailable(e.to_string())
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating the SQLite file if needed, and
+    /// applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            return Err(StoreError::Unavailable(format!(
+                "unsupported store URL scheme (expected sqlite:// or postgres://): {}",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        let mut options = AnyPoolOptions::new().max_connections(if engine == Engine::Sqlite { 4 } else { 16 });
+        if engine == Engine::Sqlite {
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; FULL syncs the WAL on every commit so an
+                    // acknowledged write survives power loss, not only a process crash.
+                    for pragma in [
+                        "PRAGMA journal_mode=WAL",
+                        "PRAGMA synchronous=FULL",
+                        "PRAGMA busy_timeout=10000",
+                    ] {
+                        sqlx::Executor::execute(&mut *conn, pragma).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(url).await.map_err(unavailable)?;
+        let store = SqlStore { pool, engine };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The SQLite URL for a file inside the data dir.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        sqlx::raw_sql("CREATE TABLE IF NOT EXISTS m2sec_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        for (version, sqlite, postgres) in MIGRATIONS {
+            let mut tx = self.pool.begin().await.map_err(unavailable)?;
+            let done = sqlx::query("SELECT version FROM m2sec_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            if done.is_some() {
+                continue;
+            }
+            let text = if self.engine == Engine::Sqlite { sqlite } else { postgres };
+            sqlx::raw_sql(text).execute(&mut *tx).await.map_err(unavailable)?;
+            sqlx::query("INSERT INTO m2sec_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            tx.commit().await.map_err(unavailable)?;
+            tracing::info!(version, "applied store migration");
+        }
+        Ok(())
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+const KEY_COLUMNS: &str = "account, region, key_id, description, key_usage, key_spec, origin, key_manager, key_state, \
+     created_at, deletion_date, pending_window_days, rotation_enabled, rotation_period_days, next_rotation_at, \
+     current_version, policy, tags";
+
+fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let tags: String = row.try_get("tags").map_err(corrupt)?;
+    Ok(KeyRecord {
+        scope: Scope {
+            account: row.try_get("account").map_err(corrupt)?,
+            region: row.try_get("region").map_err(corrupt)?,
+        },
+        key_id: row.try_get("key_id").map_err(corrupt)?,
+        description: row.try_get("description").map_err(corrupt)?,
+        key_usage: row.try_get("key_usage").map_err(corrupt)?,
+        key_spec: row.try_get("key_spec").map_err(corrupt)?,
+        origin: row.try_get("origin").map_err(corrupt)?,
+        key_manager: row.try_get("key_manager").map_err(corrupt)?,
+        key_state: row.try_get("key_state").map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(corrupt)?,
+        deletion_date: row.try_get("deletion_date").map_err(corrupt)?,
+        pending_window_days: row.try_get("pending_window_days").map_err(corrupt)?,
+        rotation_enabled: row.try_get::<i64, _>("rotation_enabled").map_err(corrupt)? != 0,
+        rotation_period_days: row.try_get("rotation_period_days").map_err(corrupt)?,
+        next_rotation_at: row.try_get("next_rotation_at").map_err(corrupt)?,
+        current_version: row.try_get::<i64, _>("current_version").map_err(corrupt)? as u32,
+        policy: row.try_get("policy").map_err(corrupt)?,
+        tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))?,
+    })
+}
+
+fn version_from_row(row: &AnyRow) -> Result<KeyVersionRecord> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    Ok(KeyVersionRecord {
+        scope: Scope {
+            account: row.try_get("account").map_err(corrupt)?,
+            region: row.try_get("region").map_err(corrupt)?,
+        },
+        key_id: row.try_get("key_id").map_err(corrupt)?,
+        version: row.try_get::<i64, _>("version").map_err(corrupt)? as u32,
+        wrapped_material: row.try_get("wrapped_material").map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(corrupt)?,
+        rotation_type: row.try_get("rotation_type").map_err(corrupt)?,
+    })
+}
+
+fn alias_from_row(row: &AnyRow) -> Result<AliasRecord> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    Ok(AliasRecord {
+        scope: Scope {
+            account: row.try_get("account").map_err(corrupt)?,
+            region: row.try_get("region").map_err(corrupt)?,
+        },
+        alias_name: row.try_get("alias_name").map_err(corrupt)?,
+        target_key_id: row.try_get("target_key_id").map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(corrupt)?,
+        updated_at: row.try_get("updated_at").map_err(corrupt)?,
+    })
+}
+
+fn tags_json(key: &KeyRecord) -> String {
+    serde_json::to_string(&key.tags).expect("tags serialize")
+}
+
+async fn update_key_in<'c, E>(exec: E, key: &KeyRecord) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE kms_keys SET description = $4, key_usage = $5, key_spec = $6, origin = $7, key_manager = $8, \
+         key_state = $9, deletion_date = $10, pending_window_days = $11, rotation_enabled = $12, \
+         rotation_period_days = $13, next_rotation_at = $14, current_version = $15, policy = $16, tags = $17 \
+         WHERE account = $1 AND region = $2 AND key_id = $3",
+    )
+    .bind(&key.scope.account)
+    .bind(&key.scope.region)
+    .bind(&key.key_id)
+    .bind(&key.description)
+    .bind(&key.key_usage)
+    .bind(&key.key_spec)
+    .bind(&key.origin)
+    .bind(&key.key_manager)
+    .bind(&key.key_state)
+    .bind(key.deletion_date)
+    .bind(key.pending_window_days)
+    .bind(key.rotation_enabled as i64)
+    .bind(key.rotation_period_days)
+    .bind(key.next_rotation_at)
+    .bind(key.current_version as i64)
+    .bind(&key.policy)
+    .bind(tags_json(key))
+    .execute(exec)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+async fn insert_version<'c, E>(exec: E, v: &KeyVersionRecord) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO kms_key_versions (account, region, key_id, version, wrapped_material, created_at, rotation_type) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&v.scope.account)
+    .bind(&v.scope.region)
+    .bind(&v.key_id)
+    .bind(v.version as i64)
+    .bind(&v.wrapped_material)
+    .bind(v.created_at)
+    .bind(&v.rotation_type)
+    .execute(exec)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+
+    async fn create_key(&self, key: &KeyRecord, first_version: &KeyVersionRecord) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query(&format!(
+            "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        ))
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.key_id)
+        .bind(&key.description)
+        .bind(&key.key_usage)
+        .bind(&key.key_spec)
+        .bind(&key.origin)
+        .bind(&key.key_manager)
+        .bind(&key.key_state)
+        .bind(key.created_at)
+        .bind(key.deletion_date)
+        .bind(key.pending_window_days)
+        .bind(key.rotation_enabled as i64)
+        .bind(key.rotation_period_days)
+        .bind(key.next_rotation_at)
+        .bind(key.current_version as i64)
+        .bind(&key.policy)
+        .bind(tags_json(key))
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        insert_version(&mut *tx, first_version).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn update_key(&self, key: &KeyRecord) -> Result<()> {
+        update_key_in(&self.pool, key).await
+    }
+
+    async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        insert_version(&mut *tx, version).await?;
+        update_key_in(&mut *tx, key).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KeyRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM kms_keys WHERE account = $1 AND region = $2 AND key_id = $3"
+        ))
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn list_keys(&self, scope: &Scope, after: Option<&str>, limit: u32) -> Result<Vec<KeyRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM kms_keys WHERE account = $1 AND region = $2 AND key_id > $3 \
+             ORDER BY key_id LIMIT $4"
+        ))
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(after.unwrap_or(""))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn key_versions(&self, scope: &Scope, key_id: &str) -> Result<Vec<KeyVersionRecord>> {
+        let rows = sqlx::query(
+            "SELECT account, region, key_id, version, wrapped_material, created_at, rotation_type \
+             FROM kms_key_versions WHERE account = $1 AND region = $2 AND key_id = $3 ORDER BY version",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(key_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    async fn delete_key(&self, scope: &Scope, key_id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for sql in [
+            "DELETE FROM kms_aliases WHERE account = $1 AND region = $2 AND target_key_id = $3",
+            "DELETE FROM kms_key_versions WHERE account = $1 AND region = $2 AND key_id = $3",
+            "DELETE FROM kms_keys WHERE account = $1 AND region = $2 AND key_id = $3",
+        ] {
+            sqlx::query(sql)
+                .bind(&scope.account)
+                .bind(&scope.region)
+                .bind(key_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn keys_due(&self, now_ms: i64) -> Result<Vec<KeyRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM kms_keys WHERE deletion_date <= $1 OR next_rotation_at <= $1 \
+             ORDER BY account, region, key_id"
+        ))
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn create_alias(&self, alias: &AliasRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO kms_aliases (account, region, alias_name, target_key_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&alias.scope.account)
+        .bind(&alias.scope.region)
+        .bind(&alias.alias_name)
+        .bind(&alias.target_key_id)
+        .bind(alias.created_at)
+        .bind(alias.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn update_alias(&self, alias: &AliasRecord) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE kms_aliases SET target_key_id = $4, updated_at = $5 \
+             WHERE account = $1 AND region = $2 AND alias_name = $3",
+        )
+        .bind(&alias.scope.account)
+        .bind(&alias.scope.region)
+        .bind(&alias.alias_name)
+        .bind(&alias.target_key_id)
+        .bind(alias.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM kms_aliases WHERE account = $1 AND region = $2 AND alias_name = $3")
+            .bind(&scope.account)
+            .bind(&scope.region)
+            .bind(alias_name)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn get_alias(&self, scope: &Scope, alias_name: &str) -> Result<Option<AliasRecord>> {
+        let row = sqlx::query(
+            "SELECT account, region, alias_name, target_key_id, created_at, updated_at FROM kms_aliases \
+             WHERE account = $1 AND region = $2 AND alias_name = $3",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(alias_name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.as_ref().map(alias_from_row).transpose()
+    }
+
+    async fn list_aliases(&self, scope: &Scope) -> Result<Vec<AliasRecord>> {
+        let rows = sqlx::query(
+            "SELECT account, region, alias_name, target_key_id, created_at, updated_at FROM kms_aliases \
+             WHERE account = $1 AND region = $2 ORDER BY alias_name",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(alias_from_row).collect()
+    }
+
+    async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&key.access_key_id)
+        .bind(&key.account)
+        .bind(&key.principal_arn)
+        .bind(&key.wrapped_secret)
+        .bind(&key.status)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        let row = sqlx::query(
+            "SELECT access_key_id, account, principal_arn, wrapped_secret, status, created_at FROM access_keys \
+             WHERE access_key_id = $1",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let Some(row) = row else { return Ok(None) };
+        let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        Ok(Some(AccessKeyRecord {
+            access_key_id: row.try_get("access_key_id").map_err(corrupt)?,
+            account: row.try_get("account").map_err(corrupt)?,
+            principal_arn: row.try_get("principal_arn").map_err(corrupt)?,
+            wrapped_secret: row.try_get("wrapped_secret").map_err(corrupt)?,
+            status: row.try_get("status").map_err(corrupt)?,
+            created_at: row.try_get("created_at").map_err(corrupt)?,
+        }))
+    }
+}

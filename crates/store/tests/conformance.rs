@@ -1,0 +1,27 @@
+use m2sec_store::{SqlStore, Store};
+
+#[tokio::test]
+async fn sqlite_passes_the_suite_and_keeps_data_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = SqlStore::sqlite_url(&dir.path().join("m2sec.db"));
+    {
+        let store = SqlStore::connect(&url).await.unwrap();
+        assert_eq!(store.backend(), "sqlite");
+        m2sec_store::test_suite::run(&store).await;
+    }
+    // Reopening runs no migration twice and finds the data.
+    let store = SqlStore::connect(&url).await.unwrap();
+    assert!(store.get_access_key("AKIATEST").await.unwrap().is_some());
+}
+
+/// Runs when the test script provides a throwaway PostgreSQL database.
+#[tokio::test]
+async fn postgres_passes_the_suite() {
+    let Ok(url) = std::env::var("M2SEC_TEST_POSTGRES_URL") else {
+        eprintln!("M2SEC_TEST_POSTGRES_URL not set; PostgreSQL conformance skipped");
+        return;
+    };
+    let store = SqlStore::connect(&url).await.unwrap();
+    assert_eq!(store.backend(), "postgres");
+    m2sec_store::test_suite::run(&store).await;
+}
