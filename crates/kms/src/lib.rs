@@ -1,1 +1,266 @@
+//! The KMS service (`TrentService`): symmetric keys, aliases, cryptographic operations, rotation,
+//! deletion windows, tags and key policies. Handlers are grouped by resource area:
+//!
+//! | file | operations |
+//! |------|------------|
+//! | `keys.rs` | CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion |
+//! | `aliases.rs` | CreateAlias, UpdateAlias, DeleteAlias, ListAliases |
+//! | `crypto_ops.rs` | Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom |
+//! | `rotation.rs` | EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations |
+//! | `tags.rs` | TagResource, UntagResource, ListResourceTags |
+//! | `policy.rs` | GetKeyPolicy, PutKeyPolicy, ListKeyPolicies |
+//! | `scheduler.rs` | automatic rotation and the end of deletion windows |
 
+mod aliases;
+mod crypto_ops;
+pub mod error;
+mod keyring;
+mod keys;
+pub mod operations;
+mod policy;
+mod rotation;
+pub mod scheduler;
+mod shapes;
+mod tags;
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use m2sec_crypto::RootKey;
+use m2sec_proto::json::{self, JsonService};
+use m2sec_proto::model::ServiceModel;
+use m2sec_proto::{AwsError, RequestContext};
+use m2sec_store::{KeyRecord, Scope, Store};
+use serde_json::Value;
+
+use crate::error::{KmsError, Result};
+use crate::keyring::{Keyring, LoadedKey};
+pub use crate::operations::KmsOperation;
+
+/// botocore's KMS model, compiled once.
+pub fn model() -> &'static ServiceModel {
+    static MODEL: OnceLock<ServiceModel> = OnceLock::new();
+    MODEL.get_or_init(|| ServiceModel::from_json(include_str!("../../proto/models/kms.json")))
+}
+
+pub struct Kms {
+    store: Arc<dyn Store>,
+    root: Arc<RootKey>,
+    keyring: Keyring,
+    /// Serializes read-modify-write of key and alias records on this node; reads never take it.
+    writes: tokio::sync::Mutex<()>,
+}
+
+/// Whether an operation accepts an alias where it takes a key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Aliases {
+    Accepted,
+    Refused,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+fn scope(ctx: &RequestContext) -> Scope {
+    Scope::new(ctx.account.clone(), ctx.region.clone())
+}
+
+macro_rules! run {
+    ($self:ident . $handler:ident ($ctx:ident, $input:ident)) => {
+        Ok(json::to_body(&$self.$handler($ctx, json::from_value($input)?).await?))
+    };
+}
+
+#[async_trait]
+impl JsonService for Kms {
+    fn model(&self) -> &ServiceModel {
+        model()
+    }
+
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Vec<u8>, AwsError> {
+        use KmsOperation as Op;
+        let op = Op::from_name(operation).ok_or_else(|| AwsError::unknown_operation(operation))?;
+        match op {
+            Op::CreateKey => run!(self.create_key(ctx, input)),
+            Op::DescribeKey => run!(self.describe_key(ctx, input)),
+            Op::ListKeys => run!(self.list_keys(ctx, input)),
+            Op::UpdateKeyDescription => run!(self.update_key_description(ctx, input)),
+            Op::EnableKey => run!(self.enable_key(ctx, input)),
+            Op::DisableKey => run!(self.disable_key(ctx, input)),
+            Op::ScheduleKeyDeletion => run!(self.schedule_key_deletion(ctx, input)),
+            Op::CancelKeyDeletion => run!(self.cancel_key_deletion(ctx, input)),
+            Op::CreateAlias => run!(self.create_alias(ctx, input)),
+            Op::UpdateAlias => run!(self.update_alias(ctx, input)),
+            Op::DeleteAlias => run!(self.delete_alias(ctx, input)),
+            Op::ListAliases => run!(self.list_aliases(ctx, input)),
+            Op::Encrypt => run!(self.encrypt(ctx, input)),
+            Op::Decrypt => run!(self.decrypt(ctx, input)),
+            Op::ReEncrypt => run!(self.re_encrypt(ctx, input)),
+            Op::GenerateDataKey => run!(self.generate_data_key(ctx, input)),
+            Op::GenerateDataKeyWithoutPlaintext => run!(self.generate_data_key_without_plaintext(ctx, input)),
+            Op::GenerateRandom => run!(self.generate_random(ctx, input)),
+            Op::EnableKeyRotation => run!(self.enable_key_rotation(ctx, input)),
+            Op::DisableKeyRotation => run!(self.disable_key_rotation(ctx, input)),
+            Op::GetKeyRotationStatus => run!(self.get_key_rotation_status(ctx, input)),
+            Op::RotateKeyOnDemand => run!(self.rotate_key_on_demand(ctx, input)),
+            Op::ListKeyRotations => run!(self.list_key_rotations(ctx, input)),
+            Op::TagResource => run!(self.tag_resource(ctx, input)),
+            Op::UntagResource => run!(self.untag_resource(ctx, input)),
+            Op::ListResourceTags => run!(self.list_resource_tags(ctx, input)),
+            Op::GetKeyPolicy => run!(self.get_key_policy(ctx, input)),
+            Op::PutKeyPolicy => run!(self.put_key_policy(ctx, input)),
+            Op::ListKeyPolicies => run!(self.list_key_policies(ctx, input)),
+            other => {
+                debug_assert!(!other.implemented());
+                Err(AwsError::unsupported("KMS", other.name()))
+            }
+        }
+    }
+}
+
+impl Kms {
+    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>) -> Self {
+        Kms {
+            store,
+            root,
+            keyring: Keyring::default(),
+            writes: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Finds the key a request names, in any form AWS accepts: key id, key ARN, alias name, alias ARN.
+    async fn resolve(&self, scope: &Scope, key_id: &str, aliases: Aliases) -> Result<Arc<LoadedKey>> {
+        let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", keyring::key_arn(scope, key_id)));
+        let (id, alias) = if let Some(rest) = key_id.strip_prefix("arn:") {
+            let arn = m2sec_proto::arn::Arn::parse(key_id)
+                .filter(|a| a.service == "kms")
+                .ok_or_else(|| KmsError::InvalidArn(format!("Invalid arn {key_id}")))?;
+            let _ = rest;
+            if arn.region != scope.region || arn.account != scope.account {
+                return Err(KmsError::NotFound(format!("Key '{key_id}' does not exist")));
+            }
+            if let Some(id) = arn.resource.strip_prefix("key/") {
+                (Some(id.to_string()), None)
+            } else if arn.resource.starts_with("alias/") {
+                (None, Some(arn.resource.to_string()))
+            } else {
+                return Err(KmsError::InvalidArn(format!("Invalid arn {key_id}")));
+            }
+        } else if key_id.starts_with("alias/") {
+            (None, Some(key_id.to_string()))
+        } else {
+            (Some(key_id.to_string()), None)
+        };
+        let id = match (id, alias) {
+            (Some(id), _) => id,
+            (None, Some(alias)) => {
+                if aliases == Aliases::Refused {
+                    return Err(KmsError::NotFound(format!(
+                        "Invalid keyId '{key_id}': this operation takes a key ID or key ARN, not an alias"
+                    )));
+                }
+                self.keyring
+                    .alias_target(self.store.as_ref(), scope, &alias)
+                    .await?
+                    .ok_or_else(|| {
+                        KmsError::NotFound(format!("Alias '{}' is not found.", keyring::alias_arn(scope, &alias)))
+                    })?
+            }
+            (None, None) => unreachable!("one of id or alias is set"),
+        };
+        self.keyring
+            .key(self.store.as_ref(), &self.root, scope, &id)
+            .await?
+            .ok_or_else(|| {
+                if id == key_id {
+                    not_found()
+                } else {
+                    KmsError::NotFound(format!("Key '{}' does not exist", keyring::key_arn(scope, &id)))
+                }
+            })
+    }
+
+    /// Applies `change` to the current record of a key under the write lock, stores it and refreshes
+    /// the cache. `change` may refuse with an error, in which case nothing is written.
+    async fn modify(
+        &self,
+        key: &LoadedKey,
+        change: impl FnOnce(&mut KeyRecord) -> Result<()>,
+    ) -> Result<Arc<LoadedKey>> {
+        let _guard = self.writes.lock().await;
+        let current = self
+            .keyring
+            .key(self.store.as_ref(), &self.root, &key.record.scope, &key.record.key_id)
+            .await?
+            .ok_or_else(|| KmsError::NotFound(format!("Key '{}' does not exist", key.arn)))?;
+        let mut record = current.record.clone();
+        change(&mut record)?;
+        self.store.update_key(&record).await?;
+        Ok(self.keyring.put(current.with_record(record)))
+    }
+}
+
+/// Key states, as AWS names them.
+pub(crate) mod state {
+    pub const ENABLED: &str = "Enabled";
+    pub const DISABLED: &str = "Disabled";
+    pub const PENDING_DELETION: &str = "PendingDeletion";
+}
+
+/// Refuses anything but an Enabled key, with the exception AWS uses for each state.
+pub(crate) fn require_enabled(key: &LoadedKey) -> Result<()> {
+    match key.record.key_state.as_str() {
+        state::ENABLED => Ok(()),
+        state::DISABLED => Err(KmsError::Disabled(key.arn.clone())),
+        other => Err(invalid_state(key, other)),
+    }
+}
+
+pub(crate) fn invalid_state(key: &LoadedKey, state: &str) -> KmsError {
+    if state == state::PENDING_DELETION {
+        KmsError::InvalidState(format!("{} is pending deletion.", key.arn))
+    } else {
+        KmsError::InvalidState(format!("{} is {state}.", key.arn))
+    }
+}
+
+/// Refuses keys managed by AWS (created by services such as SSM) for customer-only operations.
+pub(crate) fn require_customer_managed(key: &LoadedKey, operation: &str) -> Result<()> {
+    if key.record.key_manager != "CUSTOMER" {
+        return Err(KmsError::Unsupported(format!(
+            "{operation} is not supported on AWS managed key {}",
+            key.arn
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn dry_run(flag: Option<bool>) -> Result<()> {
+    if flag == Some(true) {
+        Err(KmsError::DryRun)
+    } else {
+        Ok(())
+    }
+}
+
+/// Pages through an already ordered list: markers are the position as a decimal string.
+pub(crate) fn page<T>(items: Vec<T>, marker: Option<&str>, limit: Option<u32>, default_limit: usize) -> Result<(Vec<T>, Option<String>)> {
+    let start = match marker {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| KmsError::InvalidMarker(format!("Invalid marker: {m}")))?,
+    };
+    let limit = limit.map(|l| l as usize).unwrap_or(default_limit);
+    let end = (start + limit).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    Ok((items.into_iter().skip(start).take(end - start).collect(), next))
+}

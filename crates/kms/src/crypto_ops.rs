@@ -1,0 +1,214 @@
+//! Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom.
+//!
+//! The hot path: keys come from the keyring (memory), the blob format and AEAD from m2sec-crypto.
+
+use std::sync::Arc;
+
+use m2sec_crypto::{blob, context, SecretBytes};
+use m2sec_proto::json::{Blob, SensitiveBlob};
+use m2sec_proto::RequestContext;
+use m2sec_store::Scope;
+use zeroize::Zeroizing;
+
+use crate::error::{KmsError, Result};
+use crate::keyring::LoadedKey;
+use crate::keys::{ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT};
+use crate::shapes::*;
+use crate::{dry_run, require_enabled, scope, Aliases, Kms};
+
+/// Symmetric keys only take SYMMETRIC_DEFAULT; the RSA/SM2 algorithms belong to asymmetric keys.
+fn check_algorithm(algorithm: Option<&str>, key: &LoadedKey) -> Result<()> {
+    match algorithm {
+        None | Some(SYMMETRIC_DEFAULT) => Ok(()),
+        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
+            "{} does not support encryption algorithm {other}; symmetric keys use SYMMETRIC_DEFAULT",
+            key.arn
+        ))),
+    }
+}
+
+fn check_usable_for_encryption(key: &LoadedKey) -> Result<()> {
+    require_enabled(key)?;
+    if key.record.key_usage != ENCRYPT_DECRYPT {
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "{} key usage is {} which is not valid for this operation.",
+            key.arn, key.record.key_usage
+        )));
+    }
+    Ok(())
+}
+
+fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<()> {
+    if recipient.is_some() {
+        return Err(KmsError::Unsupported(
+            "Recipient (Nitro Enclaves attestation) is not supported by m2sec".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Kms {
+    fn seal(&self, key: &LoadedKey, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
+        let (version, material) = key.current();
+        material.encrypt(&key.record.key_id, version, plaintext, &context::canonical(ctx))
+    }
+
+    /// Opens a blob: finds the key it names (which must match `expected` if the caller named one),
+    /// checks the key can decrypt, and authenticates.
+    async fn open(
+        &self,
+        scope: &Scope,
+        ciphertext: &[u8],
+        ctx: &EncryptionContext,
+        expected: Option<&str>,
+        algorithm: Option<&str>,
+        dry: Option<bool>,
+    ) -> Result<(Arc<LoadedKey>, SecretBytes)> {
+        let invalid = || {
+            KmsError::InvalidCiphertext(
+                "The ciphertext is invalid, was altered, or was not made with this encryption context by a key in this account and region."
+                    .into(),
+            )
+        };
+        let parsed = blob::parse(ciphertext).map_err(|_| invalid())?;
+        let key = match expected {
+            Some(id) => {
+                let key = self.resolve(scope, id, Aliases::Accepted).await?;
+                if key.record.key_id != parsed.header.key_id {
+                    return Err(KmsError::IncorrectKey);
+                }
+                key
+            }
+            // The blob names a key that is not here (other region, deleted, or altered bytes).
+            None => self
+                .keyring
+                .key(self.store.as_ref(), &self.root, scope, &parsed.header.key_id)
+                .await?
+                .ok_or_else(invalid)?,
+        };
+        check_usable_for_encryption(&key)?;
+        check_algorithm(algorithm, &key)?;
+        let material = key.version(parsed.header.key_version).ok_or_else(invalid)?;
+        let plaintext = material
+            .decrypt(&parsed, &context::canonical(ctx))
+            .map_err(|_| invalid())?;
+        dry_run(dry)?;
+        Ok((key, plaintext))
+    }
+
+    pub(crate) async fn encrypt(&self, ctx: &RequestContext, req: EncryptRequest) -> Result<EncryptResponse> {
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+        check_usable_for_encryption(&key)?;
+        check_algorithm(req.encryption_algorithm.as_deref(), &key)?;
+        dry_run(req.dry_run)?;
+        Ok(EncryptResponse {
+            ciphertext_blob: Blob(self.seal(&key, &req.plaintext.0, &req.encryption_context)),
+            key_id: key.arn.clone(),
+            encryption_algorithm: SYMMETRIC_DEFAULT,
+        })
+    }
+
+    pub(crate) async fn decrypt(&self, ctx: &RequestContext, req: DecryptRequest) -> Result<DecryptResponse> {
+        no_recipient(&req.recipient)?;
+        let (key, plaintext) = self
+            .open(
+                &scope(ctx),
+                &req.ciphertext_blob.0,
+                &req.encryption_context,
+                req.key_id.as_deref(),
+                req.encryption_algorithm.as_deref(),
+                req.dry_run,
+            )
+            .await?;
+        Ok(DecryptResponse {
+            key_id: key.arn.clone(),
+            plaintext: SensitiveBlob(Zeroizing::new(plaintext.expose().to_vec())),
+            encryption_algorithm: SYMMETRIC_DEFAULT,
+        })
+    }
+
+    pub(crate) async fn re_encrypt(&self, ctx: &RequestContext, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
+        let scope = scope(ctx);
+        let (source, plaintext) = self
+            .open(
+                &scope,
+                &req.ciphertext_blob.0,
+                &req.source_encryption_context,
+                req.source_key_id.as_deref(),
+                req.source_encryption_algorithm.as_deref(),
+                None,
+            )
+            .await?;
+        let dest = self.resolve(&scope, &req.destination_key_id, Aliases::Accepted).await?;
+        check_usable_for_encryption(&dest)?;
+        check_algorithm(req.destination_encryption_algorithm.as_deref(), &dest)?;
+        dry_run(req.dry_run)?;
+        Ok(ReEncryptResponse {
+            ciphertext_blob: Blob(self.seal(&dest, plaintext.expose(), &req.destination_encryption_context)),
+            source_key_id: source.arn.clone(),
+            key_id: dest.arn.clone(),
+            source_encryption_algorithm: SYMMETRIC_DEFAULT,
+            destination_encryption_algorithm: SYMMETRIC_DEFAULT,
+        })
+    }
+
+    async fn data_key(&self, ctx: &RequestContext, req: GenerateDataKeyRequest, with_plaintext: bool) -> Result<GenerateDataKeyResponse> {
+        no_recipient(&req.recipient)?;
+        let len = match (req.key_spec.as_deref(), req.number_of_bytes) {
+            (Some(_), Some(_)) => {
+                return Err(KmsError::Validation(
+                    "Specify either KeySpec or NumberOfBytes, not both.".into(),
+                ))
+            }
+            (None, None) => {
+                return Err(KmsError::Validation(
+                    "Please specify either number of bytes or key spec.".into(),
+                ))
+            }
+            (Some("AES_256"), None) => 32,
+            (Some("AES_128"), None) => 16,
+            (Some(other), None) => {
+                return Err(KmsError::Validation(format!("Unknown data key spec {other}")))
+            }
+            (None, Some(n)) => n,
+        };
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+        check_usable_for_encryption(&key)?;
+        dry_run(req.dry_run)?;
+        let data_key = m2sec_crypto::random_bytes(len);
+        Ok(GenerateDataKeyResponse {
+            ciphertext_blob: Blob(self.seal(&key, data_key.expose(), &req.encryption_context)),
+            plaintext: with_plaintext.then(|| SensitiveBlob(Zeroizing::new(data_key.expose().to_vec()))),
+            key_id: key.arn.clone(),
+        })
+    }
+
+    pub(crate) async fn generate_data_key(&self, ctx: &RequestContext, req: GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
+        self.data_key(ctx, req, true).await
+    }
+
+    pub(crate) async fn generate_data_key_without_plaintext(
+        &self,
+        ctx: &RequestContext,
+        req: GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
+        self.data_key(ctx, req, false).await
+    }
+
+    pub(crate) async fn generate_random(&self, _ctx: &RequestContext, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
+        no_recipient(&req.recipient)?;
+        if req.custom_key_store_id.is_some() {
+            return Err(KmsError::Unsupported("Custom key stores are not supported by m2sec".into()));
+        }
+        let n = req.number_of_bytes.ok_or_else(|| {
+            KmsError::Validation(
+                "1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null"
+                    .into(),
+            )
+        })?;
+        let bytes = m2sec_crypto::random_bytes(n);
+        Ok(GenerateRandomResponse {
+            plaintext: SensitiveBlob(Zeroizing::new(bytes.expose().to_vec())),
+        })
+    }
+}

@@ -1,0 +1,269 @@
+//! CreateKey, DescribeKey, ListKeys, UpdateKeyDescription, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion.
+
+use m2sec_crypto::SymmetricKey;
+use m2sec_proto::json::Timestamp;
+use m2sec_proto::RequestContext;
+use m2sec_store::{KeyRecord, KeyVersionRecord, Scope};
+
+use crate::error::{KmsError, Result};
+use crate::keyring::{key_arn, material_aad, LoadedKey};
+use crate::shapes::*;
+use crate::{now_ms, require_customer_managed, scope, state, Aliases, Kms, DAY_MS};
+
+pub(crate) const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
+pub(crate) const ENCRYPT_DECRYPT: &str = "ENCRYPT_DECRYPT";
+
+impl Kms {
+    pub(crate) async fn create_key(&self, ctx: &RequestContext, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+        let key_spec = req
+            .key_spec
+            .or(req.customer_master_key_spec)
+            .unwrap_or_else(|| SYMMETRIC_DEFAULT.to_string());
+        if key_spec != SYMMETRIC_DEFAULT {
+            return Err(KmsError::Unsupported(format!(
+                "KeySpec {key_spec} is not supported by m2sec yet; use SYMMETRIC_DEFAULT"
+            )));
+        }
+        let key_usage = req.key_usage.unwrap_or_else(|| ENCRYPT_DECRYPT.to_string());
+        if key_usage != ENCRYPT_DECRYPT {
+            return Err(KmsError::Validation(format!(
+                "KeyUsage {key_usage} is not compatible with KeySpec {key_spec}"
+            )));
+        }
+        let origin = req.origin.unwrap_or_else(|| "AWS_KMS".to_string());
+        if origin != "AWS_KMS" {
+            return Err(KmsError::Unsupported(format!(
+                "Origin {origin} is not supported by m2sec; keys are generated with Origin AWS_KMS"
+            )));
+        }
+        if req.custom_key_store_id.is_some() || req.xks_key_id.is_some() {
+            return Err(KmsError::Unsupported("Custom key stores are not supported by m2sec".into()));
+        }
+        if req.multi_region == Some(true) {
+            return Err(KmsError::Unsupported("Multi-Region keys are not supported by m2sec".into()));
+        }
+        let tags = crate::tags::checked_tags(Vec::new(), req.tags)?;
+        let scope = scope(ctx);
+        let policy = match req.policy {
+            Some(p) => crate::policy::checked_policy(p)?,
+            None => crate::policy::default_policy(&scope.account),
+        };
+        let record = KeyRecord {
+            scope,
+            key_id: uuid::Uuid::new_v4().to_string(),
+            description: req.description.unwrap_or_default(),
+            key_usage,
+            key_spec,
+            origin,
+            key_manager: "CUSTOMER".into(),
+            key_state: state::ENABLED.into(),
+            created_at: now_ms(),
+            deletion_date: None,
+            pending_window_days: None,
+            rotation_enabled: false,
+            rotation_period_days: None,
+            next_rotation_at: None,
+            current_version: 1,
+            policy,
+            tags,
+        };
+        let key = self.insert_new_key(record).await?;
+        Ok(KeyMetadataResponse {
+            key_metadata: metadata(&key),
+        })
+    }
+
+    /// Generates material for a new key, stores both durably and caches the key.
+    pub(crate) async fn insert_new_key(&self, record: KeyRecord) -> Result<std::sync::Arc<LoadedKey>> {
+        let arn = key_arn(&record.scope, &record.key_id);
+        let material = SymmetricKey::generate_material();
+        let version = KeyVersionRecord {
+            scope: record.scope.clone(),
+            key_id: record.key_id.clone(),
+            version: 1,
+            wrapped_material: self.root.wrap(material.expose(), &material_aad(&arn, 1)),
+            created_at: record.created_at,
+            rotation_type: None,
+        };
+        self.store.create_key(&record, &version).await?;
+        let key = self
+            .keyring
+            .key(self.store.as_ref(), &self.root, &record.scope, &record.key_id)
+            .await?
+            .ok_or_else(|| KmsError::Internal("a key just created is missing".into()))?;
+        tracing::info!(key = %arn, "created KMS key");
+        Ok(key)
+    }
+
+    pub(crate) async fn describe_key(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+        Ok(KeyMetadataResponse {
+            key_metadata: metadata(&key),
+        })
+    }
+
+    pub(crate) async fn list_keys(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListKeysResponse> {
+        let scope = scope(ctx);
+        let limit = req.limit.unwrap_or(100);
+        // The marker is the last key id returned; anything else is not one of ours.
+        if let Some(m) = &req.marker {
+            if uuid::Uuid::parse_str(m).is_err() {
+                return Err(KmsError::InvalidMarker(format!("Invalid marker: {m}")));
+            }
+        }
+        let mut records = self.store.list_keys(&scope, req.marker.as_deref(), limit + 1).await?;
+        let truncated = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        let next_marker = truncated.then(|| records.last().map(|k| k.key_id.clone())).flatten();
+        Ok(ListKeysResponse {
+            keys: records
+                .iter()
+                .map(|k| KeyListEntry {
+                    key_arn: key_arn(&scope, &k.key_id),
+                    key_id: k.key_id.clone(),
+                })
+                .collect(),
+            next_marker,
+            truncated,
+        })
+    }
+
+    pub(crate) async fn update_key_description(
+        &self,
+        ctx: &RequestContext,
+        req: UpdateKeyDescriptionRequest,
+    ) -> Result<Empty> {
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        self.modify(&key, |k| {
+            require_not_pending(k, &key)?;
+            k.description = req.description;
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    pub(crate) async fn enable_key(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<Empty> {
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        require_customer_managed(&key, "EnableKey")?;
+        self.modify(&key, |k| {
+            require_not_pending(k, &key)?;
+            k.key_state = state::ENABLED.into();
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    pub(crate) async fn disable_key(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<Empty> {
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        require_customer_managed(&key, "DisableKey")?;
+        self.modify(&key, |k| {
+            require_not_pending(k, &key)?;
+            k.key_state = state::DISABLED.into();
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    pub(crate) async fn schedule_key_deletion(
+        &self,
+        ctx: &RequestContext,
+        req: ScheduleKeyDeletionRequest,
+    ) -> Result<ScheduleKeyDeletionResponse> {
+        let days = req.pending_window_in_days.unwrap_or(30);
+        if !(7..=30).contains(&days) {
+            return Err(KmsError::Validation(format!(
+                "1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy constraint: \
+                 Member must have value between 7 and 30"
+            )));
+        }
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        require_customer_managed(&key, "ScheduleKeyDeletion")?;
+        let deletion_date = now_ms() + days * DAY_MS;
+        let key = self
+            .modify(&key, |k| {
+                require_not_pending(k, &key)?;
+                k.key_state = state::PENDING_DELETION.into();
+                k.deletion_date = Some(deletion_date);
+                k.pending_window_days = Some(days);
+                Ok(())
+            })
+            .await?;
+        Ok(ScheduleKeyDeletionResponse {
+            key_id: key.arn.clone(),
+            deletion_date: Timestamp(deletion_date),
+            key_state: state::PENDING_DELETION.into(),
+            pending_window_in_days: days,
+        })
+    }
+
+    pub(crate) async fn cancel_key_deletion(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<KeyIdResponse> {
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        let key = self
+            .modify(&key, |k| {
+                if k.key_state != state::PENDING_DELETION {
+                    return Err(KmsError::InvalidState(format!(
+                        "{} is not pending deletion (it is {}).",
+                        key.arn, k.key_state
+                    )));
+                }
+                // As in AWS, a key whose deletion is cancelled comes back disabled.
+                k.key_state = state::DISABLED.into();
+                k.deletion_date = None;
+                k.pending_window_days = None;
+                Ok(())
+            })
+            .await?;
+        Ok(KeyIdResponse { key_id: key.arn.clone() })
+    }
+
+    /// Called by the scheduler when a deletion window has ended.
+    pub(crate) async fn delete_expired_key(&self, scope: &Scope, key_id: &str) -> Result<bool> {
+        let _guard = self.writes.lock().await;
+        let Some(record) = self.store.get_key(scope, key_id).await? else {
+            return Ok(false);
+        };
+        match record.deletion_date {
+            Some(date) if record.key_state == state::PENDING_DELETION && date <= now_ms() => {
+                self.store.delete_key(scope, key_id).await?;
+                self.keyring.forget_key(scope, key_id);
+                tracing::info!(key = %key_arn(scope, key_id), "deleted KMS key at the end of its deletion window");
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// The record under the write lock may have changed since resolution; re-check its state.
+pub(crate) fn require_not_pending(record: &KeyRecord, key: &LoadedKey) -> Result<()> {
+    if record.key_state == state::PENDING_DELETION {
+        return Err(crate::invalid_state(key, state::PENDING_DELETION));
+    }
+    Ok(())
+}
+
+pub(crate) fn metadata(key: &LoadedKey) -> KeyMetadata {
+    let r = &key.record;
+    KeyMetadata {
+        aws_account_id: r.scope.account.clone(),
+        key_id: r.key_id.clone(),
+        arn: key.arn.clone(),
+        creation_date: Timestamp(r.created_at),
+        enabled: r.key_state == state::ENABLED,
+        description: r.description.clone(),
+        key_usage: r.key_usage.clone(),
+        key_state: r.key_state.clone(),
+        deletion_date: r.deletion_date.map(Timestamp),
+        origin: r.origin.clone(),
+        key_manager: r.key_manager.clone(),
+        customer_master_key_spec: r.key_spec.clone(),
+        key_spec: r.key_spec.clone(),
+        encryption_algorithms: vec![SYMMETRIC_DEFAULT],
+        multi_region: false,
+        pending_deletion_window_in_days: r.pending_window_days,
+    }
+}

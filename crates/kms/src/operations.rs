@@ -1,0 +1,108 @@
+//! Every operation of botocore's KMS model, implemented or not. The router test checks this list
+//! against the model, so a new AWS operation cannot go unnoticed.
+
+macro_rules! operations {
+    ($($name:ident => $implemented:expr),* $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum KmsOperation { $($name),* }
+
+        impl KmsOperation {
+            pub const ALL: &'static [KmsOperation] = &[$(KmsOperation::$name),*];
+
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $(stringify!($name) => Some(KmsOperation::$name),)* _ => None }
+            }
+
+            pub fn name(self) -> &'static str {
+                match self { $(KmsOperation::$name => stringify!($name)),* }
+            }
+
+            /// Whether m2sec implements it; the others answer `UnsupportedOperationException`.
+            pub fn implemented(self) -> bool {
+                match self { $(KmsOperation::$name => $implemented),* }
+            }
+
+            /// The IAM action a caller needs, e.g. `kms:Encrypt`.
+            pub fn action(self) -> String {
+                format!("kms:{}", self.name())
+            }
+        }
+    };
+}
+
+operations! {
+    CancelKeyDeletion => true,
+    ConnectCustomKeyStore => false,
+    CreateAlias => true,
+    CreateCustomKeyStore => false,
+    CreateGrant => false,
+    CreateKey => true,
+    Decrypt => true,
+    DeleteAlias => true,
+    DeleteCustomKeyStore => false,
+    DeleteImportedKeyMaterial => false,
+    DeriveSharedSecret => false,
+    DescribeCustomKeyStores => false,
+    DescribeKey => true,
+    DisableKey => true,
+    DisableKeyRotation => true,
+    DisconnectCustomKeyStore => false,
+    EnableKey => true,
+    EnableKeyRotation => true,
+    Encrypt => true,
+    GenerateDataKey => true,
+    GenerateDataKeyPair => false,
+    GenerateDataKeyPairWithoutPlaintext => false,
+    GenerateDataKeyWithoutPlaintext => true,
+    GenerateMac => false,
+    GenerateRandom => true,
+    GetKeyLastUsage => false,
+    GetKeyPolicy => true,
+    GetKeyRotationStatus => true,
+    GetParametersForImport => false,
+    GetPublicKey => false,
+    ImportKeyMaterial => false,
+    ListAliases => true,
+    ListGrants => false,
+    ListKeyPolicies => true,
+    ListKeyRotations => true,
+    ListKeys => true,
+    ListResourceTags => true,
+    ListRetirableGrants => false,
+    PutKeyPolicy => true,
+    ReEncrypt => true,
+    ReplicateKey => false,
+    RetireGrant => false,
+    RevokeGrant => false,
+    RotateKeyOnDemand => true,
+    ScheduleKeyDeletion => true,
+    Sign => false,
+    TagResource => true,
+    UntagResource => true,
+    UpdateAlias => true,
+    UpdateCustomKeyStore => false,
+    UpdateKeyDescription => true,
+    UpdatePrimaryRegion => false,
+    Verify => false,
+    VerifyMac => false,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_operation_is_listed_and_nothing_else() {
+        let model = crate::model();
+        let mut from_model: Vec<&str> = model.operation_names().collect();
+        from_model.sort();
+        let mut listed: Vec<&str> = KmsOperation::ALL.iter().map(|o| o.name()).collect();
+        listed.sort();
+        assert_eq!(from_model, listed);
+        for op in KmsOperation::ALL {
+            assert_eq!(KmsOperation::from_name(op.name()), Some(*op));
+            assert_eq!(op.action(), format!("kms:{}", op.name()));
+        }
+        assert_eq!(KmsOperation::from_name("Nope"), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! GetKeyPolicy, PutKeyPolicy, ListKeyPolicies. Key policies are stored and returned as AWS does;
+//! they take part in authorization once IAM policy evaluation is in place.
+
+use m2sec_proto::RequestContext;
+
+use crate::error::{KmsError, Result};
+use crate::keys::require_not_pending;
+use crate::shapes::*;
+use crate::{scope, Aliases, Kms};
+
+const POLICY_NAME: &str = "default";
+const MAX_POLICY_BYTES: usize = 32 * 1024;
+
+/// AWS's default key policy: the account root may do everything, which delegates to IAM policies.
+pub(crate) fn default_policy(account: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "kms:*",
+            "Resource": "*"
+        }]
+    })
+    .to_string()
+}
+
+/// A policy must be a JSON object with a Statement, at most 32 KB.
+pub(crate) fn checked_policy(policy: String) -> Result<String> {
+    if policy.len() > MAX_POLICY_BYTES {
+        return Err(KmsError::MalformedPolicyDocument(format!(
+            "The key policy is {} bytes; the limit is {MAX_POLICY_BYTES}",
+            policy.len()
+        )));
+    }
+    let doc: serde_json::Value = serde_json::from_str(&policy)
+        .map_err(|e| KmsError::MalformedPolicyDocument(format!("The key policy is not valid JSON: {e}")))?;
+    if !doc.get("Statement").is_some_and(|s| s.is_array() || s.is_object()) {
+        return Err(KmsError::MalformedPolicyDocument(
+            "The key policy must contain a Statement".into(),
+        ));
+    }
+    Ok(policy)
+}
+
+fn check_name(name: Option<&str>) -> Result<()> {
+    match name {
+        None | Some(POLICY_NAME) => Ok(()),
+        Some(other) => Err(KmsError::NotFound(format!(
+            "No such policy exists: {other} (a KMS key has one policy, named default)"
+        ))),
+    }
+}
+
+impl Kms {
+    pub(crate) async fn get_key_policy(&self, ctx: &RequestContext, req: KeyPolicyRequest) -> Result<GetKeyPolicyResponse> {
+        check_name(req.policy_name.as_deref())?;
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        Ok(GetKeyPolicyResponse {
+            policy: key.record.policy.clone(),
+            policy_name: POLICY_NAME,
+        })
+    }
+
+    pub(crate) async fn put_key_policy(&self, ctx: &RequestContext, req: KeyPolicyRequest) -> Result<Empty> {
+        check_name(req.policy_name.as_deref())?;
+        let policy = checked_policy(
+            req.policy
+                .ok_or_else(|| KmsError::Validation("Policy is required".into()))?,
+        )?;
+        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        self.modify(&key, |k| {
+            require_not_pending(k, &key)?;
+            k.policy = policy;
+            Ok(())
+        })
+        .await?;
+        Ok(Empty {})
+    }
+
+    pub(crate) async fn list_key_policies(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListKeyPoliciesResponse> {
+        let id = req
+            .key_id
+            .as_deref()
+            .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
+        self.resolve(&scope(ctx), id, Aliases::Refused).await?;
+        Ok(ListKeyPoliciesResponse {
+            policy_names: vec![POLICY_NAME],
+            truncated: false,
+        })
+    }
+}

@@ -1,0 +1,331 @@
+//! Typed inputs and outputs of the implemented KMS operations, named as on the wire. Inputs were
+//! already checked against botocore's model (required members, lengths, enums), so these only type them.
+
+use std::collections::BTreeMap;
+
+use m2sec_proto::json::{Blob, SensitiveBlob, Timestamp};
+use serde::{Deserialize, Serialize};
+
+pub type EncryptionContext = BTreeMap<String, String>;
+
+#[derive(Debug, Deserialize, Serialize, Clone, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub tag_key: String,
+    pub tag_value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateKeyRequest {
+    pub policy: Option<String>,
+    pub description: Option<String>,
+    pub key_usage: Option<String>,
+    pub customer_master_key_spec: Option<String>,
+    pub key_spec: Option<String>,
+    pub origin: Option<String>,
+    pub custom_key_store_id: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    pub multi_region: Option<bool>,
+    pub xks_key_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    #[serde(rename = "AWSAccountId")]
+    pub aws_account_id: String,
+    pub key_id: String,
+    pub arn: String,
+    pub creation_date: Timestamp,
+    pub enabled: bool,
+    pub description: String,
+    pub key_usage: String,
+    pub key_state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
+    pub origin: String,
+    pub key_manager: String,
+    pub customer_master_key_spec: String,
+    pub key_spec: String,
+    pub encryption_algorithms: Vec<&'static str>,
+    pub multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_deletion_window_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadataResponse {
+    pub key_metadata: KeyMetadata,
+}
+
+/// Operations that take only a key (and maybe grant tokens).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyIdRequest {
+    pub key_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyIdResponse {
+    pub key_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListRequest {
+    pub limit: Option<u32>,
+    pub marker: Option<String>,
+    pub key_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyListEntry {
+    pub key_id: String,
+    pub key_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeysResponse {
+    pub keys: Vec<KeyListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateKeyDescriptionRequest {
+    pub key_id: String,
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleKeyDeletionRequest {
+    pub key_id: String,
+    pub pending_window_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleKeyDeletionResponse {
+    pub key_id: String,
+    pub deletion_date: Timestamp,
+    pub key_state: String,
+    pub pending_window_in_days: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasRequest {
+    pub alias_name: String,
+    pub target_key_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasListEntry {
+    pub alias_name: String,
+    pub alias_arn: String,
+    pub target_key_id: String,
+    pub creation_date: Timestamp,
+    pub last_updated_date: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    pub aliases: Vec<AliasListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptRequest {
+    pub key_id: String,
+    pub plaintext: SensitiveBlob,
+    #[serde(default)]
+    pub encryption_context: EncryptionContext,
+    pub encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptResponse {
+    pub ciphertext_blob: Blob,
+    pub key_id: String,
+    pub encryption_algorithm: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecryptRequest {
+    pub ciphertext_blob: Blob,
+    #[serde(default)]
+    pub encryption_context: EncryptionContext,
+    pub key_id: Option<String>,
+    pub encryption_algorithm: Option<String>,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DecryptResponse {
+    pub key_id: String,
+    pub plaintext: SensitiveBlob,
+    pub encryption_algorithm: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyRequest {
+    pub key_id: String,
+    #[serde(default)]
+    pub encryption_context: EncryptionContext,
+    pub number_of_bytes: Option<usize>,
+    pub key_spec: Option<String>,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyResponse {
+    pub ciphertext_blob: Blob,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext: Option<SensitiveBlob>,
+    pub key_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptRequest {
+    pub ciphertext_blob: Blob,
+    #[serde(default)]
+    pub source_encryption_context: EncryptionContext,
+    pub source_key_id: Option<String>,
+    pub destination_key_id: String,
+    #[serde(default)]
+    pub destination_encryption_context: EncryptionContext,
+    pub source_encryption_algorithm: Option<String>,
+    pub destination_encryption_algorithm: Option<String>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReEncryptResponse {
+    pub ciphertext_blob: Blob,
+    pub source_key_id: String,
+    pub key_id: String,
+    pub source_encryption_algorithm: &'static str,
+    pub destination_encryption_algorithm: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateRandomRequest {
+    pub number_of_bytes: Option<usize>,
+    pub custom_key_store_id: Option<String>,
+    pub recipient: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateRandomResponse {
+    pub plaintext: SensitiveBlob,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnableKeyRotationRequest {
+    pub key_id: String,
+    pub rotation_period_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyRotationStatusResponse {
+    pub key_rotation_enabled: bool,
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_period_in_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotationsListEntry {
+    pub key_id: String,
+    pub rotation_date: Timestamp,
+    pub rotation_type: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyRotationsResponse {
+    pub rotations: Vec<RotationsListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceRequest {
+    pub key_id: String,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceRequest {
+    pub key_id: String,
+    pub tag_keys: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListResourceTagsResponse {
+    pub tags: Vec<Tag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyPolicyRequest {
+    pub key_id: String,
+    pub policy_name: Option<String>,
+    pub policy: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyPolicyResponse {
+    pub policy: String,
+    pub policy_name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListKeyPoliciesResponse {
+    pub policy_names: Vec<&'static str>,
+    pub truncated: bool,
+}
+
+/// Operations whose output has no members.
+#[derive(Debug, Serialize)]
+pub struct Empty {}

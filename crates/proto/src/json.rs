@@ -1,0 +1,201 @@
+//! The awsJson1.1 protocol (KMS `TrentService`, SSM `AmazonSSM`, ACM `CertificateManager`):
+//! `POST /` with `X-Amz-Target: <Prefix>.<Operation>` and a JSON body; errors are
+//! `{"__type": "<Exception>", "message": "..."}`.
+//!
+//! [`dispatch`] is the one path every request takes after authentication: find the operation in the
+//! service model, parse and validate the body against the model, then call the service.
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::model::ServiceModel;
+use crate::{AwsError, RequestContext};
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+/// A service speaking awsJson1.1. Implementations never see HTTP.
+#[async_trait]
+pub trait JsonService: Send + Sync + 'static {
+    fn model(&self) -> &ServiceModel;
+    /// Runs `operation` (already known to the model) on a validated body; returns the JSON response body.
+    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Vec<u8>, AwsError>;
+}
+
+/// Splits `TrentService.Encrypt` into `("TrentService", "Encrypt")`.
+pub fn split_target(target: &str) -> Option<(&str, &str)> {
+    let (prefix, op) = target.rsplit_once('.')?;
+    (!prefix.is_empty() && !op.is_empty()).then_some((prefix, op))
+}
+
+/// Parse, validate, call.
+pub async fn dispatch(
+    service: &dyn JsonService,
+    ctx: &RequestContext,
+    operation: &str,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
+    let model = service.model();
+    if !model.has_operation(operation) {
+        let prefix = model.metadata.target_prefix.as_deref().unwrap_or("");
+        return Err(AwsError::unknown_operation(&format!("{prefix}.{operation}")));
+    }
+    let input = parse_body(body)?;
+    model.validate(operation, &input)?;
+    service.call(ctx, operation, input).await
+}
+
+/// An empty body is an empty input, as AWS treats it.
+pub fn parse_body(body: &[u8]) -> Result<Value, AwsError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        AwsError::serialization(format!(
+            "The request body is not valid JSON ({} at line {} column {})",
+            match e.classify() {
+                serde_json::error::Category::Eof => "unexpected end of input",
+                _ => "syntax error",
+            },
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// Typed input from a validated body. The model check runs first, so failures here are rare; they
+/// still name the member.
+pub fn from_value<T: DeserializeOwned>(input: Value) -> Result<T, AwsError> {
+    serde_path_to_error::deserialize(input).map_err(|e| {
+        let path = e.path().to_string();
+        AwsError::validation(format!(
+            "1 validation error detected: Value at '{path}' failed to satisfy constraint: {}",
+            e.into_inner()
+        ))
+    })
+}
+
+pub fn to_body<T: Serialize>(output: &T) -> Vec<u8> {
+    serde_json::to_vec(output).expect("output serializes")
+}
+
+pub fn error_body(err: &AwsError) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "__type")]
+        kind: &'a str,
+        message: &'a str,
+    }
+    to_body(&Body {
+        kind: &err.code,
+        message: &err.message,
+    })
+}
+
+/// A blob member (base64 on the wire).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Blob(pub Vec<u8>);
+
+impl std::fmt::Debug for Blob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Blob({} bytes)", self.0.len())
+    }
+}
+
+/// A sensitive blob member (plaintext, data keys): zeroized on drop, never printed.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SensitiveBlob(pub Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for SensitiveBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SensitiveBlob(***)")
+    }
+}
+
+fn decode_b64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let text = Zeroizing::new(String::deserialize(d)?);
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|_| serde::de::Error::custom("Member must be valid base64-encoded binary data"))
+}
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        decode_b64(d).map(Blob)
+    }
+}
+
+impl<'de> Deserialize<'de> for SensitiveBlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        decode_b64(d).map(|v| SensitiveBlob(Zeroizing::new(v)))
+    }
+}
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl Serialize for SensitiveBlob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&self.0[..]));
+        s.serialize_str(&text)
+    }
+}
+
+/// Timestamps: awsJson sends epoch seconds as a JSON number. Stored as Unix milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 1000 == 0 {
+            s.serialize_i64(self.0 / 1000)
+        } else {
+            s.serialize_f64(self.0 as f64 / 1000.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split() {
+        assert_eq!(split_target("TrentService.Encrypt"), Some(("TrentService", "Encrypt")));
+        assert_eq!(split_target("Encrypt"), None);
+        assert_eq!(split_target("TrentService."), None);
+    }
+
+    #[test]
+    fn malformed_json_is_a_serialization_error() {
+        let e = parse_body(b"{\"KeyId\": ").unwrap_err();
+        assert_eq!(e.code, "SerializationException");
+        assert!(parse_body(b"").unwrap().is_object());
+    }
+
+    #[test]
+    fn blobs_round_trip_and_hide() {
+        #[derive(Debug, Deserialize)]
+        struct In {
+            #[serde(rename = "Plaintext")]
+            plaintext: SensitiveBlob,
+        }
+        let v: In = from_value(serde_json::json!({"Plaintext": "aGVsbG8="})).unwrap();
+        assert_eq!(&v.plaintext.0[..], b"hello");
+        assert_eq!(format!("{:?}", v.plaintext), "SensitiveBlob(***)");
+        let e = from_value::<In>(serde_json::json!({"Plaintext": "!!"})).unwrap_err();
+        assert!(e.message.contains("'Plaintext'"), "{}", e.message);
+    }
+
+    #[test]
+    fn timestamps_are_epoch_seconds() {
+        assert_eq!(serde_json::to_string(&Timestamp(1_700_000_000_000)).unwrap(), "1700000000");
+        assert_eq!(serde_json::to_string(&Timestamp(1_700_000_000_500)).unwrap(), "1700000000.5");
+    }
+}
