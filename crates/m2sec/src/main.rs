@@ -1,1 +1,182 @@
-fn main() {}
+//! `m2sec`: one binary serving AWS-compatible KMS (and, as they arrive, SSM Parameter Store and ACM).
+
+mod auth;
+mod bootstrap;
+mod config;
+mod http;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use m2sec_crypto::{RootKey, RootKeyOrigin, SecretBytes};
+use m2sec_kms::Kms;
+use m2sec_proto::json::JsonService;
+use m2sec_store::{SqlStore, Store};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(name = "m2sec", version, about = "AWS-compatible KMS, SSM Parameter Store and ACM in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates the data dir, root key and admin key on first start).
+    Serve {
+        /// TOML configuration file (also M2SEC_CONFIG).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory [default: ./m2sec-data] (also M2SEC_DATA_DIR).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Listen address [default: 127.0.0.1:4566] (also M2SEC_LISTEN).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Store URL, sqlite://PATH or postgres://… [default: SQLite in the data dir] (also M2SEC_STORE).
+        #[arg(long)]
+        store: Option<String>,
+        /// Account id [default: 000000000000] (also M2SEC_ACCOUNT_ID).
+        #[arg(long)]
+        account_id: Option<String>,
+        /// File with the passphrase sealing the root key (also M2SEC_UNSEAL_PASSPHRASE_FILE, or the
+        /// passphrase itself in M2SEC_UNSEAL_PASSPHRASE).
+        #[arg(long)]
+        unseal_passphrase_file: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("M2SEC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            data_dir,
+            listen,
+            store,
+            account_id,
+            unseal_passphrase_file,
+        } => {
+            let config = Config::load(
+                config,
+                Overrides {
+                    data_dir,
+                    listen,
+                    store,
+                    account_id,
+                    unseal_passphrase_file,
+                },
+            )
+            .context("configuration")?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(serve(config))
+        }
+    }
+}
+
+fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>> {
+    if let Some(path) = &config.unseal_passphrase_file {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?,
+        );
+        let trimmed = text.trim_end_matches(['\n', '\r']);
+        if trimmed.is_empty() {
+            bail!("the passphrase file {} is empty", path.display());
+        }
+        return Ok(Some(SecretBytes::from_slice(trimmed.as_bytes())));
+    }
+    Ok(std::env::var("M2SEC_UNSEAL_PASSPHRASE")
+        .ok()
+        .map(|p| SecretBytes::new(p.into_bytes())))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    let passphrase = passphrase(&config)?;
+    let (root, origin) = RootKey::open_or_create(&config.data_dir, passphrase.as_ref())
+        .map_err(|e| anyhow::anyhow!("root key: {e}"))?;
+    match origin {
+        RootKeyOrigin::CreatedDevFile | RootKeyOrigin::OpenedDevFile => tracing::warn!(
+            file = %config.data_dir.join(m2sec_crypto::root::DEV_FILE).display(),
+            "using a DEVELOPMENT root key file (anyone who reads it can decrypt every key); \
+             use --unseal-passphrase-file for production"
+        ),
+        RootKeyOrigin::CreatedSealed => tracing::info!("created a passphrase-sealed root key"),
+        RootKeyOrigin::UnsealedWithPassphrase => tracing::info!("unsealed the root key with the passphrase"),
+    }
+    let root = Arc::new(root);
+    let store: Arc<dyn Store> = Arc::new(
+        SqlStore::connect(&config.store_url())
+            .await
+            .map_err(|e| anyhow::anyhow!("store: {e}"))?,
+    );
+    tracing::info!(backend = store.backend(), "store ready");
+    bootstrap::ensure_admin(store.as_ref(), &root, &config).await?;
+
+    let kms = Arc::new(Kms::new(store.clone(), root.clone()));
+    let scheduler = tokio::spawn(m2sec_kms::scheduler::run(
+        kms.clone(),
+        Duration::from_secs(config.scheduler_interval_secs.max(1)),
+    ));
+
+    let mut json_services: HashMap<String, (String, Arc<dyn JsonService>)> = HashMap::new();
+    for service in [kms as Arc<dyn JsonService>] {
+        let meta = &service.model().metadata;
+        let prefix = meta.target_prefix.clone().expect("awsJson services have a target prefix");
+        let signing = meta.signing_name.clone().unwrap_or_else(|| meta.endpoint_prefix.clone());
+        json_services.insert(prefix, (signing, service));
+    }
+    let state = Arc::new(http::AppState {
+        auth: auth::Authenticator::new(store.clone(), root.clone()),
+        json_services,
+        max_body_bytes: config.max_body_bytes,
+    });
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "m2sec listening");
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    scheduler.abort();
+    tracing::info!("m2sec stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

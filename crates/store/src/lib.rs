@@ -66,4 +66,9 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with [`StoreError::AlreadyExists`] if the id is taken.
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
+
+    // --- settings -------------------------------------------------------------------------------
+    async fn get_setting(&self, name: &str) -> Result<Option<String>>;
+    /// Inserts or replaces.
+    async fn put_setting(&self, name: &str, value: &str) -> Result<()>;
 }

@@ -133,4 +133,10 @@ pub async fn run(store: &dyn Store) {
     assert!(matches!(store.create_access_key(&ak).await, Err(StoreError::AlreadyExists)));
     assert_eq!(store.get_access_key("AKIATEST").await.unwrap(), Some(ak));
     assert_eq!(store.get_access_key("AKIANONE").await.unwrap(), None);
+
+    // Settings: insert, replace, absent.
+    assert_eq!(store.get_setting("admin").await.unwrap(), None);
+    store.put_setting("admin", "AKIA1").await.unwrap();
+    store.put_setting("admin", "AKIA2").await.unwrap();
+    assert_eq!(store.get_setting("admin").await.unwrap().as_deref(), Some("AKIA2"));
 }

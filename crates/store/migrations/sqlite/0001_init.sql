@@ -51,3 +51,9 @@ CREATE TABLE access_keys (
     status TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
+
+-- Small named values: which access key is the first-start admin, and later job leases.
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,116 @@
+//! Configuration: defaults, then a TOML file (`--config` or `M2SEC_CONFIG`), then `M2SEC_*`
+//! environment variables, then command-line flags. Unknown keys in the file are warned about.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded store, the root key and the admin credentials live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Address the AWS-compatible API listens on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Store URL: `sqlite://PATH` or `postgres://…`. Default: SQLite in the data dir.
+    #[serde(default)]
+    pub store: Option<String>,
+    /// The AWS account id every resource belongs to.
+    #[serde(default = "default_account_id")]
+    pub account_id: String,
+    /// File holding the passphrase that seals the root key (production). Without it (and without
+    /// `M2SEC_UNSEAL_PASSPHRASE`) the data dir uses a development key file.
+    #[serde(default)]
+    pub unseal_passphrase_file: Option<PathBuf>,
+    /// Seconds between runs of scheduled work (automatic rotation, end of deletion windows).
+    #[serde(default = "default_scheduler_interval")]
+    pub scheduler_interval_secs: u64,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./m2sec-data")
+}
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:4566".parse().expect("valid default address")
+}
+fn default_account_id() -> String {
+    "000000000000".into()
+}
+fn default_scheduler_interval() -> u64 {
+    60
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: default_data_dir(),
+            listen: default_listen(),
+            store: None,
+            account_id: default_account_id(),
+            unseal_passphrase_file: None,
+            scheduler_interval_secs: default_scheduler_interval(),
+            max_body_bytes: default_max_body(),
+        }
+    }
+}
+
+/// Flags given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unseal_passphrase_file: Option<PathBuf>,
+}
+
+/// Variables that are read directly rather than as config keys (secrets and the admin key pair).
+const NOT_CONFIG_KEYS: &[&str] = &[
+    "CONFIG",
+    "UNSEAL_PASSPHRASE",
+    "ADMIN_ACCESS_KEY_ID",
+    "ADMIN_SECRET_ACCESS_KEY",
+    "LOG",
+];
+
+impl Config {
+    pub fn load(file: Option<PathBuf>, overrides: Overrides) -> Result<Config, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file.or_else(|| std::env::var_os("M2SEC_CONFIG").map(PathBuf::from)) {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(Env::prefixed("M2SEC_").filter(|k| !NOT_CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))))
+            .merge(Serialized::defaults(overrides));
+        let config: Config = figment.extract()?;
+        if !config.account_id.chars().all(|c| c.is_ascii_digit()) || config.account_id.len() != 12 {
+            return Err(figment::Error::from(format!(
+                "account_id must be 12 digits, got '{}'",
+                config.account_id
+            )));
+        }
+        Ok(config)
+    }
+
+    pub fn store_url(&self) -> String {
+        self.store
+            .clone()
+            .unwrap_or_else(|| m2sec_store::SqlStore::sqlite_url(&self.data_dir.join("m2sec.db")))
+    }
+}
