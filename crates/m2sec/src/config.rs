@@ -89,6 +89,17 @@ const NOT_CONFIG_KEYS: &[&str] = &[
     "LOG",
 ];
 
+/// Every key of [`Config`], for telling config variables from others.
+const CONFIG_KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "store",
+    "account_id",
+    "unseal_passphrase_file",
+    "scheduler_interval_secs",
+    "max_body_bytes",
+];
+
 impl Config {
     pub fn load(file: Option<PathBuf>, overrides: Overrides) -> Result<Config, figment::Error> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -96,7 +107,13 @@ impl Config {
             figment = figment.merge(Toml::file_exact(path));
         }
         figment = figment
-            .merge(Env::prefixed("M2SEC_").filter(|k| !NOT_CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))))
+            .merge(Env::prefixed("M2SEC_").filter(|k| {
+                let known = CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n));
+                if !known && !NOT_CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n)) {
+                    tracing::warn!(variable = %format!("M2SEC_{}", k.as_str().to_uppercase()), "ignoring unknown M2SEC_ variable");
+                }
+                known
+            }))
             .merge(Serialized::defaults(overrides));
         let config: Config = figment.extract()?;
         if !config.account_id.chars().all(|c| c.is_ascii_digit()) || config.account_id.len() != 12 {
