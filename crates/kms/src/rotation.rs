@@ -19,8 +19,8 @@ use crate::shapes::*;
 use crate::{now_ms, page, require_customer_managed, require_enabled, scope, state, Aliases, Kms, DAY_MS};
 
 pub(crate) const DEFAULT_PERIOD_DAYS: i64 = 365;
-/// AWS allows at most this many on-demand rotations per key.
-const MAX_ON_DEMAND: usize = 10;
+/// AWS allows at most this many on-demand rotations per key (RotateKeyOnDemand's documentation).
+const MAX_ON_DEMAND: usize = 25;
 
 fn require_rotatable(key: &LoadedKey, operation: &str) -> Result<()> {
     if key.record.key_spec != SYMMETRIC_DEFAULT || key.record.origin != "AWS_KMS" {
@@ -79,15 +79,15 @@ impl Kms {
     ) -> Result<GetKeyRotationStatusResponse> {
         let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
         require_rotatable(&key, "GetKeyRotationStatus")?;
-        if key.record.key_state == state::PENDING_DELETION {
-            return Err(crate::invalid_state(&key, state::PENDING_DELETION));
-        }
         let r = &key.record;
+        // As AWS documents: while a key is pending deletion its rotation status is false; cancelling
+        // the deletion brings the stored status back.
+        let enabled = r.rotation_enabled && r.key_state != state::PENDING_DELETION;
         Ok(GetKeyRotationStatusResponse {
-            key_rotation_enabled: r.rotation_enabled,
+            key_rotation_enabled: enabled,
             key_id: key.arn.clone(),
-            rotation_period_in_days: r.rotation_enabled.then_some(r.rotation_period_days).flatten(),
-            next_rotation_date: r.rotation_enabled.then_some(r.next_rotation_at.map(Timestamp)).flatten(),
+            rotation_period_in_days: enabled.then_some(r.rotation_period_days).flatten(),
+            next_rotation_date: enabled.then_some(r.next_rotation_at.map(Timestamp)).flatten(),
         })
     }
 

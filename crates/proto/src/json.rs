@@ -66,16 +66,54 @@ pub fn parse_body(body: &[u8]) -> Result<Value, AwsError> {
     })
 }
 
-/// Typed input from a validated body. The model check runs first, so failures here are rare; they
-/// still name the member.
+/// Typed input from a validated body. The model check runs first, so failures here are rare: mostly
+/// members an operation needs although the model marks them optional (Decrypt's `CiphertextBlob`).
+/// They are reported in AWS's form, with the member path in lowerCamelCase.
 pub fn from_value<T: DeserializeOwned>(input: Value) -> Result<T, AwsError> {
     serde_path_to_error::deserialize(input).map_err(|e| {
-        let path = e.path().to_string();
+        let path = aws_path(&e.path().to_string());
+        let inner = e.into_inner().to_string();
+        if let Some(name) = inner.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+            let at = if path.is_empty() {
+                lower_camel(name)
+            } else {
+                format!("{path}.{}", lower_camel(name))
+            };
+            return AwsError::validation(format!(
+                "1 validation error detected: Value null at '{at}' failed to satisfy constraint: Member must not be null"
+            ));
+        }
         AwsError::validation(format!(
-            "1 validation error detected: Value at '{path}' failed to satisfy constraint: {}",
-            e.into_inner()
+            "1 validation error detected: Value at '{path}' failed to satisfy constraint: {inner}"
         ))
     })
+}
+
+fn lower_camel(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `Tags[0].TagKey` (serde's path) → `tags.1.member.tagKey` (AWS's); the root `.` → empty.
+fn aws_path(path: &str) -> String {
+    if path == "." {
+        return String::new();
+    }
+    path.split('.')
+        .map(|segment| {
+            let mut parts = segment.split('[');
+            let mut out = lower_camel(parts.next().unwrap_or(""));
+            for index in parts {
+                let i = index.trim_end_matches(']').parse::<usize>().map(|i| i + 1).unwrap_or(0);
+                out = format!("{out}.{i}.member");
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 pub fn to_body<T: Serialize>(output: &T) -> Vec<u8> {
@@ -190,7 +228,19 @@ mod tests {
         assert_eq!(&v.plaintext.0[..], b"hello");
         assert_eq!(format!("{:?}", v.plaintext), "SensitiveBlob(***)");
         let e = from_value::<In>(serde_json::json!({"Plaintext": "!!"})).unwrap_err();
-        assert!(e.message.contains("'Plaintext'"), "{}", e.message);
+        assert!(e.message.contains("'plaintext'"), "{}", e.message);
+        let e = from_value::<In>(serde_json::json!({})).unwrap_err();
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value null at 'plaintext' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn serde_paths_take_aws_form() {
+        assert_eq!(aws_path("."), "");
+        assert_eq!(aws_path("Tags[0].TagKey"), "tags.1.member.tagKey");
+        assert_eq!(aws_path("EncryptionContext.k"), "encryptionContext.k");
     }
 
     #[test]
