@@ -2,6 +2,8 @@
 exports M2SEC_TEST_POSTGRES_URL. Two nodes share the database, as a scaled-out deployment would."""
 import base64
 import os
+import subprocess
+import uuid
 
 import pytest
 
@@ -11,14 +13,22 @@ PG = os.environ.get("M2SEC_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not PG, reason="M2SEC_TEST_POSTGRES_URL not set (scripts/test sets it)")
 
 
+def fresh_database():
+    """A new empty database on the test cluster, so each test starts like a new deployment."""
+    name = "m2sec_" + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", PG, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return PG.rsplit("/", 1)[0] + "/" + name
+
+
 def test_two_nodes_share_keys_on_postgres(fresh_server, tmp_path):
     # Both nodes need the same root key: the second gets a copy of the first's data dir key file.
-    a = fresh_server(args=["--store", PG]).start()
+    db = fresh_database()
+    a = fresh_server(args=["--store", db]).start()
     b_dir = tmp_path / "node-b"
     b_dir.mkdir()
     (b_dir / "root-key.dev").write_bytes((a.data_dir / "root-key.dev").read_bytes())
     os.chmod(b_dir / "root-key.dev", 0o600)
-    b = fresh_server(data_dir=b_dir, args=["--store", PG]).start()
+    b = fresh_server(data_dir=b_dir, args=["--store", db]).start()
 
     kms_a, kms_b = a.client("kms"), b.client("kms")
     key = kms_a.create_key(Description="M2 Security JWT Secret Key")["KeyMetadata"]
@@ -32,3 +42,30 @@ def test_two_nodes_share_keys_on_postgres(fresh_server, tmp_path):
     out = b.aws("kms", "encrypt", "--key-id", "alias/pg-shared", "--plaintext", "from-node-b",
                 "--output", "text", "--query", "CiphertextBlob")
     assert kms_a.decrypt(CiphertextBlob=base64.b64decode(out))["Plaintext"] == b"from-node-b"
+
+
+def test_a_change_on_one_node_reaches_the_other_within_the_cache_ttl(fresh_server, tmp_path):
+    import time
+
+    from botocore.exceptions import ClientError
+
+    db = fresh_database()
+    a = fresh_server(args=["--store", db]).start()
+    b_dir = tmp_path / "node-b"
+    b_dir.mkdir()
+    (b_dir / "root-key.dev").write_bytes((a.data_dir / "root-key.dev").read_bytes())
+    os.chmod(b_dir / "root-key.dev", 0o600)
+    b = fresh_server(data_dir=b_dir, args=["--store", db], env={"M2SEC_CACHE_TTL_MS": "300"}).start()
+    kms_a, kms_b = a.client("kms"), b.client("kms")
+    key_id = kms_a.create_key()["KeyMetadata"]["KeyId"]
+    kms_b.encrypt(KeyId=key_id, Plaintext=b"x")  # node b now holds the key in memory
+    kms_a.disable_key(KeyId=key_id)
+    deadline = time.time() + 5
+    while True:
+        try:
+            kms_b.encrypt(KeyId=key_id, Plaintext=b"x")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "DisabledException"
+            break
+        assert time.time() < deadline, "node b never saw the key disabled"
+        time.sleep(0.1)

@@ -1,10 +1,14 @@
 //! The in-memory view of keys in use: metadata plus unwrapped key versions, and alias targets.
 //!
 //! The store is the source of truth; this cache is filled on first use and replaced after every write
-//! this node makes, so the hot path (Encrypt, Decrypt, GenerateDataKey) touches no storage.
+//! this node makes, so the hot path (Encrypt, Decrypt, GenerateDataKey) rarely touches storage. When
+//! several nodes share one database, another node's write (DisableKey, a rotation, an alias move)
+//! becomes visible here within `ttl`: an entry older than that is re-read from the store (one row;
+//! key versions are unwrapped again only when a new one appeared).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use m2sec_crypto::{RootKey, SymmetricKey};
 use m2sec_store::{KeyRecord, KeyVersionRecord, Scope, Store};
@@ -67,13 +71,21 @@ fn cache_key(scope: &Scope, name: &str) -> String {
     format!("{}/{}/{}", scope.account, scope.region, name)
 }
 
-#[derive(Default)]
 pub struct Keyring {
-    keys: RwLock<HashMap<String, Arc<LoadedKey>>>,
-    aliases: RwLock<HashMap<String, String>>,
+    ttl: Duration,
+    keys: RwLock<HashMap<String, (Arc<LoadedKey>, Instant)>>,
+    aliases: RwLock<HashMap<String, (String, Instant)>>,
 }
 
 impl Keyring {
+    pub fn new(ttl: Duration) -> Self {
+        Keyring {
+            ttl,
+            keys: RwLock::default(),
+            aliases: RwLock::default(),
+        }
+    }
+
     pub async fn key(
         &self,
         store: &dyn Store,
@@ -82,22 +94,34 @@ impl Keyring {
         key_id: &str,
     ) -> Result<Option<Arc<LoadedKey>>> {
         let ck = cache_key(scope, key_id);
-        if let Some(k) = self.keys.read().expect("keyring lock").get(&ck) {
-            return Ok(Some(k.clone()));
+        let cached = self.keys.read().expect("keyring lock").get(&ck).cloned();
+        if let Some((key, fetched)) = &cached {
+            if fetched.elapsed() < self.ttl {
+                return Ok(Some(key.clone()));
+            }
         }
         let Some(record) = store.get_key(scope, key_id).await? else {
+            self.keys.write().expect("keyring lock").remove(&ck);
             return Ok(None);
         };
-        let versions = store.key_versions(scope, key_id).await?;
-        let loaded = Arc::new(unwrap_all(root, record, &versions)?);
-        self.keys.write().expect("keyring lock").insert(ck, loaded.clone());
-        Ok(Some(loaded))
+        let loaded = match cached {
+            // Same versions as before (the common case): keep the unwrapped material.
+            Some((key, _)) if key.versions.contains_key(&record.current_version) => key.with_record(record),
+            _ => {
+                let versions = store.key_versions(scope, key_id).await?;
+                unwrap_all(root, record, &versions)?
+            }
+        };
+        Ok(Some(self.put(loaded)))
     }
 
     pub fn put(&self, key: LoadedKey) -> Arc<LoadedKey> {
         let key = Arc::new(key);
         let ck = cache_key(&key.record.scope, &key.record.key_id);
-        self.keys.write().expect("keyring lock").insert(ck, key.clone());
+        self.keys
+            .write()
+            .expect("keyring lock")
+            .insert(ck, (key.clone(), Instant::now()));
         key
     }
 
@@ -106,29 +130,26 @@ impl Keyring {
         self.aliases
             .write()
             .expect("keyring lock")
-            .retain(|k, target| !(k.starts_with(&cache_key(scope, "")) && target == key_id));
+            .retain(|k, (target, _)| !(k.starts_with(&cache_key(scope, "")) && target == key_id));
     }
 
     pub async fn alias_target(&self, store: &dyn Store, scope: &Scope, alias_name: &str) -> Result<Option<String>> {
         let ck = cache_key(scope, alias_name);
-        if let Some(t) = self.aliases.read().expect("keyring lock").get(&ck) {
-            return Ok(Some(t.clone()));
+        if let Some((target, fetched)) = self.aliases.read().expect("keyring lock").get(&ck) {
+            if fetched.elapsed() < self.ttl {
+                return Ok(Some(target.clone()));
+            }
         }
-        let Some(alias) = store.get_alias(scope, alias_name).await? else {
-            return Ok(None);
-        };
-        self.aliases
-            .write()
-            .expect("keyring lock")
-            .insert(ck, alias.target_key_id.clone());
-        Ok(Some(alias.target_key_id))
+        let target = store.get_alias(scope, alias_name).await?.map(|a| a.target_key_id);
+        self.set_alias(scope, alias_name, target.as_deref());
+        Ok(target)
     }
 
     pub fn set_alias(&self, scope: &Scope, alias_name: &str, target: Option<&str>) {
         let ck = cache_key(scope, alias_name);
         let mut aliases = self.aliases.write().expect("keyring lock");
         match target {
-            Some(t) => aliases.insert(ck, t.to_string()),
+            Some(t) => aliases.insert(ck, (t.to_string(), Instant::now())),
             None => aliases.remove(&ck),
         };
     }

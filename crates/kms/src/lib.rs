@@ -125,11 +125,13 @@ impl JsonService for Kms {
 }
 
 impl Kms {
-    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>) -> Self {
+    /// `cache_ttl`: how long this node trusts its in-memory copy of a key or alias before re-reading it
+    /// (bounds how late it sees another node's changes).
+    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, cache_ttl: std::time::Duration) -> Self {
         Kms {
             store,
             root,
-            keyring: Keyring::default(),
+            keyring: Keyring::new(cache_ttl),
             writes: tokio::sync::Mutex::new(()),
         }
     }
@@ -154,8 +156,11 @@ impl Kms {
             }
         } else if key_id.starts_with("alias/") {
             (None, Some(key_id.to_string()))
-        } else {
+        } else if is_key_id(key_id) {
             (Some(key_id.to_string()), None)
+        } else {
+            // What AWS answers for a KeyId that is neither a key id, an ARN nor an alias name.
+            return Err(KmsError::NotFound(format!("Invalid keyId {key_id}")));
         };
         let id = match (id, alias) {
             (Some(id), _) => id,
@@ -204,6 +209,14 @@ impl Kms {
         self.store.update_key(&record).await?;
         Ok(self.keyring.put(current.with_record(record)))
     }
+}
+
+/// A key id as KMS makes them: a UUID (single-Region) or `mrk-` + 32 hex digits (multi-Region).
+fn is_key_id(text: &str) -> bool {
+    uuid::Uuid::try_parse(text).is_ok()
+        || text
+            .strip_prefix("mrk-")
+            .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Key states, as AWS names them.

@@ -31,9 +31,15 @@ fn new_secret() -> zeroize::Zeroizing<String> {
     zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(random.expose()))
 }
 
-/// Makes sure the admin key exists. Returns the secret only when it was generated now (to be shown once).
-pub async fn ensure_admin(store: &dyn Store, root: &RootKey, config: &Config) -> anyhow::Result<()> {
-    let root_arn = format!("arn:aws:iam::{}:root", config.account_id);
+/// An admin key pair chosen in the environment.
+pub struct GivenAdmin {
+    id: String,
+    secret: zeroize::Zeroizing<String>,
+}
+
+/// Reads and checks `M2SEC_ADMIN_ACCESS_KEY_ID` / `M2SEC_ADMIN_SECRET_ACCESS_KEY`. Called before the data
+/// dir is touched, so a mistake here leaves nothing behind (not even a root key of the wrong kind).
+pub fn admin_from_env() -> anyhow::Result<Option<GivenAdmin>> {
     let given = (
         std::env::var("M2SEC_ADMIN_ACCESS_KEY_ID").ok(),
         std::env::var("M2SEC_ADMIN_SECRET_ACCESS_KEY").ok().map(zeroize::Zeroizing::new),
@@ -46,6 +52,26 @@ pub async fn ensure_admin(store: &dyn Store, root: &RootKey, config: &Config) ->
             if secret.len() < 16 {
                 bail!("M2SEC_ADMIN_SECRET_ACCESS_KEY must be at least 16 characters");
             }
+            Ok(Some(GivenAdmin { id, secret }))
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            bail!("set both M2SEC_ADMIN_ACCESS_KEY_ID and M2SEC_ADMIN_SECRET_ACCESS_KEY, or neither")
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// Makes sure the admin key exists: the given pair, or one generated on first start (then saved to the
+/// credentials file and shown once).
+pub async fn ensure_admin(
+    store: &dyn Store,
+    root: &RootKey,
+    config: &Config,
+    given: Option<GivenAdmin>,
+) -> anyhow::Result<()> {
+    let root_arn = format!("arn:aws:iam::{}:root", config.account_id);
+    match given {
+        Some(GivenAdmin { id, secret }) => {
             match store.get_access_key(&id).await? {
                 Some(existing) => {
                     let stored = root
@@ -62,10 +88,7 @@ pub async fn ensure_admin(store: &dyn Store, root: &RootKey, config: &Config) ->
             }
             store.put_setting(ADMIN_SETTING, &id).await?;
         }
-        (Some(_), None) | (None, Some(_)) => {
-            bail!("set both M2SEC_ADMIN_ACCESS_KEY_ID and M2SEC_ADMIN_SECRET_ACCESS_KEY, or neither")
-        }
-        (None, None) => {
+        None => {
             if let Some(id) = store.get_setting(ADMIN_SETTING).await? {
                 tracing::info!(access_key_id = %id, "admin credentials are in {}", config.data_dir.join("credentials").display());
                 return Ok(());

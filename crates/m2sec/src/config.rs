@@ -1,5 +1,6 @@
 //! Configuration: defaults, then a TOML file (`--config` or `M2SEC_CONFIG`), then `M2SEC_*`
-//! environment variables, then command-line flags. Unknown keys in the file are warned about.
+//! environment variables, then command-line flags. An unknown key in the file is an error; an unknown
+//! `M2SEC_*` variable is warned about and ignored.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,10 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Milliseconds a node trusts its in-memory copy of a key or alias before re-reading the store:
+    /// how late one node sees another's changes when several share a PostgreSQL store.
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl_ms: u64,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -50,6 +55,9 @@ fn default_scheduler_interval() -> u64 {
 fn default_max_body() -> usize {
     1024 * 1024
 }
+fn default_cache_ttl() -> u64 {
+    1000
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -61,6 +69,7 @@ impl Default for Config {
             unseal_passphrase_file: None,
             scheduler_interval_secs: default_scheduler_interval(),
             max_body_bytes: default_max_body(),
+            cache_ttl_ms: default_cache_ttl(),
         }
     }
 }
@@ -98,7 +107,12 @@ const CONFIG_KEYS: &[&str] = &[
     "unseal_passphrase_file",
     "scheduler_interval_secs",
     "max_body_bytes",
+    "cache_ttl_ms",
 ];
+
+/// Settings whose value is text. Their variables are taken verbatim: figment would read
+/// `M2SEC_ACCOUNT_ID=123456789012` as a number (refused for a string, and `000000000000` would lose its zeros).
+const TEXT_KEYS: &[&str] = &["data_dir", "store", "account_id", "unseal_passphrase_file"];
 
 impl Config {
     pub fn load(file: Option<PathBuf>, overrides: Overrides) -> Result<Config, figment::Error> {
@@ -106,15 +120,19 @@ impl Config {
         if let Some(path) = file.or_else(|| std::env::var_os("M2SEC_CONFIG").map(PathBuf::from)) {
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment
-            .merge(Env::prefixed("M2SEC_").filter(|k| {
-                let known = CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n));
-                if !known && !NOT_CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n)) {
-                    tracing::warn!(variable = %format!("M2SEC_{}", k.as_str().to_uppercase()), "ignoring unknown M2SEC_ variable");
-                }
-                known
-            }))
-            .merge(Serialized::defaults(overrides));
+        figment = figment.merge(Env::prefixed("M2SEC_").filter(|k| {
+            let known = CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n));
+            if !known && !NOT_CONFIG_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n)) {
+                tracing::warn!(variable = %format!("M2SEC_{}", k.as_str().to_uppercase()), "ignoring unknown M2SEC_ variable");
+            }
+            known && !TEXT_KEYS.iter().any(|n| k.as_str().eq_ignore_ascii_case(n))
+        }));
+        for key in TEXT_KEYS {
+            if let Ok(value) = std::env::var(format!("M2SEC_{}", key.to_ascii_uppercase())) {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        figment = figment.merge(Serialized::defaults(overrides));
         let config: Config = figment.extract()?;
         if !config.account_id.chars().all(|c| c.is_ascii_digit()) || config.account_id.len() != 12 {
             return Err(figment::Error::from(format!(

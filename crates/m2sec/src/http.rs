@@ -73,13 +73,7 @@ async fn aws_json(State(state): State<Arc<AppState>>, request: Request) -> Respo
 
 async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<Vec<u8>, AwsError> {
     let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
-        AwsError::new(
-            "RequestEntityTooLargeException",
-            413,
-            format!("The request body is larger than {} bytes", state.max_body_bytes),
-        )
-    })?;
+    let body = read_body(body, state.max_body_bytes).await?;
     let target = header(&parts.headers, "x-amz-target")
         .ok_or_else(|| AwsError::unknown_operation("(no X-Amz-Target header)"))?;
     let (prefix, operation) = json::split_target(target).ok_or_else(|| AwsError::unknown_operation(target))?;
@@ -105,6 +99,35 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         request_id: request_id.to_string(),
     };
     json::dispatch(service.as_ref(), &ctx, operation, &body).await
+}
+
+/// How much of an oversized body is still read (and dropped) so that clients which send the whole
+/// body before reading the answer see the 413 instead of a broken connection.
+const OVERSIZE_DRAIN_BYTES: usize = 16 * 1024 * 1024;
+
+async fn read_body(body: Body, max: usize) -> Result<Bytes, AwsError> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| AwsError::serialization("The request body could not be read"))?;
+        let Ok(chunk) = frame.into_data() else { continue };
+        total += chunk.len();
+        if total <= max {
+            buf.extend_from_slice(&chunk);
+        } else if total > max + OVERSIZE_DRAIN_BYTES {
+            break;
+        }
+    }
+    if total > max {
+        return Err(AwsError::new(
+            "RequestEntityTooLargeException",
+            413,
+            format!("The request body is larger than {max} bytes"),
+        ));
+    }
+    Ok(buf.freeze())
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -107,6 +107,7 @@ fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let admin = bootstrap::admin_from_env()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
     #[cfg(unix)]
@@ -127,15 +128,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         RootKeyOrigin::UnsealedWithPassphrase => tracing::info!("unsealed the root key with the passphrase"),
     }
     let root = Arc::new(root);
+    if config.store.is_none() {
+        create_private_file(&config.data_dir.join("m2sec.db"))?;
+    }
     let store: Arc<dyn Store> = Arc::new(
         SqlStore::connect(&config.store_url())
             .await
             .map_err(|e| anyhow::anyhow!("store: {e}"))?,
     );
     tracing::info!(backend = store.backend(), "store ready");
-    bootstrap::ensure_admin(store.as_ref(), &root, &config).await?;
+    bootstrap::ensure_admin(store.as_ref(), &root, &config, admin).await?;
 
-    let kms = Arc::new(Kms::new(store.clone(), root.clone()));
+    let kms = Arc::new(Kms::new(
+        store.clone(),
+        root.clone(),
+        Duration::from_millis(config.cache_ttl_ms),
+    ));
     let scheduler = tokio::spawn(m2sec_kms::scheduler::run(
         kms.clone(),
         Duration::from_secs(config.scheduler_interval_secs.max(1)),
@@ -162,6 +170,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await?;
     scheduler.abort();
     tracing::info!("m2sec stopped");
+    Ok(())
+}
+
+/// The embedded database holds only wrapped secrets, but its metadata is nobody else's business either:
+/// create it owner-only (SQLite gives its -wal and -shm files the database file's mode).
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).with_context(|| format!("creating {}", path.display()))?;
     Ok(())
 }
 
