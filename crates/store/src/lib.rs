@@ -67,6 +67,25 @@ pub trait Store: Send + Sync + 'static {
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
 
+    // --- SSM parameters -------------------------------------------------------------------------
+    /// A parameter with its current version.
+    async fn get_parameter(&self, scope: &Scope, name: &str) -> Result<Option<ParameterRecord>>;
+    /// Parameters whose name starts with `prefix`, ordered by name, with their current versions.
+    async fn list_parameters(&self, scope: &Scope, prefix: &str) -> Result<Vec<ParameterRecord>>;
+    /// How many parameters a scope holds in each tier: (standard, advanced).
+    async fn count_parameters(&self, scope: &Scope) -> Result<(u64, u64)>;
+    /// Every version of a parameter, oldest first.
+    async fn parameter_versions(&self, scope: &Scope, name: &str) -> Result<Vec<ParameterVersionRecord>>;
+    /// Writes a new version and makes it current, atomically. `create` inserts the parameter (failing
+    /// with [`StoreError::AlreadyExists`] if it exists); otherwise it must exist. `drop_version` removes
+    /// an old version in the same transaction (the 100-version limit).
+    async fn put_parameter(&self, parameter: &ParameterRecord, create: bool, drop_version: Option<u32>) -> Result<()>;
+    /// Replaces the labels of some versions of one parameter, atomically (a label moving between versions).
+    async fn set_parameter_labels(&self, scope: &Scope, name: &str, labels: &[(u32, Vec<String>)]) -> Result<()>;
+    async fn set_parameter_tags(&self, scope: &Scope, name: &str, tags: &[(String, String)]) -> Result<()>;
+    /// Removes a parameter and all its versions; false if it did not exist.
+    async fn delete_parameter(&self, scope: &Scope, name: &str) -> Result<bool>;
+
     // --- settings -------------------------------------------------------------------------------
     async fn get_setting(&self, name: &str) -> Result<Option<String>>;
     /// Inserts or replaces.

@@ -107,3 +107,45 @@ impl std::fmt::Debug for AccessKeyRecord {
             .finish()
     }
 }
+
+/// An SSM parameter: its name, tags and current version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParameterRecord {
+    pub scope: Scope,
+    pub name: String,
+    pub tags: Vec<(String, String)>,
+    pub current: ParameterVersionRecord,
+}
+
+/// One version of an SSM parameter. For `SecureString` the value is the base64 KMS ciphertext, never
+/// the plaintext.
+#[derive(Clone, PartialEq)]
+pub struct ParameterVersionRecord {
+    pub version: u32,
+    /// `String`, `StringList` or `SecureString`.
+    pub parameter_type: String,
+    pub value: String,
+    pub key_id: Option<String>,
+    pub description: Option<String>,
+    pub allowed_pattern: Option<String>,
+    pub data_type: String,
+    /// `Standard` or `Advanced`.
+    pub tier: String,
+    pub labels: Vec<String>,
+    pub policies: Option<String>,
+    pub modified_at: i64,
+    pub modified_by: String,
+}
+
+impl std::fmt::Debug for ParameterVersionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParameterVersionRecord")
+            .field("version", &self.version)
+            .field("parameter_type", &self.parameter_type)
+            .field("value", &"***")
+            .field("key_id", &self.key_id)
+            .field("tier", &self.tier)
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
+    }
+}

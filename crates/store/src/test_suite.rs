@@ -1,7 +1,10 @@
 //! The storage conformance suite: every backend must pass [`run`]. Called from this crate's tests for
 //! SQLite, and for PostgreSQL when `M2SEC_TEST_POSTGRES_URL` is set.
 
-use crate::{AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, Scope, Store, StoreError};
+use crate::{
+    AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, ParameterRecord, ParameterVersionRecord, Scope, Store,
+    StoreError,
+};
 
 fn key(scope: &Scope, id: &str) -> KeyRecord {
     KeyRecord {
@@ -36,8 +39,75 @@ fn version(scope: &Scope, id: &str, n: u32) -> KeyVersionRecord {
     }
 }
 
+fn parameter(scope: &Scope, name: &str, version: u32, tier: &str) -> ParameterRecord {
+    ParameterRecord {
+        scope: scope.clone(),
+        name: name.to_string(),
+        tags: vec![("env".into(), "prod".into())],
+        current: ParameterVersionRecord {
+            version,
+            parameter_type: "SecureString".into(),
+            value: format!("ciphertext-{version}"),
+            key_id: Some("alias/aws/ssm".into()),
+            description: Some("d".into()),
+            allowed_pattern: None,
+            data_type: "text".into(),
+            tier: tier.into(),
+            labels: vec![],
+            policies: None,
+            modified_at: 10 + version as i64,
+            modified_by: "arn:aws:iam::111122223333:root".into(),
+        },
+    }
+}
+
+async fn parameters(store: &dyn Store) {
+    let eu = Scope::new("111122223333", "eu-west-1");
+    let us = Scope::new("111122223333", "us-east-1");
+    for name in ["/can2025/prod/jwt-secret", "/can2025/prod/db_pass", "/can2025/dev/x", "/can2025_other", "plain"] {
+        store.put_parameter(&parameter(&eu, name, 1, "Standard"), true, None).await.unwrap();
+    }
+    assert!(matches!(
+        store.put_parameter(&parameter(&eu, "plain", 1, "Standard"), true, None).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(store.get_parameter(&us, "plain").await.unwrap(), None);
+
+    // New versions become current; old ones stay; one may be dropped in the same write.
+    store.put_parameter(&parameter(&eu, "plain", 2, "Advanced"), false, None).await.unwrap();
+    store.put_parameter(&parameter(&eu, "plain", 3, "Advanced"), false, Some(1)).await.unwrap();
+    let p = store.get_parameter(&eu, "plain").await.unwrap().unwrap();
+    assert_eq!(p.current, parameter(&eu, "plain", 3, "Advanced").current);
+    let versions: Vec<u32> = store.parameter_versions(&eu, "plain").await.unwrap().iter().map(|v| v.version).collect();
+    assert_eq!(versions, [2, 3]);
+    assert_eq!(store.count_parameters(&eu).await.unwrap(), (4, 1));
+
+    // Prefix listing is exact (no LIKE wildcards) and ordered.
+    let names: Vec<String> = store.list_parameters(&eu, "/can2025/").await.unwrap().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["/can2025/dev/x", "/can2025/prod/db_pass", "/can2025/prod/jwt-secret"]);
+    assert_eq!(store.list_parameters(&eu, "").await.unwrap().len(), 5);
+    assert!(store.list_parameters(&eu, "/can2025/prod/db%").await.unwrap().is_empty());
+
+    // Labels and tags.
+    store
+        .set_parameter_labels(&eu, "plain", &[(2, vec![]), (3, vec!["live".into(), "v3".into()])])
+        .await
+        .unwrap();
+    let versions = store.parameter_versions(&eu, "plain").await.unwrap();
+    assert_eq!(versions[1].labels, ["live", "v3"]);
+    store.set_parameter_tags(&eu, "plain", &[("team".into(), "gates".into())]).await.unwrap();
+    assert_eq!(store.get_parameter(&eu, "plain").await.unwrap().unwrap().tags, [("team".to_string(), "gates".to_string())]);
+
+    // Deletion removes every version.
+    assert!(store.delete_parameter(&eu, "plain").await.unwrap());
+    assert!(!store.delete_parameter(&eu, "plain").await.unwrap());
+    assert!(store.parameter_versions(&eu, "plain").await.unwrap().is_empty());
+    store.put_parameter(&parameter(&eu, "plain", 1, "Standard"), true, None).await.unwrap();
+}
+
 /// Runs every check against `store`, which must be empty. Panics on the first failure.
 pub async fn run(store: &dyn Store) {
+    parameters(store).await;
     let eu = Scope::new("111122223333", "eu-west-1");
     let us = Scope::new("111122223333", "us-east-1");
     let other_account = Scope::new("444455556666", "eu-west-1");

@@ -1,0 +1,27 @@
+CREATE TABLE ssm_parameters (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    current_version INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+
+CREATE TABLE ssm_parameter_versions (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    parameter_type TEXT NOT NULL,
+    value TEXT NOT NULL,
+    key_id TEXT,
+    description TEXT,
+    allowed_pattern TEXT,
+    data_type TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    policies TEXT,
+    modified_at INTEGER NOT NULL,
+    modified_by TEXT NOT NULL,
+    PRIMARY KEY (account, region, name, version)
+);
