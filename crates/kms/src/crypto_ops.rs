@@ -27,7 +27,7 @@ fn check_algorithm(algorithm: Option<&str>, key: &LoadedKey) -> Result<()> {
     }
 }
 
-fn check_usable_for_encryption(key: &LoadedKey) -> Result<()> {
+pub(crate) fn check_usable_for_encryption(key: &LoadedKey) -> Result<()> {
     require_enabled(key)?;
     if key.record.key_usage != ENCRYPT_DECRYPT {
         return Err(KmsError::InvalidKeyUsage(format!(
@@ -48,14 +48,14 @@ fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<()> {
 }
 
 impl Kms {
-    fn seal(&self, key: &LoadedKey, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
+    pub(crate) fn seal(&self, key: &LoadedKey, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
         let (version, material) = key.current();
         material.encrypt(&key.record.key_id, version, plaintext, &context::canonical(ctx))
     }
 
     /// Opens a blob: finds the key it names (which must match `expected` if the caller named one),
     /// checks the key can decrypt, and authenticates.
-    async fn open(
+    pub(crate) async fn open(
         &self,
         scope: &Scope,
         ciphertext: &[u8],

@@ -20,6 +20,7 @@ pub mod operations;
 mod policy;
 mod rotation;
 pub mod scheduler;
+pub mod services;
 mod shapes;
 mod tags;
 
@@ -36,6 +37,7 @@ use serde_json::Value;
 use crate::error::{KmsError, Result};
 use crate::keyring::{Keyring, LoadedKey};
 pub use crate::operations::KmsOperation;
+pub use crate::shapes::EncryptionContext;
 
 /// botocore's KMS model, compiled once.
 pub fn model() -> &'static ServiceModel {

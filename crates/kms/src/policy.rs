@@ -27,6 +27,33 @@ pub(crate) fn default_policy(account: &str) -> String {
     .to_string()
 }
 
+/// The policy AWS gives the managed key of a service: usable by the account's principals through
+/// that service only.
+pub(crate) fn aws_managed_policy(account: &str, service: &str, region: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Id": format!("auto-{service}"),
+        "Statement": [{
+            "Sid": format!("Allow access through {} for all principals in the account that are authorized to use {}", service.to_uppercase(), service.to_uppercase()),
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {
+                "kms:ViaService": format!("{service}.{region}.amazonaws.com"),
+                "kms:CallerAccount": account
+            }}
+        }, {
+            "Sid": "Allow direct access to key metadata to the account",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+            "Resource": "*"
+        }]
+    })
+    .to_string()
+}
+
 /// A policy must be a JSON object with a Statement, at most 32 KB.
 pub(crate) fn checked_policy(policy: String) -> Result<String> {
     if policy.len() > MAX_POLICY_BYTES {

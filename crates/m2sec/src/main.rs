@@ -150,7 +150,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     ));
 
     let mut json_services: HashMap<String, (String, Arc<dyn JsonService>)> = HashMap::new();
-    for service in [kms as Arc<dyn JsonService>] {
+    let ssm = Arc::new(m2sec_ssm::Ssm::new(store.clone(), kms.clone()));
+    for service in [kms as Arc<dyn JsonService>, ssm] {
         let meta = &service.model().metadata;
         let prefix = meta.target_prefix.clone().expect("awsJson services have a target prefix");
         let signing = meta.signing_name.clone().unwrap_or_else(|| meta.endpoint_prefix.clone());

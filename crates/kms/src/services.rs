@@ -1,0 +1,106 @@
+//! What other m2sec services (SSM today) use KMS for, in-process: encrypting and decrypting on a
+//! caller's behalf with an encryption context, and the AWS managed keys (`alias/aws/<service>`) that
+//! AWS creates on first use.
+
+use std::sync::Arc;
+
+use m2sec_crypto::SecretBytes;
+use m2sec_store::{AliasRecord, KeyRecord, Scope};
+
+use crate::error::{KmsError, Result};
+use crate::keyring::LoadedKey;
+use crate::shapes::EncryptionContext;
+use crate::{now_ms, state, Aliases, Kms};
+
+/// A ciphertext made for a service, with the ARN of the key that made it.
+pub struct ServiceCiphertext {
+    pub blob: Vec<u8>,
+    pub key_arn: String,
+}
+
+impl Kms {
+    /// KMS Encrypt on behalf of `service`. `key_id` is any form KMS accepts; `None` or
+    /// `alias/aws/<service>` use (and, the first time, create) the service's AWS managed key.
+    pub async fn encrypt_for_service(
+        &self,
+        scope: &Scope,
+        service: &str,
+        key_id: Option<&str>,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<ServiceCiphertext> {
+        let managed_alias = format!("alias/aws/{service}");
+        let key = match key_id {
+            None => self.aws_managed_key(scope, service).await?,
+            Some(id) if id == managed_alias => self.aws_managed_key(scope, service).await?,
+            Some(id) => self.resolve(scope, id, Aliases::Accepted).await?,
+        };
+        crate::crypto_ops::check_usable_for_encryption(&key)?;
+        Ok(ServiceCiphertext {
+            blob: self.seal(&key, plaintext, context),
+            key_arn: key.arn.clone(),
+        })
+    }
+
+    /// KMS Decrypt on behalf of a service: the blob names its key.
+    pub async fn decrypt_for_service(
+        &self,
+        scope: &Scope,
+        blob: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<(SecretBytes, String)> {
+        let (key, plaintext) = self.open(scope, blob, context, None, None, None).await?;
+        Ok((plaintext, key.arn.clone()))
+    }
+
+    /// The AWS managed key of `service` in `scope`, created with its alias on first use.
+    pub async fn aws_managed_key(&self, scope: &Scope, service: &str) -> Result<Arc<LoadedKey>> {
+        let alias = format!("alias/aws/{service}");
+        if let Some(id) = self.keyring.alias_target(self.store.as_ref(), scope, &alias).await? {
+            return self.resolve(scope, &id, Aliases::Refused).await;
+        }
+        let _guard = self.writes.lock().await;
+        // Another request may have created it while this one waited.
+        if let Some(alias) = self.store.get_alias(scope, &alias).await? {
+            drop(_guard);
+            return self.resolve(scope, &alias.target_key_id, Aliases::Refused).await;
+        }
+        let now = now_ms();
+        let record = KeyRecord {
+            scope: scope.clone(),
+            key_id: uuid::Uuid::new_v4().to_string(),
+            description: format!(
+                "Default key that protects my {} data when no other key is defined",
+                service.to_uppercase()
+            ),
+            key_usage: crate::keys::ENCRYPT_DECRYPT.into(),
+            key_spec: crate::keys::SYMMETRIC_DEFAULT.into(),
+            origin: "AWS_KMS".into(),
+            key_manager: "AWS".into(),
+            key_state: state::ENABLED.into(),
+            created_at: now,
+            deletion_date: None,
+            pending_window_days: None,
+            // AWS managed keys rotate every year, always.
+            rotation_enabled: true,
+            rotation_period_days: Some(crate::rotation::DEFAULT_PERIOD_DAYS),
+            next_rotation_at: Some(now + crate::rotation::DEFAULT_PERIOD_DAYS * crate::DAY_MS),
+            current_version: 1,
+            policy: crate::policy::aws_managed_policy(&scope.account, service, &scope.region),
+            tags: Vec::new(),
+        };
+        let key = self.insert_new_key(record).await?;
+        self.store
+            .create_alias(&AliasRecord {
+                scope: scope.clone(),
+                alias_name: alias.clone(),
+                target_key_id: key.record.key_id.clone(),
+                created_at: now,
+                updated_at: now,
+            })
+            .await
+            .map_err(KmsError::from)?;
+        self.keyring.set_alias(scope, &alias, Some(&key.record.key_id));
+        Ok(key)
+    }
+}
