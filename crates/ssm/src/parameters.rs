@@ -100,8 +100,10 @@ pub(crate) fn check_tags(tags: &[Tag]) -> Result<()> {
 }
 
 impl Ssm {
-    pub(crate) async fn put_parameter(&self, ctx: &RequestContext, req: PutParameterRequest) -> Result<PutParameterResponse> {
+    pub(crate) async fn put_parameter(&self, ctx: &RequestContext, mut req: PutParameterRequest) -> Result<PutParameterResponse> {
         let scope = scope(ctx);
+        // As AWS documents: spaces around a name are removed.
+        req.name = req.name.trim_matches(' ').to_string();
         names::check_name(&scope, &req.name)?;
         if req.policies.is_some() {
             return Err(SsmError::Unsupported(
@@ -314,6 +316,8 @@ impl Ssm {
                 Err(other) => return Err(other),
             }
         }
+        // AWS lists the parameters in alphabetical order.
+        parameters.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version)));
         Ok(GetParametersResponse {
             parameters,
             invalid_parameters: invalid,

@@ -43,7 +43,7 @@ enum Filter {
     Path { recursive: bool, path: String },
     Field { field: Field, option: String, values: Vec<String> },
     Label(Vec<String>),
-    Tag { key: String, values: Vec<String> },
+    Tag { key: String, option: String, values: Vec<String> },
 }
 
 #[derive(Clone, Copy)]
@@ -54,29 +54,31 @@ enum Field {
     DataType,
 }
 
-fn options_for(key: &str, api: Api) -> &'static [&'static str] {
-    match (key, api) {
-        ("Name", Api::Describe) => &["Equals", "BeginsWith", "Contains"],
-        ("Path", Api::Describe) => &["OneLevel", "Recursive"],
-        ("KeyId", Api::Describe) => &["Equals", "BeginsWith"],
-        ("Type" | "KeyId" | "Label" | "Tier" | "DataType", _) => &["Equals"],
-        (k, _) if k.starts_with("tag:") => &["Equals"],
-        _ => &[],
+/// The options botocore's model documents: Equals and BeginsWith everywhere, plus Contains for Name;
+/// Path takes OneLevel/Recursive; Label (GetParametersByPath only) takes Equals.
+fn options_for(key: &str) -> &'static [&'static str] {
+    match key {
+        "Name" => &["Equals", "BeginsWith", "Contains"],
+        "Path" => &["OneLevel", "Recursive"],
+        "Label" => &["Equals"],
+        _ => &["Equals", "BeginsWith"],
     }
 }
 
 fn check_filters(filters: &[ParameterStringFilter], api: Api) -> Result<Vec<Filter>> {
+    // As the model documents: GetParametersByPath takes Type, KeyId and Label; DescribeParameters takes
+    // every key but Label.
     let valid_keys = match api {
-        Api::ByPath => "Type, KeyId, Label, tag:<key>",
-        Api::Describe => "Name, Path, Type, KeyId, Label, Tier, DataType, tag:<key>",
+        Api::ByPath => "Type, KeyId, Label",
+        Api::Describe => "Name, Path, Type, KeyId, Tier, DataType, tag:<key>",
     };
     let mut out = Vec::new();
     for f in filters {
         let key = f.key.as_str();
         let known = match api {
-            Api::ByPath => matches!(key, "Type" | "KeyId" | "Label") || key.starts_with("tag:"),
+            Api::ByPath => matches!(key, "Type" | "KeyId" | "Label"),
             Api::Describe => {
-                matches!(key, "Name" | "Path" | "Type" | "KeyId" | "Label" | "Tier" | "DataType") || key.starts_with("tag:")
+                matches!(key, "Name" | "Path" | "Type" | "KeyId" | "Tier" | "DataType") || key.starts_with("tag:")
             }
         };
         if !known {
@@ -84,7 +86,7 @@ fn check_filters(filters: &[ParameterStringFilter], api: Api) -> Result<Vec<Filt
                 "The following filter key is not valid: {key}. Valid filter keys include: [{valid_keys}]."
             )));
         }
-        let allowed = options_for(key, api);
+        let allowed = options_for(key);
         let option = f.option.clone().unwrap_or_else(|| allowed[0].to_string());
         if !allowed.contains(&option.as_str()) {
             return Err(SsmError::InvalidFilterOption(format!(
@@ -113,7 +115,8 @@ fn check_filters(filters: &[ParameterStringFilter], api: Api) -> Result<Vec<Filt
             }
             "Label" => Filter::Label(values),
             "Type" => {
-                if let Some(bad) = values.iter().find(|v| !matches!(v.as_str(), "String" | "StringList" | "SecureString")) {
+                let exact = option == "Equals";
+                if let Some(bad) = values.iter().find(|v| exact && !matches!(v.as_str(), "String" | "StringList" | "SecureString")) {
                     return Err(SsmError::InvalidFilterValue(format!(
                         "The following filter value is not valid: {bad}. Valid values include: [String, StringList, SecureString]."
                     )));
@@ -125,6 +128,7 @@ fn check_filters(filters: &[ParameterStringFilter], api: Api) -> Result<Vec<Filt
             "DataType" => Filter::Field { field: Field::DataType, option, values },
             tag => Filter::Tag {
                 key: tag["tag:".len()..].to_string(),
+                option,
                 values,
             },
         });
@@ -165,8 +169,9 @@ impl Ssm {
     async fn passes(&self, scope: &Scope, p: &ParameterRecord, filters: &[Filter]) -> Result<bool> {
         for f in filters {
             let ok = match f {
+                Filter::Name { option, values } if option == "Contains" => text_matches(option, &p.name, values),
                 Filter::Name { option, values } => {
-                    // AWS matches names with or without the leading slash.
+                    // AWS matches a name given with or without its leading slash.
                     let normalized: Vec<String> = values
                         .iter()
                         .map(|v| if p.name.starts_with('/') && !v.starts_with('/') { format!("/{v}") } else { v.clone() })
@@ -190,10 +195,10 @@ impl Ssm {
                     .await?
                     .iter()
                     .any(|v| v.labels.iter().any(|l| labels.contains(l))),
-                Filter::Tag { key, values } => p
+                Filter::Tag { key, option, values } => p
                     .tags
                     .iter()
-                    .any(|(k, v)| k == key && (values.is_empty() || values.contains(v))),
+                    .any(|(k, v)| k == key && (values.is_empty() || text_matches(option, v, values))),
             };
             if !ok {
                 return Ok(false);
