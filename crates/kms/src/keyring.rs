@@ -67,6 +67,7 @@ pub fn material_aad(arn: &str, version: u32) -> Vec<u8> {
     format!("m2sec:kms-key-material:v1|{arn}|{version}").into_bytes()
 }
 
+/// Aliases are names within a scope, so their cache key carries it.
 fn cache_key(scope: &Scope, name: &str) -> String {
     format!("{}/{}/{}", scope.account, scope.region, name)
 }
@@ -93,15 +94,24 @@ impl Keyring {
         scope: &Scope,
         key_id: &str,
     ) -> Result<Option<Arc<LoadedKey>>> {
-        let ck = cache_key(scope, key_id);
-        let cached = self.keys.read().expect("keyring lock").get(&ck).cloned();
+        // Key ids are random UUIDs, unique across accounts and regions, so the cache is keyed by id
+        // alone (no allocation on the hot path) and the scope is checked on a hit.
+        let cached = self
+            .keys
+            .read()
+            .expect("keyring lock")
+            .get(key_id)
+            .filter(|(k, _)| &k.record.scope == scope)
+            .cloned();
         if let Some((key, fetched)) = &cached {
             if fetched.elapsed() < self.ttl {
                 return Ok(Some(key.clone()));
             }
         }
         let Some(record) = store.get_key(scope, key_id).await? else {
-            self.keys.write().expect("keyring lock").remove(&ck);
+            if cached.is_some() {
+                self.keys.write().expect("keyring lock").remove(key_id);
+            }
             return Ok(None);
         };
         let loaded = match cached {
@@ -117,16 +127,20 @@ impl Keyring {
 
     pub fn put(&self, key: LoadedKey) -> Arc<LoadedKey> {
         let key = Arc::new(key);
-        let ck = cache_key(&key.record.scope, &key.record.key_id);
         self.keys
             .write()
             .expect("keyring lock")
-            .insert(ck, (key.clone(), Instant::now()));
+            .insert(key.record.key_id.clone(), (key.clone(), Instant::now()));
         key
     }
 
     pub fn forget_key(&self, scope: &Scope, key_id: &str) {
-        self.keys.write().expect("keyring lock").remove(&cache_key(scope, key_id));
+        {
+            let mut keys = self.keys.write().expect("keyring lock");
+            if keys.get(key_id).is_some_and(|(k, _)| &k.record.scope == scope) {
+                keys.remove(key_id);
+            }
+        }
         self.aliases
             .write()
             .expect("keyring lock")

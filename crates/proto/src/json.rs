@@ -70,7 +70,11 @@ pub fn parse_body(body: &[u8]) -> Result<Value, AwsError> {
 /// members an operation needs although the model marks them optional (Decrypt's `CiphertextBlob`).
 /// They are reported in AWS's form, with the member path in lowerCamelCase.
 pub fn from_value<T: DeserializeOwned>(input: Value) -> Result<T, AwsError> {
-    serde_path_to_error::deserialize(input).map_err(|e| {
+    // The common case deserializes directly; only a failure pays for tracking the member's path.
+    if let Ok(value) = T::deserialize(&input) {
+        return Ok(value);
+    }
+    serde_path_to_error::deserialize::<_, T>(&input).map_err(|e| {
         let path = aws_path(&e.path().to_string());
         let inner = e.into_inner().to_string();
         if let Some(name) = inner.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {

@@ -118,8 +118,25 @@ fn incomplete(msg: impl Into<String>) -> SigV4Error {
     SigV4Error::Incomplete(msg.into())
 }
 
+/// `20150830T123600Z`; written by hand because chrono's strftime parses its format string on every
+/// call, and this runs on every request.
 fn fmt_amz(t: DateTime<Utc>) -> String {
-    t.format(AMZ_DATE_FORMAT).to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The `yyyymmdd` of a time, as the credential scope carries it.
+fn fmt_scope_date(t: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    format!("{:04}{:02}{:02}", t.year(), t.month(), t.day())
 }
 
 /// Parses the ISO-8601 basic format SigV4 uses (`20150830T123600Z`).
@@ -333,7 +350,7 @@ pub fn verify(
     cache: &SigningKeyCache,
 ) -> Result<(), SigV4Error> {
     check_time(claim, now)?;
-    let request_date = claim.amz_date.format("%Y%m%d").to_string();
+    let request_date = fmt_scope_date(claim.amz_date);
     if claim.date != request_date {
         return Err(SigV4Error::ScopeDateMismatch {
             scope_date: claim.date.clone(),
@@ -408,18 +425,31 @@ pub fn canonical_request(req: &RequestParts, claim: &Claim) -> String {
     let mut out = String::with_capacity(512);
     out.push_str(req.method);
     out.push('\n');
-    out.push_str(&canonical_uri(req.path));
+    // Every awsJson request goes to `/` with no query: skip the general encoders then.
+    if req.path == "/" || req.path.is_empty() {
+        out.push('/');
+    } else {
+        out.push_str(&canonical_uri(req.path));
+    }
     out.push('\n');
-    out.push_str(&canonical_query(req.query.unwrap_or(""), claim.presigned.is_some()));
+    match req.query {
+        None | Some("") => {}
+        Some(q) => out.push_str(&canonical_query(q, claim.presigned.is_some())),
+    }
     out.push('\n');
     for name in &claim.signed_headers {
         out.push_str(name);
         out.push(':');
-        out.push_str(&canonical_header_value(req.headers, name));
+        push_canonical_header_value(&mut out, req.headers, name);
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&claim.signed_headers.join(";"));
+    for (i, name) in claim.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     match req.headers.get("x-amz-content-sha256") {
         Some(v) => out.push_str(&String::from_utf8_lossy(v.as_bytes())),
@@ -491,17 +521,22 @@ pub fn canonical_query(query: &str, presigned: bool) -> String {
 /// All values of a header, each trimmed with inner whitespace runs collapsed
 /// to one space, joined by `,`. A signed header that is absent canonicalises
 /// to the empty string (the signature will then simply not match).
-fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
-    let values: Vec<String> = headers
-        .get_all(name)
-        .iter()
-        .map(|v| {
-            let words: Vec<&[u8]> =
-                v.as_bytes().split(|b| *b == b' ' || *b == b'\t').filter(|w| !w.is_empty()).collect();
-            String::from_utf8_lossy(&words.join(&b' ')).into_owned()
-        })
-        .collect();
-    values.join(",")
+fn push_canonical_header_value(out: &mut String, headers: &HeaderMap, name: &str) {
+    for (i, value) in headers.get_all(name).iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let words = value
+            .as_bytes()
+            .split(|b| *b == b' ' || *b == b'\t')
+            .filter(|w| !w.is_empty());
+        for (j, word) in words.enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            out.push_str(&String::from_utf8_lossy(word));
+        }
+    }
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -543,7 +578,8 @@ pub fn signature(signing_key: &[u8], string_to_sign: &str) -> String {
     hex::encode(&hmac_sha256(signing_key, string_to_sign.as_bytes())[..])
 }
 
-type ScopeKey = (String, String, String, String);
+/// `access key id \n date \n region \n service`: one allocation per lookup instead of four.
+type ScopeKey = String;
 
 struct CachedKey {
     /// SHA-256 of the secret the key was derived from. The cache is keyed by
@@ -591,7 +627,7 @@ impl SigningKeyCache {
     ) -> Zeroizing<[u8; 32]> {
         let mut digest_bytes = Zeroizing::new([0u8; 32]);
         digest_bytes.copy_from_slice(digest::digest(&digest::SHA256, secret).as_ref());
-        let scope = (access_key_id.to_owned(), date.to_owned(), region.to_owned(), service.to_owned());
+        let scope = format!("{access_key_id}\n{date}\n{region}\n{service}");
         if let Some(hit) = self.lock().get(&scope) {
             if constant_time::verify_slices_are_equal(&hit.secret_digest[..], &digest_bytes[..]).is_ok() {
                 return hit.key.clone();
