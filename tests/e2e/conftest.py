@@ -16,6 +16,7 @@ from pathlib import Path
 
 import boto3
 import botocore.config
+import botocore.exceptions
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,9 +53,17 @@ class Server:
         self.stdout = self.data_dir.parent / f"{self.data_dir.name}.stdout"
         self.stderr = self.data_dir.parent / f"{self.data_dir.name}.stderr"
 
+    def command(self):
+        return [str(BIN), "serve", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}", *self.args]
+
     def start(self, timeout=20, expect_exit=False):
-        cmd = [str(BIN), "serve", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}", *self.args]
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=open(self.stdout, "w"), stderr=open(self.stderr, "w"))
+        self.proc = subprocess.Popen(
+            self.command(),
+            env=self.env,
+            cwd=getattr(self, "cwd", None),
+            stdout=open(self.stdout, "w"),
+            stderr=open(self.stderr, "w"),
+        )
         if expect_exit:
             self.proc.wait(timeout=timeout)
             return self.proc.returncode
@@ -92,14 +101,15 @@ class Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         return self.start(**kw)
 
-    def client(self, service="kms", region=REGION, access_key=ACCESS_KEY, secret_key=SECRET_KEY, **kw):
+    def client(self, service="kms", region=REGION, access_key=ACCESS_KEY, secret_key=SECRET_KEY, validate=True, **kw):
+        """A boto3 client; `validate=False` sends values botocore itself would refuse, so the server judges them."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=region,
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
-            config=botocore.config.Config(retries={"max_attempts": 1}),
+            config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=validate),
             **kw,
         )
 
@@ -139,6 +149,22 @@ class Server:
     def cleanup(self):
         self.kill()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def expect_error(code, fn, status=None, **kwargs):
+    """Calls fn(**kwargs); asserts it fails with AWS error `code` (and HTTP `status` if given); returns the message."""
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fn(**kwargs)
+    response = e.value.response
+    assert response["Error"]["Code"] == code, response
+    if status is not None:
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
+    return response["Error"].get("Message", "")
+
+
+def unchecked(server, region=REGION, service="kms"):
+    """A client without botocore's own parameter validation."""
+    return server.client(service, region=region, validate=False)
 
 
 @pytest.fixture(scope="session")

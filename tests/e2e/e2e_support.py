@@ -148,22 +148,5 @@ class Launch(Server):
         self.endpoint = f"http://127.0.0.1:{port}"
         self.cwd = cwd
 
-    def start(self, timeout=20, expect_exit=False):
-        cmd = [str(BIN), "serve", *self.argv]
-        self.proc = subprocess.Popen(
-            cmd, env=self.env, cwd=self.cwd, stdout=open(self.stdout, "w"), stderr=open(self.stderr, "w")
-        )
-        if expect_exit:
-            self.proc.wait(timeout=timeout)
-            return self.proc.returncode
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"m2sec exited with {self.proc.returncode}: {self.logs()}")
-            try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"m2sec did not become healthy: {self.logs()}")
+    def command(self):
+        return [str(BIN), "serve", *self.argv]

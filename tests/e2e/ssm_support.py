@@ -15,6 +15,7 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
+import conftest
 from conftest import ACCESS_KEY, REGION, SECRET_KEY
 
 ACCOUNT = "000000000000"
@@ -36,12 +37,7 @@ def param_arn(name, region=REGION):
 
 def expect_error(code, fn, status=400, **kwargs):
     """Calls fn(**kwargs); asserts it fails with `code` (and HTTP `status`); returns the message."""
-    with pytest.raises(ClientError) as e:
-        fn(**kwargs)
-    response = e.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response["Error"].get("Message", "")
+    return conftest.expect_error(code, fn, status=status, **kwargs)
 
 
 def error_code(fn, **kwargs):
@@ -54,14 +50,7 @@ def error_code(fn, **kwargs):
 
 
 def unchecked_client(server, service="ssm", region=REGION):
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name=region,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
+    return conftest.unchecked(server, region=region, service=service)
 
 
 def names_of(parameters):

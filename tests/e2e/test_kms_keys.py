@@ -8,7 +8,7 @@ import boto3
 import botocore.config
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ACCESS_KEY, SECRET_KEY
+from conftest import ACCESS_KEY, SECRET_KEY, expect_error, unchecked  # noqa: F401
 
 ACCOUNT = "000000000000"
 
@@ -17,24 +17,8 @@ def code_of(exc_info):
     return exc_info.value.response["Error"]["Code"]
 
 
-def expect_error(code, fn, **kwargs):
-    with pytest.raises(ClientError) as e:
-        fn(**kwargs)
-    assert code_of(e) == code, e.value.response
-    return e.value.response["Error"].get("Message", "")
-
-
 def new_key(kms, **kw):
     return kms.create_key(**kw)["KeyMetadata"]
-
-
-def unchecked(server, region="eu-west-1"):
-    """A client that sends values botocore's own validation would stop, so the server judges them."""
-    return boto3.client(
-        "kms", endpoint_url=server.endpoint, region_name=region,
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 def unique_alias():
@@ -289,3 +273,16 @@ def test_region_isolation(kms, kms_us):
     assert us_key["Arn"].startswith("arn:aws:kms:us-east-1:")
     assert kms_us.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"] == us_key["KeyId"]
     assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"] == meta["KeyId"]
+
+
+def test_describe_key_on_a_predefined_aws_alias_creates_the_managed_key(server):
+    # AWS documents that DescribeKey on a predefined AWS alias with no key yet creates the AWS managed key.
+    kms = server.client("kms", region=f"ap-test-{uuid.uuid4().hex[:6]}-3")
+    meta = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
+    assert meta["KeyManager"] == "AWS"
+    assert kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyId"] == meta["KeyId"]
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    assert aliases["alias/aws/ebs"] == meta["KeyId"]
+    # Not for made-up services, and never for customer aliases.
+    expect_error("NotFoundException", kms.describe_key, KeyId="alias/aws/not-a-service")
+    expect_error("UnsupportedOperationException", kms.disable_key, KeyId=meta["KeyId"])

@@ -8,25 +8,9 @@ import boto3
 import botocore.config
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ACCESS_KEY, SECRET_KEY
+from conftest import ACCESS_KEY, SECRET_KEY, expect_error, unchecked  # noqa: F401
 
 DAY = 86400
-
-
-def expect_error(code, fn, **kwargs):
-    with pytest.raises(ClientError) as e:
-        fn(**kwargs)
-    assert e.value.response["Error"]["Code"] == code, e.value.response
-    return e.value.response["Error"].get("Message", "")
-
-
-def unchecked(server, region="eu-west-1"):
-    """A client that sends values botocore's own validation would stop, so the server judges them."""
-    return boto3.client(
-        "kms", endpoint_url=server.endpoint, region_name=region,
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-        config=botocore.config.Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 def now():

@@ -40,7 +40,10 @@ pub struct ParsedBlob<'a> {
 
 pub(crate) fn encode_header(key_id: &str, key_version: u32, nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
     let id = key_id.as_bytes();
-    assert!(id.len() <= u8::MAX as usize, "key id too long for blob header");
+    assert!(
+        id.len() <= u8::MAX as usize,
+        "key id too long for blob header"
+    );
     let mut out = Vec::with_capacity(2 + id.len() + 4 + NONCE_LEN);
     out.push(FORMAT_V1);
     out.push(id.len() as u8);

@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn splits_do_not_collide() {
-        assert_ne!(canonical(&ctx(&[("a", "bc")])), canonical(&ctx(&[("ab", "c")])));
+        assert_ne!(
+            canonical(&ctx(&[("a", "bc")])),
+            canonical(&ctx(&[("ab", "c")]))
+        );
         assert_ne!(canonical(&ctx(&[("a", "")])), canonical(&ctx(&[])));
     }
 

@@ -23,7 +23,9 @@ pub use symmetric::SymmetricKey;
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     /// The ciphertext is not one of ours, was altered, or the context/key does not match.
-    #[error("the ciphertext is invalid, was altered, or does not match the key and encryption context")]
+    #[error(
+        "the ciphertext is invalid, was altered, or does not match the key and encryption context"
+    )]
     InvalidCiphertext,
     /// Unsealing the root key failed because the passphrase is wrong (or the sealed file was altered).
     #[error("wrong passphrase: the root key could not be unsealed (nothing was changed)")]

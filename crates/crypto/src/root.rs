@@ -132,7 +132,11 @@ impl RootKey {
         let mut buf = wrapped[12..].to_vec();
         let len = self
             .key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut buf,
+            )
             .map_err(|_| CryptoError::InvalidCiphertext)?
             .len();
         buf.truncate(len);
@@ -189,7 +193,10 @@ fn open_dev(path: &Path) -> Result<RootKey, CryptoError> {
 }
 
 fn bad_file(path: &Path, why: &str) -> CryptoError {
-    CryptoError::RootKey(format!("{} is not a valid root key file: {why}", path.display()))
+    CryptoError::RootKey(format!(
+        "{} is not a valid root key file: {why}",
+        path.display()
+    ))
 }
 
 fn derive_kek(passphrase: &SecretBytes, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
@@ -265,11 +272,17 @@ mod tests {
         let (k2, o2) = RootKey::open_or_create(dir.path(), None).unwrap();
         assert_eq!(o2, RootKeyOrigin::OpenedDevFile);
         assert_eq!(k2.unwrap(&wrapped, b"arn|1").unwrap().expose(), b"material");
-        assert!(k2.unwrap(&wrapped, b"arn|2").is_err(), "AAD binds the identity");
+        assert!(
+            k2.unwrap(&wrapped, b"arn|2").is_err(),
+            "AAD binds the identity"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(DEV_FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(DEV_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         // A dev data dir refuses a passphrase instead of silently ignoring it.
@@ -291,7 +304,11 @@ mod tests {
             RootKey::open_or_create(dir.path(), Some(&wrong)),
             Err(CryptoError::WrongPassphrase)
         ));
-        assert_eq!(fs::read(dir.path().join(SEALED_FILE)).unwrap(), before, "nothing changed");
+        assert_eq!(
+            fs::read(dir.path().join(SEALED_FILE)).unwrap(),
+            before,
+            "nothing changed"
+        );
         assert!(RootKey::open_or_create(dir.path(), None).is_err());
 
         let (k2, o2) = RootKey::open_or_create(dir.path(), Some(&p)).unwrap();

@@ -36,7 +36,13 @@ impl SymmetricKey {
 
     /// Encrypts `plaintext` into a blob naming `key_id`/`key_version`; `context` is the canonical
     /// encoding of the encryption context ([`crate::context::canonical`]).
-    pub fn encrypt(&self, key_id: &str, key_version: u32, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+    pub fn encrypt(
+        &self,
+        key_id: &str,
+        key_version: u32,
+        plaintext: &[u8],
+        context: &[u8],
+    ) -> Vec<u8> {
         let nonce = crate::random_nonce();
         let mut out = blob::encode_header(key_id, key_version, &nonce);
         let header_len = out.len();
@@ -55,7 +61,11 @@ impl SymmetricKey {
     }
 
     /// Opens a parsed blob. Any mismatch (altered bytes, wrong key, other context) is `InvalidCiphertext`.
-    pub fn decrypt(&self, parsed: &ParsedBlob<'_>, context: &[u8]) -> Result<SecretBytes, CryptoError> {
+    pub fn decrypt(
+        &self,
+        parsed: &ParsedBlob<'_>,
+        context: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
         let aad = aad(parsed.header_bytes, context);
         let mut buf = parsed.sealed.to_vec();
         let plain_len = self

@@ -1,8 +1,10 @@
 //! CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
+use std::sync::Arc;
+
 use m2sec_proto::json::Timestamp;
 use m2sec_proto::RequestContext;
-use m2sec_store::{AliasRecord, StoreError};
+use m2sec_store::{AliasRecord, Scope, StoreError};
 
 use crate::error::{KmsError, Result};
 use crate::keyring::{alias_arn, LoadedKey};
@@ -44,15 +46,31 @@ fn check_target_state(key: &LoadedKey) -> Result<()> {
 }
 
 impl Kms {
-    pub(crate) async fn create_alias(&self, ctx: &RequestContext, req: AliasRequest) -> Result<Empty> {
-        let scope = scope(ctx);
+    /// The checks CreateAlias and UpdateAlias share: a customer alias name, and a target that is a key
+    /// (not an alias) not pending deletion.
+    async fn checked_alias_target(
+        &self,
+        scope: &Scope,
+        req: &AliasRequest,
+    ) -> Result<Arc<LoadedKey>> {
         check_alias_name(&req.alias_name)?;
         let target = req
             .target_key_id
+            .as_deref()
             .ok_or_else(|| KmsError::Validation("TargetKeyId is required".into()))?;
-        check_target(&target)?;
-        let key = self.resolve(&scope, &target, Aliases::Refused).await?;
+        check_target(target)?;
+        let key = self.resolve(scope, target, Aliases::Refused).await?;
         check_target_state(&key)?;
+        Ok(key)
+    }
+
+    pub(crate) async fn create_alias(
+        &self,
+        ctx: &RequestContext,
+        req: AliasRequest,
+    ) -> Result<Empty> {
+        let scope = scope(ctx);
+        let key = self.checked_alias_target(&scope, &req).await?;
         let now = now_ms();
         let _guard = self.writes.lock().await;
         let record = AliasRecord {
@@ -69,34 +87,45 @@ impl Kms {
             ))),
             other => other.map_err(KmsError::from),
         }?;
-        self.keyring.set_alias(&scope, &req.alias_name, Some(&key.record.key_id));
+        self.keyring
+            .set_alias(&scope, &req.alias_name, Some(&key.record.key_id));
         Ok(Empty {})
     }
 
-    pub(crate) async fn update_alias(&self, ctx: &RequestContext, req: AliasRequest) -> Result<Empty> {
+    pub(crate) async fn update_alias(
+        &self,
+        ctx: &RequestContext,
+        req: AliasRequest,
+    ) -> Result<Empty> {
         let scope = scope(ctx);
-        check_alias_name(&req.alias_name)?;
-        let target = req
-            .target_key_id
-            .ok_or_else(|| KmsError::Validation("TargetKeyId is required".into()))?;
-        check_target(&target)?;
-        let key = self.resolve(&scope, &target, Aliases::Refused).await?;
-        check_target_state(&key)?;
+        let key = self.checked_alias_target(&scope, &req).await?;
         let _guard = self.writes.lock().await;
-        let existing = self.store.get_alias(&scope, &req.alias_name).await?.ok_or_else(|| {
-            KmsError::NotFound(format!("Alias '{}' is not found.", alias_arn(&scope, &req.alias_name)))
-        })?;
+        let existing = self
+            .store
+            .get_alias(&scope, &req.alias_name)
+            .await?
+            .ok_or_else(|| {
+                KmsError::NotFound(format!(
+                    "Alias '{}' is not found.",
+                    alias_arn(&scope, &req.alias_name)
+                ))
+            })?;
         let record = AliasRecord {
             target_key_id: key.record.key_id.clone(),
             updated_at: now_ms(),
             ..existing
         };
         self.store.update_alias(&record).await?;
-        self.keyring.set_alias(&scope, &req.alias_name, Some(&key.record.key_id));
+        self.keyring
+            .set_alias(&scope, &req.alias_name, Some(&key.record.key_id));
         Ok(Empty {})
     }
 
-    pub(crate) async fn delete_alias(&self, ctx: &RequestContext, req: AliasRequest) -> Result<Empty> {
+    pub(crate) async fn delete_alias(
+        &self,
+        ctx: &RequestContext,
+        req: AliasRequest,
+    ) -> Result<Empty> {
         let scope = scope(ctx);
         check_alias_name(&req.alias_name)?;
         let _guard = self.writes.lock().await;
@@ -110,12 +139,22 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn list_aliases(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListAliasesResponse> {
+    pub(crate) async fn list_aliases(
+        &self,
+        ctx: &RequestContext,
+        req: ListRequest,
+    ) -> Result<ListAliasesResponse> {
         let scope = scope(ctx);
         let filter = match &req.key_id {
             Some(id) => {
                 check_target(id)?;
-                Some(self.resolve(&scope, id, Aliases::Refused).await?.record.key_id.clone())
+                Some(
+                    self.resolve(&scope, id, Aliases::Refused)
+                        .await?
+                        .record
+                        .key_id
+                        .clone(),
+                )
             }
             None => None,
         };

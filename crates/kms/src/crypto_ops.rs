@@ -48,9 +48,19 @@ fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<()> {
 }
 
 impl Kms {
-    pub(crate) fn seal(&self, key: &LoadedKey, plaintext: &[u8], ctx: &EncryptionContext) -> Vec<u8> {
+    pub(crate) fn seal(
+        &self,
+        key: &LoadedKey,
+        plaintext: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Vec<u8> {
         let (version, material) = key.current();
-        material.encrypt(&key.record.key_id, version, plaintext, &context::canonical(ctx))
+        material.encrypt(
+            &key.record.key_id,
+            version,
+            plaintext,
+            &context::canonical(ctx),
+        )
     }
 
     /// Opens a blob: finds the key it names (which must match `expected` if the caller named one),
@@ -82,7 +92,12 @@ impl Kms {
             // The blob names a key that is not here (other region, deleted, or altered bytes).
             None => self
                 .keyring
-                .key(self.store.as_ref(), &self.root, scope, &parsed.header.key_id)
+                .key(
+                    self.store.as_ref(),
+                    &self.root,
+                    scope,
+                    &parsed.header.key_id,
+                )
                 .await?
                 .ok_or_else(invalid)?,
         };
@@ -96,8 +111,14 @@ impl Kms {
         Ok((key, plaintext))
     }
 
-    pub(crate) async fn encrypt(&self, ctx: &RequestContext, req: EncryptRequest) -> Result<EncryptResponse> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+    pub(crate) async fn encrypt(
+        &self,
+        ctx: &RequestContext,
+        req: EncryptRequest,
+    ) -> Result<EncryptResponse> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .await?;
         check_usable_for_encryption(&key)?;
         check_algorithm(req.encryption_algorithm.as_deref(), &key)?;
         dry_run(req.dry_run)?;
@@ -108,7 +129,11 @@ impl Kms {
         })
     }
 
-    pub(crate) async fn decrypt(&self, ctx: &RequestContext, req: DecryptRequest) -> Result<DecryptResponse> {
+    pub(crate) async fn decrypt(
+        &self,
+        ctx: &RequestContext,
+        req: DecryptRequest,
+    ) -> Result<DecryptResponse> {
         no_recipient(&req.recipient)?;
         let (key, plaintext) = self
             .open(
@@ -127,7 +152,11 @@ impl Kms {
         })
     }
 
-    pub(crate) async fn re_encrypt(&self, ctx: &RequestContext, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
+    pub(crate) async fn re_encrypt(
+        &self,
+        ctx: &RequestContext,
+        req: ReEncryptRequest,
+    ) -> Result<ReEncryptResponse> {
         let scope = scope(ctx);
         let (source, plaintext) = self
             .open(
@@ -139,12 +168,18 @@ impl Kms {
                 None,
             )
             .await?;
-        let dest = self.resolve(&scope, &req.destination_key_id, Aliases::Accepted).await?;
+        let dest = self
+            .resolve(&scope, &req.destination_key_id, Aliases::Accepted)
+            .await?;
         check_usable_for_encryption(&dest)?;
         check_algorithm(req.destination_encryption_algorithm.as_deref(), &dest)?;
         dry_run(req.dry_run)?;
         Ok(ReEncryptResponse {
-            ciphertext_blob: Blob(self.seal(&dest, plaintext.expose(), &req.destination_encryption_context)),
+            ciphertext_blob: Blob(self.seal(
+                &dest,
+                plaintext.expose(),
+                &req.destination_encryption_context,
+            )),
             source_key_id: source.arn.clone(),
             key_id: dest.arn.clone(),
             source_encryption_algorithm: SYMMETRIC_DEFAULT,
@@ -152,7 +187,12 @@ impl Kms {
         })
     }
 
-    async fn data_key(&self, ctx: &RequestContext, req: GenerateDataKeyRequest, with_plaintext: bool) -> Result<GenerateDataKeyResponse> {
+    async fn data_key(
+        &self,
+        ctx: &RequestContext,
+        req: GenerateDataKeyRequest,
+        with_plaintext: bool,
+    ) -> Result<GenerateDataKeyResponse> {
         no_recipient(&req.recipient)?;
         let len = match (req.key_spec.as_deref(), req.number_of_bytes) {
             (Some(_), Some(_)) => {
@@ -168,22 +208,31 @@ impl Kms {
             (Some("AES_256"), None) => 32,
             (Some("AES_128"), None) => 16,
             (Some(other), None) => {
-                return Err(KmsError::Validation(format!("Unknown data key spec {other}")))
+                return Err(KmsError::Validation(format!(
+                    "Unknown data key spec {other}"
+                )))
             }
             (None, Some(n)) => n,
         };
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .await?;
         check_usable_for_encryption(&key)?;
         dry_run(req.dry_run)?;
         let data_key = m2sec_crypto::random_bytes(len);
         Ok(GenerateDataKeyResponse {
             ciphertext_blob: Blob(self.seal(&key, data_key.expose(), &req.encryption_context)),
-            plaintext: with_plaintext.then(|| SensitiveBlob(Zeroizing::new(data_key.expose().to_vec()))),
+            plaintext: with_plaintext
+                .then(|| SensitiveBlob(Zeroizing::new(data_key.expose().to_vec()))),
             key_id: key.arn.clone(),
         })
     }
 
-    pub(crate) async fn generate_data_key(&self, ctx: &RequestContext, req: GenerateDataKeyRequest) -> Result<GenerateDataKeyResponse> {
+    pub(crate) async fn generate_data_key(
+        &self,
+        ctx: &RequestContext,
+        req: GenerateDataKeyRequest,
+    ) -> Result<GenerateDataKeyResponse> {
         self.data_key(ctx, req, true).await
     }
 
@@ -195,10 +244,16 @@ impl Kms {
         self.data_key(ctx, req, false).await
     }
 
-    pub(crate) async fn generate_random(&self, _ctx: &RequestContext, req: GenerateRandomRequest) -> Result<GenerateRandomResponse> {
+    pub(crate) async fn generate_random(
+        &self,
+        _ctx: &RequestContext,
+        req: GenerateRandomRequest,
+    ) -> Result<GenerateRandomResponse> {
         no_recipient(&req.recipient)?;
         if req.custom_key_store_id.is_some() {
-            return Err(KmsError::Unsupported("Custom key stores are not supported by m2sec".into()));
+            return Err(KmsError::Unsupported(
+                "Custom key stores are not supported by m2sec".into(),
+            ));
         }
         let n = req.number_of_bytes.ok_or_else(|| {
             KmsError::Validation(

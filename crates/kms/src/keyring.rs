@@ -55,7 +55,12 @@ impl LoadedKey {
 }
 
 pub fn key_arn(scope: &Scope, key_id: &str) -> String {
-    m2sec_proto::arn::build("kms", &scope.region, &scope.account, &format!("key/{key_id}"))
+    m2sec_proto::arn::build(
+        "kms",
+        &scope.region,
+        &scope.account,
+        &format!("key/{key_id}"),
+    )
 }
 
 pub fn alias_arn(scope: &Scope, alias_name: &str) -> String {
@@ -116,7 +121,9 @@ impl Keyring {
         };
         let loaded = match cached {
             // Same versions as before (the common case): keep the unwrapped material.
-            Some((key, _)) if key.versions.contains_key(&record.current_version) => key.with_record(record),
+            Some((key, _)) if key.versions.contains_key(&record.current_version) => {
+                key.with_record(record)
+            }
             _ => {
                 let versions = store.key_versions(scope, key_id).await?;
                 unwrap_all(root, record, &versions)?
@@ -137,7 +144,10 @@ impl Keyring {
     pub fn forget_key(&self, scope: &Scope, key_id: &str) {
         {
             let mut keys = self.keys.write().expect("keyring lock");
-            if keys.get(key_id).is_some_and(|(k, _)| &k.record.scope == scope) {
+            if keys
+                .get(key_id)
+                .is_some_and(|(k, _)| &k.record.scope == scope)
+            {
                 keys.remove(key_id);
             }
         }
@@ -147,14 +157,22 @@ impl Keyring {
             .retain(|k, (target, _)| !(k.starts_with(&cache_key(scope, "")) && target == key_id));
     }
 
-    pub async fn alias_target(&self, store: &dyn Store, scope: &Scope, alias_name: &str) -> Result<Option<String>> {
+    pub async fn alias_target(
+        &self,
+        store: &dyn Store,
+        scope: &Scope,
+        alias_name: &str,
+    ) -> Result<Option<String>> {
         let ck = cache_key(scope, alias_name);
         if let Some((target, fetched)) = self.aliases.read().expect("keyring lock").get(&ck) {
             if fetched.elapsed() < self.ttl {
                 return Ok(Some(target.clone()));
             }
         }
-        let target = store.get_alias(scope, alias_name).await?.map(|a| a.target_key_id);
+        let target = store
+            .get_alias(scope, alias_name)
+            .await?
+            .map(|a| a.target_key_id);
         self.set_alias(scope, alias_name, target.as_deref());
         Ok(target)
     }
@@ -169,18 +187,29 @@ impl Keyring {
     }
 }
 
-fn unwrap_all(root: &RootKey, record: KeyRecord, versions: &[KeyVersionRecord]) -> Result<LoadedKey> {
+fn unwrap_all(
+    root: &RootKey,
+    record: KeyRecord,
+    versions: &[KeyVersionRecord],
+) -> Result<LoadedKey> {
     let arn = key_arn(&record.scope, &record.key_id);
     let mut map = BTreeMap::new();
     for v in versions {
         let material = root
             .unwrap(&v.wrapped_material, &material_aad(&arn, v.version))
-            .map_err(|_| KmsError::Internal(format!("key material of {arn} version {} does not unwrap", v.version)))?;
+            .map_err(|_| {
+                KmsError::Internal(format!(
+                    "key material of {arn} version {} does not unwrap",
+                    v.version
+                ))
+            })?;
         let key = SymmetricKey::new(&material).map_err(|e| KmsError::Internal(e.to_string()))?;
         map.insert(v.version, Arc::new(key));
     }
     if !map.contains_key(&record.current_version) {
-        return Err(KmsError::Internal(format!("{arn}: current version missing")));
+        return Err(KmsError::Internal(format!(
+            "{arn}: current version missing"
+        )));
     }
     Ok(LoadedKey {
         record,

@@ -15,7 +15,11 @@ pub(crate) const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 pub(crate) const ENCRYPT_DECRYPT: &str = "ENCRYPT_DECRYPT";
 
 impl Kms {
-    pub(crate) async fn create_key(&self, ctx: &RequestContext, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
+    pub(crate) async fn create_key(
+        &self,
+        ctx: &RequestContext,
+        req: CreateKeyRequest,
+    ) -> Result<KeyMetadataResponse> {
         let key_spec = req
             .key_spec
             .or(req.customer_master_key_spec)
@@ -38,10 +42,14 @@ impl Kms {
             )));
         }
         if req.custom_key_store_id.is_some() || req.xks_key_id.is_some() {
-            return Err(KmsError::Unsupported("Custom key stores are not supported by m2sec".into()));
+            return Err(KmsError::Unsupported(
+                "Custom key stores are not supported by m2sec".into(),
+            ));
         }
         if req.multi_region == Some(true) {
-            return Err(KmsError::Unsupported("Multi-Region keys are not supported by m2sec".into()));
+            return Err(KmsError::Unsupported(
+                "Multi-Region keys are not supported by m2sec".into(),
+            ));
         }
         let tags = crate::tags::checked_tags(Vec::new(), req.tags)?;
         let scope = scope(ctx);
@@ -75,7 +83,10 @@ impl Kms {
     }
 
     /// Generates material for a new key, stores both durably and caches the key.
-    pub(crate) async fn insert_new_key(&self, record: KeyRecord) -> Result<std::sync::Arc<LoadedKey>> {
+    pub(crate) async fn insert_new_key(
+        &self,
+        record: KeyRecord,
+    ) -> Result<std::sync::Arc<LoadedKey>> {
         let arn = key_arn(&record.scope, &record.key_id);
         let material = SymmetricKey::generate_material();
         let version = KeyVersionRecord {
@@ -89,21 +100,43 @@ impl Kms {
         self.store.create_key(&record, &version).await?;
         let key = self
             .keyring
-            .key(self.store.as_ref(), &self.root, &record.scope, &record.key_id)
+            .key(
+                self.store.as_ref(),
+                &self.root,
+                &record.scope,
+                &record.key_id,
+            )
             .await?
             .ok_or_else(|| KmsError::Internal("a key just created is missing".into()))?;
         tracing::info!(key = %arn, "created KMS key");
         Ok(key)
     }
 
-    pub(crate) async fn describe_key(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+    pub(crate) async fn describe_key(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<KeyMetadataResponse> {
+        let scope = scope(ctx);
+        let key = match self.resolve(&scope, &req.key_id, Aliases::Accepted).await {
+            // As AWS documents: DescribeKey on a predefined AWS alias that has no key yet creates the
+            // AWS managed key behind it.
+            Err(KmsError::NotFound(_)) if predefined_service(&scope, &req.key_id).is_some() => {
+                let service = predefined_service(&scope, &req.key_id).expect("checked");
+                self.aws_managed_key(&scope, service).await?
+            }
+            other => other?,
+        };
         Ok(KeyMetadataResponse {
             key_metadata: metadata(&key),
         })
     }
 
-    pub(crate) async fn list_keys(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListKeysResponse> {
+    pub(crate) async fn list_keys(
+        &self,
+        ctx: &RequestContext,
+        req: ListRequest,
+    ) -> Result<ListKeysResponse> {
         let scope = scope(ctx);
         let limit = req.limit.unwrap_or(100);
         // The marker is the last key id returned; anything else is not one of ours.
@@ -112,10 +145,15 @@ impl Kms {
                 return Err(KmsError::InvalidMarker(format!("Invalid marker: {m}")));
             }
         }
-        let mut records = self.store.list_keys(&scope, req.marker.as_deref(), limit + 1).await?;
+        let mut records = self
+            .store
+            .list_keys(&scope, req.marker.as_deref(), limit + 1)
+            .await?;
         let truncated = records.len() > limit as usize;
         records.truncate(limit as usize);
-        let next_marker = truncated.then(|| records.last().map(|k| k.key_id.clone())).flatten();
+        let next_marker = truncated
+            .then(|| records.last().map(|k| k.key_id.clone()))
+            .flatten();
         Ok(ListKeysResponse {
             keys: records
                 .iter()
@@ -134,7 +172,9 @@ impl Kms {
         ctx: &RequestContext,
         req: UpdateKeyDescriptionRequest,
     ) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
             k.description = req.description;
@@ -144,8 +184,14 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn enable_key(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+    pub(crate) async fn enable_key(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<Empty> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         require_customer_managed(&key, "EnableKey")?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
@@ -156,8 +202,14 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn disable_key(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+    pub(crate) async fn disable_key(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<Empty> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         require_customer_managed(&key, "DisableKey")?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
@@ -180,7 +232,9 @@ impl Kms {
                  Member must have value between 7 and 30"
             )));
         }
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         require_customer_managed(&key, "ScheduleKeyDeletion")?;
         let deletion_date = now_ms() + days * DAY_MS;
         let key = self
@@ -200,8 +254,14 @@ impl Kms {
         })
     }
 
-    pub(crate) async fn cancel_key_deletion(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<KeyIdResponse> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+    pub(crate) async fn cancel_key_deletion(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<KeyIdResponse> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         let key = self
             .modify(&key, |k| {
                 if k.key_state != state::PENDING_DELETION {
@@ -217,7 +277,9 @@ impl Kms {
                 Ok(())
             })
             .await?;
-        Ok(KeyIdResponse { key_id: key.arn.clone() })
+        Ok(KeyIdResponse {
+            key_id: key.arn.clone(),
+        })
     }
 
     /// Called by the scheduler when a deletion window has ended.
@@ -236,6 +298,44 @@ impl Kms {
             _ => Ok(false),
         }
     }
+}
+
+/// AWS managed aliases KMS knows before they exist (`alias/aws/<service>` of services that create one).
+const PREDEFINED_SERVICES: &[&str] = &[
+    "acm",
+    "dynamodb",
+    "ebs",
+    "elasticfilesystem",
+    "es",
+    "glue",
+    "kinesis",
+    "lambda",
+    "rds",
+    "redshift",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "xray",
+];
+
+/// The service of a predefined AWS alias named by `key_id` (alias name or alias ARN in this scope).
+fn predefined_service<'a>(scope: &Scope, key_id: &'a str) -> Option<&'a str> {
+    let alias = match m2sec_proto::arn::Arn::parse(key_id) {
+        Some(arn)
+            if arn.service == "kms"
+                && arn.region == scope.region
+                && arn.account == scope.account =>
+        {
+            arn.resource
+        }
+        Some(_) => return None,
+        None => key_id,
+    };
+    alias
+        .strip_prefix("alias/aws/")
+        .filter(|service| PREDEFINED_SERVICES.contains(service))
 }
 
 /// The record under the write lock may have changed since resolution; re-check its state.

@@ -75,7 +75,9 @@ fn scope(ctx: &RequestContext) -> Scope {
 
 macro_rules! run {
     ($self:ident . $handler:ident ($ctx:ident, $input:ident)) => {
-        Ok(json::to_body(&$self.$handler($ctx, json::from_value($input)?).await?))
+        Ok(json::to_body(
+            &$self.$handler($ctx, json::from_value($input)?).await?,
+        ))
     };
 }
 
@@ -85,7 +87,12 @@ impl JsonService for Kms {
         model()
     }
 
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Vec<u8>, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Vec<u8>, AwsError> {
         use KmsOperation as Op;
         let op = Op::from_name(operation).ok_or_else(|| AwsError::unknown_operation(operation))?;
         match op {
@@ -105,7 +112,9 @@ impl JsonService for Kms {
             Op::Decrypt => run!(self.decrypt(ctx, input)),
             Op::ReEncrypt => run!(self.re_encrypt(ctx, input)),
             Op::GenerateDataKey => run!(self.generate_data_key(ctx, input)),
-            Op::GenerateDataKeyWithoutPlaintext => run!(self.generate_data_key_without_plaintext(ctx, input)),
+            Op::GenerateDataKeyWithoutPlaintext => {
+                run!(self.generate_data_key_without_plaintext(ctx, input))
+            }
             Op::GenerateRandom => run!(self.generate_random(ctx, input)),
             Op::EnableKeyRotation => run!(self.enable_key_rotation(ctx, input)),
             Op::DisableKeyRotation => run!(self.disable_key_rotation(ctx, input)),
@@ -139,8 +148,18 @@ impl Kms {
     }
 
     /// Finds the key a request names, in any form AWS accepts: key id, key ARN, alias name, alias ARN.
-    async fn resolve(&self, scope: &Scope, key_id: &str, aliases: Aliases) -> Result<Arc<LoadedKey>> {
-        let not_found = || KmsError::NotFound(format!("Key '{}' does not exist", keyring::key_arn(scope, key_id)));
+    async fn resolve(
+        &self,
+        scope: &Scope,
+        key_id: &str,
+        aliases: Aliases,
+    ) -> Result<Arc<LoadedKey>> {
+        let not_found = || {
+            KmsError::NotFound(format!(
+                "Key '{}' does not exist",
+                keyring::key_arn(scope, key_id)
+            ))
+        };
         let (id, alias) = if let Some(rest) = key_id.strip_prefix("arn:") {
             let arn = m2sec_proto::arn::Arn::parse(key_id)
                 .filter(|a| a.service == "kms")
@@ -176,7 +195,10 @@ impl Kms {
                     .alias_target(self.store.as_ref(), scope, &alias)
                     .await?
                     .ok_or_else(|| {
-                        KmsError::NotFound(format!("Alias '{}' is not found.", keyring::alias_arn(scope, &alias)))
+                        KmsError::NotFound(format!(
+                            "Alias '{}' is not found.",
+                            keyring::alias_arn(scope, &alias)
+                        ))
                     })?
             }
             (None, None) => unreachable!("one of id or alias is set"),
@@ -188,7 +210,10 @@ impl Kms {
                 if id == key_id {
                     not_found()
                 } else {
-                    KmsError::NotFound(format!("Key '{}' does not exist", keyring::key_arn(scope, &id)))
+                    KmsError::NotFound(format!(
+                        "Key '{}' does not exist",
+                        keyring::key_arn(scope, &id)
+                    ))
                 }
             })
     }
@@ -203,7 +228,12 @@ impl Kms {
         let _guard = self.writes.lock().await;
         let current = self
             .keyring
-            .key(self.store.as_ref(), &self.root, &key.record.scope, &key.record.key_id)
+            .key(
+                self.store.as_ref(),
+                &self.root,
+                &key.record.scope,
+                &key.record.key_id,
+            )
             .await?
             .ok_or_else(|| KmsError::NotFound(format!("Key '{}' does not exist", key.arn)))?;
         let mut record = current.record.clone();
@@ -265,7 +295,12 @@ pub(crate) fn dry_run(flag: Option<bool>) -> Result<()> {
 }
 
 /// Pages through an already ordered list: markers are the position as a decimal string.
-pub(crate) fn page<T>(items: Vec<T>, marker: Option<&str>, limit: Option<u32>, default_limit: usize) -> Result<(Vec<T>, Option<String>)> {
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    marker: Option<&str>,
+    limit: Option<u32>,
+    default_limit: usize,
+) -> Result<(Vec<T>, Option<String>)> {
     let start = match marker {
         None => 0,
         Some(m) => m
@@ -277,5 +312,8 @@ pub(crate) fn page<T>(items: Vec<T>, marker: Option<&str>, limit: Option<u32>, d
     let limit = limit.map(|l| l as usize).unwrap_or(default_limit);
     let end = (start + limit).min(items.len());
     let next = (end < items.len()).then(|| end.to_string());
-    Ok((items.into_iter().skip(start).take(end - start).collect(), next))
+    Ok((
+        items.into_iter().skip(start).take(end - start).collect(),
+        next,
+    ))
 }

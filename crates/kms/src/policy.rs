@@ -62,9 +62,13 @@ pub(crate) fn checked_policy(policy: String) -> Result<String> {
             policy.len()
         )));
     }
-    let doc: serde_json::Value = serde_json::from_str(&policy)
-        .map_err(|e| KmsError::MalformedPolicyDocument(format!("The key policy is not valid JSON: {e}")))?;
-    if !doc.get("Statement").is_some_and(|s| s.is_array() || s.is_object()) {
+    let doc: serde_json::Value = serde_json::from_str(&policy).map_err(|e| {
+        KmsError::MalformedPolicyDocument(format!("The key policy is not valid JSON: {e}"))
+    })?;
+    if !doc
+        .get("Statement")
+        .is_some_and(|s| s.is_array() || s.is_object())
+    {
         return Err(KmsError::MalformedPolicyDocument(
             "The key policy must contain a Statement".into(),
         ));
@@ -82,22 +86,34 @@ fn check_name(name: Option<&str>) -> Result<()> {
 }
 
 impl Kms {
-    pub(crate) async fn get_key_policy(&self, ctx: &RequestContext, req: KeyPolicyRequest) -> Result<GetKeyPolicyResponse> {
+    pub(crate) async fn get_key_policy(
+        &self,
+        ctx: &RequestContext,
+        req: KeyPolicyRequest,
+    ) -> Result<GetKeyPolicyResponse> {
         check_name(req.policy_name.as_deref())?;
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         Ok(GetKeyPolicyResponse {
             policy: key.record.policy.clone(),
             policy_name: POLICY_NAME,
         })
     }
 
-    pub(crate) async fn put_key_policy(&self, ctx: &RequestContext, req: KeyPolicyRequest) -> Result<Empty> {
+    pub(crate) async fn put_key_policy(
+        &self,
+        ctx: &RequestContext,
+        req: KeyPolicyRequest,
+    ) -> Result<Empty> {
         check_name(req.policy_name.as_deref())?;
         let policy = checked_policy(
             req.policy
                 .ok_or_else(|| KmsError::Validation("Policy is required".into()))?,
         )?;
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
             k.policy = policy;
@@ -107,7 +123,11 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn list_key_policies(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListKeyPoliciesResponse> {
+    pub(crate) async fn list_key_policies(
+        &self,
+        ctx: &RequestContext,
+        req: ListRequest,
+    ) -> Result<ListKeyPoliciesResponse> {
         let id = req
             .key_id
             .as_deref()

@@ -16,7 +16,9 @@ use crate::error::{KmsError, Result};
 use crate::keyring::{material_aad, LoadedKey};
 use crate::keys::SYMMETRIC_DEFAULT;
 use crate::shapes::*;
-use crate::{now_ms, page, require_customer_managed, require_enabled, scope, state, Aliases, Kms, DAY_MS};
+use crate::{
+    now_ms, page, require_customer_managed, require_enabled, scope, state, Aliases, Kms, DAY_MS,
+};
 
 pub(crate) const DEFAULT_PERIOD_DAYS: i64 = 365;
 /// AWS allows at most this many on-demand rotations per key (RotateKeyOnDemand's documentation).
@@ -33,8 +35,14 @@ fn require_rotatable(key: &LoadedKey, operation: &str) -> Result<()> {
 }
 
 impl Kms {
-    pub(crate) async fn enable_key_rotation(&self, ctx: &RequestContext, req: EnableKeyRotationRequest) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+    pub(crate) async fn enable_key_rotation(
+        &self,
+        ctx: &RequestContext,
+        req: EnableKeyRotationRequest,
+    ) -> Result<Empty> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .await?;
         require_customer_managed(&key, "EnableKeyRotation")?;
         require_rotatable(&key, "EnableKeyRotation")?;
         let period = req.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
@@ -54,8 +62,14 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn disable_key_rotation(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+    pub(crate) async fn disable_key_rotation(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<Empty> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .await?;
         require_customer_managed(&key, "DisableKeyRotation")?;
         require_rotatable(&key, "DisableKeyRotation")?;
         self.modify(&key, |k| {
@@ -77,7 +91,9 @@ impl Kms {
         ctx: &RequestContext,
         req: KeyIdRequest,
     ) -> Result<GetKeyRotationStatusResponse> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Accepted).await?;
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .await?;
         require_rotatable(&key, "GetKeyRotationStatus")?;
         let r = &key.record;
         // As AWS documents: while a key is pending deletion its rotation status is false; cancelling
@@ -87,12 +103,20 @@ impl Kms {
             key_rotation_enabled: enabled,
             key_id: key.arn.clone(),
             rotation_period_in_days: enabled.then_some(r.rotation_period_days).flatten(),
-            next_rotation_date: enabled.then_some(r.next_rotation_at.map(Timestamp)).flatten(),
+            next_rotation_date: enabled
+                .then_some(r.next_rotation_at.map(Timestamp))
+                .flatten(),
         })
     }
 
-    pub(crate) async fn rotate_key_on_demand(&self, ctx: &RequestContext, req: KeyIdRequest) -> Result<KeyIdResponse> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+    pub(crate) async fn rotate_key_on_demand(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<KeyIdResponse> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         require_customer_managed(&key, "RotateKeyOnDemand")?;
         require_rotatable(&key, "RotateKeyOnDemand")?;
         require_enabled(&key)?;
@@ -104,15 +128,27 @@ impl Kms {
 
     /// Adds a version of fresh material and makes it current. For `AUTOMATIC` rotations the next
     /// rotation date moves one period on.
-    pub(crate) async fn rotate(&self, key: &LoadedKey, rotation_type: &str) -> Result<std::sync::Arc<LoadedKey>> {
+    pub(crate) async fn rotate(
+        &self,
+        key: &LoadedKey,
+        rotation_type: &str,
+    ) -> Result<std::sync::Arc<LoadedKey>> {
         let _guard = self.writes.lock().await;
         let current = self
             .keyring
-            .key(self.store.as_ref(), &self.root, &key.record.scope, &key.record.key_id)
+            .key(
+                self.store.as_ref(),
+                &self.root,
+                &key.record.scope,
+                &key.record.key_id,
+            )
             .await?
             .ok_or_else(|| KmsError::NotFound(format!("Key '{}' does not exist", key.arn)))?;
         if rotation_type == "ON_DEMAND" {
-            let versions = self.store.key_versions(&key.record.scope, &key.record.key_id).await?;
+            let versions = self
+                .store
+                .key_versions(&key.record.scope, &key.record.key_id)
+                .await?;
             let on_demand = versions
                 .iter()
                 .filter(|v| v.rotation_type.as_deref() == Some("ON_DEMAND"))
@@ -137,17 +173,25 @@ impl Kms {
             scope: record.scope.clone(),
             key_id: record.key_id.clone(),
             version,
-            wrapped_material: self.root.wrap(material.expose(), &material_aad(&current.arn, version)),
+            wrapped_material: self
+                .root
+                .wrap(material.expose(), &material_aad(&current.arn, version)),
             created_at: now,
             rotation_type: Some(rotation_type.to_string()),
         };
         let ready = SymmetricKey::new(&material).map_err(|e| KmsError::Internal(e.to_string()))?;
         self.store.add_key_version(&record, &version_record).await?;
         tracing::info!(key = %current.arn, version, rotation_type, "rotated KMS key");
-        Ok(self.keyring.put(current.with_version(record, version, ready)))
+        Ok(self
+            .keyring
+            .put(current.with_version(record, version, ready)))
     }
 
-    pub(crate) async fn list_key_rotations(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListKeyRotationsResponse> {
+    pub(crate) async fn list_key_rotations(
+        &self,
+        ctx: &RequestContext,
+        req: ListRequest,
+    ) -> Result<ListKeyRotationsResponse> {
         let scope = scope(ctx);
         let id = req
             .key_id

@@ -21,7 +21,10 @@ impl Kms {
         let mut report = TickReport::default();
         for record in self.store.keys_due(now).await? {
             if record.deletion_date.is_some_and(|d| d <= now) {
-                if self.delete_expired_key(&record.scope, &record.key_id).await? {
+                if self
+                    .delete_expired_key(&record.scope, &record.key_id)
+                    .await?
+                {
                     report.deleted += 1;
                 }
                 continue;
@@ -33,7 +36,12 @@ impl Kms {
             {
                 if let Some(key) = self
                     .keyring
-                    .key(self.store.as_ref(), &self.root, &record.scope, &record.key_id)
+                    .key(
+                        self.store.as_ref(),
+                        &self.root,
+                        &record.scope,
+                        &record.key_id,
+                    )
                     .await?
                 {
                     self.rotate(&key, "AUTOMATIC").await?;
@@ -52,7 +60,11 @@ pub async fn run(kms: Arc<Kms>, interval: Duration) {
     loop {
         ticker.tick().await;
         match kms.run_due_jobs().await {
-            Ok(r) if r != TickReport::default() => tracing::info!(rotated = r.rotated, deleted = r.deleted, "KMS scheduled jobs"),
+            Ok(r) if r != TickReport::default() => tracing::info!(
+                rotated = r.rotated,
+                deleted = r.deleted,
+                "KMS scheduled jobs"
+            ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "KMS scheduled jobs failed; will retry"),
         }

@@ -56,14 +56,20 @@ impl Kms {
     /// The AWS managed key of `service` in `scope`, created with its alias on first use.
     pub async fn aws_managed_key(&self, scope: &Scope, service: &str) -> Result<Arc<LoadedKey>> {
         let alias = format!("alias/aws/{service}");
-        if let Some(id) = self.keyring.alias_target(self.store.as_ref(), scope, &alias).await? {
+        if let Some(id) = self
+            .keyring
+            .alias_target(self.store.as_ref(), scope, &alias)
+            .await?
+        {
             return self.resolve(scope, &id, Aliases::Refused).await;
         }
         let _guard = self.writes.lock().await;
         // Another request may have created it while this one waited.
         if let Some(alias) = self.store.get_alias(scope, &alias).await? {
             drop(_guard);
-            return self.resolve(scope, &alias.target_key_id, Aliases::Refused).await;
+            return self
+                .resolve(scope, &alias.target_key_id, Aliases::Refused)
+                .await;
         }
         let now = now_ms();
         let record = KeyRecord {
@@ -100,7 +106,8 @@ impl Kms {
             })
             .await
             .map_err(KmsError::from)?;
-        self.keyring.set_alias(scope, &alias, Some(&key.record.key_id));
+        self.keyring
+            .set_alias(scope, &alias, Some(&key.record.key_id));
         Ok(key)
     }
 }

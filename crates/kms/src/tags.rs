@@ -10,7 +10,10 @@ use crate::{page, scope, Aliases, Kms};
 const MAX_TAGS: usize = 50;
 
 /// Merges `new` into `existing` (same key: value replaced), enforcing AWS's tag rules.
-pub(crate) fn checked_tags(mut existing: Vec<(String, String)>, new: Vec<Tag>) -> Result<Vec<(String, String)>> {
+pub(crate) fn checked_tags(
+    mut existing: Vec<(String, String)>,
+    new: Vec<Tag>,
+) -> Result<Vec<(String, String)>> {
     for tag in new {
         if tag.tag_key.starts_with("aws:") {
             return Err(KmsError::Tag(format!(
@@ -33,8 +36,14 @@ pub(crate) fn checked_tags(mut existing: Vec<(String, String)>, new: Vec<Tag>) -
 }
 
 impl Kms {
-    pub(crate) async fn tag_resource(&self, ctx: &RequestContext, req: TagResourceRequest) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+    pub(crate) async fn tag_resource(
+        &self,
+        ctx: &RequestContext,
+        req: TagResourceRequest,
+    ) -> Result<Empty> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
             k.tags = checked_tags(std::mem::take(&mut k.tags), req.tags)?;
@@ -44,8 +53,14 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn untag_resource(&self, ctx: &RequestContext, req: UntagResourceRequest) -> Result<Empty> {
-        let key = self.resolve(&scope(ctx), &req.key_id, Aliases::Refused).await?;
+    pub(crate) async fn untag_resource(
+        &self,
+        ctx: &RequestContext,
+        req: UntagResourceRequest,
+    ) -> Result<Empty> {
+        let key = self
+            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
             k.tags.retain(|(name, _)| !req.tag_keys.contains(name));
@@ -55,7 +70,11 @@ impl Kms {
         Ok(Empty {})
     }
 
-    pub(crate) async fn list_resource_tags(&self, ctx: &RequestContext, req: ListRequest) -> Result<ListResourceTagsResponse> {
+    pub(crate) async fn list_resource_tags(
+        &self,
+        ctx: &RequestContext,
+        req: ListRequest,
+    ) -> Result<ListResourceTagsResponse> {
         let id = req
             .key_id
             .as_deref()

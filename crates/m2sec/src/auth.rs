@@ -60,7 +60,11 @@ impl Authenticator {
     }
 
     /// Verifies the request's signature; `service` is the signing name the request must be scoped to.
-    pub async fn authenticate(&self, req: &RequestParts<'_>, service: &str) -> Result<Principal, AwsError> {
+    pub async fn authenticate(
+        &self,
+        req: &RequestParts<'_>,
+        service: &str,
+    ) -> Result<Principal, AwsError> {
         let claim: Claim = sigv4::parse_claim(req).map_err(sigv4_error)?;
         if claim.service != service {
             return Err(AwsError::new(
@@ -74,8 +78,14 @@ impl Authenticator {
             return Err(unrecognized());
         }
         let credential = self.credential(&claim.access_key_id).await?;
-        sigv4::verify(req, &claim, credential.secret.expose(), chrono::Utc::now(), &self.signing_keys)
-            .map_err(sigv4_error)?;
+        sigv4::verify(
+            req,
+            &claim,
+            credential.secret.expose(),
+            chrono::Utc::now(),
+            &self.signing_keys,
+        )
+        .map_err(sigv4_error)?;
         Ok(Principal {
             access_key_id: claim.access_key_id,
             account: credential.account.clone(),
@@ -85,7 +95,12 @@ impl Authenticator {
     }
 
     async fn credential(&self, access_key_id: &str) -> Result<Arc<Credential>, AwsError> {
-        if let Some(c) = self.credentials.read().expect("credentials lock").get(access_key_id) {
+        if let Some(c) = self
+            .credentials
+            .read()
+            .expect("credentials lock")
+            .get(access_key_id)
+        {
             return Ok(c.clone());
         }
         let record = self
@@ -94,7 +109,11 @@ impl Authenticator {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "access key lookup failed");
-                AwsError::new("ServiceUnavailableException", 503, "The service is unavailable. Try again later.")
+                AwsError::new(
+                    "ServiceUnavailableException",
+                    503,
+                    "The service is unavailable. Try again later.",
+                )
             })?
             .filter(|r| r.status == "Active")
             .ok_or_else(unrecognized)?;
@@ -102,7 +121,10 @@ impl Authenticator {
             .root
             .unwrap(&record.wrapped_secret, &secret_aad(access_key_id))
             .map_err(|_| {
-                tracing::error!(access_key_id, "stored access key secret does not unwrap with this root key");
+                tracing::error!(
+                    access_key_id,
+                    "stored access key secret does not unwrap with this root key"
+                );
                 unrecognized()
             })?;
         let credential = Arc::new(Credential {

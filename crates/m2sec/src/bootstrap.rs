@@ -22,7 +22,11 @@ fn now_ms() -> i64 {
 fn new_access_key_id() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let random = m2sec_crypto::random_bytes(16);
-    let tail: String = random.expose().iter().map(|b| ALPHABET[(*b & 31) as usize] as char).collect();
+    let tail: String = random
+        .expose()
+        .iter()
+        .map(|b| ALPHABET[(*b & 31) as usize] as char)
+        .collect();
     format!("AKIA{tail}")
 }
 
@@ -42,7 +46,9 @@ pub struct GivenAdmin {
 pub fn admin_from_env() -> anyhow::Result<Option<GivenAdmin>> {
     let given = (
         std::env::var("M2SEC_ADMIN_ACCESS_KEY_ID").ok(),
-        std::env::var("M2SEC_ADMIN_SECRET_ACCESS_KEY").ok().map(zeroize::Zeroizing::new),
+        std::env::var("M2SEC_ADMIN_SECRET_ACCESS_KEY")
+            .ok()
+            .map(zeroize::Zeroizing::new),
     );
     match given {
         (Some(id), Some(secret)) => {
@@ -55,7 +61,9 @@ pub fn admin_from_env() -> anyhow::Result<Option<GivenAdmin>> {
             Ok(Some(GivenAdmin { id, secret }))
         }
         (Some(_), None) | (None, Some(_)) => {
-            bail!("set both M2SEC_ADMIN_ACCESS_KEY_ID and M2SEC_ADMIN_SECRET_ACCESS_KEY, or neither")
+            bail!(
+                "set both M2SEC_ADMIN_ACCESS_KEY_ID and M2SEC_ADMIN_SECRET_ACCESS_KEY, or neither"
+            )
         }
         (None, None) => Ok(None),
     }
@@ -82,7 +90,15 @@ pub async fn ensure_admin(
                     }
                 }
                 None => {
-                    create_key(store, root, &id, secret.as_bytes(), &config.account_id, &root_arn).await?;
+                    create_key(
+                        store,
+                        root,
+                        &id,
+                        secret.as_bytes(),
+                        &config.account_id,
+                        &root_arn,
+                    )
+                    .await?;
                     tracing::info!(access_key_id = %id, "admin access key taken from M2SEC_ADMIN_ACCESS_KEY_ID");
                 }
             }
@@ -95,7 +111,15 @@ pub async fn ensure_admin(
             }
             let id = new_access_key_id();
             let secret = new_secret();
-            create_key(store, root, &id, secret.as_bytes(), &config.account_id, &root_arn).await?;
+            create_key(
+                store,
+                root,
+                &id,
+                secret.as_bytes(),
+                &config.account_id,
+                &root_arn,
+            )
+            .await?;
             write_credentials(&config.data_dir.join("credentials"), &id, &secret)?;
             store.put_setting(ADMIN_SETTING, &id).await?;
             print_exports(config, &id, &secret);
@@ -134,7 +158,9 @@ fn write_credentials(path: &Path, id: &str, secret: &str) -> anyhow::Result<()> 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
     let text = zeroize::Zeroizing::new(format!(
         "# m2sec admin (account root) credentials, created on first start.\n[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
     ));

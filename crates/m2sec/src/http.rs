@@ -32,7 +32,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn health() -> impl IntoResponse {
-    ([("content-type", "application/json")], "{\"status\":\"ok\"}")
+    (
+        [("content-type", "application/json")],
+        "{\"status\":\"ok\"}",
+    )
 }
 
 /// Reads the request and does nothing else: the baseline that shows what HTTP alone costs in benchmarks.
@@ -45,7 +48,9 @@ async fn noop(_body: Bytes) -> impl IntoResponse {
 fn request_id() -> String {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).expect("system random source failed");
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 fn respond(request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
@@ -84,7 +89,8 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
     let body = read_body(body, state.max_body_bytes).await?;
     let target = header(&parts.headers, "x-amz-target")
         .ok_or_else(|| AwsError::unknown_operation("(no X-Amz-Target header)"))?;
-    let (prefix, operation) = json::split_target(target).ok_or_else(|| AwsError::unknown_operation(target))?;
+    let (prefix, operation) =
+        json::split_target(target).ok_or_else(|| AwsError::unknown_operation(target))?;
     let (signing_name, service) = state
         .json_services
         .get(prefix)
@@ -119,8 +125,11 @@ async fn read_body(body: Body, max: usize) -> Result<Bytes, AwsError> {
     let mut buf = bytes::BytesMut::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| AwsError::serialization("The request body could not be read"))?;
-        let Ok(chunk) = frame.into_data() else { continue };
+        let frame =
+            frame.map_err(|_| AwsError::serialization("The request body could not be read"))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
         total += chunk.len();
         if total <= max {
             buf.extend_from_slice(&chunk);

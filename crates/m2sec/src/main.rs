@@ -20,7 +20,11 @@ use m2sec_store::{SqlStore, Store};
 use crate::config::{Config, Overrides};
 
 #[derive(Parser)]
-#[command(name = "m2sec", version, about = "AWS-compatible KMS, SSM Parameter Store and ACM in one binary")]
+#[command(
+    name = "m2sec",
+    version,
+    about = "AWS-compatible KMS, SSM Parameter Store and ACM in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -93,7 +97,8 @@ fn main() -> anyhow::Result<()> {
 fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>> {
     if let Some(path) = &config.unseal_passphrase_file {
         let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?,
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading passphrase file {}", path.display()))?,
         );
         let trimmed = text.trim_end_matches(['\n', '\r']);
         if trimmed.is_empty() {
@@ -125,7 +130,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
              use --unseal-passphrase-file for production"
         ),
         RootKeyOrigin::CreatedSealed => tracing::info!("created a passphrase-sealed root key"),
-        RootKeyOrigin::UnsealedWithPassphrase => tracing::info!("unsealed the root key with the passphrase"),
+        RootKeyOrigin::UnsealedWithPassphrase => {
+            tracing::info!("unsealed the root key with the passphrase")
+        }
     }
     let root = Arc::new(root);
     if config.store.is_none() {
@@ -153,8 +160,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let ssm = Arc::new(m2sec_ssm::Ssm::new(store.clone(), kms.clone()));
     for service in [kms as Arc<dyn JsonService>, ssm] {
         let meta = &service.model().metadata;
-        let prefix = meta.target_prefix.clone().expect("awsJson services have a target prefix");
-        let signing = meta.signing_name.clone().unwrap_or_else(|| meta.endpoint_prefix.clone());
+        let prefix = meta
+            .target_prefix
+            .clone()
+            .expect("awsJson services have a target prefix");
+        let signing = meta
+            .signing_name
+            .clone()
+            .unwrap_or_else(|| meta.endpoint_prefix.clone());
         json_services.insert(prefix, (signing, service));
     }
     let state = Arc::new(http::AppState {
@@ -184,7 +197,9 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     Ok(())
 }
 

@@ -40,7 +40,12 @@ mod tests {
 
     #[test]
     fn parse_and_build_agree() {
-        let text = build("kms", "eu-west-1", "000000000000", "alias/can2025-jwt-secret");
+        let text = build(
+            "kms",
+            "eu-west-1",
+            "000000000000",
+            "alias/can2025-jwt-secret",
+        );
         let arn = Arn::parse(&text).unwrap();
         assert_eq!(arn.service, "kms");
         assert_eq!(arn.region, "eu-west-1");

@@ -11,7 +11,11 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    pub fn new(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: impl Into<Cow<'static, str>>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
         AwsError {
             code: code.into(),
             message: message.into(),
@@ -49,7 +53,11 @@ impl AwsError {
 
     /// A server-side failure; `detail` is not sent to the client.
     pub fn internal(code: &'static str, status: u16) -> Self {
-        Self::new(code, status, "The service encountered an internal error. Try again later.")
+        Self::new(
+            code,
+            status,
+            "The service encountered an internal error. Try again later.",
+        )
     }
 }
 

@@ -22,7 +22,12 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub trait JsonService: Send + Sync + 'static {
     fn model(&self) -> &ServiceModel;
     /// Runs `operation` (already known to the model) on a validated body; returns the JSON response body.
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Vec<u8>, AwsError>;
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Vec<u8>, AwsError>;
 }
 
 /// Splits `TrentService.Encrypt` into `("TrentService", "Encrypt")`.
@@ -41,7 +46,9 @@ pub async fn dispatch(
     let model = service.model();
     if !model.has_operation(operation) {
         let prefix = model.metadata.target_prefix.as_deref().unwrap_or("");
-        return Err(AwsError::unknown_operation(&format!("{prefix}.{operation}")));
+        return Err(AwsError::unknown_operation(&format!(
+            "{prefix}.{operation}"
+        )));
     }
     let input = parse_body(body)?;
     model.validate(operation, &input)?;
@@ -111,7 +118,11 @@ fn aws_path(path: &str) -> String {
             let mut parts = segment.split('[');
             let mut out = lower_camel(parts.next().unwrap_or(""));
             for index in parts {
-                let i = index.trim_end_matches(']').parse::<usize>().map(|i| i + 1).unwrap_or(0);
+                let i = index
+                    .trim_end_matches(']')
+                    .parse::<usize>()
+                    .map(|i| i + 1)
+                    .unwrap_or(0);
                 out = format!("{out}.{i}.member");
             }
             out
@@ -209,7 +220,10 @@ mod tests {
 
     #[test]
     fn targets_split() {
-        assert_eq!(split_target("TrentService.Encrypt"), Some(("TrentService", "Encrypt")));
+        assert_eq!(
+            split_target("TrentService.Encrypt"),
+            Some(("TrentService", "Encrypt"))
+        );
         assert_eq!(split_target("Encrypt"), None);
         assert_eq!(split_target("TrentService."), None);
     }
@@ -249,7 +263,13 @@ mod tests {
 
     #[test]
     fn timestamps_are_epoch_seconds() {
-        assert_eq!(serde_json::to_string(&Timestamp(1_700_000_000_000)).unwrap(), "1700000000");
-        assert_eq!(serde_json::to_string(&Timestamp(1_700_000_000_500)).unwrap(), "1700000000.5");
+        assert_eq!(
+            serde_json::to_string(&Timestamp(1_700_000_000_000)).unwrap(),
+            "1700000000"
+        );
+        assert_eq!(
+            serde_json::to_string(&Timestamp(1_700_000_000_500)).unwrap(),
+            "1700000000.5"
+        );
     }
 }

@@ -101,8 +101,16 @@ impl ServiceModel {
         let raw: RawModel = serde_json::from_str(text).expect("service model parses");
         let mut names: Vec<&String> = raw.shapes.keys().collect();
         names.sort();
-        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-        let at = |r: &ShapeRef| *index.get(r.shape.as_str()).unwrap_or_else(|| panic!("shape {}", r.shape));
+        let index: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let at = |r: &ShapeRef| {
+            *index
+                .get(r.shape.as_str())
+                .unwrap_or_else(|| panic!("shape {}", r.shape))
+        };
         let shapes = names
             .iter()
             .map(|name| {
@@ -118,7 +126,10 @@ impl ServiceModel {
                         }
                     }
                     "list" => Kind::List(at(s.member.as_ref().expect("list member"))),
-                    "map" => Kind::Map(at(s.key.as_ref().expect("map key")), at(s.value.as_ref().expect("map value"))),
+                    "map" => Kind::Map(
+                        at(s.key.as_ref().expect("map key")),
+                        at(s.value.as_ref().expect("map value")),
+                    ),
                     "string" => Kind::String,
                     "integer" | "long" => Kind::Integer,
                     "double" | "float" => Kind::Float,
@@ -129,7 +140,9 @@ impl ServiceModel {
                 };
                 // botocore patterns are Java regexes matched against the whole value.
                 let pattern = s.pattern.as_ref().and_then(|p| {
-                    Regex::new(&format!("^(?:{p})$")).ok().map(|re| (p.clone(), re))
+                    Regex::new(&format!("^(?:{p})$"))
+                        .ok()
+                        .map(|re| (p.clone(), re))
                 });
                 Shape {
                     kind,
@@ -177,7 +190,10 @@ impl ServiceModel {
         self.check(*shape, input, "", &mut errors);
         match errors.len() {
             0 => Ok(()),
-            1 => Err(AwsError::validation(format!("1 validation error detected: {}", errors[0]))),
+            1 => Err(AwsError::validation(format!(
+                "1 validation error detected: {}",
+                errors[0]
+            ))),
             n => Err(AwsError::validation(format!(
                 "{n} validation errors detected: {}",
                 errors.join("; ")
@@ -198,7 +214,10 @@ impl ServiceModel {
             }
         };
         let fail = |errors: &mut Vec<String>, v: &Value, constraint: String| {
-            errors.push(format!("{} at '{path}' failed to satisfy constraint: {constraint}", shown(v)));
+            errors.push(format!(
+                "{} at '{path}' failed to satisfy constraint: {constraint}",
+                shown(v)
+            ));
         };
         match (&shape.kind, value) {
             (_, Value::Null) => {}
@@ -226,7 +245,12 @@ impl ServiceModel {
             (Kind::Map(key, val), Value::Object(map)) => {
                 self.check_length(shape, map.len(), value, &fail, errors);
                 for (k, v) in map {
-                    self.check(*key, &Value::String(k.clone()), &format!("{path}.key"), errors);
+                    self.check(
+                        *key,
+                        &Value::String(k.clone()),
+                        &format!("{path}.key"),
+                        errors,
+                    );
                     self.check(*val, v, &format!("{path}.value"), errors);
                 }
             }
@@ -234,29 +258,54 @@ impl ServiceModel {
                 self.check_length(shape, s.chars().count(), value, &fail, errors);
                 if let Some(allowed) = &shape.enum_values {
                     if !allowed.iter().any(|a| a == s) {
-                        fail(errors, value, format!("Member must satisfy enum value set: [{}]", allowed.join(", ")));
+                        fail(
+                            errors,
+                            value,
+                            format!(
+                                "Member must satisfy enum value set: [{}]",
+                                allowed.join(", ")
+                            ),
+                        );
                     }
                 }
                 if let Some((text, re)) = &shape.pattern {
                     if !re.is_match(s) {
-                        fail(errors, value, format!("Member must satisfy regular expression pattern: {text}"));
+                        fail(
+                            errors,
+                            value,
+                            format!("Member must satisfy regular expression pattern: {text}"),
+                        );
                     }
                 }
             }
-            (Kind::Blob, Value::String(s)) => match base64::engine::general_purpose::STANDARD.decode(s) {
-                Ok(bytes) => self.check_length(shape, bytes.len(), value, &fail, errors),
-                Err(_) => fail(errors, value, "Member must be valid base64-encoded binary data".into()),
-            },
+            (Kind::Blob, Value::String(s)) => {
+                match base64::engine::general_purpose::STANDARD.decode(s) {
+                    Ok(bytes) => self.check_length(shape, bytes.len(), value, &fail, errors),
+                    Err(_) => fail(
+                        errors,
+                        value,
+                        "Member must be valid base64-encoded binary data".into(),
+                    ),
+                }
+            }
             (Kind::Integer, Value::Number(n)) => match n.as_i64() {
                 Some(v) => {
                     if let Some(min) = shape.min {
                         if (v as f64) < min {
-                            fail(errors, value, format!("Member must have value greater than or equal to {min}"));
+                            fail(
+                                errors,
+                                value,
+                                format!("Member must have value greater than or equal to {min}"),
+                            );
                         }
                     }
                     if let Some(max) = shape.max {
                         if (v as f64) > max {
-                            fail(errors, value, format!("Member must have value less than or equal to {max}"));
+                            fail(
+                                errors,
+                                value,
+                                format!("Member must have value less than or equal to {max}"),
+                            );
                         }
                     }
                 }
@@ -264,7 +313,11 @@ impl ServiceModel {
             },
             (Kind::Float, Value::Number(_)) | (Kind::Boolean, Value::Bool(_)) => {}
             (Kind::Timestamp, Value::Number(_) | Value::String(_)) => {}
-            (kind, _) => fail(errors, value, format!("Member must be of type {}", kind_name(kind))),
+            (kind, _) => fail(
+                errors,
+                value,
+                format!("Member must be of type {}", kind_name(kind)),
+            ),
         }
     }
 
@@ -278,12 +331,20 @@ impl ServiceModel {
     ) {
         if let Some(min) = shape.min {
             if (len as f64) < min {
-                fail(errors, value, format!("Member must have length greater than or equal to {min}"));
+                fail(
+                    errors,
+                    value,
+                    format!("Member must have length greater than or equal to {min}"),
+                );
             }
         }
         if let Some(max) = shape.max {
             if (len as f64) > max {
-                fail(errors, value, format!("Member must have length less than or equal to {max}"));
+                fail(
+                    errors,
+                    value,
+                    format!("Member must have length less than or equal to {max}"),
+                );
             }
         }
     }
@@ -339,35 +400,86 @@ mod tests {
     #[test]
     fn messages_have_aws_form() {
         let m = kms();
-        assert!(m.validate("Encrypt", &json!({"KeyId": "k", "Plaintext": "aGk="})).is_ok());
-        let e = m.validate("Encrypt", &json!({"Plaintext": "aGk="})).unwrap_err();
+        assert!(m
+            .validate("Encrypt", &json!({"KeyId": "k", "Plaintext": "aGk="}))
+            .is_ok());
+        let e = m
+            .validate("Encrypt", &json!({"Plaintext": "aGk="}))
+            .unwrap_err();
         assert_eq!(e.code, "ValidationException");
         assert_eq!(
             e.message,
             "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"
         );
-        let e = m.validate("CreateAlias", &json!({"AliasName": "alias/bad name", "TargetKeyId": "k"})).unwrap_err();
-        assert!(e.message.contains("Value 'alias/bad name' at 'aliasName'"), "{}", e.message);
-        assert!(e.message.contains("^[a-zA-Z0-9:/_-]+$"));
-        let e = m.validate("Encrypt", &json!({"KeyId": 5, "Plaintext": "!!"})).unwrap_err();
-        assert!(e.message.starts_with("2 validation errors detected"), "{}", e.message);
-        assert!(e.message.contains("at 'keyId' failed to satisfy constraint: Member must be of type string"));
-        assert!(e.message.contains("Value at 'plaintext'"), "blob values are not echoed: {}", e.message);
-        let e = m.validate("GenerateRandom", &json!({"NumberOfBytes": 5000})).unwrap_err();
-        assert!(e.message.contains("Member must have value less than or equal to 1024"), "{}", e.message);
         let e = m
-            .validate("CreateKey", &json!({"Tags": [{"TagKey": "a"}], "KeyUsage": "NOPE"}))
+            .validate(
+                "CreateAlias",
+                &json!({"AliasName": "alias/bad name", "TargetKeyId": "k"}),
+            )
             .unwrap_err();
-        assert!(e.message.contains("'tags.1.member.tagValue'"), "{}", e.message);
-        assert!(e.message.contains("Member must satisfy enum value set"), "{}", e.message);
+        assert!(
+            e.message.contains("Value 'alias/bad name' at 'aliasName'"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("^[a-zA-Z0-9:/_-]+$"));
+        let e = m
+            .validate("Encrypt", &json!({"KeyId": 5, "Plaintext": "!!"}))
+            .unwrap_err();
+        assert!(
+            e.message.starts_with("2 validation errors detected"),
+            "{}",
+            e.message
+        );
+        assert!(e
+            .message
+            .contains("at 'keyId' failed to satisfy constraint: Member must be of type string"));
+        assert!(
+            e.message.contains("Value at 'plaintext'"),
+            "blob values are not echoed: {}",
+            e.message
+        );
+        let e = m
+            .validate("GenerateRandom", &json!({"NumberOfBytes": 5000}))
+            .unwrap_err();
+        assert!(
+            e.message
+                .contains("Member must have value less than or equal to 1024"),
+            "{}",
+            e.message
+        );
+        let e = m
+            .validate(
+                "CreateKey",
+                &json!({"Tags": [{"TagKey": "a"}], "KeyUsage": "NOPE"}),
+            )
+            .unwrap_err();
+        assert!(
+            e.message.contains("'tags.1.member.tagValue'"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("Member must satisfy enum value set"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn plaintext_limit_counts_decoded_bytes() {
         let m = kms();
         let b64 = |n: usize| base64::engine::general_purpose::STANDARD.encode(vec![0u8; n]);
-        assert!(m.validate("Encrypt", &json!({"KeyId": "k", "Plaintext": b64(4096)})).is_ok());
-        let e = m.validate("Encrypt", &json!({"KeyId": "k", "Plaintext": b64(4097)})).unwrap_err();
-        assert!(e.message.contains("length less than or equal to 4096"), "{}", e.message);
+        assert!(m
+            .validate("Encrypt", &json!({"KeyId": "k", "Plaintext": b64(4096)}))
+            .is_ok());
+        let e = m
+            .validate("Encrypt", &json!({"KeyId": "k", "Plaintext": b64(4097)}))
+            .unwrap_err();
+        assert!(
+            e.message.contains("length less than or equal to 4096"),
+            "{}",
+            e.message
+        );
     }
 }

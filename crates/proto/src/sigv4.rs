@@ -34,7 +34,11 @@ const AMZ_DATE_FORMAT: &str = "%Y%m%dT%H%M%SZ";
 const CACHE_LIMIT: usize = 10_000;
 
 /// RFC 3986 unreserved characters are the only ones SigV4 leaves unencoded.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 /// Path segments are encoded the same way, keeping the separators.
 const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
@@ -86,16 +90,33 @@ pub enum SigV4Error {
     PayloadHashMismatch,
     /// The request is more than 15 minutes older than the server clock.
     #[error("Signature expired: {amz_date} is now earlier than {limit} ({now} - 15 min.)")]
-    Expired { amz_date: String, limit: String, now: String },
+    Expired {
+        amz_date: String,
+        limit: String,
+        now: String,
+    },
     /// The request is more than 15 minutes ahead of the server clock.
     #[error("Signature not yet current: {amz_date} is still later than {limit} ({now} + 15 min.)")]
-    NotYetCurrent { amz_date: String, limit: String, now: String },
+    NotYetCurrent {
+        amz_date: String,
+        limit: String,
+        now: String,
+    },
     /// A presigned request used after `X-Amz-Date + X-Amz-Expires`.
     #[error("Signature expired: {expiry} is now earlier than {now} (X-Amz-Date {amz_date} + X-Amz-Expires {expires} sec.)")]
-    PresignedExpired { amz_date: String, expires: u64, expiry: String, now: String },
+    PresignedExpired {
+        amz_date: String,
+        expires: u64,
+        expiry: String,
+        now: String,
+    },
     /// The credential scope's date is not the request timestamp's date.
     #[error("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{scope_date}' != '{request_date}', from '{amz_date}'.")]
-    ScopeDateMismatch { scope_date: String, request_date: String, amz_date: String },
+    ScopeDateMismatch {
+        scope_date: String,
+        request_date: String,
+        amz_date: String,
+    },
 }
 
 impl SigV4Error {
@@ -141,7 +162,9 @@ fn fmt_scope_date(t: DateTime<Utc>) -> String {
 
 /// Parses the ISO-8601 basic format SigV4 uses (`20150830T123600Z`).
 pub fn parse_amz_date(s: &str) -> Option<DateTime<Utc>> {
-    NaiveDateTime::parse_from_str(s, AMZ_DATE_FORMAT).ok().map(|t| t.and_utc())
+    NaiveDateTime::parse_from_str(s, AMZ_DATE_FORMAT)
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 fn bad_date(s: &str) -> SigV4Error {
@@ -173,7 +196,9 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// when there is no SigV4 data at all, `Incomplete` when it is malformed.
 pub fn parse_claim(req: &RequestParts) -> Result<Claim, SigV4Error> {
     let params = req.query.map(decoded_query).unwrap_or_default();
-    let query_auth = params.iter().any(|(k, _)| k == "X-Amz-Algorithm" || k == "X-Amz-Signature");
+    let query_auth = params
+        .iter()
+        .any(|(k, _)| k == "X-Amz-Algorithm" || k == "X-Amz-Signature");
     match (req.headers.get(http::header::AUTHORIZATION), query_auth) {
         (None, false) => Err(SigV4Error::MissingAuthenticationToken),
         (Some(_), true) => Err(incomplete(
@@ -191,7 +216,9 @@ fn parse_header_claim(raw: &str, req: &RequestParts) -> Result<Claim, SigV4Error
     let trimmed = raw.trim();
     let (algorithm, rest) = trimmed.split_once([' ', '\t']).unwrap_or((trimmed, ""));
     if algorithm != ALGORITHM && algorithm.starts_with("AWS4-") {
-        return Err(incomplete(format!("Unsupported AWS 'algorithm': '{algorithm}'.")));
+        return Err(incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'."
+        )));
     }
     let (mut credential, mut signed, mut signature) = (None, None, None);
     if algorithm == ALGORITHM {
@@ -209,7 +236,10 @@ fn parse_header_claim(raw: &str, req: &RequestParts) -> Result<Claim, SigV4Error
             slot.get_or_insert_with(|| v.trim().to_owned());
         }
     }
-    let amz_date = match (header_str(req.headers, "x-amz-date"), req.headers.get(http::header::DATE)) {
+    let amz_date = match (
+        header_str(req.headers, "x-amz-date"),
+        req.headers.get(http::header::DATE),
+    ) {
         (Some(s), _) => Some(parse_amz_date(s).ok_or_else(|| bad_date(s))?),
         (None, Some(d)) => {
             let s = d.to_str().unwrap_or_default();
@@ -231,23 +261,40 @@ fn parse_header_claim(raw: &str, req: &RequestParts) -> Result<Claim, SigV4Error
     }
     if amz_date.is_none() {
         missing.push(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".into(),
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                .into(),
         );
     }
     let (Some(credential), Some(signed), Some(signature), Some(amz_date), true) =
         (credential, signed, signature, amz_date, missing.is_empty())
     else {
-        return Err(incomplete(format!("{} Authorization={raw}", missing.join(" "))));
+        return Err(incomplete(format!(
+            "{} Authorization={raw}",
+            missing.join(" ")
+        )));
     };
 
     let security_token = header_str(req.headers, "x-amz-security-token")
         .map(str::to_owned)
-        .or_else(|| req.query.and_then(|q| find_param(&decoded_query(q), "X-Amz-Security-Token")));
-    build_claim(&credential, &signed, signature, amz_date, security_token, None)
+        .or_else(|| {
+            req.query
+                .and_then(|q| find_param(&decoded_query(q), "X-Amz-Security-Token"))
+        });
+    build_claim(
+        &credential,
+        &signed,
+        signature,
+        amz_date,
+        security_token,
+        None,
+    )
 }
 
 fn find_param(params: &[(String, String)], name: &str) -> Option<String> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn parse_query_claim(params: &[(String, String)], req: &RequestParts) -> Result<Claim, SigV4Error> {
@@ -264,23 +311,40 @@ fn parse_query_claim(params: &[(String, String)], req: &RequestParts) -> Result<
     for name in REQUIRED {
         match find_param(params, name) {
             Some(v) => values.push(v),
-            None => missing.push(format!("AWS query-string parameters must include '{name}'.")),
+            None => missing.push(format!(
+                "AWS query-string parameters must include '{name}'."
+            )),
         }
     }
     if !missing.is_empty() {
-        return Err(incomplete(format!("{} Re-examine the query-string parameters.", missing.join(" "))));
+        return Err(incomplete(format!(
+            "{} Re-examine the query-string parameters.",
+            missing.join(" ")
+        )));
     }
-    let [algorithm, credential, signature, date, signed, expires]: [String; 6] =
-        values.try_into().expect("every required parameter is present");
+    let [algorithm, credential, signature, date, signed, expires]: [String; 6] = values
+        .try_into()
+        .expect("every required parameter is present");
     if algorithm != ALGORITHM {
-        return Err(incomplete(format!("Unsupported AWS 'algorithm': '{algorithm}'.")));
+        return Err(incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'."
+        )));
     }
     let amz_date = parse_amz_date(&date).ok_or_else(|| bad_date(&date))?;
-    let expires: u64 = expires.parse().map_err(|_| incomplete("X-Amz-Expires should be a number"))?;
+    let expires: u64 = expires
+        .parse()
+        .map_err(|_| incomplete("X-Amz-Expires should be a number"))?;
     check_expires(expires)?;
     let security_token = find_param(params, "X-Amz-Security-Token")
         .or_else(|| header_str(req.headers, "x-amz-security-token").map(str::to_owned));
-    build_claim(&credential, &signed, signature, amz_date, security_token, Some(expires))
+    build_claim(
+        &credential,
+        &signed,
+        signature,
+        amz_date,
+        security_token,
+        Some(expires),
+    )
 }
 
 fn check_expires(expires: u64) -> Result<(), SigV4Error> {
@@ -306,21 +370,33 @@ fn build_claim(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     };
-    if [access_key_id, date, region, service].iter().any(|p| p.is_empty()) {
-        return Err(incomplete(format!("Credential has an empty element: '{credential}'")));
+    if [access_key_id, date, region, service]
+        .iter()
+        .any(|p| p.is_empty())
+    {
+        return Err(incomplete(format!(
+            "Credential has an empty element: '{credential}'"
+        )));
     }
     if terminator != TERMINATOR {
         return Err(incomplete(format!(
             "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'."
         )));
     }
-    let signed_headers: Vec<String> = signed.split(';').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let signed_headers: Vec<String> = signed
+        .split(';')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     if signed_headers.iter().any(String::is_empty) {
-        return Err(incomplete(format!("SignedHeaders has an empty entry: '{signed}'")));
+        return Err(incomplete(format!(
+            "SignedHeaders has an empty entry: '{signed}'"
+        )));
     }
     // Without `host` a signature could be replayed against another endpoint.
     if !signed_headers.iter().any(|h| h == "host") {
-        return Err(incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."));
+        return Err(incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
     }
     if signature.is_empty() {
         return Err(incomplete("Signature must not be empty."));
@@ -363,20 +439,34 @@ pub fn verify(
     // the streaming variants are refused: every operation here carries its
     // input in the body, which therefore has to be covered by the signature.
     if let Some(declared) = req.headers.get("x-amz-content-sha256") {
-        if !declared.as_bytes().eq_ignore_ascii_case(sha256_hex(req.body).as_bytes()) {
+        if !declared
+            .as_bytes()
+            .eq_ignore_ascii_case(sha256_hex(req.body).as_bytes())
+        {
             return Err(SigV4Error::PayloadHashMismatch);
         }
     }
     // Non-UTF-8 header bytes would be replaced lossily in the canonical
     // request; refuse them so two different values can never canonicalise alike.
     for name in &claim.signed_headers {
-        if req.headers.get_all(name.as_str()).iter().any(|v| std::str::from_utf8(v.as_bytes()).is_err()) {
+        if req
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .any(|v| std::str::from_utf8(v.as_bytes()).is_err())
+        {
             return Err(SigV4Error::SignatureMismatch);
         }
     }
     let creq = canonical_request(req, claim);
     let sts = string_to_sign(claim, &creq);
-    let key = cache.get_or_derive(&claim.access_key_id, secret, &claim.date, &claim.region, &claim.service);
+    let key = cache.get_or_derive(
+        &claim.access_key_id,
+        secret,
+        &claim.date,
+        &claim.region,
+        &claim.service,
+    );
     let expected = signature(&key[..], &sts);
     constant_time::verify_slices_are_equal(expected.as_bytes(), claim.signature.as_bytes())
         .map_err(|_| SigV4Error::SignatureMismatch)
@@ -486,7 +576,11 @@ fn remove_dot_segments(path: &str) -> String {
         }
     }
     let lead = if path.starts_with('/') { "/" } else { "" };
-    let trail = if path.ends_with('/') && !out.is_empty() { "/" } else { "" };
+    let trail = if path.ends_with('/') && !out.is_empty() {
+        "/"
+    } else {
+        ""
+    };
     format!("{lead}{}{trail}", out.join("/"))
 }
 
@@ -501,7 +595,10 @@ pub fn canonical_query(query: &str, presigned: bool) -> String {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             // Decode to bytes (not lossy UTF-8) so arbitrary octets survive.
             let dec = |s: &str| percent_decode_str(s).collect::<Vec<u8>>();
-            (percent_encode(&dec(k), UNRESERVED).to_string(), percent_encode(&dec(v), UNRESERVED).to_string())
+            (
+                percent_encode(&dec(k), UNRESERVED).to_string(),
+                percent_encode(&dec(v), UNRESERVED).to_string(),
+            )
         })
         .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
         .collect();
@@ -601,7 +698,9 @@ pub struct SigningKeyCache {
 
 impl std::fmt::Debug for SigningKeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKeyCache").field("entries", &self.len()).finish()
+        f.debug_struct("SigningKeyCache")
+            .field("entries", &self.len())
+            .finish()
     }
 }
 
@@ -629,7 +728,9 @@ impl SigningKeyCache {
         digest_bytes.copy_from_slice(digest::digest(&digest::SHA256, secret).as_ref());
         let scope = format!("{access_key_id}\n{date}\n{region}\n{service}");
         if let Some(hit) = self.lock().get(&scope) {
-            if constant_time::verify_slices_are_equal(&hit.secret_digest[..], &digest_bytes[..]).is_ok() {
+            if constant_time::verify_slices_are_equal(&hit.secret_digest[..], &digest_bytes[..])
+                .is_ok()
+            {
                 return hit.key.clone();
             }
         }
@@ -639,7 +740,13 @@ impl SigningKeyCache {
         if entries.len() >= CACHE_LIMIT {
             entries.clear();
         }
-        entries.insert(scope, CachedKey { secret_digest: digest_bytes, key: key.clone() });
+        entries.insert(
+            scope,
+            CachedKey {
+                secret_digest: digest_bytes,
+                key: key.clone(),
+            },
+        );
         key
     }
 

@@ -110,7 +110,11 @@ impl From<SsmError> for AwsError {
         match &e {
             SsmError::Store(_) | SsmError::Internal(_) => {
                 tracing::error!(error = %e, "SSM request failed inside the service");
-                AwsError::new(e.aws_code(), e.status(), "The service encountered an internal error. Try again later.")
+                AwsError::new(
+                    e.aws_code(),
+                    e.status(),
+                    "The service encountered an internal error. Try again later.",
+                )
             }
             _ => AwsError::new(e.aws_code(), e.status(), e.to_string()),
         }

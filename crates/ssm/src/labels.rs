@@ -25,13 +25,20 @@ impl Ssm {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
         let (candidates, _) = names::parse_reference(&scope, &req.name)?;
-        let parameter = self.find(&scope, &candidates).await?.ok_or_else(|| not_found(&req.name))?;
+        let parameter = self
+            .find(&scope, &candidates)
+            .await?
+            .ok_or_else(|| not_found(&req.name))?;
         let target = req.parameter_version.unwrap_or(parameter.current.version);
-        let mut versions = self.store.parameter_versions(&scope, &parameter.name).await?;
+        let mut versions = self
+            .store
+            .parameter_versions(&scope, &parameter.name)
+            .await?;
         if !versions.iter().any(|v| v.version == target) {
             return Err(version_not_found(&parameter.name, target));
         }
-        let (valid, invalid): (Vec<String>, Vec<String>) = req.labels.into_iter().partition(|l| names::valid_label(l));
+        let (valid, invalid): (Vec<String>, Vec<String>) =
+            req.labels.into_iter().partition(|l| names::valid_label(l));
         let mut changed = std::collections::BTreeSet::new();
         for v in versions.iter_mut() {
             if v.version == target {
@@ -62,7 +69,9 @@ impl Ssm {
             .map(|v| (v.version, v.labels))
             .collect();
         if !updates.is_empty() {
-            self.store.set_parameter_labels(&scope, &parameter.name, &updates).await?;
+            self.store
+                .set_parameter_labels(&scope, &parameter.name, &updates)
+                .await?;
         }
         Ok(LabelParameterVersionResponse {
             invalid_labels: invalid,
@@ -78,20 +87,34 @@ impl Ssm {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
         let (candidates, _) = names::parse_reference(&scope, &req.name)?;
-        let parameter = self.find(&scope, &candidates).await?.ok_or_else(|| not_found(&req.name))?;
+        let parameter = self
+            .find(&scope, &candidates)
+            .await?
+            .ok_or_else(|| not_found(&req.name))?;
         let target = req
             .parameter_version
             .ok_or_else(|| SsmError::Validation("ParameterVersion is required".into()))?;
-        let versions = self.store.parameter_versions(&scope, &parameter.name).await?;
+        let versions = self
+            .store
+            .parameter_versions(&scope, &parameter.name)
+            .await?;
         let version = versions
             .into_iter()
             .find(|v| v.version == target)
             .ok_or_else(|| version_not_found(&parameter.name, target))?;
-        let (removed, invalid): (Vec<String>, Vec<String>) =
-            req.labels.into_iter().partition(|l| version.labels.contains(l));
+        let (removed, invalid): (Vec<String>, Vec<String>) = req
+            .labels
+            .into_iter()
+            .partition(|l| version.labels.contains(l));
         if !removed.is_empty() {
-            let kept: Vec<String> = version.labels.into_iter().filter(|l| !removed.contains(l)).collect();
-            self.store.set_parameter_labels(&scope, &parameter.name, &[(target, kept)]).await?;
+            let kept: Vec<String> = version
+                .labels
+                .into_iter()
+                .filter(|l| !removed.contains(l))
+                .collect();
+            self.store
+                .set_parameter_labels(&scope, &parameter.name, &[(target, kept)])
+                .await?;
         }
         Ok(UnlabelParameterVersionResponse {
             removed_labels: removed,

@@ -61,7 +61,9 @@ pub(crate) fn now_ms() -> i64 {
 
 macro_rules! run {
     ($self:ident . $handler:ident ($ctx:ident, $input:ident)) => {
-        Ok(json::to_body(&$self.$handler($ctx, json::from_value($input)?).await?))
+        Ok(json::to_body(
+            &$self.$handler($ctx, json::from_value($input)?).await?,
+        ))
     };
 }
 
@@ -71,7 +73,12 @@ impl JsonService for Ssm {
         model()
     }
 
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Json) -> Result<Vec<u8>, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Json,
+    ) -> Result<Vec<u8>, AwsError> {
         use SsmOperation as Op;
         let op = Op::from_name(operation).ok_or_else(|| AwsError::unknown_operation(operation))?;
         match op {
@@ -112,10 +119,22 @@ impl Ssm {
     }
 
     /// Encrypts a SecureString value; returns the stored form (base64 KMS ciphertext).
-    pub(crate) async fn seal_value(&self, scope: &Scope, name: &str, key_id: &str, value: &str) -> Result<String> {
+    pub(crate) async fn seal_value(
+        &self,
+        scope: &Scope,
+        name: &str,
+        key_id: &str,
+        value: &str,
+    ) -> Result<String> {
         let sealed = self
             .kms
-            .encrypt_for_service(scope, "ssm", Some(key_id), value.as_bytes(), &Self::context(scope, name))
+            .encrypt_for_service(
+                scope,
+                "ssm",
+                Some(key_id),
+                value.as_bytes(),
+                &Self::context(scope, name),
+            )
             .await
             .map_err(SsmError::from_kms)?;
         Ok(base64::engine::general_purpose::STANDARD.encode(sealed.blob))
@@ -134,7 +153,9 @@ impl Ssm {
         }
         let blob = base64::engine::general_purpose::STANDARD
             .decode(&version.value)
-            .map_err(|_| SsmError::Internal(format!("stored ciphertext of {name} is not base64")))?;
+            .map_err(|_| {
+                SsmError::Internal(format!("stored ciphertext of {name} is not base64"))
+            })?;
         let (plaintext, _) = self
             .kms
             .decrypt_for_service(scope, &blob, &Self::context(scope, name))
@@ -146,7 +167,11 @@ impl Ssm {
     }
 
     /// The parameter a (possibly ARN) name refers to.
-    pub(crate) async fn find(&self, scope: &Scope, candidates: &[String]) -> Result<Option<ParameterRecord>> {
+    pub(crate) async fn find(
+        &self,
+        scope: &Scope,
+        candidates: &[String],
+    ) -> Result<Option<ParameterRecord>> {
         for name in candidates {
             if let Some(p) = self.store.get_parameter(scope, name).await? {
                 return Ok(Some(p));

@@ -93,10 +93,14 @@ pub fn parse_reference(scope: &Scope, reference: &str) -> Result<(Vec<String>, S
     let (names, selector_text) = if let Some(arn) = m2sec_proto::arn::Arn::parse(reference) {
         let resource = arn.resource;
         let Some(rest) = resource.strip_prefix("parameter/") else {
-            return Err(SsmError::Validation(format!("'{reference}' is not a parameter ARN")));
+            return Err(SsmError::Validation(format!(
+                "'{reference}' is not a parameter ARN"
+            )));
         };
         if arn.service != "ssm" || arn.region != scope.region || arn.account != scope.account {
-            return Err(SsmError::ParameterNotFound(format!("Parameter {reference} not found.")));
+            return Err(SsmError::ParameterNotFound(format!(
+                "Parameter {reference} not found."
+            )));
         }
         let (path, selector) = match rest.split_once(':') {
             Some((p, s)) => (p, Some(s)),
@@ -116,12 +120,20 @@ pub fn parse_reference(scope: &Scope, reference: &str) -> Result<(Vec<String>, S
     };
     let selector = match selector_text {
         None => Selector::Latest,
-        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Selector::Version(
-            s.parse()
-                .map_err(|_| SsmError::ParameterVersionNotFound(format!("Version {s} of {} does not exist.", names[0])))?,
-        ),
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Selector::Version(s.parse().map_err(|_| {
+                SsmError::ParameterVersionNotFound(format!(
+                    "Version {s} of {} does not exist.",
+                    names[0]
+                ))
+            })?)
+        }
         Some(s) if !s.is_empty() => Selector::Label(s.to_string()),
-        Some(_) => return Err(SsmError::Validation(format!("'{reference}' has an empty version or label selector"))),
+        Some(_) => {
+            return Err(SsmError::Validation(format!(
+                "'{reference}' has an empty version or label selector"
+            )))
+        }
     };
     Ok((names, selector))
 }
@@ -131,7 +143,9 @@ pub fn parse_reference(scope: &Scope, reference: &str) -> Result<(Vec<String>, S
 pub fn valid_label(label: &str) -> bool {
     !label.is_empty()
         && label.len() <= 100
-        && label.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
         && !label.starts_with(|c: char| c.is_ascii_digit())
         && !reserved(label)
 }
@@ -149,23 +163,52 @@ mod tests {
         for ok in ["/can2025/prod/jwt-secret", "plain", "a.b-c_d", "/x"] {
             assert!(check_name(&eu(), ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a/b", "/a//b", "/a/", "/a b", "aws-thing", "/SSM/x", "a:b"] {
+        for bad in [
+            "",
+            "a/b",
+            "/a//b",
+            "/a/",
+            "/a b",
+            "aws-thing",
+            "/SSM/x",
+            "a:b",
+        ] {
             assert!(check_name(&eu(), bad).is_err(), "{bad}");
         }
         let deep = "/l".repeat(15);
         assert!(check_name(&eu(), &deep).is_ok());
-        assert!(matches!(check_name(&eu(), &"/l".repeat(16)), Err(SsmError::HierarchyLevelLimitExceeded)));
-        assert_eq!(arn(&eu(), "/a/b"), "arn:aws:ssm:eu-west-1:000000000000:parameter/a/b");
-        assert_eq!(arn(&eu(), "a"), "arn:aws:ssm:eu-west-1:000000000000:parameter/a");
+        assert!(matches!(
+            check_name(&eu(), &"/l".repeat(16)),
+            Err(SsmError::HierarchyLevelLimitExceeded)
+        ));
+        assert_eq!(
+            arn(&eu(), "/a/b"),
+            "arn:aws:ssm:eu-west-1:000000000000:parameter/a/b"
+        );
+        assert_eq!(
+            arn(&eu(), "a"),
+            "arn:aws:ssm:eu-west-1:000000000000:parameter/a"
+        );
     }
 
     #[test]
     fn references() {
-        assert_eq!(parse_reference(&eu(), "/a/b:3").unwrap(), (vec!["/a/b".into()], Selector::Version(3)));
-        assert_eq!(parse_reference(&eu(), "/a/b:live").unwrap().1, Selector::Label("live".into()));
-        let (names, sel) = parse_reference(&eu(), "arn:aws:ssm:eu-west-1:000000000000:parameter/a/b:2").unwrap();
-        assert_eq!((names, sel), (vec!["/a/b".to_string()], Selector::Version(2)));
-        let (names, _) = parse_reference(&eu(), "arn:aws:ssm:eu-west-1:000000000000:parameter/x").unwrap();
+        assert_eq!(
+            parse_reference(&eu(), "/a/b:3").unwrap(),
+            (vec!["/a/b".into()], Selector::Version(3))
+        );
+        assert_eq!(
+            parse_reference(&eu(), "/a/b:live").unwrap().1,
+            Selector::Label("live".into())
+        );
+        let (names, sel) =
+            parse_reference(&eu(), "arn:aws:ssm:eu-west-1:000000000000:parameter/a/b:2").unwrap();
+        assert_eq!(
+            (names, sel),
+            (vec!["/a/b".to_string()], Selector::Version(2))
+        );
+        let (names, _) =
+            parse_reference(&eu(), "arn:aws:ssm:eu-west-1:000000000000:parameter/x").unwrap();
         assert_eq!(names, ["/x", "x"]);
         assert!(parse_reference(&eu(), "arn:aws:ssm:us-east-1:000000000000:parameter/x").is_err());
     }

@@ -194,6 +194,9 @@ mod tests {
         for op in SsmOperation::ALL {
             assert_eq!(SsmOperation::from_name(op.name()), Some(*op));
         }
-        assert_eq!(SsmOperation::ALL.iter().filter(|o| o.implemented()).count(), 13);
+        assert_eq!(
+            SsmOperation::ALL.iter().filter(|o| o.implemented()).count(),
+            13
+        );
     }
 }

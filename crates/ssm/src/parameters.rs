@@ -58,7 +58,9 @@ fn check_data_type(data_type: &str, value: &str) -> Result<()> {
     }
     if data_type == "aws:ec2:image" {
         let ok = value.strip_prefix("ami-").is_some_and(|h| {
-            (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            (h.len() == 8 || h.len() == 17)
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         });
         if !ok {
             return Err(SsmError::Validation(format!(
@@ -72,10 +74,16 @@ fn check_data_type(data_type: &str, value: &str) -> Result<()> {
 
 fn check_allowed_pattern(pattern: &str, value: &str, secure: bool) -> Result<()> {
     let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-        SsmError::InvalidAllowedPattern(format!("The allowed pattern {pattern} is not a valid regular expression: {e}"))
+        SsmError::InvalidAllowedPattern(format!(
+            "The allowed pattern {pattern} is not a valid regular expression: {e}"
+        ))
     })?;
     if !re.is_match(value) {
-        let shown = if secure { "(hidden)".to_string() } else { value.to_string() };
+        let shown = if secure {
+            "(hidden)".to_string()
+        } else {
+            value.to_string()
+        };
         return Err(SsmError::ParameterPatternMismatch(format!(
             "Parameter value, {shown}, failed to satisfy constraint specified in AllowedPattern: {pattern}"
         )));
@@ -90,7 +98,10 @@ pub(crate) fn check_tags(tags: &[Tag]) -> Result<()> {
             tags.len()
         )));
     }
-    if let Some(t) = tags.iter().find(|t| t.key.to_ascii_lowercase().starts_with("aws:")) {
+    if let Some(t) = tags
+        .iter()
+        .find(|t| t.key.to_ascii_lowercase().starts_with("aws:"))
+    {
         return Err(SsmError::Validation(format!(
             "Tag keys beginning with 'aws:' are reserved: '{}'",
             t.key
@@ -100,7 +111,11 @@ pub(crate) fn check_tags(tags: &[Tag]) -> Result<()> {
 }
 
 impl Ssm {
-    pub(crate) async fn put_parameter(&self, ctx: &RequestContext, mut req: PutParameterRequest) -> Result<PutParameterResponse> {
+    pub(crate) async fn put_parameter(
+        &self,
+        ctx: &RequestContext,
+        mut req: PutParameterRequest,
+    ) -> Result<PutParameterResponse> {
         let scope = scope(ctx);
         // As AWS documents: spaces around a name are removed.
         req.name = req.name.trim_matches(' ').to_string();
@@ -141,7 +156,11 @@ impl Ssm {
             .parameter_type
             .clone()
             .or_else(|| previous.map(|v| v.parameter_type.clone()))
-            .ok_or_else(|| SsmError::Validation("A parameter type is required when you create a parameter.".into()))?;
+            .ok_or_else(|| {
+                SsmError::Validation(
+                    "A parameter type is required when you create a parameter.".into(),
+                )
+            })?;
         let secure = parameter_type == SECURE_STRING;
         if req.key_id.is_some() && !secure {
             return Err(SsmError::Validation(format!(
@@ -151,7 +170,11 @@ impl Ssm {
         if let Some(pattern) = &req.allowed_pattern {
             check_allowed_pattern(pattern, value, secure)?;
         }
-        let tier = choose_tier(req.tier.as_deref(), previous.map(|v| v.tier.as_str()), value.len())?;
+        let tier = choose_tier(
+            req.tier.as_deref(),
+            previous.map(|v| v.tier.as_str()),
+            value.len(),
+        )?;
         if existing.is_none() {
             self.check_parameter_limit(&scope, &tier).await?;
         }
@@ -164,7 +187,11 @@ impl Ssm {
         let key_id = secure.then(|| {
             req.key_id
                 .clone()
-                .or_else(|| previous.filter(|v| v.parameter_type == SECURE_STRING).and_then(|v| v.key_id.clone()))
+                .or_else(|| {
+                    previous
+                        .filter(|v| v.parameter_type == SECURE_STRING)
+                        .and_then(|v| v.key_id.clone())
+                })
                 .unwrap_or_else(|| "alias/aws/ssm".to_string())
         });
         let stored_value = match &key_id {
@@ -176,14 +203,21 @@ impl Ssm {
             name: req.name.clone(),
             tags: match &existing {
                 Some(p) => p.tags.clone(),
-                None => req.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect(),
+                None => req
+                    .tags
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| (t.key, t.value))
+                    .collect(),
             },
             current: ParameterVersionRecord {
                 version,
                 parameter_type,
                 value: stored_value,
                 key_id,
-                description: req.description.or_else(|| previous.and_then(|v| v.description.clone())),
+                description: req
+                    .description
+                    .or_else(|| previous.and_then(|v| v.description.clone())),
                 allowed_pattern: req.allowed_pattern,
                 data_type,
                 tier: tier.clone(),
@@ -193,7 +227,11 @@ impl Ssm {
                 modified_by: ctx.principal_arn.clone(),
             },
         };
-        match self.store.put_parameter(&record, existing.is_none(), drop_version).await {
+        match self
+            .store
+            .put_parameter(&record, existing.is_none(), drop_version)
+            .await
+        {
             Err(StoreError::AlreadyExists) => return Err(SsmError::ParameterAlreadyExists),
             other => other?,
         }
@@ -217,8 +255,15 @@ impl Ssm {
     }
 
     /// At 100 versions the oldest goes, unless it carries a label.
-    async fn version_to_drop(&self, scope: &Scope, parameter: &ParameterRecord) -> Result<Option<u32>> {
-        let versions = self.store.parameter_versions(scope, &parameter.name).await?;
+    async fn version_to_drop(
+        &self,
+        scope: &Scope,
+        parameter: &ParameterRecord,
+    ) -> Result<Option<u32>> {
+        let versions = self
+            .store
+            .parameter_versions(scope, &parameter.name)
+            .await?;
         if versions.len() < MAX_VERSIONS {
             return Ok(None);
         }
@@ -235,9 +280,16 @@ impl Ssm {
     }
 
     /// Finds the parameter and the version a reference (`name`, `name:3`, `name:label`, ARN) selects.
-    pub(crate) async fn select(&self, scope: &Scope, reference: &str) -> Result<(ParameterRecord, ParameterVersionRecord, Selector)> {
+    pub(crate) async fn select(
+        &self,
+        scope: &Scope,
+        reference: &str,
+    ) -> Result<(ParameterRecord, ParameterVersionRecord, Selector)> {
         let (candidates, selector) = names::parse_reference(scope, reference)?;
-        let parameter = self.find(scope, &candidates).await?.ok_or_else(|| not_found(reference))?;
+        let parameter = self
+            .find(scope, &candidates)
+            .await?
+            .ok_or_else(|| not_found(reference))?;
         let version = match &selector {
             Selector::Latest => parameter.current.clone(),
             Selector::Version(v) if *v == parameter.current.version => parameter.current.clone(),
@@ -280,7 +332,9 @@ impl Ssm {
         Ok(Parameter {
             name: parameter.name.clone(),
             parameter_type: version.parameter_type.clone(),
-            value: self.value_out(scope, &parameter.name, version, with_decryption).await?,
+            value: self
+                .value_out(scope, &parameter.name, version, with_decryption)
+                .await?,
             version: version.version,
             selector,
             last_modified_date: Timestamp(version.modified_at),
@@ -289,17 +343,31 @@ impl Ssm {
         })
     }
 
-    pub(crate) async fn get_parameter(&self, ctx: &RequestContext, req: GetParameterRequest) -> Result<GetParameterResponse> {
+    pub(crate) async fn get_parameter(
+        &self,
+        ctx: &RequestContext,
+        req: GetParameterRequest,
+    ) -> Result<GetParameterResponse> {
         let scope = scope(ctx);
         let (parameter, version, selector) = self.select(&scope, &req.name).await?;
         Ok(GetParameterResponse {
             parameter: self
-                .parameter_out(&scope, &parameter, &version, selector.text(), req.with_decryption)
+                .parameter_out(
+                    &scope,
+                    &parameter,
+                    &version,
+                    selector.text(),
+                    req.with_decryption,
+                )
                 .await?,
         })
     }
 
-    pub(crate) async fn get_parameters(&self, ctx: &RequestContext, req: GetParametersRequest) -> Result<GetParametersResponse> {
+    pub(crate) async fn get_parameters(
+        &self,
+        ctx: &RequestContext,
+        req: GetParametersRequest,
+    ) -> Result<GetParametersResponse> {
         let scope = scope(ctx);
         let mut parameters = Vec::new();
         let mut invalid = Vec::new();
@@ -309,10 +377,15 @@ impl Ssm {
                 continue;
             }
             match self.select(&scope, &reference).await {
-                Ok((p, v, s)) => parameters.push(self.parameter_out(&scope, &p, &v, s.text(), req.with_decryption).await?),
-                Err(SsmError::ParameterNotFound(_) | SsmError::ParameterVersionNotFound(_) | SsmError::Validation(_)) => {
-                    invalid.push(reference)
-                }
+                Ok((p, v, s)) => parameters.push(
+                    self.parameter_out(&scope, &p, &v, s.text(), req.with_decryption)
+                        .await?,
+                ),
+                Err(
+                    SsmError::ParameterNotFound(_)
+                    | SsmError::ParameterVersionNotFound(_)
+                    | SsmError::Validation(_),
+                ) => invalid.push(reference),
                 Err(other) => return Err(other),
             }
         }
@@ -324,7 +397,11 @@ impl Ssm {
         })
     }
 
-    pub(crate) async fn delete_parameter(&self, ctx: &RequestContext, req: NameRequest) -> Result<Empty> {
+    pub(crate) async fn delete_parameter(
+        &self,
+        ctx: &RequestContext,
+        req: NameRequest,
+    ) -> Result<Empty> {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
         if !self.delete_one(&scope, &req.name).await? {
@@ -333,7 +410,11 @@ impl Ssm {
         Ok(Empty {})
     }
 
-    pub(crate) async fn delete_parameters(&self, ctx: &RequestContext, req: NamesRequest) -> Result<DeleteParametersResponse> {
+    pub(crate) async fn delete_parameters(
+        &self,
+        ctx: &RequestContext,
+        req: NamesRequest,
+    ) -> Result<DeleteParametersResponse> {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
         let mut deleted = Vec::new();
@@ -370,9 +451,18 @@ mod tests {
     fn tiers() {
         assert_eq!(choose_tier(None, None, 10).unwrap(), "Standard");
         assert!(choose_tier(None, None, 4097).is_err());
-        assert_eq!(choose_tier(Some("Intelligent-Tiering"), None, 5000).unwrap(), "Advanced");
-        assert_eq!(choose_tier(Some("Intelligent-Tiering"), None, 50).unwrap(), "Standard");
-        assert_eq!(choose_tier(Some("Advanced"), None, 8192).unwrap(), "Advanced");
+        assert_eq!(
+            choose_tier(Some("Intelligent-Tiering"), None, 5000).unwrap(),
+            "Advanced"
+        );
+        assert_eq!(
+            choose_tier(Some("Intelligent-Tiering"), None, 50).unwrap(),
+            "Standard"
+        );
+        assert_eq!(
+            choose_tier(Some("Advanced"), None, 8192).unwrap(),
+            "Advanced"
+        );
         assert!(choose_tier(Some("Advanced"), None, 8193).is_err());
         assert!(choose_tier(Some("Standard"), Some("Advanced"), 10).is_err());
         assert_eq!(choose_tier(None, Some("Advanced"), 10).unwrap(), "Advanced");

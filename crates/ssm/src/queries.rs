@@ -39,11 +39,25 @@ enum Api {
 
 /// One checked filter.
 enum Filter {
-    Name { option: String, values: Vec<String> },
-    Path { recursive: bool, path: String },
-    Field { field: Field, option: String, values: Vec<String> },
+    Name {
+        option: String,
+        values: Vec<String>,
+    },
+    Path {
+        recursive: bool,
+        path: String,
+    },
+    Field {
+        field: Field,
+        option: String,
+        values: Vec<String>,
+    },
     Label(Vec<String>),
-    Tag { key: String, option: String, values: Vec<String> },
+    Tag {
+        key: String,
+        option: String,
+        values: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -78,7 +92,10 @@ fn check_filters(filters: &[ParameterStringFilter], api: Api) -> Result<Vec<Filt
         let known = match api {
             Api::ByPath => matches!(key, "Type" | "KeyId" | "Label"),
             Api::Describe => {
-                matches!(key, "Name" | "Path" | "Type" | "KeyId" | "Tier" | "DataType") || key.starts_with("tag:")
+                matches!(
+                    key,
+                    "Name" | "Path" | "Type" | "KeyId" | "Tier" | "DataType"
+                ) || key.starts_with("tag:")
             }
         };
         if !known {
@@ -142,14 +159,25 @@ fn legacy_filters(filters: &[ParametersFilter]) -> Vec<ParameterStringFilter> {
         .iter()
         .map(|f| ParameterStringFilter {
             key: f.key.clone(),
-            option: Some(if f.key == "Name" { "BeginsWith" } else { "Equals" }.to_string()),
+            option: Some(
+                if f.key == "Name" {
+                    "BeginsWith"
+                } else {
+                    "Equals"
+                }
+                .to_string(),
+            ),
             values: Some(f.values.clone()),
         })
         .collect()
 }
 
 fn under_path(name: &str, path: &str, recursive: bool) -> bool {
-    let prefix = if path.ends_with('/') { path.to_string() } else { format!("{path}/") };
+    let prefix = if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    };
     match name.strip_prefix(&prefix) {
         Some(rest) => !rest.is_empty() && (recursive || !rest.contains('/')),
         None => false,
@@ -169,17 +197,29 @@ impl Ssm {
     async fn passes(&self, scope: &Scope, p: &ParameterRecord, filters: &[Filter]) -> Result<bool> {
         for f in filters {
             let ok = match f {
-                Filter::Name { option, values } if option == "Contains" => text_matches(option, &p.name, values),
+                Filter::Name { option, values } if option == "Contains" => {
+                    text_matches(option, &p.name, values)
+                }
                 Filter::Name { option, values } => {
                     // AWS matches a name given with or without its leading slash.
                     let normalized: Vec<String> = values
                         .iter()
-                        .map(|v| if p.name.starts_with('/') && !v.starts_with('/') { format!("/{v}") } else { v.clone() })
+                        .map(|v| {
+                            if p.name.starts_with('/') && !v.starts_with('/') {
+                                format!("/{v}")
+                            } else {
+                                v.clone()
+                            }
+                        })
                         .collect();
                     text_matches(option, &p.name, &normalized)
                 }
                 Filter::Path { recursive, path } => under_path(&p.name, path, *recursive),
-                Filter::Field { field, option, values } => {
+                Filter::Field {
+                    field,
+                    option,
+                    values,
+                } => {
                     let v = &p.current;
                     let actual = match field {
                         Field::Type => Some(v.parameter_type.as_str()),
@@ -195,10 +235,13 @@ impl Ssm {
                     .await?
                     .iter()
                     .any(|v| v.labels.iter().any(|l| labels.contains(l))),
-                Filter::Tag { key, option, values } => p
-                    .tags
-                    .iter()
-                    .any(|(k, v)| k == key && (values.is_empty() || text_matches(option, v, values))),
+                Filter::Tag {
+                    key,
+                    option,
+                    values,
+                } => p.tags.iter().any(|(k, v)| {
+                    k == key && (values.is_empty() || text_matches(option, v, values))
+                }),
             };
             if !ok {
                 return Ok(false);
@@ -227,7 +270,9 @@ impl Ssm {
                 continue;
             }
             if out.len() >= max {
-                let token = out.last().map(|last: &ParameterRecord| encode_token(&last.name));
+                let token = out
+                    .last()
+                    .map(|last: &ParameterRecord| encode_token(&last.name));
                 return Ok((out, token));
             }
             out.push(p);
@@ -250,7 +295,11 @@ impl Ssm {
             )));
         }
         let filters = check_filters(&req.parameter_filters, Api::ByPath)?;
-        let prefix = if req.path.ends_with('/') { req.path.clone() } else { format!("{}/", req.path) };
+        let prefix = if req.path.ends_with('/') {
+            req.path.clone()
+        } else {
+            format!("{}/", req.path)
+        };
         let recursive = req.recursive;
         let path = req.path.clone();
         let (found, next_token) = self
@@ -265,9 +314,15 @@ impl Ssm {
             .await?;
         let mut parameters = Vec::with_capacity(found.len());
         for p in &found {
-            parameters.push(self.parameter_out(&scope, p, &p.current, None, req.with_decryption).await?);
+            parameters.push(
+                self.parameter_out(&scope, p, &p.current, None, req.with_decryption)
+                    .await?,
+            );
         }
-        Ok(GetParametersByPathResponse { parameters, next_token })
+        Ok(GetParametersByPathResponse {
+            parameters,
+            next_token,
+        })
     }
 
     pub(crate) async fn describe_parameters(
@@ -295,7 +350,14 @@ impl Ssm {
         };
         let filters = check_filters(&string_filters, Api::Describe)?;
         let (found, next_token) = self
-            .page(&scope, "", |_| true, &filters, req.next_token.as_deref(), req.max_results.unwrap_or(50))
+            .page(
+                &scope,
+                "",
+                |_| true,
+                &filters,
+                req.next_token.as_deref(),
+                req.max_results.unwrap_or(50),
+            )
             .await?;
         Ok(DescribeParametersResponse {
             parameters: found.iter().map(|p| metadata(&scope, p)).collect(),
@@ -310,17 +372,26 @@ impl Ssm {
     ) -> Result<GetParameterHistoryResponse> {
         let scope = scope(ctx);
         let (candidates, _) = names::parse_reference(&scope, &req.name)?;
-        let parameter = self.find(&scope, &candidates).await?.ok_or_else(|| not_found(&req.name))?;
-        let versions = self.store.parameter_versions(&scope, &parameter.name).await?;
+        let parameter = self
+            .find(&scope, &candidates)
+            .await?
+            .ok_or_else(|| not_found(&req.name))?;
+        let versions = self
+            .store
+            .parameter_versions(&scope, &parameter.name)
+            .await?;
         let after: Option<u32> = match decode_token(req.next_token.as_deref())? {
             Some(v) => Some(v.parse().map_err(|_| SsmError::InvalidNextToken)?),
             None => None,
         };
         let max = req.max_results.unwrap_or(50);
-        let remaining: Vec<&ParameterVersionRecord> =
-            versions.iter().filter(|v| after.is_none_or(|a| v.version > a)).collect();
+        let remaining: Vec<&ParameterVersionRecord> = versions
+            .iter()
+            .filter(|v| after.is_none_or(|a| v.version > a))
+            .collect();
         let page = &remaining[..remaining.len().min(max)];
-        let next_token = (remaining.len() > max).then(|| encode_token(&page[page.len() - 1].version.to_string()));
+        let next_token = (remaining.len() > max)
+            .then(|| encode_token(&page[page.len() - 1].version.to_string()));
         let mut out = Vec::with_capacity(page.len());
         for v in page {
             out.push(ParameterHistory {
@@ -330,7 +401,9 @@ impl Ssm {
                 last_modified_date: Timestamp(v.modified_at),
                 last_modified_user: v.modified_by.clone(),
                 description: v.description.clone(),
-                value: self.value_out(&scope, &parameter.name, v, req.with_decryption).await?,
+                value: self
+                    .value_out(&scope, &parameter.name, v, req.with_decryption)
+                    .await?,
                 allowed_pattern: v.allowed_pattern.clone(),
                 version: v.version,
                 labels: v.labels.clone(),
@@ -384,6 +457,9 @@ mod tests {
         let t = encode_token("/a/b");
         assert_eq!(decode_token(Some(&t)).unwrap().as_deref(), Some("/a/b"));
         assert!(decode_token(Some("garbage!")).is_err());
-        assert!(decode_token(Some(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x"))).is_err());
+        assert!(decode_token(Some(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("x")
+        ))
+        .is_err());
     }
 }

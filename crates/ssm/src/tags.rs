@@ -23,11 +23,16 @@ impl Ssm {
                 req.resource_id
             ))
         };
-        let (candidates, _) = names::parse_reference(scope, &req.resource_id).map_err(|_| invalid())?;
+        let (candidates, _) =
+            names::parse_reference(scope, &req.resource_id).map_err(|_| invalid())?;
         self.find(scope, &candidates).await?.ok_or_else(invalid)
     }
 
-    pub(crate) async fn add_tags_to_resource(&self, ctx: &RequestContext, req: TagsRequest) -> Result<Empty> {
+    pub(crate) async fn add_tags_to_resource(
+        &self,
+        ctx: &RequestContext,
+        req: TagsRequest,
+    ) -> Result<Empty> {
         let scope = scope(ctx);
         check_tags(&req.tags)?;
         let _guard = self.writes.lock().await;
@@ -45,17 +50,28 @@ impl Ssm {
                 tags.len()
             )));
         }
-        self.store.set_parameter_tags(&scope, &parameter.name, &tags).await?;
+        self.store
+            .set_parameter_tags(&scope, &parameter.name, &tags)
+            .await?;
         Ok(Empty {})
     }
 
-    pub(crate) async fn remove_tags_from_resource(&self, ctx: &RequestContext, req: TagsRequest) -> Result<Empty> {
+    pub(crate) async fn remove_tags_from_resource(
+        &self,
+        ctx: &RequestContext,
+        req: TagsRequest,
+    ) -> Result<Empty> {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
         let parameter = self.tagged_parameter(&scope, &req).await?;
-        let tags: Vec<(String, String)> =
-            parameter.tags.into_iter().filter(|(k, _)| !req.tag_keys.contains(k)).collect();
-        self.store.set_parameter_tags(&scope, &parameter.name, &tags).await?;
+        let tags: Vec<(String, String)> = parameter
+            .tags
+            .into_iter()
+            .filter(|(k, _)| !req.tag_keys.contains(k))
+            .collect();
+        self.store
+            .set_parameter_tags(&scope, &parameter.name, &tags)
+            .await?;
         Ok(Empty {})
     }
 

@@ -44,7 +44,12 @@ pub trait Store: Send + Sync + 'static {
     async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()>;
     async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KeyRecord>>;
     /// Keys of a scope ordered by key id, strictly after `after`, at most `limit`.
-    async fn list_keys(&self, scope: &Scope, after: Option<&str>, limit: u32) -> Result<Vec<KeyRecord>>;
+    async fn list_keys(
+        &self,
+        scope: &Scope,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>>;
     async fn key_versions(&self, scope: &Scope, key_id: &str) -> Result<Vec<KeyVersionRecord>>;
     /// Removes a key, its versions and every alias naming it (what AWS does when a deletion window ends).
     async fn delete_key(&self, scope: &Scope, key_id: &str) -> Result<()>;
@@ -75,14 +80,33 @@ pub trait Store: Send + Sync + 'static {
     /// How many parameters a scope holds in each tier: (standard, advanced).
     async fn count_parameters(&self, scope: &Scope) -> Result<(u64, u64)>;
     /// Every version of a parameter, oldest first.
-    async fn parameter_versions(&self, scope: &Scope, name: &str) -> Result<Vec<ParameterVersionRecord>>;
+    async fn parameter_versions(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Vec<ParameterVersionRecord>>;
     /// Writes a new version and makes it current, atomically. `create` inserts the parameter (failing
     /// with [`StoreError::AlreadyExists`] if it exists); otherwise it must exist. `drop_version` removes
     /// an old version in the same transaction (the 100-version limit).
-    async fn put_parameter(&self, parameter: &ParameterRecord, create: bool, drop_version: Option<u32>) -> Result<()>;
+    async fn put_parameter(
+        &self,
+        parameter: &ParameterRecord,
+        create: bool,
+        drop_version: Option<u32>,
+    ) -> Result<()>;
     /// Replaces the labels of some versions of one parameter, atomically (a label moving between versions).
-    async fn set_parameter_labels(&self, scope: &Scope, name: &str, labels: &[(u32, Vec<String>)]) -> Result<()>;
-    async fn set_parameter_tags(&self, scope: &Scope, name: &str, tags: &[(String, String)]) -> Result<()>;
+    async fn set_parameter_labels(
+        &self,
+        scope: &Scope,
+        name: &str,
+        labels: &[(u32, Vec<String>)],
+    ) -> Result<()>;
+    async fn set_parameter_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> Result<()>;
     /// Removes a parameter and all its versions; false if it did not exist.
     async fn delete_parameter(&self, scope: &Scope, name: &str) -> Result<bool>;
 

@@ -7,8 +7,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, ParameterRecord, ParameterVersionRecord, Result, Scope, Store,
-    StoreError,
+    AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, ParameterRecord,
+    ParameterVersionRecord, Result, Scope, Store, StoreError,
 };
 
 /// (version, SQLite text, PostgreSQL text); append only.
@@ -60,7 +60,8 @@ impl SqlStore {
                 url.split(':').next().unwrap_or("")
             )));
         };
-        let mut options = AnyPoolOptions::new().max_connections(if engine == Engine::Sqlite { 4 } else { 16 });
+        let mut options =
+            AnyPoolOptions::new().max_connections(if engine == Engine::Sqlite { 4 } else { 16 });
         if engine == Engine::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -103,8 +104,15 @@ impl SqlStore {
             if done.is_some() {
                 continue;
             }
-            let text = if self.engine == Engine::Sqlite { sqlite } else { postgres };
-            sqlx::raw_sql(text).execute(&mut *tx).await.map_err(unavailable)?;
+            let text = if self.engine == Engine::Sqlite {
+                sqlite
+            } else {
+                postgres
+            };
+            sqlx::raw_sql(text)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
             sqlx::query("INSERT INTO m2sec_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(now_ms())
@@ -243,7 +251,8 @@ where
     Ok(())
 }
 
-const PARAMETER_VERSION_COLUMNS: &str = "v.version, v.parameter_type, v.value, v.key_id, v.description, \
+const PARAMETER_VERSION_COLUMNS: &str =
+    "v.version, v.parameter_type, v.value, v.key_id, v.description, \
      v.allowed_pattern, v.data_type, v.tier, v.labels, v.policies, v.modified_at, v.modified_by";
 
 fn parameter_version_from_row(row: &AnyRow) -> Result<ParameterVersionRecord> {
@@ -258,7 +267,8 @@ fn parameter_version_from_row(row: &AnyRow) -> Result<ParameterVersionRecord> {
         allowed_pattern: row.try_get("allowed_pattern").map_err(corrupt)?,
         data_type: row.try_get("data_type").map_err(corrupt)?,
         tier: row.try_get("tier").map_err(corrupt)?,
-        labels: serde_json::from_str(&labels).map_err(|e| StoreError::Corrupt(format!("labels: {e}")))?,
+        labels: serde_json::from_str(&labels)
+            .map_err(|e| StoreError::Corrupt(format!("labels: {e}")))?,
         policies: row.try_get("policies").map_err(corrupt)?,
         modified_at: row.try_get("modified_at").map_err(corrupt)?,
         modified_by: row.try_get("modified_by").map_err(corrupt)?,
@@ -354,7 +364,12 @@ impl Store for SqlStore {
         row.as_ref().map(key_from_row).transpose()
     }
 
-    async fn list_keys(&self, scope: &Scope, after: Option<&str>, limit: u32) -> Result<Vec<KeyRecord>> {
+    async fn list_keys(
+        &self,
+        scope: &Scope,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<KeyRecord>> {
         let rows = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM kms_keys WHERE account = $1 AND region = $2 AND key_id > $3 \
              ORDER BY key_id LIMIT $4"
@@ -447,13 +462,15 @@ impl Store for SqlStore {
     }
 
     async fn delete_alias(&self, scope: &Scope, alias_name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM kms_aliases WHERE account = $1 AND region = $2 AND alias_name = $3")
-            .bind(&scope.account)
-            .bind(&scope.region)
-            .bind(alias_name)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let done = sqlx::query(
+            "DELETE FROM kms_aliases WHERE account = $1 AND region = $2 AND alias_name = $3",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(alias_name)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -528,8 +545,11 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-        row.map(|r| r.try_get("value").map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
+        row.map(|r| {
+            r.try_get("value")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
     }
 
     async fn put_setting(&self, name: &str, value: &str) -> Result<()> {
@@ -557,14 +577,16 @@ impl Store for SqlStore {
 
     async fn list_parameters(&self, scope: &Scope, prefix: &str) -> Result<Vec<ParameterRecord>> {
         // A range on the primary key rather than LIKE: names may contain '_' and '%'.
-        let rows = sqlx::query(&parameters_query("p.name >= $3 AND substr(p.name, 1, CAST($4 AS INTEGER)) = $3"))
-            .bind(&scope.account)
-            .bind(&scope.region)
-            .bind(prefix)
-            .bind(prefix.chars().count() as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let rows = sqlx::query(&parameters_query(
+            "p.name >= $3 AND substr(p.name, 1, CAST($4 AS INTEGER)) = $3",
+        ))
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(prefix)
+        .bind(prefix.chars().count() as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
         rows.iter().map(parameter_from_row).collect()
     }
 
@@ -581,8 +603,12 @@ impl Store for SqlStore {
         .map_err(unavailable)?;
         let (mut standard, mut advanced) = (0, 0);
         for row in rows {
-            let tier: String = row.try_get("tier").map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let n: i64 = row.try_get("n").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let tier: String = row
+                .try_get("tier")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let n: i64 = row
+                .try_get("n")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if tier == "Advanced" {
                 advanced += n as u64;
             } else {
@@ -592,7 +618,11 @@ impl Store for SqlStore {
         Ok((standard, advanced))
     }
 
-    async fn parameter_versions(&self, scope: &Scope, name: &str) -> Result<Vec<ParameterVersionRecord>> {
+    async fn parameter_versions(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> Result<Vec<ParameterVersionRecord>> {
         let rows = sqlx::query(&format!(
             "SELECT {PARAMETER_VERSION_COLUMNS} FROM ssm_parameter_versions v \
              WHERE v.account = $1 AND v.region = $2 AND v.name = $3 ORDER BY v.version"
@@ -606,7 +636,12 @@ impl Store for SqlStore {
         rows.iter().map(parameter_version_from_row).collect()
     }
 
-    async fn put_parameter(&self, parameter: &ParameterRecord, create: bool, drop_version: Option<u32>) -> Result<()> {
+    async fn put_parameter(
+        &self,
+        parameter: &ParameterRecord,
+        create: bool,
+        drop_version: Option<u32>,
+    ) -> Result<()> {
         let (scope, name, v) = (&parameter.scope, &parameter.name, &parameter.current);
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let sql = if create {
@@ -624,7 +659,9 @@ impl Store for SqlStore {
             .await
             .map_err(unavailable)?;
         if done.rows_affected() != 1 {
-            return Err(StoreError::Unavailable(format!("parameter {name} changed concurrently")));
+            return Err(StoreError::Unavailable(format!(
+                "parameter {name} changed concurrently"
+            )));
         }
         if let Some(old) = drop_version {
             sqlx::query("DELETE FROM ssm_parameter_versions WHERE account = $1 AND region = $2 AND name = $3 AND version = $4")
@@ -662,7 +699,12 @@ impl Store for SqlStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn set_parameter_labels(&self, scope: &Scope, name: &str, labels: &[(u32, Vec<String>)]) -> Result<()> {
+    async fn set_parameter_labels(
+        &self,
+        scope: &Scope,
+        name: &str,
+        labels: &[(u32, Vec<String>)],
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         for (version, list) in labels {
             sqlx::query(
@@ -680,34 +722,45 @@ impl Store for SqlStore {
         tx.commit().await.map_err(unavailable)
     }
 
-    async fn set_parameter_tags(&self, scope: &Scope, name: &str, tags: &[(String, String)]) -> Result<()> {
-        sqlx::query("UPDATE ssm_parameters SET tags = $4 WHERE account = $1 AND region = $2 AND name = $3")
-            .bind(&scope.account)
-            .bind(&scope.region)
-            .bind(name)
-            .bind(json(&tags))
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+    async fn set_parameter_tags(
+        &self,
+        scope: &Scope,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE ssm_parameters SET tags = $4 WHERE account = $1 AND region = $2 AND name = $3",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(name)
+        .bind(json(&tags))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(())
     }
 
     async fn delete_parameter(&self, scope: &Scope, name: &str) -> Result<bool> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query("DELETE FROM ssm_parameter_versions WHERE account = $1 AND region = $2 AND name = $3")
-            .bind(&scope.account)
-            .bind(&scope.region)
-            .bind(name)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        let done = sqlx::query("DELETE FROM ssm_parameters WHERE account = $1 AND region = $2 AND name = $3")
-            .bind(&scope.account)
-            .bind(&scope.region)
-            .bind(name)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query(
+            "DELETE FROM ssm_parameter_versions WHERE account = $1 AND region = $2 AND name = $3",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let done = sqlx::query(
+            "DELETE FROM ssm_parameters WHERE account = $1 AND region = $2 AND name = $3",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() > 0)
     }

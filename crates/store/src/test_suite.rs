@@ -2,8 +2,8 @@
 //! SQLite, and for PostgreSQL when `M2SEC_TEST_POSTGRES_URL` is set.
 
 use crate::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, ParameterRecord, ParameterVersionRecord, Scope, Store,
-    StoreError,
+    AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, ParameterRecord,
+    ParameterVersionRecord, Scope, Store, StoreError,
 };
 
 fn key(scope: &Scope, id: &str) -> KeyRecord {
@@ -64,45 +64,107 @@ fn parameter(scope: &Scope, name: &str, version: u32, tier: &str) -> ParameterRe
 async fn parameters(store: &dyn Store) {
     let eu = Scope::new("111122223333", "eu-west-1");
     let us = Scope::new("111122223333", "us-east-1");
-    for name in ["/can2025/prod/jwt-secret", "/can2025/prod/db_pass", "/can2025/dev/x", "/can2025_other", "plain"] {
-        store.put_parameter(&parameter(&eu, name, 1, "Standard"), true, None).await.unwrap();
+    for name in [
+        "/can2025/prod/jwt-secret",
+        "/can2025/prod/db_pass",
+        "/can2025/dev/x",
+        "/can2025_other",
+        "plain",
+    ] {
+        store
+            .put_parameter(&parameter(&eu, name, 1, "Standard"), true, None)
+            .await
+            .unwrap();
     }
     assert!(matches!(
-        store.put_parameter(&parameter(&eu, "plain", 1, "Standard"), true, None).await,
+        store
+            .put_parameter(&parameter(&eu, "plain", 1, "Standard"), true, None)
+            .await,
         Err(StoreError::AlreadyExists)
     ));
     assert_eq!(store.get_parameter(&us, "plain").await.unwrap(), None);
 
     // New versions become current; old ones stay; one may be dropped in the same write.
-    store.put_parameter(&parameter(&eu, "plain", 2, "Advanced"), false, None).await.unwrap();
-    store.put_parameter(&parameter(&eu, "plain", 3, "Advanced"), false, Some(1)).await.unwrap();
+    store
+        .put_parameter(&parameter(&eu, "plain", 2, "Advanced"), false, None)
+        .await
+        .unwrap();
+    store
+        .put_parameter(&parameter(&eu, "plain", 3, "Advanced"), false, Some(1))
+        .await
+        .unwrap();
     let p = store.get_parameter(&eu, "plain").await.unwrap().unwrap();
     assert_eq!(p.current, parameter(&eu, "plain", 3, "Advanced").current);
-    let versions: Vec<u32> = store.parameter_versions(&eu, "plain").await.unwrap().iter().map(|v| v.version).collect();
+    let versions: Vec<u32> = store
+        .parameter_versions(&eu, "plain")
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
     assert_eq!(versions, [2, 3]);
     assert_eq!(store.count_parameters(&eu).await.unwrap(), (4, 1));
 
     // Prefix listing is exact (no LIKE wildcards) and ordered.
-    let names: Vec<String> = store.list_parameters(&eu, "/can2025/").await.unwrap().into_iter().map(|p| p.name).collect();
-    assert_eq!(names, ["/can2025/dev/x", "/can2025/prod/db_pass", "/can2025/prod/jwt-secret"]);
+    let names: Vec<String> = store
+        .list_parameters(&eu, "/can2025/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "/can2025/dev/x",
+            "/can2025/prod/db_pass",
+            "/can2025/prod/jwt-secret"
+        ]
+    );
     assert_eq!(store.list_parameters(&eu, "").await.unwrap().len(), 5);
-    assert!(store.list_parameters(&eu, "/can2025/prod/db%").await.unwrap().is_empty());
+    assert!(store
+        .list_parameters(&eu, "/can2025/prod/db%")
+        .await
+        .unwrap()
+        .is_empty());
 
     // Labels and tags.
     store
-        .set_parameter_labels(&eu, "plain", &[(2, vec![]), (3, vec!["live".into(), "v3".into()])])
+        .set_parameter_labels(
+            &eu,
+            "plain",
+            &[(2, vec![]), (3, vec!["live".into(), "v3".into()])],
+        )
         .await
         .unwrap();
     let versions = store.parameter_versions(&eu, "plain").await.unwrap();
     assert_eq!(versions[1].labels, ["live", "v3"]);
-    store.set_parameter_tags(&eu, "plain", &[("team".into(), "gates".into())]).await.unwrap();
-    assert_eq!(store.get_parameter(&eu, "plain").await.unwrap().unwrap().tags, [("team".to_string(), "gates".to_string())]);
+    store
+        .set_parameter_tags(&eu, "plain", &[("team".into(), "gates".into())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_parameter(&eu, "plain")
+            .await
+            .unwrap()
+            .unwrap()
+            .tags,
+        [("team".to_string(), "gates".to_string())]
+    );
 
     // Deletion removes every version.
     assert!(store.delete_parameter(&eu, "plain").await.unwrap());
     assert!(!store.delete_parameter(&eu, "plain").await.unwrap());
-    assert!(store.parameter_versions(&eu, "plain").await.unwrap().is_empty());
-    store.put_parameter(&parameter(&eu, "plain", 1, "Standard"), true, None).await.unwrap();
+    assert!(store
+        .parameter_versions(&eu, "plain")
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .put_parameter(&parameter(&eu, "plain", 1, "Standard"), true, None)
+        .await
+        .unwrap();
 }
 
 /// Runs every check against `store`, which must be empty. Panics on the first failure.
@@ -114,20 +176,40 @@ pub async fn run(store: &dyn Store) {
 
     // Keys are created with their first version and are scoped by account and region.
     for id in ["k-c", "k-a", "k-b"] {
-        store.create_key(&key(&eu, id), &version(&eu, id, 1)).await.unwrap();
+        store
+            .create_key(&key(&eu, id), &version(&eu, id, 1))
+            .await
+            .unwrap();
     }
     assert!(matches!(
-        store.create_key(&key(&eu, "k-a"), &version(&eu, "k-a", 1)).await,
+        store
+            .create_key(&key(&eu, "k-a"), &version(&eu, "k-a", 1))
+            .await,
         Err(StoreError::AlreadyExists)
     ));
-    assert_eq!(store.get_key(&eu, "k-a").await.unwrap(), Some(key(&eu, "k-a")));
+    assert_eq!(
+        store.get_key(&eu, "k-a").await.unwrap(),
+        Some(key(&eu, "k-a"))
+    );
     assert_eq!(store.get_key(&us, "k-a").await.unwrap(), None);
     assert_eq!(store.get_key(&other_account, "k-a").await.unwrap(), None);
 
     // Listing is ordered by key id and pages with `after`.
-    let page: Vec<_> = store.list_keys(&eu, None, 2).await.unwrap().into_iter().map(|k| k.key_id).collect();
+    let page: Vec<_> = store
+        .list_keys(&eu, None, 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
     assert_eq!(page, ["k-a", "k-b"]);
-    let page: Vec<_> = store.list_keys(&eu, Some("k-b"), 2).await.unwrap().into_iter().map(|k| k.key_id).collect();
+    let page: Vec<_> = store
+        .list_keys(&eu, Some("k-b"), 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
     assert_eq!(page, ["k-c"]);
     assert!(store.list_keys(&us, None, 10).await.unwrap().is_empty());
 
@@ -146,15 +228,41 @@ pub async fn run(store: &dyn Store) {
 
     // Rotation adds a version and updates the key atomically; versions keep their material.
     k.current_version = 2;
-    store.add_key_version(&k, &version(&eu, "k-a", 2)).await.unwrap();
+    store
+        .add_key_version(&k, &version(&eu, "k-a", 2))
+        .await
+        .unwrap();
     let versions = store.key_versions(&eu, "k-a").await.unwrap();
-    assert_eq!(versions, vec![version(&eu, "k-a", 1), version(&eu, "k-a", 2)]);
-    assert_eq!(store.get_key(&eu, "k-a").await.unwrap().unwrap().current_version, 2);
+    assert_eq!(
+        versions,
+        vec![version(&eu, "k-a", 1), version(&eu, "k-a", 2)]
+    );
+    assert_eq!(
+        store
+            .get_key(&eu, "k-a")
+            .await
+            .unwrap()
+            .unwrap()
+            .current_version,
+        2
+    );
 
     // Due keys: deletion date or next rotation at or before now.
-    let due: Vec<_> = store.keys_due(4_999).await.unwrap().into_iter().map(|k| k.key_id).collect();
+    let due: Vec<_> = store
+        .keys_due(4_999)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
     assert!(due.is_empty());
-    let due: Vec<_> = store.keys_due(5_000).await.unwrap().into_iter().map(|k| k.key_id).collect();
+    let due: Vec<_> = store
+        .keys_due(5_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
     assert_eq!(due, ["k-a"]);
 
     // Aliases: unique per scope, retargetable, listed by name.
@@ -165,9 +273,18 @@ pub async fn run(store: &dyn Store) {
         created_at: 1,
         updated_at: 1,
     };
-    store.create_alias(&alias(&eu, "alias/b", "k-a")).await.unwrap();
-    store.create_alias(&alias(&eu, "alias/a", "k-b")).await.unwrap();
-    store.create_alias(&alias(&us, "alias/a", "k-x")).await.unwrap();
+    store
+        .create_alias(&alias(&eu, "alias/b", "k-a"))
+        .await
+        .unwrap();
+    store
+        .create_alias(&alias(&eu, "alias/a", "k-b"))
+        .await
+        .unwrap();
+    store
+        .create_alias(&alias(&us, "alias/a", "k-x"))
+        .await
+        .unwrap();
     assert!(matches!(
         store.create_alias(&alias(&eu, "alias/a", "k-c")).await,
         Err(StoreError::AlreadyExists)
@@ -175,9 +292,21 @@ pub async fn run(store: &dyn Store) {
     let mut moved = alias(&eu, "alias/a", "k-c");
     moved.updated_at = 2;
     assert!(store.update_alias(&moved).await.unwrap());
-    assert!(!store.update_alias(&alias(&eu, "alias/none", "k-c")).await.unwrap());
-    assert_eq!(store.get_alias(&eu, "alias/a").await.unwrap(), Some(moved.clone()));
-    let names: Vec<_> = store.list_aliases(&eu).await.unwrap().into_iter().map(|a| a.alias_name).collect();
+    assert!(!store
+        .update_alias(&alias(&eu, "alias/none", "k-c"))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.get_alias(&eu, "alias/a").await.unwrap(),
+        Some(moved.clone())
+    );
+    let names: Vec<_> = store
+        .list_aliases(&eu)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.alias_name)
+        .collect();
     assert_eq!(names, ["alias/a", "alias/b"]);
     assert!(store.delete_alias(&eu, "alias/a").await.unwrap());
     assert!(!store.delete_alias(&eu, "alias/a").await.unwrap());
@@ -200,7 +329,10 @@ pub async fn run(store: &dyn Store) {
         created_at: 7,
     };
     store.create_access_key(&ak).await.unwrap();
-    assert!(matches!(store.create_access_key(&ak).await, Err(StoreError::AlreadyExists)));
+    assert!(matches!(
+        store.create_access_key(&ak).await,
+        Err(StoreError::AlreadyExists)
+    ));
     assert_eq!(store.get_access_key("AKIATEST").await.unwrap(), Some(ak));
     assert_eq!(store.get_access_key("AKIANONE").await.unwrap(), None);
 
@@ -208,5 +340,8 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(store.get_setting("admin").await.unwrap(), None);
     store.put_setting("admin", "AKIA1").await.unwrap();
     store.put_setting("admin", "AKIA2").await.unwrap();
-    assert_eq!(store.get_setting("admin").await.unwrap().as_deref(), Some("AKIA2"));
+    assert_eq!(
+        store.get_setting("admin").await.unwrap().as_deref(),
+        Some("AKIA2")
+    );
 }
