@@ -140,6 +140,7 @@ async fn create_key(
         .create_access_key(&AccessKeyRecord {
             access_key_id: id.to_string(),
             account: account.to_string(),
+            user_name: None,
             principal_arn: arn.to_string(),
             wrapped_secret: root.wrap(secret, &secret_aad(id)),
             status: "Active".into(),

@@ -87,6 +87,8 @@ pub struct AliasRecord {
 pub struct AccessKeyRecord {
     pub access_key_id: String,
     pub account: String,
+    /// The IAM user owning the key; `None` for the account root.
+    pub user_name: Option<String>,
     /// The principal the key signs as, e.g. `arn:aws:iam::000000000000:root`.
     pub principal_arn: String,
     pub wrapped_secret: Vec<u8>,
@@ -100,6 +102,7 @@ impl std::fmt::Debug for AccessKeyRecord {
         f.debug_struct("AccessKeyRecord")
             .field("access_key_id", &self.access_key_id)
             .field("account", &self.account)
+            .field("user_name", &self.user_name)
             .field("principal_arn", &self.principal_arn)
             .field("wrapped_secret", &"***")
             .field("status", &self.status)
@@ -148,4 +151,16 @@ impl std::fmt::Debug for ParameterVersionRecord {
             .field("labels", &self.labels)
             .finish_non_exhaustive()
     }
+}
+
+/// A JSON document stored whole: IAM users, roles and managed policies (region `""`), KMS grants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub account: String,
+    /// `""` for global entities (IAM).
+    pub region: String,
+    pub kind: String,
+    pub name: String,
+    pub body: String,
+    pub updated_at: i64,
 }

@@ -7,7 +7,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::{
-    AccessKeyRecord, AliasRecord, KeyRecord, KeyVersionRecord, ParameterRecord,
+    AccessKeyRecord, AliasRecord, Document, KeyRecord, KeyVersionRecord, ParameterRecord,
     ParameterVersionRecord, Result, Scope, Store, StoreError,
 };
 
@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_ssm_parameters.sql"),
         include_str!("../migrations/postgres/0002_ssm_parameters.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_documents.sql"),
+        include_str!("../migrations/postgres/0003_documents.sql"),
     ),
 ];
 
@@ -301,6 +306,33 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("serializes")
 }
 
+const ACCESS_KEY_COLUMNS: &str = "access_key_id, account, user_name, principal_arn, wrapped_secret, status, created_at";
+
+fn access_key_from_row(row: &AnyRow) -> Result<AccessKeyRecord> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    Ok(AccessKeyRecord {
+        access_key_id: row.try_get("access_key_id").map_err(corrupt)?,
+        account: row.try_get("account").map_err(corrupt)?,
+        user_name: row.try_get("user_name").map_err(corrupt)?,
+        principal_arn: row.try_get("principal_arn").map_err(corrupt)?,
+        wrapped_secret: row.try_get("wrapped_secret").map_err(corrupt)?,
+        status: row.try_get("status").map_err(corrupt)?,
+        created_at: row.try_get("created_at").map_err(corrupt)?,
+    })
+}
+
+fn document_from_row(row: &AnyRow) -> Result<Document> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    Ok(Document {
+        account: row.try_get("account").map_err(corrupt)?,
+        region: row.try_get("region").map_err(corrupt)?,
+        kind: row.try_get("kind").map_err(corrupt)?,
+        name: row.try_get("name").map_err(corrupt)?,
+        body: row.try_get("body").map_err(corrupt)?,
+        updated_at: row.try_get("updated_at").map_err(corrupt)?,
+    })
+}
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> &'static str {
@@ -503,8 +535,8 @@ impl Store for SqlStore {
 
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, status, created_at, user_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&key.access_key_id)
         .bind(&key.account)
@@ -512,6 +544,7 @@ impl Store for SqlStore {
         .bind(&key.wrapped_secret)
         .bind(&key.status)
         .bind(key.created_at)
+        .bind(&key.user_name)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
@@ -519,24 +552,107 @@ impl Store for SqlStore {
     }
 
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        let row = sqlx::query(&format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"))
+            .bind(access_key_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(access_key_from_row).transpose()
+    }
+
+    async fn list_access_keys(&self, account: &str, user_name: Option<&str>) -> Result<Vec<AccessKeyRecord>> {
+        let by_user = format!(
+            "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE account = $1 AND user_name = $2 ORDER BY created_at, access_key_id"
+        );
+        let by_root = format!(
+            "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE account = $1 AND user_name IS NULL ORDER BY created_at, access_key_id"
+        );
+        let query = match user_name {
+            Some(user) => sqlx::query(&by_user).bind(account).bind(user),
+            None => sqlx::query(&by_root).bind(account),
+        };
+        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.iter().map(access_key_from_row).collect()
+    }
+
+    async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE access_keys SET status = $2 WHERE access_key_id = $1")
+            .bind(access_key_id)
+            .bind(status)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
+            .bind(access_key_id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn put_document(&self, doc: &Document, create: bool) -> Result<()> {
+        let sql = if create {
+            "INSERT INTO documents (account, region, kind, name, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        } else {
+            "INSERT INTO documents (account, region, kind, name, body, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (account, region, kind, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at"
+        };
+        sqlx::query(sql)
+            .bind(&doc.account)
+            .bind(&doc.region)
+            .bind(&doc.kind)
+            .bind(&doc.name)
+            .bind(&doc.body)
+            .bind(doc.updated_at)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_document(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<Option<Document>> {
         let row = sqlx::query(
-            "SELECT access_key_id, account, principal_arn, wrapped_secret, status, created_at FROM access_keys \
-             WHERE access_key_id = $1",
+            "SELECT account, region, kind, name, body, updated_at FROM documents \
+             WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
         )
-        .bind(access_key_id)
+        .bind(account)
+        .bind(region)
+        .bind(kind)
+        .bind(name)
         .fetch_optional(&self.pool)
         .await
         .map_err(unavailable)?;
-        let Some(row) = row else { return Ok(None) };
-        let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-        Ok(Some(AccessKeyRecord {
-            access_key_id: row.try_get("access_key_id").map_err(corrupt)?,
-            account: row.try_get("account").map_err(corrupt)?,
-            principal_arn: row.try_get("principal_arn").map_err(corrupt)?,
-            wrapped_secret: row.try_get("wrapped_secret").map_err(corrupt)?,
-            status: row.try_get("status").map_err(corrupt)?,
-            created_at: row.try_get("created_at").map_err(corrupt)?,
-        }))
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    async fn list_documents(&self, account: &str, region: &str, kind: &str) -> Result<Vec<Document>> {
+        let rows = sqlx::query(
+            "SELECT account, region, kind, name, body, updated_at FROM documents \
+             WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY name",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn delete_document(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM documents WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4")
+            .bind(account)
+            .bind(region)
+            .bind(kind)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn get_setting(&self, name: &str) -> Result<Option<String>> {
