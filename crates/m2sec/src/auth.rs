@@ -3,15 +3,18 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use m2sec_crypto::{RootKey, SecretBytes};
 use m2sec_proto::sigv4::{self, Claim, RequestParts, SigningKeyCache};
-use m2sec_proto::AwsError;
+use m2sec_iam::sts::Session;
+use m2sec_proto::{AwsError, Caller};
 use m2sec_store::Store;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    pub caller: m2sec_proto::Caller,
     pub access_key_id: String,
     pub account: String,
     pub arn: String,
@@ -21,14 +24,26 @@ pub struct Principal {
 struct Credential {
     account: String,
     arn: String,
+    caller: Caller,
     secret: SecretBytes,
+    fetched: Instant,
 }
 
 pub struct Authenticator {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
+    /// Access keys re-read after this long, so a key made inactive or deleted (on any node) stops working.
+    ttl: Duration,
     credentials: RwLock<HashMap<String, Arc<Credential>>>,
     signing_keys: SigningKeyCache,
+}
+
+fn expired_token() -> AwsError {
+    AwsError::new(
+        "ExpiredTokenException",
+        400,
+        "The security token included in the request is expired",
+    )
 }
 
 /// AWS's answer to an unknown, inactive or temporary access key.
@@ -44,16 +59,14 @@ fn sigv4_error(e: sigv4::SigV4Error) -> AwsError {
     AwsError::new(e.aws_code(), 400, e.message())
 }
 
-/// The AAD binding a wrapped secret to its access key id.
-pub fn secret_aad(access_key_id: &str) -> Vec<u8> {
-    format!("m2sec:access-key-secret:v1|{access_key_id}").into_bytes()
-}
+pub use m2sec_iam::iam_api::secret_aad;
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>) -> Self {
+    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, ttl: Duration) -> Self {
         Authenticator {
             store,
             root,
+            ttl,
             credentials: RwLock::new(HashMap::new()),
             signing_keys: SigningKeyCache::new(),
         }
@@ -73,11 +86,10 @@ impl Authenticator {
                 format!("Credential should be scoped to correct service: '{service}'."),
             ));
         }
-        // Temporary credentials arrive with roles and STS; until then a session token cannot be valid.
-        if claim.security_token.is_some() {
-            return Err(unrecognized());
-        }
-        let credential = self.credential(&claim.access_key_id).await?;
+        let credential = match &claim.security_token {
+            Some(token) => Arc::new(self.session(token, &claim.access_key_id)?),
+            None => self.credential(&claim.access_key_id).await?,
+        };
         sigv4::verify(
             req,
             &claim,
@@ -87,10 +99,32 @@ impl Authenticator {
         )
         .map_err(sigv4_error)?;
         Ok(Principal {
+            caller: credential.caller.clone(),
             access_key_id: claim.access_key_id,
             account: credential.account.clone(),
             arn: credential.arn.clone(),
             region: claim.region,
+        })
+    }
+
+    /// Temporary credentials: the session token is the sealed session (see `m2sec_iam::sts`).
+    fn session(&self, token: &str, access_key_id: &str) -> Result<Credential, AwsError> {
+        let session = Session::open(&self.root, token)
+            .filter(|s| s.access_key_id == access_key_id)
+            .ok_or_else(unrecognized)?;
+        if session.expires_at <= chrono::Utc::now().timestamp_millis() {
+            return Err(expired_token());
+        }
+        Ok(Credential {
+            account: session.account.clone(),
+            arn: session.arn(),
+            caller: Caller::Role {
+                role_arn: session.role_arn.clone(),
+                role_name: session.role_name.clone(),
+                session_name: session.session_name.clone(),
+            },
+            secret: SecretBytes::from_slice(session.secret.as_bytes()),
+            fetched: Instant::now(),
         })
     }
 
@@ -101,7 +135,9 @@ impl Authenticator {
             .expect("credentials lock")
             .get(access_key_id)
         {
-            return Ok(c.clone());
+            if c.fetched.elapsed() < self.ttl {
+                return Ok(c.clone());
+            }
         }
         let record = self
             .store
@@ -115,8 +151,11 @@ impl Authenticator {
                     "The service is unavailable. Try again later.",
                 )
             })?
-            .filter(|r| r.status == "Active")
-            .ok_or_else(unrecognized)?;
+            .filter(|r| r.status == "Active");
+        let Some(record) = record else {
+            self.credentials.write().expect("credentials lock").remove(access_key_id);
+            return Err(unrecognized());
+        };
         let secret = self
             .root
             .unwrap(&record.wrapped_secret, &secret_aad(access_key_id))
@@ -130,7 +169,12 @@ impl Authenticator {
         let credential = Arc::new(Credential {
             account: record.account,
             arn: record.principal_arn,
+            caller: match record.user_name {
+                Some(name) => Caller::User { name },
+                None => Caller::Root,
+            },
             secret,
+            fetched: Instant::now(),
         });
         self.credentials
             .write()

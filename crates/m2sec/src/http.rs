@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use m2sec_proto::json::{self, JsonService};
+use m2sec_proto::query::{self as query_protocol};
+use m2sec_proto::query_service::QueryService;
 use m2sec_proto::sigv4::RequestParts;
 use m2sec_proto::{AwsError, RequestContext};
 
@@ -20,6 +22,8 @@ pub struct AppState {
     pub auth: Authenticator,
     /// Target prefix (`TrentService`) → (signing name, service).
     pub json_services: HashMap<String, (String, Arc<dyn JsonService>)>,
+    /// awsQuery services (IAM, STS) by SigV4 signing name.
+    pub query_services: HashMap<String, Arc<dyn QueryService>>,
     pub max_body_bytes: usize,
 }
 
@@ -77,6 +81,12 @@ fn respond(request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
 
 async fn aws_json(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let request_id = request_id();
+    // awsQuery (IAM, STS) has no X-Amz-Target: its service is the one the request is signed for.
+    if !request.headers().contains_key("x-amz-target") {
+        if let Some(service) = query_service_of(&state, request.headers()) {
+            return aws_query(&state, service, request, &request_id).await;
+        }
+    }
     let result = handle(&state, request, &request_id).await;
     if let Err(e) = &result {
         tracing::debug!(code = %e.code, status = e.status, "request refused");
@@ -111,6 +121,9 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         principal_arn: principal.arn,
         access_key_id: principal.access_key_id,
         request_id: request_id.to_string(),
+        caller: principal.caller,
+        operation: operation.to_string(),
+        source_ip: None,
     };
     json::dispatch(service.as_ref(), &ctx, operation, &body).await
 }
@@ -145,6 +158,72 @@ async fn read_body(body: Body, max: usize) -> Result<Bytes, AwsError> {
         ));
     }
     Ok(buf.freeze())
+}
+
+/// The awsQuery service a request is signed for, if any (from the credential scope).
+fn query_service_of(state: &AppState, headers: &HeaderMap) -> Option<Arc<dyn QueryService>> {
+    let auth = header(headers, "authorization")?;
+    let credential = auth.split("Credential=").nth(1)?;
+    let service = credential.split('/').nth(3)?;
+    state.query_services.get(service).cloned()
+}
+
+async fn aws_query(state: &AppState, service: Arc<dyn QueryService>, request: Request, request_id: &str) -> Response {
+    let model = service.model();
+    let result = query_call(state, service.as_ref(), request, request_id).await;
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(e) => {
+            let e = query_protocol::query_error(e);
+            tracing::debug!(code = %e.code, status = e.status, "request refused");
+            (
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+                query_protocol::error_response(model, &e, request_id),
+            )
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(query_protocol::CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+async fn query_call(state: &AppState, service: &dyn QueryService, request: Request, request_id: &str) -> Result<String, AwsError> {
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, state.max_body_bytes).await?;
+    let model = service.model();
+    let signing_name = model
+        .metadata
+        .signing_name
+        .clone()
+        .unwrap_or_else(|| model.metadata.endpoint_prefix.clone());
+    let signed = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let principal = state.auth.authenticate(&signed, &signing_name).await?;
+    let (operation, input) = query_protocol::parse_request(model, &body)?;
+    query_protocol::validate(model, &operation, &input)?;
+    let ctx = RequestContext {
+        account: principal.account,
+        region: principal.region,
+        principal_arn: principal.arn,
+        access_key_id: principal.access_key_id,
+        request_id: request_id.to_string(),
+        caller: principal.caller,
+        operation: operation.clone(),
+        source_ip: None,
+    };
+    let output = service.call(&ctx, &operation, input).await?;
+    Ok(query_protocol::serialize_response(model, &operation, &output, request_id))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 use m2sec_crypto::{RootKey, RootKeyOrigin, SecretBytes};
 use m2sec_kms::Kms;
 use m2sec_proto::json::JsonService;
+use m2sec_proto::query_service::QueryService;
 use m2sec_store::{SqlStore, Store};
 
 use crate::config::{Config, Overrides};
@@ -146,6 +147,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(backend = store.backend(), "store ready");
     bootstrap::ensure_admin(store.as_ref(), &root, &config, admin).await?;
 
+    let authorizer = Arc::new(m2sec_iam::Authorizer::new(
+        store.clone(),
+        Duration::from_millis(config.cache_ttl_ms),
+    ));
     let kms = Arc::new(Kms::new(
         store.clone(),
         root.clone(),
@@ -170,9 +175,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             .unwrap_or_else(|| meta.endpoint_prefix.clone());
         json_services.insert(prefix, (signing, service));
     }
+    let cache_ttl = Duration::from_millis(config.cache_ttl_ms);
+    let mut query_services: HashMap<String, Arc<dyn QueryService>> = HashMap::new();
+    query_services.insert(
+        "iam".into(),
+        Arc::new(m2sec_iam::iam_api::Iam::new(store.clone(), root.clone(), authorizer.clone())),
+    );
+    query_services.insert(
+        "sts".into(),
+        Arc::new(m2sec_iam::sts::Sts::new(store.clone(), root.clone(), authorizer.clone())),
+    );
     let state = Arc::new(http::AppState {
-        auth: auth::Authenticator::new(store.clone(), root.clone()),
+        auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl),
         json_services,
+        query_services,
         max_body_bytes: config.max_body_bytes,
     });
     let listener = tokio::net::TcpListener::bind(config.listen)

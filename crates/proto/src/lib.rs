@@ -1,6 +1,6 @@
-//! AWS wire formats shared by every m2sec service: the awsJson1.1 protocol ([`json`]), request
-//! validation driven by botocore's service models ([`model`]), SigV4 verification ([`sigv4`]),
-//! ARNs ([`arn`]) and the error scheme ([`AwsError`]).
+//! AWS wire formats shared by every m2sec service: the awsJson1.1 protocol ([`json`]), the awsQuery
+//! protocol ([`query`]), request validation driven by botocore's service models ([`model`]), SigV4
+//! verification ([`sigv4`]), ARNs ([`arn`]) and the error scheme ([`AwsError`]).
 //!
 //! Nothing here sees key material or storage.
 
@@ -8,6 +8,8 @@ pub mod arn;
 mod error;
 pub mod json;
 pub mod model;
+pub mod query;
+pub mod query_service;
 pub mod sigv4;
 
 pub use error::AwsError;
@@ -21,4 +23,24 @@ pub struct RequestContext {
     pub principal_arn: String,
     pub access_key_id: String,
     pub request_id: String,
+    pub caller: Caller,
+    /// The operation called, as named in the service model (`Encrypt`).
+    pub operation: String,
+    /// The client's address, for `aws:SourceIp`.
+    pub source_ip: Option<String>,
+}
+
+/// The kind of principal behind a request, which decides whose policies apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The account root (the first-start admin key): every identity-based permission.
+    Root,
+    /// An IAM user.
+    User { name: String },
+    /// A session of an assumed role.
+    Role {
+        role_arn: String,
+        role_name: String,
+        session_name: String,
+    },
 }

@@ -6,6 +6,10 @@
 //! satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$`
 //!
 //! Values of sensitive shapes and blobs are never echoed in messages.
+//!
+//! The compiled model also keeps what the XML-based protocols need ([`crate::query`]): wire names
+//! (`locationName`), `flattened`, operation outputs with their `resultWrapper`, and the error codes
+//! and statuses of exception shapes. See [`ServiceModel::shape_kind`].
 
 use std::collections::HashMap;
 
@@ -30,16 +34,33 @@ pub struct Metadata {
     pub target_prefix: Option<String>,
     pub signing_name: Option<String>,
     pub service_id: String,
+    pub api_version: Option<String>,
+    /// The namespace of awsQuery / restXml responses.
+    pub xml_namespace: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct RawOperation {
     input: Option<ShapeRef>,
+    output: Option<ShapeRef>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ShapeRef {
     shape: String,
+    location_name: Option<String>,
+    #[serde(default)]
+    flattened: bool,
+    result_wrapper: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawError {
+    code: Option<String>,
+    http_status_code: Option<u16>,
+    sender_fault: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -60,25 +81,78 @@ struct RawShape {
     enum_values: Option<Vec<String>>,
     #[serde(default)]
     sensitive: bool,
+    #[serde(rename = "locationName")]
+    location_name: Option<String>,
+    #[serde(default)]
+    flattened: bool,
+    #[serde(default)]
+    exception: bool,
+    error: Option<RawError>,
 }
 
-enum Kind {
+/// A compiled shape, named by [`ServiceModel`] accessors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShapeId(usize);
+
+/// A reference to a shape: a structure member, a list element or a map key/value, with the traits
+/// the reference or the target shape gives it.
+#[derive(Debug, Clone)]
+pub struct MemberRef {
+    /// The member name; `member`, `key` and `value` for list elements and map entries.
+    pub name: String,
+    pub shape: ShapeId,
+    /// `locationName`: the name on the wire when it differs from `name`.
+    pub location_name: Option<String>,
+    /// `flattened` (lists and maps): elements repeat in place of a wrapping element.
+    pub flattened: bool,
+}
+
+impl MemberRef {
+    /// The name on the wire.
+    pub fn wire_name(&self) -> &str {
+        self.location_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// A shape's type and, for aggregates, its members.
+#[derive(Debug)]
+pub enum ShapeKind {
     Structure {
-        members: Vec<(String, usize)>,
+        /// Sorted by member name.
+        members: Vec<MemberRef>,
         required: Vec<String>,
     },
-    List(usize),
-    Map(usize, usize),
+    List(MemberRef),
+    Map(MemberRef, MemberRef),
     String,
+    /// `integer` and `long`.
     Integer,
+    /// `float` and `double`.
     Float,
     Boolean,
     Blob,
     Timestamp,
 }
 
+/// How an exception shape is sent: its wire code, HTTP status and fault side.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    /// `error.code`, else the shape name.
+    pub code: String,
+    /// `error.httpStatusCode`, else 400.
+    pub status: u16,
+    /// `error.senderFault`, else whether `status` is below 500.
+    pub sender_fault: bool,
+}
+
+struct Operation {
+    input: Option<usize>,
+    output: Option<usize>,
+    result_wrapper: Option<String>,
+}
+
 struct Shape {
-    kind: Kind,
+    kind: ShapeKind,
     min: Option<f64>,
     max: Option<f64>,
     pattern: Option<(String, Regex)>,
@@ -86,12 +160,13 @@ struct Shape {
     sensitive: bool,
 }
 
-/// A service's operations and input shapes, compiled for validation.
+/// A service's operations and shapes, compiled for validation and the wire protocols.
 pub struct ServiceModel {
     pub metadata: Metadata,
     shapes: Vec<Shape>,
-    /// Operation name → input shape index (None for operations without input).
-    operations: HashMap<String, Option<usize>>,
+    operations: HashMap<String, Operation>,
+    /// Exception shape name → how it is sent.
+    errors: HashMap<String, ErrorInfo>,
 }
 
 impl ServiceModel {
@@ -111,31 +186,46 @@ impl ServiceModel {
                 .get(r.shape.as_str())
                 .unwrap_or_else(|| panic!("shape {}", r.shape))
         };
+        // Traits of a reference: its own, else the target shape's.
+        let member = |name: &str, r: &ShapeRef| {
+            let target = &raw.shapes[r.shape.as_str()];
+            MemberRef {
+                name: name.to_string(),
+                shape: ShapeId(at(r)),
+                location_name: r
+                    .location_name
+                    .clone()
+                    .or_else(|| target.location_name.clone()),
+                flattened: r.flattened || target.flattened,
+            }
+        };
         let shapes = names
             .iter()
             .map(|name| {
                 let s = &raw.shapes[*name];
                 let kind = match s.kind.as_str() {
                     "structure" => {
-                        let mut members: Vec<(String, usize)> =
-                            s.members.iter().map(|(m, r)| (m.clone(), at(r))).collect();
-                        members.sort();
-                        Kind::Structure {
+                        let mut members: Vec<MemberRef> =
+                            s.members.iter().map(|(m, r)| member(m, r)).collect();
+                        members.sort_by(|a, b| a.name.cmp(&b.name));
+                        ShapeKind::Structure {
                             members,
                             required: s.required.clone(),
                         }
                     }
-                    "list" => Kind::List(at(s.member.as_ref().expect("list member"))),
-                    "map" => Kind::Map(
-                        at(s.key.as_ref().expect("map key")),
-                        at(s.value.as_ref().expect("map value")),
+                    "list" => {
+                        ShapeKind::List(member("member", s.member.as_ref().expect("list member")))
+                    }
+                    "map" => ShapeKind::Map(
+                        member("key", s.key.as_ref().expect("map key")),
+                        member("value", s.value.as_ref().expect("map value")),
                     ),
-                    "string" => Kind::String,
-                    "integer" | "long" => Kind::Integer,
-                    "double" | "float" => Kind::Float,
-                    "boolean" => Kind::Boolean,
-                    "blob" => Kind::Blob,
-                    "timestamp" => Kind::Timestamp,
+                    "string" => ShapeKind::String,
+                    "integer" | "long" => ShapeKind::Integer,
+                    "double" | "float" => ShapeKind::Float,
+                    "boolean" => ShapeKind::Boolean,
+                    "blob" => ShapeKind::Blob,
+                    "timestamp" => ShapeKind::Timestamp,
                     other => panic!("shape {name}: unknown type {other}"),
                 };
                 // botocore patterns are Java regexes matched against the whole value.
@@ -157,13 +247,68 @@ impl ServiceModel {
         let operations = raw
             .operations
             .iter()
-            .map(|(name, op)| (name.clone(), op.input.as_ref().map(at)))
+            .map(|(name, op)| {
+                let operation = Operation {
+                    input: op.input.as_ref().map(at),
+                    output: op.output.as_ref().map(at),
+                    result_wrapper: op.output.as_ref().and_then(|o| o.result_wrapper.clone()),
+                };
+                (name.clone(), operation)
+            })
+            .collect();
+        let errors = raw
+            .shapes
+            .iter()
+            .filter(|(_, s)| s.exception)
+            .map(|(name, s)| {
+                let e = s.error.as_ref();
+                let status = e.and_then(|e| e.http_status_code).unwrap_or(400);
+                let info = ErrorInfo {
+                    code: e
+                        .and_then(|e| e.code.clone())
+                        .unwrap_or_else(|| name.clone()),
+                    status,
+                    sender_fault: e.and_then(|e| e.sender_fault).unwrap_or(status < 500),
+                };
+                (name.clone(), info)
+            })
             .collect();
         ServiceModel {
             metadata: raw.metadata,
             shapes,
             operations,
+            errors,
         }
+    }
+
+    /// The operation's input shape, if it takes input.
+    pub fn input_shape(&self, operation: &str) -> Option<ShapeId> {
+        self.operations.get(operation)?.input.map(ShapeId)
+    }
+
+    /// The operation's output shape, if it has output, with its `resultWrapper`.
+    pub fn output_shape(&self, operation: &str) -> Option<(ShapeId, Option<&str>)> {
+        let op = self.operations.get(operation)?;
+        Some((ShapeId(op.output?), op.result_wrapper.as_deref()))
+    }
+
+    pub fn shape_kind(&self, shape: ShapeId) -> &ShapeKind {
+        &self.shapes[shape.0].kind
+    }
+
+    /// Whether values of the shape must not be echoed.
+    pub fn is_sensitive(&self, shape: ShapeId) -> bool {
+        self.shapes[shape.0].sensitive
+    }
+
+    /// How the exception shape `shape_name` is sent; None if the model has no such exception.
+    pub fn error(&self, shape_name: &str) -> Option<&ErrorInfo> {
+        self.errors.get(shape_name)
+    }
+
+    /// Every exception shape of the model, by shape name.
+    pub fn errors(&self) -> impl Iterator<Item = (&str, &ErrorInfo)> {
+        self.errors.iter().map(|(name, info)| (name.as_str(), info))
     }
 
     /// Every operation name in the model.
@@ -178,7 +323,7 @@ impl ServiceModel {
     /// Checks `input` against the operation's input shape. An unknown operation is not an error here
     /// (the router answers that); `input` must be the parsed request body.
     pub fn validate(&self, operation: &str, input: &Value) -> Result<(), AwsError> {
-        let Some(Some(shape)) = self.operations.get(operation) else {
+        let Some(shape) = self.operations.get(operation).and_then(|op| op.input) else {
             return Ok(());
         };
         if !input.is_object() {
@@ -187,7 +332,7 @@ impl ServiceModel {
             ));
         }
         let mut errors = Vec::new();
-        self.check(*shape, input, "", &mut errors);
+        self.check(shape, input, "", &mut errors);
         match errors.len() {
             0 => Ok(()),
             1 => Err(AwsError::validation(format!(
@@ -204,7 +349,7 @@ impl ServiceModel {
     fn check(&self, index: usize, value: &Value, path: &str, errors: &mut Vec<String>) {
         let shape = &self.shapes[index];
         let shown = |v: &Value| -> String {
-            if shape.sensitive || matches!(shape.kind, Kind::Blob) {
+            if shape.sensitive || matches!(shape.kind, ShapeKind::Blob) {
                 "Value".to_string()
             } else {
                 match v {
@@ -221,7 +366,7 @@ impl ServiceModel {
         };
         match (&shape.kind, value) {
             (_, Value::Null) => {}
-            (Kind::Structure { members, required }, Value::Object(map)) => {
+            (ShapeKind::Structure { members, required }, Value::Object(map)) => {
                 for name in required {
                     if map.get(name).is_none_or(Value::is_null) {
                         errors.push(format!(
@@ -230,31 +375,36 @@ impl ServiceModel {
                         ));
                     }
                 }
-                for (name, member) in members {
-                    if let Some(v) = map.get(name) {
-                        self.check(*member, v, &join(path, name), errors);
+                for member in members {
+                    if let Some(v) = map.get(&member.name) {
+                        self.check(member.shape.0, v, &join(path, &member.name), errors);
                     }
                 }
             }
-            (Kind::List(member), Value::Array(items)) => {
+            (ShapeKind::List(member), Value::Array(items)) => {
                 self.check_length(shape, items.len(), value, &fail, errors);
                 for (i, item) in items.iter().enumerate() {
-                    self.check(*member, item, &format!("{path}.{}.member", i + 1), errors);
+                    self.check(
+                        member.shape.0,
+                        item,
+                        &format!("{path}.{}.member", i + 1),
+                        errors,
+                    );
                 }
             }
-            (Kind::Map(key, val), Value::Object(map)) => {
+            (ShapeKind::Map(key, val), Value::Object(map)) => {
                 self.check_length(shape, map.len(), value, &fail, errors);
                 for (k, v) in map {
                     self.check(
-                        *key,
+                        key.shape.0,
                         &Value::String(k.clone()),
                         &format!("{path}.key"),
                         errors,
                     );
-                    self.check(*val, v, &format!("{path}.value"), errors);
+                    self.check(val.shape.0, v, &format!("{path}.value"), errors);
                 }
             }
-            (Kind::String, Value::String(s)) => {
+            (ShapeKind::String, Value::String(s)) => {
                 self.check_length(shape, s.chars().count(), value, &fail, errors);
                 if let Some(allowed) = &shape.enum_values {
                     if !allowed.iter().any(|a| a == s) {
@@ -278,7 +428,7 @@ impl ServiceModel {
                     }
                 }
             }
-            (Kind::Blob, Value::String(s)) => {
+            (ShapeKind::Blob, Value::String(s)) => {
                 match base64::engine::general_purpose::STANDARD.decode(s) {
                     Ok(bytes) => self.check_length(shape, bytes.len(), value, &fail, errors),
                     Err(_) => fail(
@@ -288,7 +438,7 @@ impl ServiceModel {
                     ),
                 }
             }
-            (Kind::Integer, Value::Number(n)) => match n.as_i64() {
+            (ShapeKind::Integer, Value::Number(n)) => match n.as_i64() {
                 Some(v) => {
                     if let Some(min) = shape.min {
                         if (v as f64) < min {
@@ -311,8 +461,8 @@ impl ServiceModel {
                 }
                 None => fail(errors, value, "Member must be an integer".into()),
             },
-            (Kind::Float, Value::Number(_)) | (Kind::Boolean, Value::Bool(_)) => {}
-            (Kind::Timestamp, Value::Number(_) | Value::String(_)) => {}
+            (ShapeKind::Float, Value::Number(_)) | (ShapeKind::Boolean, Value::Bool(_)) => {}
+            (ShapeKind::Timestamp, Value::Number(_) | Value::String(_)) => {}
             (kind, _) => fail(
                 errors,
                 value,
@@ -350,17 +500,17 @@ impl ServiceModel {
     }
 }
 
-fn kind_name(kind: &Kind) -> &'static str {
+fn kind_name(kind: &ShapeKind) -> &'static str {
     match kind {
-        Kind::Structure { .. } => "structure",
-        Kind::List(_) => "list",
-        Kind::Map(..) => "map",
-        Kind::String => "string",
-        Kind::Integer => "integer",
-        Kind::Float => "number",
-        Kind::Boolean => "boolean",
-        Kind::Blob => "base64-encoded string",
-        Kind::Timestamp => "timestamp",
+        ShapeKind::Structure { .. } => "structure",
+        ShapeKind::List(_) => "list",
+        ShapeKind::Map(..) => "map",
+        ShapeKind::String => "string",
+        ShapeKind::Integer => "integer",
+        ShapeKind::Float => "number",
+        ShapeKind::Boolean => "boolean",
+        ShapeKind::Blob => "base64-encoded string",
+        ShapeKind::Timestamp => "timestamp",
     }
 }
 

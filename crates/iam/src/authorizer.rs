@@ -1,0 +1,193 @@
+//! Authorization: may this caller perform this action on this resource? Identity-based policies
+//! (inline and attached, of the user or of the assumed role) are loaded once per principal and cached;
+//! IAM writes clear the cache, and entries expire after a TTL so other nodes' writes are seen too.
+//!
+//! Resource-based decisions (KMS key policies, grants, role trust policies) are made by their services
+//! with [`Authorizer::identity_decision`] as one input, following AWS's evaluation logic.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use m2sec_proto::{AwsError, Caller, RequestContext};
+use m2sec_store::Store;
+
+use crate::entities::{self, ManagedPolicy, Role, User, POLICY, ROLE, USER};
+use crate::policy::{combine, Context, Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request};
+
+pub struct Authorizer {
+    store: Arc<dyn Store>,
+    ttl: Duration,
+    cache: RwLock<HashMap<String, (Arc<Vec<PolicyDocument>>, Instant)>>,
+}
+
+/// The policy principal of a request.
+pub fn principal(ctx: &RequestContext) -> Principal {
+    Principal {
+        arn: ctx.principal_arn.clone(),
+        account: ctx.account.clone(),
+        kind: match &ctx.caller {
+            Caller::Root => PrincipalKind::Root,
+            Caller::User { .. } => PrincipalKind::User,
+            Caller::Role { role_arn, .. } => PrincipalKind::AssumedRole { role_arn: role_arn.clone() },
+        },
+    }
+}
+
+/// The global condition keys AWS sets on every request, plus the service's own (`extra`).
+pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
+    let mut c = Context::new();
+    let now = chrono::Utc::now();
+    c.insert("aws:CurrentTime", now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    c.insert("aws:EpochTime", now.timestamp().to_string());
+    c.insert("aws:PrincipalAccount", ctx.account.clone());
+    c.insert("aws:SecureTransport", "false");
+    match &ctx.caller {
+        Caller::Root => {
+            c.insert("aws:PrincipalArn", ctx.principal_arn.clone());
+            c.insert("aws:PrincipalType", "Account");
+            c.insert("aws:userid", ctx.account.clone());
+        }
+        Caller::User { name } => {
+            c.insert("aws:PrincipalArn", ctx.principal_arn.clone());
+            c.insert("aws:PrincipalType", "User");
+            c.insert("aws:username", name.clone());
+        }
+        Caller::Role { role_arn, session_name, .. } => {
+            // For a role session AWS sets aws:PrincipalArn to the role, not the session.
+            c.insert("aws:PrincipalArn", role_arn.clone());
+            c.insert("aws:PrincipalType", "AssumedRole");
+            c.insert("aws:RoleSessionName", session_name.clone());
+        }
+    }
+    if let Some(ip) = &ctx.source_ip {
+        c.insert("aws:SourceIp", ip.clone());
+    }
+    for (key, values) in extra {
+        c.insert_all(key, values.clone());
+    }
+    c
+}
+
+/// AWS's denial, in the form its services send it. awsQuery services (IAM, STS) name it `AccessDenied`
+/// (403); the JSON ones `AccessDeniedException` (400).
+pub fn denied(ctx: &RequestContext, action: &str, resource: &str, why: &str) -> AwsError {
+    let message = format!(
+        "User: {} is not authorized to perform: {action} on resource: {resource} {why}",
+        ctx.principal_arn
+    );
+    if action.starts_with("iam:") || action.starts_with("sts:") {
+        AwsError::new("AccessDenied", 403, message)
+    } else {
+        AwsError::new("AccessDeniedException", 400, message)
+    }
+}
+
+fn parse_stored(text: &str) -> Option<PolicyDocument> {
+    match PolicyDocument::parse(text, PolicyKind::Identity) {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            tracing::warn!(error = %e, "a stored policy no longer parses; it grants nothing");
+            None
+        }
+    }
+}
+
+impl Authorizer {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+        Authorizer {
+            store,
+            ttl,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets every cached policy set (after any IAM write).
+    pub fn invalidate(&self) {
+        self.cache.write().expect("policy cache lock").clear();
+    }
+
+    async fn load_policies(&self, ctx: &RequestContext) -> Result<Vec<PolicyDocument>, AwsError> {
+        let store = self.store.as_ref();
+        let account = ctx.account.as_str();
+        let (inline, attached) = match &ctx.caller {
+            Caller::Root => return Ok(Vec::new()),
+            Caller::User { name } => match entities::load::<User>(store, account, USER, name).await? {
+                Some(u) => (u.inline.into_values().collect::<Vec<_>>(), u.attached),
+                None => (Vec::new(), Vec::new()),
+            },
+            Caller::Role { role_name, .. } => match entities::load::<Role>(store, account, ROLE, role_name).await? {
+                Some(r) => (r.inline.into_values().collect::<Vec<_>>(), r.attached),
+                None => (Vec::new(), Vec::new()),
+            },
+        };
+        let mut documents: Vec<PolicyDocument> = inline.iter().filter_map(|t| parse_stored(t)).collect();
+        for arn in attached {
+            let name = arn.rsplit('/').next().unwrap_or(&arn);
+            if let Some(p) = entities::load::<ManagedPolicy>(store, account, POLICY, name).await? {
+                documents.extend(parse_stored(p.default_document()));
+            }
+        }
+        Ok(documents)
+    }
+
+    /// The combined decision of the caller's identity-based policies. The account root has every
+    /// identity-based permission.
+    pub async fn identity_decision(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+        context: &Context,
+    ) -> Result<Decision, AwsError> {
+        if ctx.caller == Caller::Root {
+            return Ok(Decision::Allow);
+        }
+        let key = ctx.principal_arn.clone();
+        let cached = self
+            .cache
+            .read()
+            .expect("policy cache lock")
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(p, _)| p.clone());
+        let policies = match cached {
+            Some(p) => p,
+            None => {
+                let loaded = Arc::new(self.load_policies(ctx).await?);
+                self.cache
+                    .write()
+                    .expect("policy cache lock")
+                    .insert(key, (loaded.clone(), Instant::now()));
+                loaded
+            }
+        };
+        let principal = principal(ctx);
+        let request = Request {
+            action,
+            resource,
+            principal: &principal,
+            context,
+        };
+        Ok(combine(policies.iter().map(|p| p.evaluate(&request))))
+    }
+
+    /// Identity-only authorization (SSM, IAM, KMS operations without a key).
+    pub async fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str, context: &Context) -> Result<(), AwsError> {
+        let context = if context.get("aws:PrincipalAccount").is_none() {
+            self::context(ctx, &[])
+        } else {
+            context.clone()
+        };
+        match self.identity_decision(ctx, action, resource, &context).await? {
+            Decision::Allow => Ok(()),
+            Decision::Deny => Err(denied(ctx, action, resource, "with an explicit deny in an identity-based policy")),
+            Decision::NotApplicable => Err(denied(
+                ctx,
+                action,
+                resource,
+                &format!("because no identity-based policy allows the {action} action"),
+            )),
+        }
+    }
+}
