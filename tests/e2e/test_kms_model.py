@@ -24,11 +24,10 @@ PROTOCOL_ERRORS = {"ValidationException", "SerializationException", "UnknownOper
 
 # Operations m2sec does not implement; they answer UnsupportedOperationException.
 UNIMPLEMENTED = {
-    "ConnectCustomKeyStore", "CreateCustomKeyStore", "CreateGrant", "DeleteCustomKeyStore",
+    "ConnectCustomKeyStore", "CreateCustomKeyStore", "DeleteCustomKeyStore",
     "DeleteImportedKeyMaterial", "DeriveSharedSecret", "DescribeCustomKeyStores", "DisconnectCustomKeyStore",
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "GetKeyLastUsage",
-    "GetParametersForImport", "GetPublicKey", "ImportKeyMaterial", "ListGrants", "ListRetirableGrants",
-    "ReplicateKey", "RetireGrant", "RevokeGrant", "Sign", "UpdateCustomKeyStore", "UpdatePrimaryRegion",
+    "GetParametersForImport", "GetPublicKey", "ImportKeyMaterial", "ReplicateKey", "Sign", "UpdateCustomKeyStore", "UpdatePrimaryRegion",
     "Verify", "VerifyMac",
 }
 

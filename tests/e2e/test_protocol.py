@@ -49,7 +49,7 @@ def test_unknown_operation_of_a_known_service(server):
 def test_unimplemented_aws_operation(server):
     kms = server.client()
     with pytest.raises(botocore.exceptions.ClientError) as e:
-        kms.list_grants(KeyId="00000000-0000-0000-0000-000000000000")
+        kms.sign(KeyId="00000000-0000-0000-0000-000000000000", Message=b"x", SigningAlgorithm="ECDSA_SHA_256")
     assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
 
 

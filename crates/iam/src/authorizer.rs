@@ -13,7 +13,9 @@ use m2sec_proto::{AwsError, Caller, RequestContext};
 use m2sec_store::Store;
 
 use crate::entities::{self, ManagedPolicy, Role, User, POLICY, ROLE, USER};
-use crate::policy::{combine, Context, Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request};
+use crate::policy::{
+    combine, Context, Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request,
+};
 
 pub struct Authorizer {
     store: Arc<dyn Store>,
@@ -29,7 +31,9 @@ pub fn principal(ctx: &RequestContext) -> Principal {
         kind: match &ctx.caller {
             Caller::Root => PrincipalKind::Root,
             Caller::User { .. } => PrincipalKind::User,
-            Caller::Role { role_arn, .. } => PrincipalKind::AssumedRole { role_arn: role_arn.clone() },
+            Caller::Role { role_arn, .. } => PrincipalKind::AssumedRole {
+                role_arn: role_arn.clone(),
+            },
         },
     }
 }
@@ -38,7 +42,10 @@ pub fn principal(ctx: &RequestContext) -> Principal {
 pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
     let mut c = Context::new();
     let now = chrono::Utc::now();
-    c.insert("aws:CurrentTime", now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    c.insert(
+        "aws:CurrentTime",
+        now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
     c.insert("aws:EpochTime", now.timestamp().to_string());
     c.insert("aws:PrincipalAccount", ctx.account.clone());
     c.insert("aws:SecureTransport", "false");
@@ -53,7 +60,11 @@ pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
             c.insert("aws:PrincipalType", "User");
             c.insert("aws:username", name.clone());
         }
-        Caller::Role { role_arn, session_name, .. } => {
+        Caller::Role {
+            role_arn,
+            session_name,
+            ..
+        } => {
             // For a role session AWS sets aws:PrincipalArn to the role, not the session.
             c.insert("aws:PrincipalArn", role_arn.clone());
             c.insert("aws:PrincipalType", "AssumedRole");
@@ -112,16 +123,21 @@ impl Authorizer {
         let account = ctx.account.as_str();
         let (inline, attached) = match &ctx.caller {
             Caller::Root => return Ok(Vec::new()),
-            Caller::User { name } => match entities::load::<User>(store, account, USER, name).await? {
-                Some(u) => (u.inline.into_values().collect::<Vec<_>>(), u.attached),
-                None => (Vec::new(), Vec::new()),
-            },
-            Caller::Role { role_name, .. } => match entities::load::<Role>(store, account, ROLE, role_name).await? {
-                Some(r) => (r.inline.into_values().collect::<Vec<_>>(), r.attached),
-                None => (Vec::new(), Vec::new()),
-            },
+            Caller::User { name } => {
+                match entities::load::<User>(store, account, USER, name).await? {
+                    Some(u) => (u.inline.into_values().collect::<Vec<_>>(), u.attached),
+                    None => (Vec::new(), Vec::new()),
+                }
+            }
+            Caller::Role { role_name, .. } => {
+                match entities::load::<Role>(store, account, ROLE, role_name).await? {
+                    Some(r) => (r.inline.into_values().collect::<Vec<_>>(), r.attached),
+                    None => (Vec::new(), Vec::new()),
+                }
+            }
         };
-        let mut documents: Vec<PolicyDocument> = inline.iter().filter_map(|t| parse_stored(t)).collect();
+        let mut documents: Vec<PolicyDocument> =
+            inline.iter().filter_map(|t| parse_stored(t)).collect();
         for arn in attached {
             let name = arn.rsplit('/').next().unwrap_or(&arn);
             if let Some(p) = entities::load::<ManagedPolicy>(store, account, POLICY, name).await? {
@@ -173,15 +189,29 @@ impl Authorizer {
     }
 
     /// Identity-only authorization (SSM, IAM, KMS operations without a key).
-    pub async fn authorize(&self, ctx: &RequestContext, action: &str, resource: &str, context: &Context) -> Result<(), AwsError> {
+    pub async fn authorize(
+        &self,
+        ctx: &RequestContext,
+        action: &str,
+        resource: &str,
+        context: &Context,
+    ) -> Result<(), AwsError> {
         let context = if context.get("aws:PrincipalAccount").is_none() {
             self::context(ctx, &[])
         } else {
             context.clone()
         };
-        match self.identity_decision(ctx, action, resource, &context).await? {
+        match self
+            .identity_decision(ctx, action, resource, &context)
+            .await?
+        {
             Decision::Allow => Ok(()),
-            Decision::Deny => Err(denied(ctx, action, resource, "with an explicit deny in an identity-based policy")),
+            Decision::Deny => Err(denied(
+                ctx,
+                action,
+                resource,
+                "with an explicit deny in an identity-based policy",
+            )),
             Decision::NotApplicable => Err(denied(
                 ctx,
                 action,

@@ -88,7 +88,12 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-pub async fn load<T: DeserializeOwned>(store: &dyn Store, account: &str, kind: &str, name: &str) -> Result<Option<T>> {
+pub async fn load<T: DeserializeOwned>(
+    store: &dyn Store,
+    account: &str,
+    kind: &str,
+    name: &str,
+) -> Result<Option<T>> {
     let Some(doc) = store.get_document(account, "", kind, name).await? else {
         return Ok(None);
     };
@@ -97,17 +102,31 @@ pub async fn load<T: DeserializeOwned>(store: &dyn Store, account: &str, kind: &
         .map_err(|e| IamError::Internal(format!("stored {kind} {name} is unreadable: {e}")))
 }
 
-pub async fn list<T: DeserializeOwned>(store: &dyn Store, account: &str, kind: &str) -> Result<Vec<T>> {
+pub async fn list<T: DeserializeOwned>(
+    store: &dyn Store,
+    account: &str,
+    kind: &str,
+) -> Result<Vec<T>> {
     store
         .list_documents(account, "", kind)
         .await?
         .iter()
-        .map(|d| serde_json::from_str(&d.body).map_err(|e| IamError::Internal(format!("stored {kind} is unreadable: {e}"))))
+        .map(|d| {
+            serde_json::from_str(&d.body)
+                .map_err(|e| IamError::Internal(format!("stored {kind} is unreadable: {e}")))
+        })
         .collect()
 }
 
 /// `create`: fails with EntityAlreadyExists if the name is taken.
-pub async fn save<T: Serialize>(store: &dyn Store, account: &str, kind: &str, name: &str, value: &T, create: bool) -> Result<()> {
+pub async fn save<T: Serialize>(
+    store: &dyn Store,
+    account: &str,
+    kind: &str,
+    name: &str,
+    value: &T,
+    create: bool,
+) -> Result<()> {
     let doc = Document {
         account: account.to_string(),
         region: String::new(),

@@ -54,7 +54,11 @@ impl From<IamError> for AwsError {
         match &e {
             IamError::Store(_) | IamError::Internal(_) => {
                 tracing::error!(error = %e, "IAM/STS request failed inside the service");
-                AwsError::new(code, status, "The service encountered an internal error. Try again later.")
+                AwsError::new(
+                    code,
+                    status,
+                    "The service encountered an internal error. Try again later.",
+                )
             }
             _ => AwsError::new(code, status, e.to_string()),
         }

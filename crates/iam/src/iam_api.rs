@@ -28,15 +28,42 @@ const MAX_POLICY_VERSIONS: usize = 5;
 
 /// The operations m2sec implements; the rest of IAM answers `UnsupportedOperation`.
 pub const IMPLEMENTED: &[&str] = &[
-    "CreateUser", "GetUser", "ListUsers", "DeleteUser",
-    "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
-    "PutUserPolicy", "GetUserPolicy", "ListUserPolicies", "DeleteUserPolicy",
-    "AttachUserPolicy", "DetachUserPolicy", "ListAttachedUserPolicies",
-    "CreateRole", "GetRole", "ListRoles", "DeleteRole", "UpdateAssumeRolePolicy",
-    "PutRolePolicy", "GetRolePolicy", "ListRolePolicies", "DeleteRolePolicy",
-    "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
-    "CreatePolicy", "GetPolicy", "DeletePolicy", "ListPolicies",
-    "CreatePolicyVersion", "GetPolicyVersion", "ListPolicyVersions", "DeletePolicyVersion", "SetDefaultPolicyVersion",
+    "CreateUser",
+    "GetUser",
+    "ListUsers",
+    "DeleteUser",
+    "CreateAccessKey",
+    "ListAccessKeys",
+    "UpdateAccessKey",
+    "DeleteAccessKey",
+    "PutUserPolicy",
+    "GetUserPolicy",
+    "ListUserPolicies",
+    "DeleteUserPolicy",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
+    "CreateRole",
+    "GetRole",
+    "ListRoles",
+    "DeleteRole",
+    "UpdateAssumeRolePolicy",
+    "PutRolePolicy",
+    "GetRolePolicy",
+    "ListRolePolicies",
+    "DeleteRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "ListAttachedRolePolicies",
+    "CreatePolicy",
+    "GetPolicy",
+    "DeletePolicy",
+    "ListPolicies",
+    "CreatePolicyVersion",
+    "GetPolicyVersion",
+    "ListPolicyVersions",
+    "DeletePolicyVersion",
+    "SetDefaultPolicyVersion",
 ];
 
 pub struct Iam {
@@ -67,7 +94,11 @@ fn encoded(document: &str) -> String {
 pub fn unique_id(prefix: &str, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let random = m2sec_crypto::random_bytes(len);
-    let tail: String = random.expose().iter().map(|b| ALPHABET[(*b & 31) as usize] as char).collect();
+    let tail: String = random
+        .expose()
+        .iter()
+        .map(|b| ALPHABET[(*b & 31) as usize] as char)
+        .collect();
     format!("{prefix}{tail}")
 }
 
@@ -98,14 +129,21 @@ fn check_document(text: &str, kind: PolicyKind, limit: usize) -> Result<()> {
             "Cannot exceed quota for PolicySize: {limit}"
         )));
     }
-    PolicyDocument::parse(text, kind).map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
+    PolicyDocument::parse(text, kind)
+        .map_err(|e| IamError::MalformedPolicyDocument(e.to_string()))?;
     Ok(())
 }
 
 /// Pages a list with IAM's Marker/MaxItems (marker = position).
-fn page<T>(items: Vec<T>, marker: Option<&str>, max: Option<i64>) -> Result<(Vec<T>, bool, Option<String>)> {
+fn page<T>(
+    items: Vec<T>,
+    marker: Option<&str>,
+    max: Option<i64>,
+) -> Result<(Vec<T>, bool, Option<String>)> {
     let start: usize = match marker {
-        Some(m) => m.parse().map_err(|_| IamError::InvalidInput(format!("Invalid Marker: {m}")))?,
+        Some(m) => m
+            .parse()
+            .map_err(|_| IamError::InvalidInput(format!("Invalid Marker: {m}")))?,
         None => 0,
     };
     let max = max.unwrap_or(100).clamp(1, 1000) as usize;
@@ -125,7 +163,11 @@ fn listing(key: &str, items: Vec<Value>, truncated: bool, marker: Option<String>
 }
 
 fn tags_json(tags: &[(String, String)]) -> Value {
-    Value::Array(tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
+    Value::Array(
+        tags.iter()
+            .map(|(k, v)| json!({"Key": k, "Value": v}))
+            .collect(),
+    )
 }
 
 fn user_json(u: &User) -> Value {
@@ -208,7 +250,12 @@ impl QueryService for Iam {
         model()
     }
 
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         if !IMPLEMENTED.contains(&operation) {
             return Err(AwsError::new(
                 "UnsupportedOperation",
@@ -219,7 +266,12 @@ impl QueryService for Iam {
         let input: Input = m2sec_proto::json::from_value(input)?;
         let resource = self.resource_of(ctx, &input);
         self.authorizer
-            .authorize(ctx, &format!("iam:{operation}"), &resource, &Default::default())
+            .authorize(
+                ctx,
+                &format!("iam:{operation}"),
+                &resource,
+                &Default::default(),
+            )
             .await?;
         let result = self.run(ctx, operation, input).await;
         if result.is_ok() && !operation.starts_with("Get") && !operation.starts_with("List") {
@@ -260,13 +312,17 @@ impl Iam {
     async fn user(&self, account: &str, name: &str) -> Result<User> {
         entities::load(self.store.as_ref(), account, USER, name)
             .await?
-            .ok_or_else(|| IamError::NoSuchEntity(format!("The user with name {name} cannot be found.")))
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+            })
     }
 
     async fn role(&self, account: &str, name: &str) -> Result<Role> {
         entities::load(self.store.as_ref(), account, ROLE, name)
             .await?
-            .ok_or_else(|| IamError::NoSuchEntity(format!("The role with name {name} cannot be found.")))
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+            })
     }
 
     async fn policy(&self, account: &str, arn: &str) -> Result<ManagedPolicy> {
@@ -274,7 +330,9 @@ impl Iam {
         entities::load::<ManagedPolicy>(self.store.as_ref(), account, POLICY, name)
             .await?
             .filter(|p| p.arn == arn)
-            .ok_or_else(|| IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable.")))
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
+            })
     }
 
     /// The user an access-key call is about: the named one, else the caller (root for the admin key).
@@ -309,27 +367,48 @@ impl Iam {
             "GetUser" => match &input.user_name {
                 Some(name) => json!({"User": user_json(&self.user(account, name).await?)}),
                 None => match &ctx.caller {
-                    Caller::User { name } => json!({"User": user_json(&self.user(account, name).await?)}),
-                    Caller::Root => json!({"User": {"Path": "/", "UserName": "root", "UserId": account, "Arn": ctx.principal_arn, "CreateDate": iso(0)}}),
+                    Caller::User { name } => {
+                        json!({"User": user_json(&self.user(account, name).await?)})
+                    }
+                    Caller::Root => {
+                        json!({"User": {"Path": "/", "UserName": "root", "UserId": account, "Arn": ctx.principal_arn, "CreateDate": iso(0)}})
+                    }
                     Caller::Role { .. } => {
-                        return Err(IamError::InvalidInput("Must specify userName when calling with non-User credentials".into()))
+                        return Err(IamError::InvalidInput(
+                            "Must specify userName when calling with non-User credentials".into(),
+                        ))
                     }
                 },
             },
             "ListUsers" => {
                 let prefix = input.path_prefix.clone().unwrap_or_else(|| "/".into());
                 let users: Vec<User> = entities::list(store, account, USER).await?;
-                let users: Vec<Value> = users.iter().filter(|u| u.path.starts_with(&prefix)).map(user_json).collect();
-                let (items, truncated, marker) = page(users, input.marker.as_deref(), input.max_items)?;
+                let users: Vec<Value> = users
+                    .iter()
+                    .filter(|u| u.path.starts_with(&prefix))
+                    .map(user_json)
+                    .collect();
+                let (items, truncated, marker) =
+                    page(users, input.marker.as_deref(), input.max_items)?;
                 listing("Users", items, truncated, marker)
             }
             "DeleteUser" => {
-                let user = self.user(account, required(&input.user_name, "UserName")?).await?;
+                let user = self
+                    .user(account, required(&input.user_name, "UserName")?)
+                    .await?;
                 if !user.inline.is_empty() || !user.attached.is_empty() {
-                    return Err(IamError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+                    return Err(IamError::DeleteConflict(
+                        "Cannot delete entity, must delete policies first.".into(),
+                    ));
                 }
-                if !store.list_access_keys(account, Some(&user.name)).await?.is_empty() {
-                    return Err(IamError::DeleteConflict("Cannot delete entity, must delete access keys first.".into()));
+                if !store
+                    .list_access_keys(account, Some(&user.name))
+                    .await?
+                    .is_empty()
+                {
+                    return Err(IamError::DeleteConflict(
+                        "Cannot delete entity, must delete access keys first.".into(),
+                    ));
                 }
                 entities::remove(store, account, USER, &user.name).await?;
                 json!({})
@@ -340,7 +419,13 @@ impl Iam {
                     Some(name) => self.user(account, name).await?.arn,
                     None => format!("arn:aws:iam::{account}:root"),
                 };
-                if owner.is_some() && store.list_access_keys(account, owner.as_deref()).await?.len() >= MAX_KEYS_PER_USER {
+                if owner.is_some()
+                    && store
+                        .list_access_keys(account, owner.as_deref())
+                        .await?
+                        .len()
+                        >= MAX_KEYS_PER_USER
+                {
                     return Err(IamError::LimitExceeded(format!(
                         "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
                     )));
@@ -373,7 +458,8 @@ impl Iam {
                     .iter()
                     .map(|k| json!({"UserName": owner.clone().unwrap_or_else(|| "root".into()), "AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": iso(k.created_at)}))
                     .collect();
-                let (items, truncated, marker) = page(keys, input.marker.as_deref(), input.max_items)?;
+                let (items, truncated, marker) =
+                    page(keys, input.marker.as_deref(), input.max_items)?;
                 listing("AccessKeyMetadata", items, truncated, marker)
             }
             "UpdateAccessKey" | "DeleteAccessKey" => {
@@ -383,10 +469,16 @@ impl Iam {
                     .get_access_key(id)
                     .await?
                     .filter(|k| k.account == account && k.user_name == owner)
-                    .ok_or_else(|| IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found.")))?;
+                    .ok_or_else(|| {
+                        IamError::NoSuchEntity(format!(
+                            "The Access Key with id {id} cannot be found."
+                        ))
+                    })?;
                 if operation == "UpdateAccessKey" {
                     let status = required(&input.status, "Status")?;
-                    store.set_access_key_status(&key.access_key_id, status).await?;
+                    store
+                        .set_access_key_status(&key.access_key_id, status)
+                        .await?;
                 } else {
                     store.delete_access_key(&key.access_key_id).await?;
                 }
@@ -397,33 +489,48 @@ impl Iam {
                 let doc = required(&input.policy_document, "PolicyDocument")?.to_string();
                 if operation == "PutUserPolicy" {
                     check_document(&doc, PolicyKind::Identity, 2048)?;
-                    let mut user = self.user(account, required(&input.user_name, "UserName")?).await?;
+                    let mut user = self
+                        .user(account, required(&input.user_name, "UserName")?)
+                        .await?;
                     user.inline.insert(name, doc);
                     entities::save(store, account, USER, &user.name.clone(), &user, false).await?;
                 } else {
                     check_document(&doc, PolicyKind::Identity, 10240)?;
-                    let mut role = self.role(account, required(&input.role_name, "RoleName")?).await?;
+                    let mut role = self
+                        .role(account, required(&input.role_name, "RoleName")?)
+                        .await?;
                     role.inline.insert(name, doc);
                     entities::save(store, account, ROLE, &role.name.clone(), &role, false).await?;
                 }
                 json!({})
             }
-            "GetUserPolicy" | "GetRolePolicy" | "DeleteUserPolicy" | "DeleteRolePolicy" | "ListUserPolicies" | "ListRolePolicies" => {
+            "GetUserPolicy" | "GetRolePolicy" | "DeleteUserPolicy" | "DeleteRolePolicy"
+            | "ListUserPolicies" | "ListRolePolicies" => {
                 let on_user = operation.contains("User");
                 let (owner, mut inline) = if on_user {
-                    let u = self.user(account, required(&input.user_name, "UserName")?).await?;
+                    let u = self
+                        .user(account, required(&input.user_name, "UserName")?)
+                        .await?;
                     (u.name.clone(), u.inline.clone())
                 } else {
-                    let r = self.role(account, required(&input.role_name, "RoleName")?).await?;
+                    let r = self
+                        .role(account, required(&input.role_name, "RoleName")?)
+                        .await?;
                     (r.name.clone(), r.inline.clone())
                 };
                 if operation.starts_with("List") {
                     let names: Vec<Value> = inline.keys().map(|k| json!(k)).collect();
-                    let (items, truncated, marker) = page(names, input.marker.as_deref(), input.max_items)?;
+                    let (items, truncated, marker) =
+                        page(names, input.marker.as_deref(), input.max_items)?;
                     return Ok(listing("PolicyNames", items, truncated, marker));
                 }
                 let name = required(&input.policy_name, "PolicyName")?;
-                let missing = || IamError::NoSuchEntity(format!("The {} policy with name {name} cannot be found.", if on_user { "user" } else { "role" }));
+                let missing = || {
+                    IamError::NoSuchEntity(format!(
+                        "The {} policy with name {name} cannot be found.",
+                        if on_user { "user" } else { "role" }
+                    ))
+                };
                 if operation.starts_with("Get") {
                     let doc = inline.get(name).ok_or_else(missing)?;
                     let owner_key = if on_user { "UserName" } else { "RoleName" };
@@ -447,38 +554,51 @@ impl Iam {
                 let mut policy = self.policy(account, arn).await?;
                 let attach = operation.starts_with("Attach");
                 let changed = if operation.contains("User") {
-                    let mut u = self.user(account, required(&input.user_name, "UserName")?).await?;
+                    let mut u = self
+                        .user(account, required(&input.user_name, "UserName")?)
+                        .await?;
                     let changed = toggle(&mut u.attached, arn, attach, &policy)?;
                     entities::save(store, account, USER, &u.name.clone(), &u, false).await?;
                     changed
                 } else {
-                    let mut r = self.role(account, required(&input.role_name, "RoleName")?).await?;
+                    let mut r = self
+                        .role(account, required(&input.role_name, "RoleName")?)
+                        .await?;
                     let changed = toggle(&mut r.attached, arn, attach, &policy)?;
                     entities::save(store, account, ROLE, &r.name.clone(), &r, false).await?;
                     changed
                 };
                 if changed {
                     policy.attachments += if attach { 1 } else { -1 };
-                    entities::save(store, account, POLICY, &policy.name.clone(), &policy, false).await?;
+                    entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
+                        .await?;
                 }
                 json!({})
             }
             "ListAttachedUserPolicies" | "ListAttachedRolePolicies" => {
                 let attached = if operation.contains("User") {
-                    self.user(account, required(&input.user_name, "UserName")?).await?.attached
+                    self.user(account, required(&input.user_name, "UserName")?)
+                        .await?
+                        .attached
                 } else {
-                    self.role(account, required(&input.role_name, "RoleName")?).await?.attached
+                    self.role(account, required(&input.role_name, "RoleName")?)
+                        .await?
+                        .attached
                 };
                 let items: Vec<Value> = attached
                     .iter()
                     .map(|arn| json!({"PolicyArn": arn, "PolicyName": arn.rsplit('/').next().unwrap_or(arn)}))
                     .collect();
-                let (items, truncated, marker) = page(items, input.marker.as_deref(), input.max_items)?;
+                let (items, truncated, marker) =
+                    page(items, input.marker.as_deref(), input.max_items)?;
                 listing("AttachedPolicies", items, truncated, marker)
             }
             "CreateRole" => {
                 let name = required(&input.role_name, "RoleName")?;
-                let trust = required(&input.assume_role_policy_document, "AssumeRolePolicyDocument")?;
+                let trust = required(
+                    &input.assume_role_policy_document,
+                    "AssumeRolePolicyDocument",
+                )?;
                 check_document(trust, PolicyKind::Trust, 2048)?;
                 let path = check_path(&input.path)?;
                 let max = input.max_session_duration.unwrap_or(3600);
@@ -503,18 +623,29 @@ impl Iam {
                 entities::save(store, account, ROLE, name, &role, true).await?;
                 json!({"Role": role_json(&role)})
             }
-            "GetRole" => json!({"Role": role_json(&self.role(account, required(&input.role_name, "RoleName")?).await?)}),
+            "GetRole" => {
+                json!({"Role": role_json(&self.role(account, required(&input.role_name, "RoleName")?).await?)})
+            }
             "ListRoles" => {
                 let prefix = input.path_prefix.clone().unwrap_or_else(|| "/".into());
                 let roles: Vec<Role> = entities::list(store, account, ROLE).await?;
-                let roles: Vec<Value> = roles.iter().filter(|r| r.path.starts_with(&prefix)).map(role_json).collect();
-                let (items, truncated, marker) = page(roles, input.marker.as_deref(), input.max_items)?;
+                let roles: Vec<Value> = roles
+                    .iter()
+                    .filter(|r| r.path.starts_with(&prefix))
+                    .map(role_json)
+                    .collect();
+                let (items, truncated, marker) =
+                    page(roles, input.marker.as_deref(), input.max_items)?;
                 listing("Roles", items, truncated, marker)
             }
             "DeleteRole" => {
-                let role = self.role(account, required(&input.role_name, "RoleName")?).await?;
+                let role = self
+                    .role(account, required(&input.role_name, "RoleName")?)
+                    .await?;
                 if !role.inline.is_empty() || !role.attached.is_empty() {
-                    return Err(IamError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+                    return Err(IamError::DeleteConflict(
+                        "Cannot delete entity, must delete policies first.".into(),
+                    ));
                 }
                 entities::remove(store, account, ROLE, &role.name).await?;
                 json!({})
@@ -522,7 +653,9 @@ impl Iam {
             "UpdateAssumeRolePolicy" => {
                 let doc = required(&input.policy_document, "PolicyDocument")?;
                 check_document(doc, PolicyKind::Trust, 2048)?;
-                let mut role = self.role(account, required(&input.role_name, "RoleName")?).await?;
+                let mut role = self
+                    .role(account, required(&input.role_name, "RoleName")?)
+                    .await?;
                 role.trust_policy = doc.into();
                 entities::save(store, account, ROLE, &role.name.clone(), &role, false).await?;
                 json!({})
@@ -542,18 +675,28 @@ impl Iam {
                     created_at: now,
                     updated_at: now,
                     default_version: "v1".into(),
-                    versions: vec![PolicyVersion { id: "v1".into(), document: doc.into(), created_at: now }],
+                    versions: vec![PolicyVersion {
+                        id: "v1".into(),
+                        document: doc.into(),
+                        created_at: now,
+                    }],
                     attachments: 0,
                     tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
                 };
                 entities::save(store, account, POLICY, name, &policy, true).await?;
                 json!({"Policy": policy_json(&policy)})
             }
-            "GetPolicy" => json!({"Policy": policy_json(&self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?)}),
+            "GetPolicy" => {
+                json!({"Policy": policy_json(&self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?)})
+            }
             "DeletePolicy" => {
-                let policy = self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?;
+                let policy = self
+                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
+                    .await?;
                 if policy.attachments > 0 {
-                    return Err(IamError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
+                    return Err(IamError::DeleteConflict(
+                        "Cannot delete a policy attached to entities.".into(),
+                    ));
                 }
                 entities::remove(store, account, POLICY, &policy.name).await?;
                 json!({})
@@ -568,14 +711,20 @@ impl Iam {
                 };
                 let items: Vec<Value> = policies
                     .iter()
-                    .filter(|p| p.path.starts_with(&prefix) && (input.only_attached != Some(true) || p.attachments > 0))
+                    .filter(|p| {
+                        p.path.starts_with(&prefix)
+                            && (input.only_attached != Some(true) || p.attachments > 0)
+                    })
                     .map(policy_json)
                     .collect();
-                let (items, truncated, marker) = page(items, input.marker.as_deref(), input.max_items)?;
+                let (items, truncated, marker) =
+                    page(items, input.marker.as_deref(), input.max_items)?;
                 listing("Policies", items, truncated, marker)
             }
             "CreatePolicyVersion" => {
-                let mut policy = self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?;
+                let mut policy = self
+                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
+                    .await?;
                 let doc = required(&input.policy_document, "PolicyDocument")?;
                 check_document(doc, PolicyKind::Identity, 6144)?;
                 if policy.versions.len() >= MAX_POLICY_VERSIONS {
@@ -590,54 +739,90 @@ impl Iam {
                     .max()
                     .unwrap_or(0)
                     + 1;
-                let version = PolicyVersion { id: format!("v{next}"), document: doc.into(), created_at: now_ms() };
+                let version = PolicyVersion {
+                    id: format!("v{next}"),
+                    document: doc.into(),
+                    created_at: now_ms(),
+                };
                 if input.set_as_default == Some(true) {
                     policy.default_version = version.id.clone();
                 }
                 policy.updated_at = version.created_at;
                 policy.versions.push(version.clone());
-                entities::save(store, account, POLICY, &policy.name.clone(), &policy, false).await?;
+                entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
+                    .await?;
                 json!({"PolicyVersion": version_json(&policy, &version)})
             }
             "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {
-                let mut policy = self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?;
+                let mut policy = self
+                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
+                    .await?;
                 let id = required(&input.version_id, "VersionId")?;
                 let version = policy
                     .versions
                     .iter()
                     .find(|v| v.id == id)
                     .cloned()
-                    .ok_or_else(|| IamError::NoSuchEntity(format!("Policy {} version {id} does not exist or is not attachable.", policy.arn)))?;
+                    .ok_or_else(|| {
+                        IamError::NoSuchEntity(format!(
+                            "Policy {} version {id} does not exist or is not attachable.",
+                            policy.arn
+                        ))
+                    })?;
                 match operation {
-                    "GetPolicyVersion" => return Ok(json!({"PolicyVersion": version_json(&policy, &version)})),
+                    "GetPolicyVersion" => {
+                        return Ok(json!({"PolicyVersion": version_json(&policy, &version)}))
+                    }
                     "DeletePolicyVersion" if policy.default_version == id => {
-                        return Err(IamError::DeleteConflict("Cannot delete the default version of a policy.".into()))
+                        return Err(IamError::DeleteConflict(
+                            "Cannot delete the default version of a policy.".into(),
+                        ))
                     }
                     "DeletePolicyVersion" => policy.versions.retain(|v| v.id != id),
                     _ => policy.default_version = id.into(),
                 }
-                entities::save(store, account, POLICY, &policy.name.clone(), &policy, false).await?;
+                entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
+                    .await?;
                 json!({})
             }
             "ListPolicyVersions" => {
-                let policy = self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?;
-                let items: Vec<Value> = policy.versions.iter().rev().map(|v| version_json(&policy, v)).collect();
-                let (items, truncated, marker) = page(items, input.marker.as_deref(), input.max_items)?;
+                let policy = self
+                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
+                    .await?;
+                let items: Vec<Value> = policy
+                    .versions
+                    .iter()
+                    .rev()
+                    .map(|v| version_json(&policy, v))
+                    .collect();
+                let (items, truncated, marker) =
+                    page(items, input.marker.as_deref(), input.max_items)?;
                 listing("Versions", items, truncated, marker)
             }
-            other => return Err(IamError::Unsupported(format!("IAM operation {other} is not supported by m2sec"))),
+            other => {
+                return Err(IamError::Unsupported(format!(
+                    "IAM operation {other} is not supported by m2sec"
+                )))
+            }
         })
     }
 }
 
 /// Attaches or detaches `arn`; returns whether anything changed.
-fn toggle(attached: &mut Vec<String>, arn: &str, attach: bool, policy: &ManagedPolicy) -> Result<bool> {
+fn toggle(
+    attached: &mut Vec<String>,
+    arn: &str,
+    attach: bool,
+    policy: &ManagedPolicy,
+) -> Result<bool> {
     let present = attached.iter().any(|a| a == arn);
     match (attach, present) {
         (true, true) => Ok(false),
         (true, false) => {
             if attached.len() >= 10 {
-                return Err(IamError::LimitExceeded("Cannot exceed quota for PoliciesPerUser: 10".into()));
+                return Err(IamError::LimitExceeded(
+                    "Cannot exceed quota for PoliciesPerUser: 10".into(),
+                ));
             }
             attached.push(arn.to_string());
             Ok(true)
@@ -646,6 +831,9 @@ fn toggle(attached: &mut Vec<String>, arn: &str, attach: bool, policy: &ManagedP
             attached.retain(|a| a != arn);
             Ok(true)
         }
-        (false, false) => Err(IamError::NoSuchEntity(format!("Policy {} was not found.", policy.arn))),
+        (false, false) => Err(IamError::NoSuchEntity(format!(
+            "Policy {} was not found.",
+            policy.arn
+        ))),
     }
 }

@@ -58,13 +58,19 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub fn arn(&self) -> String {
-        format!("arn:aws:sts::{}:assumed-role/{}/{}", self.account, self.role_name, self.session_name)
+        format!(
+            "arn:aws:sts::{}:assumed-role/{}/{}",
+            self.account, self.role_name, self.session_name
+        )
     }
 
     pub fn seal(&self, root: &RootKey) -> String {
         let plain = zeroize::Zeroizing::new(serde_json::to_vec(self).expect("session serializes"));
         let wrapped = root.wrap(&plain, TOKEN_AAD);
-        format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(wrapped))
+        format!(
+            "{TOKEN_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(wrapped)
+        )
     }
 
     /// `None` for anything that is not a token this root key sealed.
@@ -99,10 +105,18 @@ impl QueryService for Sts {
         model()
     }
 
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         match operation {
             "GetCallerIdentity" => Ok(self.get_caller_identity(ctx).await?),
-            "AssumeRole" => self.assume_role(ctx, m2sec_proto::json::from_value(input)?).await,
+            "AssumeRole" => {
+                self.assume_role(ctx, m2sec_proto::json::from_value(input)?)
+                    .await
+            }
             other => Err(AwsError::new(
                 "UnsupportedOperation",
                 400,
@@ -114,17 +128,30 @@ impl QueryService for Sts {
 
 impl Sts {
     pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, authorizer: Arc<Authorizer>) -> Self {
-        Sts { store, root, authorizer }
+        Sts {
+            store,
+            root,
+            authorizer,
+        }
     }
 
     async fn get_caller_identity(&self, ctx: &RequestContext) -> Result<Value, AwsError> {
         let user_id = match &ctx.caller {
             Caller::Root => ctx.account.clone(),
-            Caller::User { name } => entities::load::<crate::entities::User>(self.store.as_ref(), &ctx.account, entities::USER, name)
-                .await?
-                .map(|u| u.id)
-                .unwrap_or_else(|| name.clone()),
-            Caller::Role { role_name, session_name, .. } => {
+            Caller::User { name } => entities::load::<crate::entities::User>(
+                self.store.as_ref(),
+                &ctx.account,
+                entities::USER,
+                name,
+            )
+            .await?
+            .map(|u| u.id)
+            .unwrap_or_else(|| name.clone()),
+            Caller::Role {
+                role_name,
+                session_name,
+                ..
+            } => {
                 let id = entities::load::<Role>(self.store.as_ref(), &ctx.account, ROLE, role_name)
                     .await?
                     .map(|r| r.id)
@@ -135,9 +162,20 @@ impl Sts {
         Ok(json!({"UserId": user_id, "Account": ctx.account, "Arn": ctx.principal_arn}))
     }
 
-    async fn assume_role(&self, ctx: &RequestContext, input: AssumeRoleInput) -> Result<Value, AwsError> {
+    async fn assume_role(
+        &self,
+        ctx: &RequestContext,
+        input: AssumeRoleInput,
+    ) -> Result<Value, AwsError> {
         let action = "sts:AssumeRole";
-        let refuse = || denied(ctx, action, &input.role_arn, "because the role's trust policy does not allow it");
+        let refuse = || {
+            denied(
+                ctx,
+                action,
+                &input.role_arn,
+                "because the role's trust policy does not allow it",
+            )
+        };
         if input.policy.is_some() || input.policy_arns.as_ref().is_some_and(|p| !p.is_empty()) {
             return Err(AwsError::new(
                 "ValidationError",
@@ -147,7 +185,10 @@ impl Sts {
         }
         let session_ok = !input.role_session_name.is_empty()
             && input.role_session_name.len() <= 64
-            && input.role_session_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"=,.@-_".contains(&b));
+            && input
+                .role_session_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"=,.@-_".contains(&b));
         if !session_ok {
             return Err(AwsError::new(
                 "ValidationError",
@@ -159,12 +200,22 @@ impl Sts {
             ));
         }
         let arn = m2sec_proto::arn::Arn::parse(&input.role_arn).ok_or_else(|| {
-            AwsError::new("ValidationError", 400, format!("{} is not a valid role ARN", input.role_arn))
+            AwsError::new(
+                "ValidationError",
+                400,
+                format!("{} is not a valid role ARN", input.role_arn),
+            )
         })?;
-        if arn.service != "iam" || arn.account != ctx.account || !arn.resource.starts_with("role/") {
+        if arn.service != "iam" || arn.account != ctx.account || !arn.resource.starts_with("role/")
+        {
             return Err(refuse());
         }
-        let role_name = arn.resource.rsplit('/').next().unwrap_or_default().to_string();
+        let role_name = arn
+            .resource
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let role = entities::load::<Role>(self.store.as_ref(), &ctx.account, ROLE, &role_name)
             .await?
             .filter(|r| r.arn == input.role_arn)
@@ -215,12 +266,31 @@ impl Sts {
             .map_err(|e| AwsError::new("MalformedPolicyDocument", 400, e.to_string()))?;
         let context = authorizer::context(ctx, &[]);
         let caller = authorizer::principal(ctx);
-        let ask = |p: &Principal| trust.evaluate(&Request { action, resource: &role.arn, principal: p, context: &context });
+        let ask = |p: &Principal| {
+            trust.evaluate(&Request {
+                action,
+                resource: &role.arn,
+                principal: p,
+                context: &context,
+            })
+        };
         match ask(&caller) {
             Decision::Allow => {}
-            Decision::Deny => return Err(denied(ctx, action, &role.arn, "with an explicit deny in a resource-based policy")),
+            Decision::Deny => {
+                return Err(denied(
+                    ctx,
+                    action,
+                    &role.arn,
+                    "with an explicit deny in a resource-based policy",
+                ))
+            }
             Decision::NotApplicable => {
-                return Err(denied(ctx, action, &role.arn, "because no resource-based policy allows the sts:AssumeRole action"))
+                return Err(denied(
+                    ctx,
+                    action,
+                    &role.arn,
+                    "because no resource-based policy allows the sts:AssumeRole action",
+                ))
             }
         }
         // Would another principal of the account be allowed as well? Then the trust policy names the
@@ -231,11 +301,27 @@ impl Sts {
             kind: PrincipalKind::User,
         };
         if ask(&stand_in) == Decision::Allow {
-            match self.authorizer.identity_decision(ctx, action, &role.arn, &context).await? {
+            match self
+                .authorizer
+                .identity_decision(ctx, action, &role.arn, &context)
+                .await?
+            {
                 Decision::Allow => {}
-                Decision::Deny => return Err(denied(ctx, action, &role.arn, "with an explicit deny in an identity-based policy")),
+                Decision::Deny => {
+                    return Err(denied(
+                        ctx,
+                        action,
+                        &role.arn,
+                        "with an explicit deny in an identity-based policy",
+                    ))
+                }
                 Decision::NotApplicable => {
-                    return Err(denied(ctx, action, &role.arn, "because no identity-based policy allows the sts:AssumeRole action"))
+                    return Err(denied(
+                        ctx,
+                        action,
+                        &role.arn,
+                        "because no identity-based policy allows the sts:AssumeRole action",
+                    ))
                 }
             }
         }

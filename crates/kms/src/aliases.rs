@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use m2sec_proto::json::Timestamp;
 use m2sec_proto::RequestContext;
-use m2sec_store::{AliasRecord, Scope, StoreError};
+use m2sec_store::{AliasRecord, StoreError};
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keyring::{alias_arn, LoadedKey};
 use crate::shapes::*;
@@ -50,7 +51,7 @@ impl Kms {
     /// (not an alias) not pending deletion.
     async fn checked_alias_target(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         req: &AliasRequest,
     ) -> Result<Arc<LoadedKey>> {
         check_alias_name(&req.alias_name)?;
@@ -59,7 +60,12 @@ impl Kms {
             .as_deref()
             .ok_or_else(|| KmsError::Validation("TargetKeyId is required".into()))?;
         check_target(target)?;
-        let key = self.resolve(scope, target, Aliases::Refused).await?;
+        // AWS checks the alias (IAM) and the key (key policy and IAM).
+        self.authorize_account(ctx, &alias_arn(&scope(ctx), &req.alias_name))
+            .await?;
+        let key = self
+            .key_for(ctx, target, Aliases::Refused, Access::of(ctx))
+            .await?;
         check_target_state(&key)?;
         Ok(key)
     }
@@ -70,7 +76,7 @@ impl Kms {
         req: AliasRequest,
     ) -> Result<Empty> {
         let scope = scope(ctx);
-        let key = self.checked_alias_target(&scope, &req).await?;
+        let key = self.checked_alias_target(ctx, &req).await?;
         let now = now_ms();
         let _guard = self.writes.lock().await;
         let record = AliasRecord {
@@ -98,7 +104,7 @@ impl Kms {
         req: AliasRequest,
     ) -> Result<Empty> {
         let scope = scope(ctx);
-        let key = self.checked_alias_target(&scope, &req).await?;
+        let key = self.checked_alias_target(ctx, &req).await?;
         let _guard = self.writes.lock().await;
         let existing = self
             .store
@@ -128,6 +134,17 @@ impl Kms {
     ) -> Result<Empty> {
         let scope = scope(ctx);
         check_alias_name(&req.alias_name)?;
+        self.authorize_account(ctx, &alias_arn(&scope, &req.alias_name))
+            .await?;
+        if let Some(target) = self
+            .keyring
+            .alias_target(self.store.as_ref(), &scope, &req.alias_name)
+            .await?
+        {
+            if let Ok(key) = self.resolve(&scope, &target, Aliases::Refused).await {
+                self.authorize_key(ctx, &key, &Access::of(ctx)).await?;
+            }
+        }
         let _guard = self.writes.lock().await;
         if !self.store.delete_alias(&scope, &req.alias_name).await? {
             return Err(KmsError::NotFound(format!(
@@ -149,7 +166,7 @@ impl Kms {
             Some(id) => {
                 check_target(id)?;
                 Some(
-                    self.resolve(&scope, id, Aliases::Refused)
+                    self.key_for(ctx, id, Aliases::Refused, Access::of(ctx))
                         .await?
                         .record
                         .key_id

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use m2sec_crypto::{blob, context, SecretBytes};
 use m2sec_proto::json::{Blob, SensitiveBlob};
 use m2sec_proto::RequestContext;
-use m2sec_store::Scope;
 use zeroize::Zeroizing;
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keyring::LoadedKey;
 use crate::keys::{ENCRYPT_DECRYPT, SYMMETRIC_DEFAULT};
@@ -67,13 +67,15 @@ impl Kms {
     /// checks the key can decrypt, and authenticates.
     pub(crate) async fn open(
         &self,
-        scope: &Scope,
+        request: &RequestContext,
+        access: Access<'_>,
         ciphertext: &[u8],
         ctx: &EncryptionContext,
         expected: Option<&str>,
         algorithm: Option<&str>,
         dry: Option<bool>,
     ) -> Result<(Arc<LoadedKey>, SecretBytes)> {
+        let scope = &scope(request);
         let invalid = || {
             KmsError::InvalidCiphertext(
                 "The ciphertext is invalid, was altered, or was not made with this encryption context by a key in this account and region."
@@ -101,6 +103,8 @@ impl Kms {
                 .await?
                 .ok_or_else(invalid)?,
         };
+        self.authorize_key(request, &key, &access.with_context(ctx))
+            .await?;
         check_usable_for_encryption(&key)?;
         check_algorithm(algorithm, &key)?;
         let material = key.version(parsed.header.key_version).ok_or_else(invalid)?;
@@ -117,7 +121,12 @@ impl Kms {
         req: EncryptRequest,
     ) -> Result<EncryptResponse> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .key_for(
+                ctx,
+                &req.key_id,
+                Aliases::Accepted,
+                Access::of(ctx).with_context(&req.encryption_context),
+            )
             .await?;
         check_usable_for_encryption(&key)?;
         check_algorithm(req.encryption_algorithm.as_deref(), &key)?;
@@ -137,7 +146,8 @@ impl Kms {
         no_recipient(&req.recipient)?;
         let (key, plaintext) = self
             .open(
-                &scope(ctx),
+                ctx,
+                Access::of(ctx),
                 &req.ciphertext_blob.0,
                 &req.encryption_context,
                 req.key_id.as_deref(),
@@ -157,10 +167,10 @@ impl Kms {
         ctx: &RequestContext,
         req: ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        let scope = scope(ctx);
         let (source, plaintext) = self
             .open(
-                &scope,
+                ctx,
+                Access::action("kms:ReEncryptFrom"),
                 &req.ciphertext_blob.0,
                 &req.source_encryption_context,
                 req.source_key_id.as_deref(),
@@ -169,7 +179,12 @@ impl Kms {
             )
             .await?;
         let dest = self
-            .resolve(&scope, &req.destination_key_id, Aliases::Accepted)
+            .key_for(
+                ctx,
+                &req.destination_key_id,
+                Aliases::Accepted,
+                Access::action("kms:ReEncryptTo").with_context(&req.destination_encryption_context),
+            )
             .await?;
         check_usable_for_encryption(&dest)?;
         check_algorithm(req.destination_encryption_algorithm.as_deref(), &dest)?;
@@ -215,7 +230,12 @@ impl Kms {
             (None, Some(n)) => n,
         };
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .key_for(
+                ctx,
+                &req.key_id,
+                Aliases::Accepted,
+                Access::of(ctx).with_context(&req.encryption_context),
+            )
             .await?;
         check_usable_for_encryption(&key)?;
         dry_run(req.dry_run)?;

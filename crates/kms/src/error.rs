@@ -30,6 +30,12 @@ pub enum KmsError {
     #[error("{0}")]
     NotAuthorized(String),
     #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    InvalidGrantToken(String),
+    #[error("{0}")]
+    InvalidGrantId(String),
+    #[error("{0}")]
     Validation(String),
     #[error("{0}")]
     LimitExceeded(String),
@@ -63,6 +69,9 @@ impl KmsError {
             KmsError::InvalidAliasName(_) => "InvalidAliasNameException",
             KmsError::InvalidMarker(_) => "InvalidMarkerException",
             KmsError::NotAuthorized(_) => "NotAuthorizedException",
+            KmsError::AccessDenied(_) => "AccessDeniedException",
+            KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
+            KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
             KmsError::Validation(_) => "ValidationException",
             KmsError::LimitExceeded(_) => "LimitExceededException",
             KmsError::Tag(_) => "TagException",

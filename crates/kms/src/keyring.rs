@@ -20,6 +20,8 @@ pub struct LoadedKey {
     pub record: KeyRecord,
     pub arn: String,
     versions: BTreeMap<u32, Arc<SymmetricKey>>,
+    /// The key policy, parsed on first use.
+    policy: std::sync::OnceLock<Option<m2sec_iam::policy::PolicyDocument>>,
 }
 
 impl LoadedKey {
@@ -27,6 +29,12 @@ impl LoadedKey {
     pub fn current(&self) -> (u32, &SymmetricKey) {
         let v = self.record.current_version;
         (v, self.versions.get(&v).expect("current version is loaded"))
+    }
+
+    pub fn policy(&self) -> Option<&m2sec_iam::policy::PolicyDocument> {
+        self.policy
+            .get_or_init(|| crate::access::parse_key_policy(&self.record.policy))
+            .as_ref()
     }
 
     pub fn version(&self, version: u32) -> Option<&SymmetricKey> {
@@ -39,6 +47,7 @@ impl LoadedKey {
             record,
             arn: self.arn.clone(),
             versions: self.versions.clone(),
+            policy: Default::default(),
         }
     }
 
@@ -50,6 +59,7 @@ impl LoadedKey {
             record,
             arn: self.arn.clone(),
             versions,
+            policy: Default::default(),
         }
     }
 }
@@ -215,5 +225,6 @@ fn unwrap_all(
         record,
         arn,
         versions: map,
+        policy: Default::default(),
     })
 }

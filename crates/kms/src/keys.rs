@@ -6,6 +6,7 @@ use m2sec_proto::json::Timestamp;
 use m2sec_proto::RequestContext;
 use m2sec_store::{KeyRecord, KeyVersionRecord, Scope};
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keyring::{key_arn, material_aad, LoadedKey};
 use crate::shapes::*;
@@ -118,12 +119,17 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<KeyMetadataResponse> {
         let scope = scope(ctx);
-        let key = match self.resolve(&scope, &req.key_id, Aliases::Accepted).await {
+        let key = match self
+            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
+            .await
+        {
             // As AWS documents: DescribeKey on a predefined AWS alias that has no key yet creates the
             // AWS managed key behind it.
             Err(KmsError::NotFound(_)) if predefined_service(&scope, &req.key_id).is_some() => {
                 let service = predefined_service(&scope, &req.key_id).expect("checked");
-                self.aws_managed_key(&scope, service).await?
+                let key = self.aws_managed_key(&scope, service).await?;
+                self.authorize_key(ctx, &key, &Access::of(ctx)).await?;
+                key
             }
             other => other?,
         };
@@ -173,7 +179,7 @@ impl Kms {
         req: UpdateKeyDescriptionRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
@@ -190,7 +196,7 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         require_customer_managed(&key, "EnableKey")?;
         self.modify(&key, |k| {
@@ -208,7 +214,7 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         require_customer_managed(&key, "DisableKey")?;
         self.modify(&key, |k| {
@@ -233,7 +239,7 @@ impl Kms {
             )));
         }
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         require_customer_managed(&key, "ScheduleKeyDeletion")?;
         let deletion_date = now_ms() + days * DAY_MS;
@@ -260,7 +266,7 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<KeyIdResponse> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         let key = self
             .modify(&key, |k| {

@@ -11,9 +11,11 @@
 //! | `policy.rs` | GetKeyPolicy, PutKeyPolicy, ListKeyPolicies |
 //! | `scheduler.rs` | automatic rotation and the end of deletion windows |
 
+mod access;
 mod aliases;
 mod crypto_ops;
 pub mod error;
+mod grants;
 mod keyring;
 mod keys;
 pub mod operations;
@@ -48,6 +50,7 @@ pub fn model() -> &'static ServiceModel {
 pub struct Kms {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
+    authorizer: Arc<m2sec_iam::Authorizer>,
     keyring: Keyring,
     /// Serializes read-modify-write of key and alias records on this node; reads never take it.
     writes: tokio::sync::Mutex<()>,
@@ -95,6 +98,14 @@ impl JsonService for Kms {
     ) -> Result<Vec<u8>, AwsError> {
         use KmsOperation as Op;
         let op = Op::from_name(operation).ok_or_else(|| AwsError::unknown_operation(operation))?;
+        // Operations that name no key are authorized by the caller's IAM policies alone.
+        if matches!(
+            op,
+            Op::CreateKey | Op::ListKeys | Op::GenerateRandom | Op::ListRetirableGrants
+        ) || (op == Op::ListAliases && input.get("KeyId").is_none())
+        {
+            self.authorize_account(ctx, "*").await?;
+        }
         match op {
             Op::CreateKey => run!(self.create_key(ctx, input)),
             Op::DescribeKey => run!(self.describe_key(ctx, input)),
@@ -127,6 +138,11 @@ impl JsonService for Kms {
             Op::GetKeyPolicy => run!(self.get_key_policy(ctx, input)),
             Op::PutKeyPolicy => run!(self.put_key_policy(ctx, input)),
             Op::ListKeyPolicies => run!(self.list_key_policies(ctx, input)),
+            Op::CreateGrant => run!(self.create_grant(ctx, input)),
+            Op::ListGrants => run!(self.list_grants(ctx, input)),
+            Op::ListRetirableGrants => run!(self.list_retirable_grants(ctx, input)),
+            Op::RetireGrant => run!(self.retire_grant(ctx, input)),
+            Op::RevokeGrant => run!(self.revoke_grant(ctx, input)),
             other => {
                 debug_assert!(!other.implemented());
                 Err(AwsError::unsupported("KMS", other.name()))
@@ -138,10 +154,16 @@ impl JsonService for Kms {
 impl Kms {
     /// `cache_ttl`: how long this node trusts its in-memory copy of a key or alias before re-reading it
     /// (bounds how late it sees another node's changes).
-    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, cache_ttl: std::time::Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        root: Arc<RootKey>,
+        authorizer: Arc<m2sec_iam::Authorizer>,
+        cache_ttl: std::time::Duration,
+    ) -> Self {
         Kms {
             store,
             root,
+            authorizer,
             keyring: Keyring::new(cache_ttl),
             writes: tokio::sync::Mutex::new(()),
         }

@@ -3,10 +3,11 @@
 
 use m2sec_proto::RequestContext;
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keys::require_not_pending;
 use crate::shapes::*;
-use crate::{scope, Aliases, Kms};
+use crate::{Aliases, Kms};
 
 const POLICY_NAME: &str = "default";
 const MAX_POLICY_BYTES: usize = 32 * 1024;
@@ -44,10 +45,12 @@ pub(crate) fn aws_managed_policy(account: &str, service: &str, region: &str) -> 
                 "kms:CallerAccount": account
             }}
         }, {
+            // AWS allows only metadata here; m2sec also lets the account decrypt directly (subject to
+            // its IAM policies), so a SecureString's ciphertext opens with `aws kms decrypt`.
             "Sid": "Allow direct access to key metadata to the account",
             "Effect": "Allow",
             "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
-            "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+            "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Decrypt"],
             "Resource": "*"
         }]
     })
@@ -93,7 +96,7 @@ impl Kms {
     ) -> Result<GetKeyPolicyResponse> {
         check_name(req.policy_name.as_deref())?;
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         Ok(GetKeyPolicyResponse {
             policy: key.record.policy.clone(),
@@ -112,7 +115,7 @@ impl Kms {
                 .ok_or_else(|| KmsError::Validation("Policy is required".into()))?,
         )?;
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
@@ -132,7 +135,8 @@ impl Kms {
             .key_id
             .as_deref()
             .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
-        self.resolve(&scope(ctx), id, Aliases::Refused).await?;
+        self.key_for(ctx, id, Aliases::Refused, Access::of(ctx))
+            .await?;
         Ok(ListKeyPoliciesResponse {
             policy_names: vec![POLICY_NAME],
             truncated: false,

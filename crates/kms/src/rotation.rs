@@ -12,6 +12,7 @@ use m2sec_proto::json::Timestamp;
 use m2sec_proto::RequestContext;
 use m2sec_store::KeyVersionRecord;
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keyring::{material_aad, LoadedKey};
 use crate::keys::SYMMETRIC_DEFAULT;
@@ -41,7 +42,7 @@ impl Kms {
         req: EnableKeyRotationRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
             .await?;
         require_customer_managed(&key, "EnableKeyRotation")?;
         require_rotatable(&key, "EnableKeyRotation")?;
@@ -68,7 +69,7 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
             .await?;
         require_customer_managed(&key, "DisableKeyRotation")?;
         require_rotatable(&key, "DisableKeyRotation")?;
@@ -92,7 +93,7 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<GetKeyRotationStatusResponse> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Accepted)
+            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
             .await?;
         require_rotatable(&key, "GetKeyRotationStatus")?;
         let r = &key.record;
@@ -115,7 +116,7 @@ impl Kms {
         req: KeyIdRequest,
     ) -> Result<KeyIdResponse> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         require_customer_managed(&key, "RotateKeyOnDemand")?;
         require_rotatable(&key, "RotateKeyOnDemand")?;
@@ -197,7 +198,9 @@ impl Kms {
             .key_id
             .as_deref()
             .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
-        let key = self.resolve(&scope, id, Aliases::Refused).await?;
+        let key = self
+            .key_for(ctx, id, Aliases::Refused, Access::of(ctx))
+            .await?;
         require_rotatable(&key, "ListKeyRotations")?;
         let rotations: Vec<RotationsListEntry> = self
             .store

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use m2sec_crypto::SecretBytes;
 use m2sec_store::{AliasRecord, KeyRecord, Scope};
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keyring::LoadedKey;
 use crate::shapes::EncryptionContext;
 use crate::{now_ms, state, Aliases, Kms};
+use m2sec_proto::RequestContext;
 
 /// A ciphertext made for a service, with the ARN of the key that made it.
 pub struct ServiceCiphertext {
@@ -18,23 +20,42 @@ pub struct ServiceCiphertext {
     pub key_arn: String,
 }
 
+/// A call another service makes on the caller's behalf: `kms:ViaService` is `<service>.<region>.amazonaws.com`.
+fn via<'a>(
+    service: &str,
+    action: &str,
+    region: &str,
+    context: &'a EncryptionContext,
+) -> Access<'a> {
+    let mut access = Access::action(action).with_context(context);
+    access.via_service = Some(format!("{service}.{region}.amazonaws.com"));
+    access
+}
+
 impl Kms {
     /// KMS Encrypt on behalf of `service`. `key_id` is any form KMS accepts; `None` or
     /// `alias/aws/<service>` use (and, the first time, create) the service's AWS managed key.
     pub async fn encrypt_for_service(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         service: &str,
         key_id: Option<&str>,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<ServiceCiphertext> {
+        let scope = &crate::scope(ctx);
         let managed_alias = format!("alias/aws/{service}");
         let key = match key_id {
             None => self.aws_managed_key(scope, service).await?,
             Some(id) if id == managed_alias => self.aws_managed_key(scope, service).await?,
             Some(id) => self.resolve(scope, id, Aliases::Accepted).await?,
         };
+        self.authorize_key(
+            ctx,
+            &key,
+            &via(service, "kms:Encrypt", &ctx.region, context),
+        )
+        .await?;
         crate::crypto_ops::check_usable_for_encryption(&key)?;
         Ok(ServiceCiphertext {
             blob: self.seal(&key, plaintext, context),
@@ -45,11 +66,16 @@ impl Kms {
     /// KMS Decrypt on behalf of a service: the blob names its key.
     pub async fn decrypt_for_service(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
+        service: &str,
         blob: &[u8],
         context: &EncryptionContext,
     ) -> Result<(SecretBytes, String)> {
-        let (key, plaintext) = self.open(scope, blob, context, None, None, None).await?;
+        let mut access = via(service, "kms:Decrypt", &ctx.region, context);
+        access.encryption_context = None;
+        let (key, plaintext) = self
+            .open(ctx, access, blob, context, None, None, None)
+            .await?;
         Ok((plaintext, key.arn.clone()))
     }
 

@@ -2,10 +2,11 @@
 
 use m2sec_proto::RequestContext;
 
+use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keys::require_not_pending;
 use crate::shapes::*;
-use crate::{page, scope, Aliases, Kms};
+use crate::{page, Aliases, Kms};
 
 const MAX_TAGS: usize = 50;
 
@@ -42,7 +43,7 @@ impl Kms {
         req: TagResourceRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
@@ -59,7 +60,7 @@ impl Kms {
         req: UntagResourceRequest,
     ) -> Result<Empty> {
         let key = self
-            .resolve(&scope(ctx), &req.key_id, Aliases::Refused)
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
@@ -79,7 +80,9 @@ impl Kms {
             .key_id
             .as_deref()
             .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
-        let key = self.resolve(&scope(ctx), id, Aliases::Refused).await?;
+        let key = self
+            .key_for(ctx, id, Aliases::Refused, Access::of(ctx))
+            .await?;
         let tags: Vec<Tag> = key
             .record
             .tags

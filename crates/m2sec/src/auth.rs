@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use m2sec_crypto::{RootKey, SecretBytes};
-use m2sec_proto::sigv4::{self, Claim, RequestParts, SigningKeyCache};
 use m2sec_iam::sts::Session;
+use m2sec_proto::sigv4::{self, Claim, RequestParts, SigningKeyCache};
 use m2sec_proto::{AwsError, Caller};
 use m2sec_store::Store;
 
@@ -153,7 +153,10 @@ impl Authenticator {
             })?
             .filter(|r| r.status == "Active");
         let Some(record) = record else {
-            self.credentials.write().expect("credentials lock").remove(access_key_id);
+            self.credentials
+                .write()
+                .expect("credentials lock")
+                .remove(access_key_id);
             return Err(unrecognized());
         };
         let secret = self

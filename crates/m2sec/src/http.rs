@@ -168,7 +168,12 @@ fn query_service_of(state: &AppState, headers: &HeaderMap) -> Option<Arc<dyn Que
     state.query_services.get(service).cloned()
 }
 
-async fn aws_query(state: &AppState, service: Arc<dyn QueryService>, request: Request, request_id: &str) -> Response {
+async fn aws_query(
+    state: &AppState,
+    service: Arc<dyn QueryService>,
+    request: Request,
+    request_id: &str,
+) -> Response {
     let model = service.model();
     let result = query_call(state, service.as_ref(), request, request_id).await;
     let (status, body) = match result {
@@ -184,16 +189,22 @@ async fn aws_query(state: &AppState, service: Arc<dyn QueryService>, request: Re
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static(query_protocol::CONTENT_TYPE));
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static(query_protocol::CONTENT_TYPE),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-amzn-requestid", v);
     }
     response
 }
 
-async fn query_call(state: &AppState, service: &dyn QueryService, request: Request, request_id: &str) -> Result<String, AwsError> {
+async fn query_call(
+    state: &AppState,
+    service: &dyn QueryService,
+    request: Request,
+    request_id: &str,
+) -> Result<String, AwsError> {
     let (parts, body) = request.into_parts();
     let body = read_body(body, state.max_body_bytes).await?;
     let model = service.model();
@@ -223,7 +234,9 @@ async fn query_call(state: &AppState, service: &dyn QueryService, request: Reque
         source_ip: None,
     };
     let output = service.call(&ctx, &operation, input).await?;
-    Ok(query_protocol::serialize_response(model, &operation, &output, request_id))
+    Ok(query_protocol::serialize_response(
+        model, &operation, &output, request_id,
+    ))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

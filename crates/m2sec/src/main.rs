@@ -154,6 +154,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let kms = Arc::new(Kms::new(
         store.clone(),
         root.clone(),
+        authorizer.clone(),
         Duration::from_millis(config.cache_ttl_ms),
     ));
     let scheduler = tokio::spawn(m2sec_kms::scheduler::run(
@@ -162,7 +163,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     ));
 
     let mut json_services: HashMap<String, (String, Arc<dyn JsonService>)> = HashMap::new();
-    let ssm = Arc::new(m2sec_ssm::Ssm::new(store.clone(), kms.clone()));
+    let ssm = Arc::new(m2sec_ssm::Ssm::new(
+        store.clone(),
+        kms.clone(),
+        authorizer.clone(),
+    ));
     for service in [kms as Arc<dyn JsonService>, ssm] {
         let meta = &service.model().metadata;
         let prefix = meta
@@ -179,11 +184,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let mut query_services: HashMap<String, Arc<dyn QueryService>> = HashMap::new();
     query_services.insert(
         "iam".into(),
-        Arc::new(m2sec_iam::iam_api::Iam::new(store.clone(), root.clone(), authorizer.clone())),
+        Arc::new(m2sec_iam::iam_api::Iam::new(
+            store.clone(),
+            root.clone(),
+            authorizer.clone(),
+        )),
     );
     query_services.insert(
         "sts".into(),
-        Arc::new(m2sec_iam::sts::Sts::new(store.clone(), root.clone(), authorizer.clone())),
+        Arc::new(m2sec_iam::sts::Sts::new(
+            store.clone(),
+            root.clone(),
+            authorizer.clone(),
+        )),
     );
     let state = Arc::new(http::AppState {
         auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl),

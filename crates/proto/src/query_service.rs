@@ -13,5 +13,10 @@ pub trait QueryService: Send + Sync + 'static {
     fn model(&self) -> &ServiceModel;
     /// Runs `operation` (known to the model) on a validated input; returns the output shaped like the
     /// operation's output shape.
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError>;
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError>;
 }

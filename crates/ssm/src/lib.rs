@@ -44,6 +44,7 @@ pub fn model() -> &'static ServiceModel {
 pub struct Ssm {
     store: Arc<dyn Store>,
     kms: Arc<Kms>,
+    authorizer: Arc<m2sec_iam::Authorizer>,
     /// Serializes read-modify-write of parameters on this node.
     writes: tokio::sync::Mutex<()>,
 }
@@ -81,6 +82,9 @@ impl JsonService for Ssm {
     ) -> Result<Vec<u8>, AwsError> {
         use SsmOperation as Op;
         let op = Op::from_name(operation).ok_or_else(|| AwsError::unknown_operation(operation))?;
+        if op.implemented() {
+            self.authorize(ctx, op, &input).await?;
+        }
         match op {
             Op::PutParameter => run!(self.put_parameter(ctx, input)),
             Op::GetParameter => run!(self.get_parameter(ctx, input)),
@@ -104,12 +108,61 @@ impl JsonService for Ssm {
 }
 
 impl Ssm {
-    pub fn new(store: Arc<dyn Store>, kms: Arc<Kms>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        kms: Arc<Kms>,
+        authorizer: Arc<m2sec_iam::Authorizer>,
+    ) -> Self {
         Ssm {
             store,
             kms,
+            authorizer,
             writes: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Identity-based authorization on the parameters a request names (each of GetParameters' and
+    /// DeleteParameters' names; the path for GetParametersByPath; `*` for DescribeParameters).
+    async fn authorize(
+        &self,
+        ctx: &RequestContext,
+        op: SsmOperation,
+        input: &Json,
+    ) -> Result<(), AwsError> {
+        let scope = scope(ctx);
+        let arn_of = |name: &str| {
+            let bare = name.split(':').next().unwrap_or(name);
+            if bare.starts_with("arn:") {
+                name.rsplit_once(':')
+                    .map(|(a, _)| a.to_string())
+                    .filter(|a| a.contains(":parameter/"))
+                    .unwrap_or_else(|| name.to_string())
+            } else {
+                names::arn(&scope, bare)
+            }
+        };
+        let mut resources: Vec<String> = Vec::new();
+        for member in ["Name", "ResourceId"] {
+            if let Some(n) = input.get(member).and_then(Json::as_str) {
+                resources.push(arn_of(n));
+            }
+        }
+        if let Some(p) = input.get("Path").and_then(Json::as_str) {
+            resources.push(names::arn(&scope, p.trim_end_matches('/')));
+        }
+        if let Some(list) = input.get("Names").and_then(Json::as_array) {
+            resources.extend(list.iter().filter_map(Json::as_str).map(arn_of));
+        }
+        if resources.is_empty() {
+            resources.push("*".into());
+        }
+        let context = m2sec_iam::authorizer::context(ctx, &[]);
+        for resource in resources {
+            self.authorizer
+                .authorize(ctx, &op.action(), &resource, &context)
+                .await?;
+        }
+        Ok(())
     }
 
     fn context(scope: &Scope, name: &str) -> EncryptionContext {
@@ -121,7 +174,7 @@ impl Ssm {
     /// Encrypts a SecureString value; returns the stored form (base64 KMS ciphertext).
     pub(crate) async fn seal_value(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         name: &str,
         key_id: &str,
         value: &str,
@@ -129,11 +182,11 @@ impl Ssm {
         let sealed = self
             .kms
             .encrypt_for_service(
-                scope,
+                ctx,
                 "ssm",
                 Some(key_id),
                 value.as_bytes(),
-                &Self::context(scope, name),
+                &Self::context(&scope(ctx), name),
             )
             .await
             .map_err(SsmError::from_kms)?;
@@ -143,7 +196,7 @@ impl Ssm {
     /// The value a caller sees: SecureString values stay ciphertext unless decryption was asked for.
     pub(crate) async fn value_out(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         name: &str,
         version: &ParameterVersionRecord,
         with_decryption: bool,
@@ -158,7 +211,7 @@ impl Ssm {
             })?;
         let (plaintext, _) = self
             .kms
-            .decrypt_for_service(scope, &blob, &Self::context(scope, name))
+            .decrypt_for_service(ctx, "ssm", &blob, &Self::context(&scope(ctx), name))
             .await
             .map_err(SsmError::from_kms)?;
         let text = String::from_utf8(plaintext.expose().to_vec())

@@ -195,7 +195,7 @@ impl Ssm {
                 .unwrap_or_else(|| "alias/aws/ssm".to_string())
         });
         let stored_value = match &key_id {
-            Some(k) => self.seal_value(&scope, &req.name, k, value).await?,
+            Some(k) => self.seal_value(ctx, &req.name, k, value).await?,
             None => value.to_string(),
         };
         let record = ParameterRecord {
@@ -323,7 +323,7 @@ impl Ssm {
 
     pub(crate) async fn parameter_out(
         &self,
-        scope: &Scope,
+        ctx: &RequestContext,
         parameter: &ParameterRecord,
         version: &ParameterVersionRecord,
         selector: Option<String>,
@@ -333,12 +333,12 @@ impl Ssm {
             name: parameter.name.clone(),
             parameter_type: version.parameter_type.clone(),
             value: self
-                .value_out(scope, &parameter.name, version, with_decryption)
+                .value_out(ctx, &parameter.name, version, with_decryption)
                 .await?,
             version: version.version,
             selector,
             last_modified_date: Timestamp(version.modified_at),
-            arn: names::arn(scope, &parameter.name),
+            arn: names::arn(&scope(ctx), &parameter.name),
             data_type: version.data_type.clone(),
         })
     }
@@ -353,7 +353,7 @@ impl Ssm {
         Ok(GetParameterResponse {
             parameter: self
                 .parameter_out(
-                    &scope,
+                    ctx,
                     &parameter,
                     &version,
                     selector.text(),
@@ -378,7 +378,7 @@ impl Ssm {
             }
             match self.select(&scope, &reference).await {
                 Ok((p, v, s)) => parameters.push(
-                    self.parameter_out(&scope, &p, &v, s.text(), req.with_decryption)
+                    self.parameter_out(ctx, &p, &v, s.text(), req.with_decryption)
                         .await?,
                 ),
                 Err(

@@ -315,7 +315,7 @@ impl Ssm {
         let mut parameters = Vec::with_capacity(found.len());
         for p in &found {
             parameters.push(
-                self.parameter_out(&scope, p, &p.current, None, req.with_decryption)
+                self.parameter_out(ctx, p, &p.current, None, req.with_decryption)
                     .await?,
             );
         }
@@ -402,7 +402,7 @@ impl Ssm {
                 last_modified_user: v.modified_by.clone(),
                 description: v.description.clone(),
                 value: self
-                    .value_out(&scope, &parameter.name, v, req.with_decryption)
+                    .value_out(ctx, &parameter.name, v, req.with_decryption)
                     .await?,
                 allowed_pattern: v.allowed_pattern.clone(),
                 version: v.version,

@@ -72,7 +72,11 @@ pub trait Store: Send + Sync + 'static {
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
     /// The access keys of an IAM user (`user_name`), or of the account root (`None`).
-    async fn list_access_keys(&self, account: &str, user_name: Option<&str>) -> Result<Vec<AccessKeyRecord>>;
+    async fn list_access_keys(
+        &self,
+        account: &str,
+        user_name: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>>;
     /// Returns false if the key does not exist.
     async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> Result<bool>;
     /// Returns false if the key did not exist.
@@ -81,11 +85,28 @@ pub trait Store: Send + Sync + 'static {
     // --- documents ------------------------------------------------------------------------------
     /// `create`: insert, failing with [`StoreError::AlreadyExists`] if present; otherwise insert or replace.
     async fn put_document(&self, doc: &Document, create: bool) -> Result<()>;
-    async fn get_document(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<Option<Document>>;
+    async fn get_document(
+        &self,
+        account: &str,
+        region: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<Document>>;
     /// Documents of one kind, ordered by name.
-    async fn list_documents(&self, account: &str, region: &str, kind: &str) -> Result<Vec<Document>>;
+    async fn list_documents(
+        &self,
+        account: &str,
+        region: &str,
+        kind: &str,
+    ) -> Result<Vec<Document>>;
     /// Returns false if it did not exist.
-    async fn delete_document(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<bool>;
+    async fn delete_document(
+        &self,
+        account: &str,
+        region: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<bool>;
 
     // --- SSM parameters -------------------------------------------------------------------------
     /// A parameter with its current version.

@@ -306,7 +306,8 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("serializes")
 }
 
-const ACCESS_KEY_COLUMNS: &str = "access_key_id, account, user_name, principal_arn, wrapped_secret, status, created_at";
+const ACCESS_KEY_COLUMNS: &str =
+    "access_key_id, account, user_name, principal_arn, wrapped_secret, status, created_at";
 
 fn access_key_from_row(row: &AnyRow) -> Result<AccessKeyRecord> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
@@ -552,15 +553,21 @@ impl Store for SqlStore {
     }
 
     async fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
-        let row = sqlx::query(&format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"))
-            .bind(access_key_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let row = sqlx::query(&format!(
+            "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE access_key_id = $1"
+        ))
+        .bind(access_key_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
         row.as_ref().map(access_key_from_row).transpose()
     }
 
-    async fn list_access_keys(&self, account: &str, user_name: Option<&str>) -> Result<Vec<AccessKeyRecord>> {
+    async fn list_access_keys(
+        &self,
+        account: &str,
+        user_name: Option<&str>,
+    ) -> Result<Vec<AccessKeyRecord>> {
         let by_user = format!(
             "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE account = $1 AND user_name = $2 ORDER BY created_at, access_key_id"
         );
@@ -614,7 +621,13 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn get_document(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<Option<Document>> {
+    async fn get_document(
+        &self,
+        account: &str,
+        region: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<Document>> {
         let row = sqlx::query(
             "SELECT account, region, kind, name, body, updated_at FROM documents \
              WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
@@ -629,7 +642,12 @@ impl Store for SqlStore {
         row.as_ref().map(document_from_row).transpose()
     }
 
-    async fn list_documents(&self, account: &str, region: &str, kind: &str) -> Result<Vec<Document>> {
+    async fn list_documents(
+        &self,
+        account: &str,
+        region: &str,
+        kind: &str,
+    ) -> Result<Vec<Document>> {
         let rows = sqlx::query(
             "SELECT account, region, kind, name, body, updated_at FROM documents \
              WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY name",
@@ -643,15 +661,23 @@ impl Store for SqlStore {
         rows.iter().map(document_from_row).collect()
     }
 
-    async fn delete_document(&self, account: &str, region: &str, kind: &str, name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM documents WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4")
-            .bind(account)
-            .bind(region)
-            .bind(kind)
-            .bind(name)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+    async fn delete_document(
+        &self,
+        account: &str,
+        region: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM documents WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(kind)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(done.rows_affected() > 0)
     }
 

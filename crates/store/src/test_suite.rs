@@ -354,11 +354,35 @@ pub async fn run(store: &dyn Store) {
         ..store.get_access_key("AKIATEST").await.unwrap().unwrap()
     };
     store.create_access_key(&user_key).await.unwrap();
-    let ids = |keys: Vec<AccessKeyRecord>| keys.into_iter().map(|k| k.access_key_id).collect::<Vec<_>>();
-    assert_eq!(ids(store.list_access_keys("111122223333", Some("gate-admin")).await.unwrap()), ["AKIAUSER1"]);
-    assert_eq!(ids(store.list_access_keys("111122223333", None).await.unwrap()), ["AKIATEST"]);
-    assert!(store.set_access_key_status("AKIAUSER1", "Inactive").await.unwrap());
-    assert_eq!(store.get_access_key("AKIAUSER1").await.unwrap().unwrap().status, "Inactive");
+    let ids = |keys: Vec<AccessKeyRecord>| {
+        keys.into_iter()
+            .map(|k| k.access_key_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store
+            .list_access_keys("111122223333", Some("gate-admin"))
+            .await
+            .unwrap()),
+        ["AKIAUSER1"]
+    );
+    assert_eq!(
+        ids(store.list_access_keys("111122223333", None).await.unwrap()),
+        ["AKIATEST"]
+    );
+    assert!(store
+        .set_access_key_status("AKIAUSER1", "Inactive")
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .get_access_key("AKIAUSER1")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "Inactive"
+    );
     assert!(store.delete_access_key("AKIAUSER1").await.unwrap());
     assert!(!store.delete_access_key("AKIAUSER1").await.unwrap());
 
@@ -371,15 +395,55 @@ pub async fn run(store: &dyn Store) {
         body: body.into(),
         updated_at: 5,
     };
-    store.put_document(&doc("iam-role", "b", "{}"), true).await.unwrap();
-    store.put_document(&doc("iam-role", "a", "{}"), true).await.unwrap();
-    store.put_document(&doc("iam-user", "a", "{}"), true).await.unwrap();
-    assert!(matches!(store.put_document(&doc("iam-role", "a", "{}"), true).await, Err(StoreError::AlreadyExists)));
-    store.put_document(&doc("iam-role", "a", "{\"x\":1}"), false).await.unwrap();
-    assert_eq!(store.get_document("111122223333", "", "iam-role", "a").await.unwrap().unwrap().body, "{\"x\":1}");
-    let names: Vec<String> = store.list_documents("111122223333", "", "iam-role").await.unwrap().into_iter().map(|d| d.name).collect();
+    store
+        .put_document(&doc("iam-role", "b", "{}"), true)
+        .await
+        .unwrap();
+    store
+        .put_document(&doc("iam-role", "a", "{}"), true)
+        .await
+        .unwrap();
+    store
+        .put_document(&doc("iam-user", "a", "{}"), true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.put_document(&doc("iam-role", "a", "{}"), true).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    store
+        .put_document(&doc("iam-role", "a", "{\"x\":1}"), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_document("111122223333", "", "iam-role", "a")
+            .await
+            .unwrap()
+            .unwrap()
+            .body,
+        "{\"x\":1}"
+    );
+    let names: Vec<String> = store
+        .list_documents("111122223333", "", "iam-role")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
     assert_eq!(names, ["a", "b"]);
-    assert!(store.delete_document("111122223333", "", "iam-role", "a").await.unwrap());
-    assert!(store.get_document("111122223333", "", "iam-role", "a").await.unwrap().is_none());
-    assert!(store.get_document("111122223333", "", "iam-user", "a").await.unwrap().is_some());
+    assert!(store
+        .delete_document("111122223333", "", "iam-role", "a")
+        .await
+        .unwrap());
+    assert!(store
+        .get_document("111122223333", "", "iam-role", "a")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .get_document("111122223333", "", "iam-user", "a")
+        .await
+        .unwrap()
+        .is_some());
 }

@@ -84,7 +84,11 @@ const OPERATORS: &[(&str, Operator, bool)] = {
         ("NumericLessThan", Numeric(LessThan), false),
         ("NumericLessThanEquals", Numeric(LessThanEquals), false),
         ("NumericGreaterThan", Numeric(GreaterThan), false),
-        ("NumericGreaterThanEquals", Numeric(GreaterThanEquals), false),
+        (
+            "NumericGreaterThanEquals",
+            Numeric(GreaterThanEquals),
+            false,
+        ),
         ("DateEquals", Date(Equals), false),
         ("DateNotEquals", Date(Equals), true),
         ("DateLessThan", Date(LessThan), false),
@@ -132,7 +136,9 @@ struct Network {
 /// Parses the `Condition` element: `{"Operator": {"key": value-or-values, …}, …}`.
 pub(crate) fn parse_block(block: &Value, variables: bool) -> Result<Vec<Condition>, PolicyError> {
     let Value::Object(operators) = block else {
-        return Err(PolicyError("Syntax errors in policy: Condition must be a JSON object.".into()));
+        return Err(PolicyError(
+            "Syntax errors in policy: Condition must be a JSON object.".into(),
+        ));
     };
     let mut conditions = Vec::new();
     for (name, keys) in operators {
@@ -146,8 +152,11 @@ pub(crate) fn parse_block(block: &Value, variables: bool) -> Result<Vec<Conditio
             let raw_values = condition_values(raw_values, name, key)?;
             let mut values = Vec::with_capacity(raw_values.len());
             for raw in raw_values {
-                let template =
-                    if variables { Template::with_variables(&raw) } else { Template::literal(&raw) };
+                let template = if variables {
+                    Template::with_variables(&raw)
+                } else {
+                    Template::literal(&raw)
+                };
                 let value = if template.has_variables() {
                     PolicyValue::Variable(template)
                 } else {
@@ -183,16 +192,27 @@ fn parse_operator(name: &str) -> Result<(Operator, bool, SetOperator, bool), Pol
         ))
     };
     let (set, rest) = match name.split_once(':') {
-        Some((prefix, rest)) if prefix.eq_ignore_ascii_case("ForAllValues") => (SetOperator::ForAllValues, rest),
-        Some((prefix, rest)) if prefix.eq_ignore_ascii_case("ForAnyValue") => (SetOperator::ForAnyValue, rest),
+        Some((prefix, rest)) if prefix.eq_ignore_ascii_case("ForAllValues") => {
+            (SetOperator::ForAllValues, rest)
+        }
+        Some((prefix, rest)) if prefix.eq_ignore_ascii_case("ForAnyValue") => {
+            (SetOperator::ForAnyValue, rest)
+        }
         Some(_) => return Err(unknown()),
         None => (SetOperator::Single, name),
     };
-    let lookup = |base: &str| OPERATORS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(base));
+    let lookup = |base: &str| {
+        OPERATORS
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(base))
+    };
     let (operator, negated, if_exists) = match lookup(rest) {
         Some((_, operator, negated)) => (*operator, *negated, false),
         None => {
-            let cut = rest.len().checked_sub("IfExists".len()).ok_or_else(unknown)?;
+            let cut = rest
+                .len()
+                .checked_sub("IfExists".len())
+                .ok_or_else(unknown)?;
             let (base, suffix) = (rest.get(..cut).ok_or_else(unknown)?, &rest[cut..]);
             match lookup(base) {
                 Some((_, operator, negated))
@@ -235,7 +255,9 @@ fn expected(operator: Operator) -> &'static str {
         Operator::Date(_) => "expected an ISO 8601 date (2025-06-30T23:59:59Z) or epoch seconds",
         Operator::Bool | Operator::Null => "expected true or false",
         Operator::BinaryEquals => "expected base64",
-        Operator::IpAddress => "expected an IP address or CIDR block (203.0.113.0/24, 2001:db8::/32)",
+        Operator::IpAddress => {
+            "expected an IP address or CIDR block (203.0.113.0/24, 2001:db8::/32)"
+        }
         _ => "malformed value",
     }
 }
@@ -243,20 +265,27 @@ fn expected(operator: Operator) -> &'static str {
 /// Reads a policy value for `operator`, substituting variables from `context`.
 fn typed_with(operator: Operator, template: &Template, context: &Context) -> Option<Typed> {
     Some(match operator {
-        Operator::StringLike | Operator::Arn => Typed::Pattern(template.glob(context)?.into_owned()),
+        Operator::StringLike | Operator::Arn => {
+            Typed::Pattern(template.glob(context)?.into_owned())
+        }
         Operator::StringEquals => Typed::Text(template.text(context)?.into_owned()),
         Operator::StringEqualsIgnoreCase | Operator::Bool | Operator::Null => {
             let text = template.text(context)?.to_lowercase();
-            if matches!(operator, Operator::Bool | Operator::Null) && text != "true" && text != "false" {
+            if matches!(operator, Operator::Bool | Operator::Null)
+                && text != "true"
+                && text != "false"
+            {
                 return None;
             }
             Typed::Text(text)
         }
         Operator::Numeric(_) => Typed::Number(parse_number(&template.text(context)?)?),
         Operator::Date(_) => Typed::Time(parse_time(&template.text(context)?)?),
-        Operator::BinaryEquals => {
-            Typed::Bytes(base64::engine::general_purpose::STANDARD.decode(template.text(context)?.trim()).ok()?)
-        }
+        Operator::BinaryEquals => Typed::Bytes(
+            base64::engine::general_purpose::STANDARD
+                .decode(template.text(context)?.trim())
+                .ok()?,
+        ),
         Operator::IpAddress => Typed::Network(parse_network(&template.text(context)?)?),
     })
 }
@@ -268,7 +297,9 @@ fn typed(operator: Operator, template: &Template) -> Option<Typed> {
 impl Condition {
     /// Whether this condition holds for the request context.
     pub(crate) fn holds(&self, context: &Context) -> bool {
-        let present = context.get_lowercase(&self.key).filter(|values| !values.is_empty());
+        let present = context
+            .get_lowercase(&self.key)
+            .filter(|values| !values.is_empty());
         let resolved: Vec<Cow<'_, Typed>> = self
             .values
             .iter()
@@ -294,7 +325,11 @@ impl Condition {
                 SetOperator::Single => self.if_exists || self.negated,
             };
         };
-        let hit = |request_value: &str| resolved.iter().any(|policy| self.matches(policy, request_value));
+        let hit = |request_value: &str| {
+            resolved
+                .iter()
+                .any(|policy| self.matches(policy, request_value))
+        };
         match self.set {
             SetOperator::ForAllValues => request_values.iter().all(|v| hit(v) != self.negated),
             SetOperator::ForAnyValue => request_values.iter().any(|v| hit(v) != self.negated),
@@ -313,13 +348,16 @@ impl Condition {
             (Operator::Numeric(c), Typed::Number(p)) => {
                 parse_number(request).is_some_and(|r| compare(c, r.partial_cmp(p)))
             }
-            (Operator::Date(c), Typed::Time(p)) => parse_time(request).is_some_and(|r| compare(c, Some(r.cmp(p)))),
+            (Operator::Date(c), Typed::Time(p)) => {
+                parse_time(request).is_some_and(|r| compare(c, Some(r.cmp(p))))
+            }
             (Operator::BinaryEquals, Typed::Bytes(p)) => base64::engine::general_purpose::STANDARD
                 .decode(request.trim())
                 .is_ok_and(|r| r == *p),
-            (Operator::IpAddress, Typed::Network(n)) => {
-                request.trim().parse::<IpAddr>().is_ok_and(|ip| n.contains(ip))
-            }
+            (Operator::IpAddress, Typed::Network(n)) => request
+                .trim()
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| n.contains(ip)),
             _ => false,
         }
     }
@@ -352,13 +390,26 @@ pub(crate) fn parse_time(text: &str) -> Option<i64> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Some(time.timestamp_millis());
     }
-    const WITH_OFFSET: [&str; 3] = ["%Y-%m-%dT%H:%M%#z", "%Y-%m-%dT%H:%M:%S%.f%#z", "%Y%m%dT%H%M%S%#z"];
-    if let Some(time) = WITH_OFFSET.iter().find_map(|f| DateTime::parse_from_str(text, f).ok()) {
+    const WITH_OFFSET: [&str; 3] = [
+        "%Y-%m-%dT%H:%M%#z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+        "%Y%m%dT%H%M%S%#z",
+    ];
+    if let Some(time) = WITH_OFFSET
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(text, f).ok())
+    {
         return Some(time.timestamp_millis());
     }
-    let naive = text.strip_suffix('Z').or_else(|| text.strip_suffix('z')).unwrap_or(text);
+    let naive = text
+        .strip_suffix('Z')
+        .or_else(|| text.strip_suffix('z'))
+        .unwrap_or(text);
     const NAIVE: [&str; 3] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y%m%dT%H%M%S"];
-    if let Some(time) = NAIVE.iter().find_map(|f| NaiveDateTime::parse_from_str(naive, f).ok()) {
+    if let Some(time) = NAIVE
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(naive, f).ok())
+    {
         return Some(time.and_utc().timestamp_millis());
     }
     let date = NaiveDate::parse_from_str(naive, "%Y-%m-%d").ok()?;
@@ -368,7 +419,10 @@ pub(crate) fn parse_time(text: &str) -> Option<i64> {
 fn parse_network(text: &str) -> Option<Network> {
     let text = text.trim();
     let (address, prefix) = match text.split_once('/') {
-        Some((address, prefix)) => (address.parse::<IpAddr>().ok()?, Some(prefix.parse::<u8>().ok()?)),
+        Some((address, prefix)) => (
+            address.parse::<IpAddr>().ok()?,
+            Some(prefix.parse::<u8>().ok()?),
+        ),
         None => (text.parse::<IpAddr>().ok()?, None),
     };
     let width = if address.is_ipv4() { 32 } else { 128 };
@@ -386,11 +440,15 @@ impl Network {
         };
         match (self.address, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -405,7 +463,12 @@ mod tests {
     #[test]
     fn operator_names() {
         assert!(parse_operator("StringEquals").is_ok());
-        assert_eq!(parse_operator("ForAnyValue:stringlikeifexists").unwrap().3, true);
+        let (operator, negated, set, if_exists) =
+            parse_operator("ForAnyValue:stringNotlikeifexists").unwrap();
+        assert_eq!(
+            (operator, negated, set, if_exists),
+            (Operator::StringLike, true, SetOperator::ForAnyValue, true)
+        );
         assert!(parse_operator("NullIfExists").is_err());
         assert!(parse_operator("IfExists").is_err());
         assert!(parse_operator("StringEqualz").is_err());
@@ -430,8 +493,12 @@ mod tests {
         assert!(n.contains("203.0.113.200".parse().unwrap()));
         assert!(n.contains("::ffff:203.0.113.1".parse().unwrap()));
         assert!(!n.contains("203.0.114.1".parse().unwrap()));
-        assert!(parse_network("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(parse_network("2001:DB8:1234:5678::/64").unwrap().contains("2001:db8:1234:5678::9".parse().unwrap()));
+        assert!(parse_network("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        assert!(parse_network("2001:DB8:1234:5678::/64")
+            .unwrap()
+            .contains("2001:db8:1234:5678::9".parse().unwrap()));
         assert!(parse_network("10.0.0.0/33").is_none());
     }
 }

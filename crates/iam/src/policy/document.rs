@@ -88,7 +88,9 @@ impl PolicyDocument {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| PolicyError(format!("Syntax errors in policy: {e}.")))?;
         let Value::Object(top) = value else {
-            return Err(PolicyError("Syntax errors in policy: the policy must be a JSON object.".into()));
+            return Err(PolicyError(
+                "Syntax errors in policy: the policy must be a JSON object.".into(),
+            ));
         };
         let mut version = Version::V2008;
         let mut statement_value = None;
@@ -106,7 +108,9 @@ impl PolicyDocument {
                     }
                 }
                 "Id" => {
-                    value.as_str().ok_or_else(|| syntax("Id must be a string"))?;
+                    value
+                        .as_str()
+                        .ok_or_else(|| syntax("Id must be a string"))?;
                 }
                 "Statement" => statement_value = Some(value),
                 other => return Err(syntax(&format!("unknown element \"{other}\""))),
@@ -117,20 +121,33 @@ impl PolicyDocument {
             Some(Value::Object(one)) => vec![one],
             Some(Value::Array(many)) => many
                 .iter()
-                .map(|v| v.as_object().ok_or_else(|| syntax("each Statement must be a JSON object")))
+                .map(|v| {
+                    v.as_object()
+                        .ok_or_else(|| syntax("each Statement must be a JSON object"))
+                })
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(syntax("Statement must be an object or a list of objects")),
         };
         if statement_values.is_empty() {
-            return Err(PolicyError("The policy must contain at least one statement.".into()));
+            return Err(PolicyError(
+                "The policy must contain at least one statement.".into(),
+            ));
         }
         let mut statements = Vec::with_capacity(statement_values.len());
         let mut sids = HashSet::new();
         for (index, object) in statement_values.into_iter().enumerate() {
-            let statement = parse_statement(object, kind, version).map_err(|PolicyError(message)| {
-                let sid = object.get("Sid").and_then(Value::as_str).map(|s| format!(", Sid \"{s}\""));
-                PolicyError(format!("{message} (statement {}{})", index + 1, sid.unwrap_or_default()))
-            })?;
+            let statement =
+                parse_statement(object, kind, version).map_err(|PolicyError(message)| {
+                    let sid = object
+                        .get("Sid")
+                        .and_then(Value::as_str)
+                        .map(|s| format!(", Sid \"{s}\""));
+                    PolicyError(format!(
+                        "{message} (statement {}{})",
+                        index + 1,
+                        sid.unwrap_or_default()
+                    ))
+                })?;
             // IAM rejects repeated Sids; KMS accepts them in key policies, so only IAM documents are checked.
             if let (Some(sid), PolicyKind::Identity | PolicyKind::Trust) = (&statement.sid, kind) {
                 if !sid.is_empty() && !sids.insert(sid.clone()) {
@@ -141,7 +158,11 @@ impl PolicyDocument {
             }
             statements.push(statement);
         }
-        Ok(PolicyDocument { kind, version, statements })
+        Ok(PolicyDocument {
+            kind,
+            version,
+            statements,
+        })
     }
 
     pub fn kind(&self) -> PolicyKind {
@@ -171,11 +192,20 @@ fn parse_statement(
     version: Version,
 ) -> Result<Statement, PolicyError> {
     const KNOWN: [&str; 9] = [
-        "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
         "Condition",
     ];
     if let Some(unknown) = object.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(syntax(&format!("unknown element \"{unknown}\" in a statement")));
+        return Err(syntax(&format!(
+            "unknown element \"{unknown}\" in a statement"
+        )));
     }
     let sid = match object.get("Sid") {
         None => None,
@@ -187,12 +217,16 @@ fn parse_statement(
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
         Some(other) => {
-            return Err(PolicyError(format!("Invalid effect: {other}. Effect must be \"Allow\" or \"Deny\".")))
+            return Err(PolicyError(format!(
+                "Invalid effect: {other}. Effect must be \"Allow\" or \"Deny\"."
+            )))
         }
     };
     let principal = match (object.get("Principal"), object.get("NotPrincipal")) {
         (Some(_), Some(_)) => {
-            return Err(syntax("a statement cannot have both Principal and NotPrincipal"))
+            return Err(syntax(
+                "a statement cannot have both Principal and NotPrincipal",
+            ))
         }
         (Some(p), None) => Some(parse_principal(p, false)?),
         (None, Some(p)) => Some(parse_principal(p, true)?),
@@ -211,17 +245,23 @@ fn parse_statement(
         _ => {}
     }
     let action = match (object.get("Action"), object.get("NotAction")) {
-        (Some(_), Some(_)) => return Err(syntax("a statement cannot have both Action and NotAction")),
+        (Some(_), Some(_)) => {
+            return Err(syntax("a statement cannot have both Action and NotAction"))
+        }
         (Some(v), None) => parse_actions(v, "Action", false)?,
         (None, Some(v)) => parse_actions(v, "NotAction", true)?,
         (None, None) => return Err(PolicyError("Policy statement must contain actions.".into())),
     };
     let resource = match (object.get("Resource"), object.get("NotResource")) {
         (Some(_), Some(_)) => {
-            return Err(syntax("a statement cannot have both Resource and NotResource"))
+            return Err(syntax(
+                "a statement cannot have both Resource and NotResource",
+            ))
         }
         (Some(_), None) if kind == PolicyKind::Trust => {
-            return Err(PolicyError("Has prohibited field Resource: a trust policy applies to its role.".into()))
+            return Err(PolicyError(
+                "Has prohibited field Resource: a trust policy applies to its role.".into(),
+            ))
         }
         (None, Some(_)) if kind == PolicyKind::Trust => {
             return Err(PolicyError(
@@ -231,33 +271,58 @@ fn parse_statement(
         (Some(v), None) => Some(parse_resources(v, "Resource", false, version)?),
         (None, Some(v)) => Some(parse_resources(v, "NotResource", true, version)?),
         (None, None) if kind == PolicyKind::Trust => None,
-        (None, None) => return Err(PolicyError("Policy statement must contain resources.".into())),
+        (None, None) => {
+            return Err(PolicyError(
+                "Policy statement must contain resources.".into(),
+            ))
+        }
     };
     let conditions = match object.get("Condition") {
         None => Vec::new(),
         Some(v) => conditions::parse_block(v, version == Version::V2012)?,
     };
-    Ok(Statement { sid, effect, principal, action, resource, conditions })
+    Ok(Statement {
+        sid,
+        effect,
+        principal,
+        action,
+        resource,
+        conditions,
+    })
 }
 
 /// A string or a list of strings; lists must not be empty.
-pub(crate) fn string_list<'a>(value: &'a Value, element: &str) -> Result<Vec<&'a str>, PolicyError> {
+pub(crate) fn string_list<'a>(
+    value: &'a Value,
+    element: &str,
+) -> Result<Vec<&'a str>, PolicyError> {
     match value {
         Value::String(s) => Ok(vec![s.as_str()]),
         Value::Array(items) if !items.is_empty() => items
             .iter()
-            .map(|item| item.as_str().ok_or_else(|| syntax(&format!("{element} must hold only strings"))))
+            .map(|item| {
+                item.as_str()
+                    .ok_or_else(|| syntax(&format!("{element} must hold only strings")))
+            })
             .collect(),
         Value::Array(_) => Err(syntax(&format!("{element} must not be an empty list"))),
-        _ => Err(syntax(&format!("{element} must be a string or a list of strings"))),
+        _ => Err(syntax(&format!(
+            "{element} must be a string or a list of strings"
+        ))),
     }
 }
 
-fn parse_actions(value: &Value, element: &str, negated: bool) -> Result<ActionElement, PolicyError> {
+fn parse_actions(
+    value: &Value,
+    element: &str,
+    negated: bool,
+) -> Result<ActionElement, PolicyError> {
     let mut patterns = Vec::new();
     for action in string_list(value, element)? {
         let well_formed = action == "*"
-            || action.split_once(':').is_some_and(|(service, name)| !service.is_empty() && !name.is_empty());
+            || action
+                .split_once(':')
+                .is_some_and(|(service, name)| !service.is_empty() && !name.is_empty());
         if !well_formed {
             return Err(PolicyError(format!(
                 "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.: \"{action}\" \
@@ -279,7 +344,9 @@ fn parse_resources(
     for resource in string_list(value, element)? {
         let with_variables = version == Version::V2012 && resource.contains("${");
         if resource != "*" && !resource.starts_with("arn:") && !with_variables {
-            return Err(PolicyError(format!("Resource {resource} must be in ARN format or \"*\".")));
+            return Err(PolicyError(format!(
+                "Resource {resource} must be in ARN format or \"*\"."
+            )));
         }
         patterns.push(match version {
             Version::V2012 => Template::with_variables(resource),
@@ -290,7 +357,10 @@ fn parse_resources(
 }
 
 fn parse_principal(value: &Value, negated: bool) -> Result<PrincipalElement, PolicyError> {
-    let mut element = PrincipalElement { negated, ..PrincipalElement::default() };
+    let mut element = PrincipalElement {
+        negated,
+        ..PrincipalElement::default()
+    };
     let map = match value {
         Value::String(s) if s == "*" => {
             element.everyone = true;
@@ -331,7 +401,10 @@ fn add_aws_principal(element: &mut PrincipalElement, value: &str) -> Result<(), 
         element.accounts.push(value.to_string());
     } else if let Some(account) = root_arn_account(value) {
         element.accounts.push(account.to_string());
-    } else if value.starts_with("arn:") && !value.contains(['*', '?']) && value.split(':').count() >= 6 {
+    } else if value.starts_with("arn:")
+        && !value.contains(['*', '?'])
+        && value.split(':').count() >= 6
+    {
         element.arns.push(value.to_string());
     } else {
         return Err(PolicyError(format!(

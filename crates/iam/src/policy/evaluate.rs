@@ -1,6 +1,8 @@
 //! Does a statement apply to a request, and what does the document decide.
 
-use super::document::{ActionElement, Effect, PolicyDocument, PrincipalElement, ResourceElement, Statement};
+use super::document::{
+    ActionElement, Effect, PolicyDocument, PrincipalElement, ResourceElement, Statement,
+};
 use super::pattern;
 use super::{Context, Decision, PolicyKind, Principal, PrincipalKind, Request};
 
@@ -28,15 +30,24 @@ impl Statement {
     fn applies(&self, kind: PolicyKind, action: &str, request: &Request) -> bool {
         self.action.matches(action)
             && (kind == PolicyKind::Identity
-                || self.principal.as_ref().is_some_and(|p| p.matches(request.principal)))
-            && self.resource.as_ref().map_or(true, |r| r.matches(request.resource, request.context))
+                || self
+                    .principal
+                    .as_ref()
+                    .is_some_and(|p| p.matches(request.principal)))
+            && match &self.resource {
+                Some(resource) => resource.matches(request.resource, request.context),
+                None => true,
+            }
             && self.conditions.iter().all(|c| c.holds(request.context))
     }
 }
 
 impl ActionElement {
     fn matches(&self, action: &str) -> bool {
-        let listed = self.patterns.iter().any(|p| pattern::glob_match(p, action, false));
+        let listed = self
+            .patterns
+            .iter()
+            .any(|p| pattern::glob_match(p, action, false));
         listed != self.negated
     }
 }
@@ -45,7 +56,9 @@ impl ResourceElement {
     fn matches(&self, resource: &str, context: &Context) -> bool {
         let listed = self.patterns.iter().any(|template| {
             // A variable with no value leaves the pattern unresolved, and it then matches no resource.
-            template.glob(context).is_some_and(|p| pattern::glob_match(&p, resource, true))
+            template
+                .glob(context)
+                .is_some_and(|p| pattern::glob_match(&p, resource, true))
         });
         listed != self.negated
     }
@@ -67,7 +80,10 @@ impl PrincipalElement {
             return true;
         }
         match &principal.kind {
-            PrincipalKind::Service(service) => self.services.iter().any(|s| s.eq_ignore_ascii_case(service)),
+            PrincipalKind::Service(service) => self
+                .services
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(service)),
             kind => {
                 self.accounts.contains(&principal.account)
                     || self.arns.contains(&principal.arn)
@@ -85,7 +101,10 @@ impl PrincipalElement {
             return true;
         }
         match &principal.kind {
-            PrincipalKind::Service(service) => self.services.iter().any(|s| s.eq_ignore_ascii_case(service)),
+            PrincipalKind::Service(service) => self
+                .services
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(service)),
             PrincipalKind::Root => self.accounts.contains(&principal.account),
             PrincipalKind::User | PrincipalKind::AssumedRole { .. } => {
                 self.accounts.contains(&principal.account) && self.arns.contains(&principal.arn)

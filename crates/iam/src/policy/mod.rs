@@ -65,7 +65,9 @@ pub enum PrincipalKind {
     User,
     /// A session of a role; `role_arn` is the role's full ARN, path included
     /// (`arn:aws:iam::A:role/PATH/NAME`), which a session ARN does not carry.
-    AssumedRole { role_arn: String },
+    AssumedRole {
+        role_arn: String,
+    },
     /// An AWS service acting on its own behalf, such as `kms.amazonaws.com`.
     Service(String),
 }
@@ -85,7 +87,8 @@ impl Context {
 
     /// Sets `key` to the single `value`, replacing what it held.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
-        self.values.insert(key.to_ascii_lowercase(), vec![value.into()]);
+        self.values
+            .insert(key.to_ascii_lowercase(), vec![value.into()]);
     }
 
     /// Sets `key` to all of `values`, replacing what it held.

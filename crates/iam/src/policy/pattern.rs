@@ -40,7 +40,10 @@ pub(crate) fn tokens(text: &str) -> Vec<Tok> {
 pub(crate) fn glob_match(pattern: &[Tok], text: &str, arn_segments: bool) -> bool {
     if !pattern.iter().any(|t| matches!(t, Tok::Star | Tok::One)) {
         return pattern.len() == text.chars().count()
-            && pattern.iter().zip(text.chars()).all(|(t, c)| *t == Tok::Lit(c));
+            && pattern
+                .iter()
+                .zip(text.chars())
+                .all(|(t, c)| *t == Tok::Lit(c));
     }
     if pattern == [Tok::Star] {
         return true;
@@ -64,7 +67,8 @@ pub(crate) fn glob_match(pattern: &[Tok], text: &str, arn_segments: bool) -> boo
                 }
             }
             Tok::Star => {
-                let crosses = !arn_segments || matches!(pattern.get(i + 1), None | Some(Tok::Lit(':')));
+                let crosses =
+                    !arn_segments || matches!(pattern.get(i + 1), None | Some(Tok::Lit(':')));
                 next[0] = reachable[0];
                 for j in 1..=text.len() {
                     next[j] = reachable[j] || (next[j - 1] && (crosses || text[j - 1] != ':'));
@@ -100,7 +104,10 @@ pub(crate) fn arn_match(pattern: &[Tok], text: &str) -> bool {
     let text_parts: Vec<&str> = text.splitn(6, ':').collect();
     pattern_parts.len() == 6
         && text_parts.len() == 6
-        && pattern_parts.iter().zip(&text_parts).all(|(p, t)| glob_match(p, t, false))
+        && pattern_parts
+            .iter()
+            .zip(&text_parts)
+            .all(|(p, t)| glob_match(p, t, false))
 }
 
 /// A piece of a policy string that may hold variables.
@@ -111,7 +118,10 @@ enum Piece {
     /// `${*}`, `${?}` or `${$}`: the character itself, never a wildcard.
     Escaped(char),
     /// `${key}` or `${key, 'default'}`; `key` is lowercased like every condition key.
-    Var { key: String, default: Option<String> },
+    Var {
+        key: String,
+        default: Option<String>,
+    },
 }
 
 /// A string from a policy's `Resource` element or a condition value, with its policy variables.
@@ -165,7 +175,11 @@ impl Template {
             [Piece::Text(t)] => Some(tokens(t)),
             _ => None,
         };
-        Template { raw: raw.to_string(), pieces, fixed }
+        Template {
+            raw: raw.to_string(),
+            pieces,
+            fixed,
+        }
     }
 
     /// Whether the text depends on the request (variables) or holds escapes, so is read at evaluation.
@@ -261,13 +275,21 @@ fn parse_variable(body: &str) -> Option<(Piece, usize)> {
         return None;
     }
     let used = (body.len() - quoted.len()) + end? + trailing + 1;
-    Some((Piece::Var { key, default: Some(default) }, used))
+    Some((
+        Piece::Var {
+            key,
+            default: Some(default),
+        },
+        used,
+    ))
 }
 
 fn valid_key(key: &str) -> Option<String> {
     let key = key.trim();
     let ok = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-' | '.' | '@' | '+' | '='));
+        && key.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '_' | '-' | '.' | '@' | '+' | '=')
+        });
     ok.then(|| key.to_ascii_lowercase())
 }
 
@@ -281,21 +303,45 @@ mod tests {
 
     #[test]
     fn resource_wildcards() {
-        assert!(m("arn:aws:kms:eu-west-1:*:key/*", "arn:aws:kms:eu-west-1:111122223333:key/abc"));
-        assert!(!m("arn:aws:kms:eu-west-1:*:key/*", "arn:aws:kms:us-east-1:111122223333:key/abc"));
+        assert!(m(
+            "arn:aws:kms:eu-west-1:*:key/*",
+            "arn:aws:kms:eu-west-1:111122223333:key/abc"
+        ));
+        assert!(!m(
+            "arn:aws:kms:eu-west-1:*:key/*",
+            "arn:aws:kms:us-east-1:111122223333:key/abc"
+        ));
         assert!(m("arn:aws:kms:*", "arn:aws:kms:eu-west-1:1:key/x"));
-        assert!(!m("arn:aws:kms:eu-*-1:1:key/x", "arn:aws:kms:eu-west:x-1:1:key/x"));
-        assert!(m("arn:aws:kms:eu-*-1:1:key/x", "arn:aws:kms:eu-west-1:1:key/x"));
-        assert!(!m("arn:aws:kms:eu-west-?:1:key/x", "arn:aws:kms:eu-west-:1:key/x"));
+        assert!(!m(
+            "arn:aws:kms:eu-*-1:1:key/x",
+            "arn:aws:kms:eu-west:x-1:1:key/x"
+        ));
+        assert!(m(
+            "arn:aws:kms:eu-*-1:1:key/x",
+            "arn:aws:kms:eu-west-1:1:key/x"
+        ));
+        assert!(!m(
+            "arn:aws:kms:eu-west-?:1:key/x",
+            "arn:aws:kms:eu-west-:1:key/x"
+        ));
         assert!(m("*", "*"));
         assert!(!m("arn:aws:kms:*:*:key/*", "*"));
     }
 
     #[test]
     fn arn_parts() {
-        assert!(arn_match(&tokens("arn:aws:sns:*:123:topic"), "arn:aws:sns:eu-west-1:123:topic"));
-        assert!(!arn_match(&tokens("arn:aws:sns:*"), "arn:aws:sns:eu-west-1:123:topic"));
-        assert!(arn_match(&tokens("arn:aws:logs:*:*:log-group:*"), "arn:aws:logs:r:1:log-group:a:b"));
+        assert!(arn_match(
+            &tokens("arn:aws:sns:*:123:topic"),
+            "arn:aws:sns:eu-west-1:123:topic"
+        ));
+        assert!(!arn_match(
+            &tokens("arn:aws:sns:*"),
+            "arn:aws:sns:eu-west-1:123:topic"
+        ));
+        assert!(arn_match(
+            &tokens("arn:aws:logs:*:*:log-group:*"),
+            "arn:aws:logs:r:1:log-group:a:b"
+        ));
     }
 
     #[test]
@@ -307,8 +353,18 @@ mod tests {
         let glob = t.glob(&context).unwrap();
         assert!(glob_match(&glob, "home/bob*/*it's}x", false));
         assert!(!glob_match(&glob, "home/bobby/*it's}x", false));
-        assert!(Template::with_variables("${aws:userid}").text(&context).is_none());
-        assert_eq!(Template::with_variables("${nope").text(&context).as_deref(), Some("${nope"));
-        assert_eq!(Template::with_variables("a${b c}").text(&context).as_deref(), Some("a${b c}"));
+        assert!(Template::with_variables("${aws:userid}")
+            .text(&context)
+            .is_none());
+        assert_eq!(
+            Template::with_variables("${nope").text(&context).as_deref(),
+            Some("${nope")
+        );
+        assert_eq!(
+            Template::with_variables("a${b c}")
+                .text(&context)
+                .as_deref(),
+            Some("a${b c}")
+        );
     }
 }

@@ -1,0 +1,190 @@
+//! Who may use a key: AWS's KMS authorization, from the key policy, the caller's IAM policies and
+//! grants.
+//!
+//! - An explicit `Deny` in the key policy or in the caller's policies refuses.
+//! - A grant for the caller and the operation allows (within its constraints).
+//! - The key policy must allow the caller. When it does only by naming the account (the default
+//!   policy's `arn:aws:iam::<account>:root`), that delegates to IAM: the caller's identity-based
+//!   policies must allow as well. A statement naming the caller itself, or `*`, allows on its own.
+//! - The account root is subject to the key policy like everyone else, as in AWS.
+
+use std::sync::Arc;
+
+use m2sec_iam::authorizer::{self, denied};
+use m2sec_iam::policy::{Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request};
+use m2sec_proto::{AwsError, RequestContext};
+
+use crate::error::{KmsError, Result};
+use crate::keyring::LoadedKey;
+use crate::shapes::EncryptionContext;
+use crate::{scope, Aliases, Kms};
+
+/// What a request wants to do with a key.
+pub(crate) struct Access<'a> {
+    /// `kms:Encrypt`, …
+    pub action: String,
+    pub encryption_context: Option<&'a EncryptionContext>,
+    /// Set when another service (SSM) calls on the caller's behalf: `ssm.<region>.amazonaws.com`.
+    pub via_service: Option<String>,
+}
+
+impl<'a> Access<'a> {
+    pub fn of(ctx: &RequestContext) -> Self {
+        Access {
+            action: format!("kms:{}", ctx.operation),
+            encryption_context: None,
+            via_service: None,
+        }
+    }
+
+    pub fn action(action: &str) -> Self {
+        Access {
+            action: action.to_string(),
+            encryption_context: None,
+            via_service: None,
+        }
+    }
+
+    pub fn with_context(mut self, c: &'a EncryptionContext) -> Self {
+        self.encryption_context = Some(c);
+        self
+    }
+}
+
+fn denial(e: AwsError) -> KmsError {
+    KmsError::AccessDenied(e.message)
+}
+
+impl Kms {
+    /// Resolves the key a request names and checks the caller may use it for the request's operation.
+    pub(crate) async fn key_for(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        aliases: Aliases,
+        access: Access<'_>,
+    ) -> Result<Arc<LoadedKey>> {
+        let key = self.resolve(&scope(ctx), key_id, aliases).await?;
+        self.authorize_key(ctx, &key, &access).await?;
+        Ok(key)
+    }
+
+    /// Identity-only authorization for operations that name no key (CreateKey, ListKeys, …).
+    pub(crate) async fn authorize_account(
+        &self,
+        ctx: &RequestContext,
+        resource: &str,
+    ) -> Result<()> {
+        let context = authorizer::context(ctx, &[("kms:CallerAccount", vec![ctx.account.clone()])]);
+        self.authorizer
+            .authorize(ctx, &format!("kms:{}", ctx.operation), resource, &context)
+            .await
+            .map_err(denial)
+    }
+
+    pub(crate) async fn authorize_key(
+        &self,
+        ctx: &RequestContext,
+        key: &LoadedKey,
+        access: &Access<'_>,
+    ) -> Result<()> {
+        let action = access.action.as_str();
+        let mut extra: Vec<(String, Vec<String>)> = vec![
+            ("kms:CallerAccount".into(), vec![ctx.account.clone()]),
+            ("kms:KeySpec".into(), vec![key.record.key_spec.clone()]),
+            ("kms:KeyUsage".into(), vec![key.record.key_usage.clone()]),
+            ("kms:KeyOrigin".into(), vec![key.record.origin.clone()]),
+        ];
+        if let Some(via) = &access.via_service {
+            extra.push(("kms:ViaService".into(), vec![via.clone()]));
+        }
+        if let Some(enc) = access.encryption_context {
+            extra.push((
+                "kms:EncryptionContextKeys".into(),
+                enc.keys().cloned().collect(),
+            ));
+            for (k, v) in enc {
+                extra.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
+            }
+        }
+        let extra_refs: Vec<(&str, Vec<String>)> =
+            extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let context = authorizer::context(ctx, &extra_refs);
+        let caller = authorizer::principal(ctx);
+        let policy = key.policy();
+        let ask = |p: &Principal| match policy {
+            Some(doc) => doc.evaluate(&Request {
+                action,
+                resource: &key.arn,
+                principal: p,
+                context: &context,
+            }),
+            None => Decision::NotApplicable,
+        };
+        let by_key_policy = ask(&caller);
+        if by_key_policy == Decision::Deny {
+            return Err(denial(denied(
+                ctx,
+                action,
+                &key.arn,
+                "with an explicit deny in a resource-based policy",
+            )));
+        }
+        let by_identity = self
+            .authorizer
+            .identity_decision(ctx, action, &key.arn, &context)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "identity policy lookup failed");
+                KmsError::Internal("identity policy lookup failed".into())
+            })?;
+        if by_identity == Decision::Deny {
+            return Err(denial(denied(
+                ctx,
+                action,
+                &key.arn,
+                "with an explicit deny in an identity-based policy",
+            )));
+        }
+        if by_key_policy == Decision::Allow {
+            // Does the policy allow anyone of another account (`*`)? Then it allows directly. Does it
+            // allow another principal of this account? Then it names the account, and IAM decides.
+            let stand_in = |account: &str| Principal {
+                arn: format!("arn:aws:iam::{account}:user/m2sec-key-policy-check"),
+                account: account.to_string(),
+                kind: PrincipalKind::User,
+            };
+            let other_account = if ctx.account == "999999999999" {
+                "999999999998"
+            } else {
+                "999999999999"
+            };
+            let open_to_all = ask(&stand_in(other_account)) == Decision::Allow;
+            let names_account = ask(&stand_in(&ctx.account)) == Decision::Allow;
+            if open_to_all || !names_account || by_identity == Decision::Allow {
+                return Ok(());
+            }
+        }
+        if self
+            .grant_allows(ctx, key, action, access.encryption_context)
+            .await?
+        {
+            return Ok(());
+        }
+        let why = if by_key_policy == Decision::Allow {
+            format!("because no identity-based policy allows the {action} action")
+        } else {
+            format!("because no resource-based policy allows the {action} action")
+        };
+        Err(denial(denied(ctx, action, &key.arn, &why)))
+    }
+}
+
+/// Parses a key policy as stored (checked when it was put).
+pub(crate) fn parse_key_policy(text: &str) -> Option<PolicyDocument> {
+    PolicyDocument::parse(text, PolicyKind::Resource)
+        .map_err(
+            |e| tracing::warn!(error = %e, "a stored key policy does not parse; it allows nothing"),
+        )
+        .ok()
+}
