@@ -837,3 +837,36 @@ fn toggle(
         ))),
     }
 }
+
+/// Creates (or updates) a role with a trust policy and one inline policy, for `m2sec serve --bootstrap`.
+pub async fn bootstrap_role(
+    store: &dyn Store,
+    account: &str,
+    role_name: &str,
+    trust_policy: &str,
+    policy_name: &str,
+    policy: &str,
+) -> Result<String> {
+    check_document(trust_policy, PolicyKind::Trust, 2048)?;
+    check_document(policy, PolicyKind::Identity, 10240)?;
+    let mut role = match entities::load::<Role>(store, account, ROLE, role_name).await? {
+        Some(r) => r,
+        None => Role {
+            name: role_name.into(),
+            id: unique_id("AROA", 17),
+            path: "/".into(),
+            arn: format!("arn:aws:iam::{account}:role/{role_name}"),
+            created_at: now_ms(),
+            trust_policy: String::new(),
+            description: Some("Created from iamRoleStatements by m2sec serve --bootstrap".into()),
+            max_session_duration: 3600,
+            tags: Vec::new(),
+            inline: Default::default(),
+            attached: Vec::new(),
+        },
+    };
+    role.trust_policy = trust_policy.into();
+    role.inline.insert(policy_name.into(), policy.into());
+    entities::save(store, account, ROLE, role_name, &role, false).await?;
+    Ok(role.arn)
+}

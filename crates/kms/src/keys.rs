@@ -54,13 +54,25 @@ impl Kms {
         }
         let tags = crate::tags::checked_tags(Vec::new(), req.tags)?;
         let scope = scope(ctx);
+        let key_id = uuid::Uuid::new_v4().to_string();
         let policy = match req.policy {
-            Some(p) => crate::policy::checked_policy(p)?,
+            Some(p) => {
+                let p = crate::policy::checked_policy(p)?;
+                if !req.bypass_policy_lockout_safety_check {
+                    crate::policy::check_lockout(
+                        ctx,
+                        &scope.account,
+                        &p,
+                        &key_arn(&scope, &key_id),
+                    )?;
+                }
+                p
+            }
             None => crate::policy::default_policy(&scope.account),
         };
         let record = KeyRecord {
             scope,
-            key_id: uuid::Uuid::new_v4().to_string(),
+            key_id,
             description: req.description.unwrap_or_default(),
             key_usage,
             key_spec,

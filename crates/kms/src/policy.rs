@@ -57,7 +57,7 @@ pub(crate) fn aws_managed_policy(account: &str, service: &str, region: &str) -> 
     .to_string()
 }
 
-/// A policy must be a JSON object with a Statement, at most 32 KB.
+/// A key policy must be a valid resource policy (with principals) of at most 32 KB.
 pub(crate) fn checked_policy(policy: String) -> Result<String> {
     if policy.len() > MAX_POLICY_BYTES {
         return Err(KmsError::MalformedPolicyDocument(format!(
@@ -65,18 +65,40 @@ pub(crate) fn checked_policy(policy: String) -> Result<String> {
             policy.len()
         )));
     }
-    let doc: serde_json::Value = serde_json::from_str(&policy).map_err(|e| {
-        KmsError::MalformedPolicyDocument(format!("The key policy is not valid JSON: {e}"))
-    })?;
-    if !doc
-        .get("Statement")
-        .is_some_and(|s| s.is_array() || s.is_object())
-    {
+    m2sec_iam::policy::PolicyDocument::parse(&policy, m2sec_iam::policy::PolicyKind::Resource)
+        .map_err(|e| {
+            KmsError::MalformedPolicyDocument(format!("The key policy is not valid: {e}"))
+        })?;
+    Ok(policy)
+}
+
+/// AWS's lockout safety check: unless the caller bypasses it, a new key policy must still let the
+/// caller change the key policy later.
+pub(crate) fn check_lockout(
+    ctx: &RequestContext,
+    account: &str,
+    policy: &str,
+    key_arn: &str,
+) -> Result<()> {
+    use m2sec_iam::policy::{Decision, PolicyDocument, PolicyKind, Request};
+    let Ok(doc) = PolicyDocument::parse(policy, PolicyKind::Resource) else {
+        return Ok(());
+    };
+    let principal = m2sec_iam::authorizer::principal(ctx);
+    let context =
+        m2sec_iam::authorizer::context(ctx, &[("kms:CallerAccount", vec![account.to_string()])]);
+    let request = Request {
+        action: "kms:PutKeyPolicy",
+        resource: key_arn,
+        principal: &principal,
+        context: &context,
+    };
+    if doc.evaluate(&request) != Decision::Allow {
         return Err(KmsError::MalformedPolicyDocument(
-            "The key policy must contain a Statement".into(),
+            "The new key policy will not allow you to update the key policy in the future.".into(),
         ));
     }
-    Ok(policy)
+    Ok(())
 }
 
 fn check_name(name: Option<&str>) -> Result<()> {
@@ -117,6 +139,9 @@ impl Kms {
         let key = self
             .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
+        if !req.bypass_policy_lockout_safety_check {
+            check_lockout(ctx, &ctx.account, &policy, &key.arn)?;
+        }
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
             k.policy = policy;

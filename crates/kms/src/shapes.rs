@@ -26,6 +26,8 @@ pub struct CreateKeyRequest {
     pub origin: Option<String>,
     pub custom_key_store_id: Option<String>,
     #[serde(default)]
+    pub bypass_policy_lockout_safety_check: bool,
+    #[serde(default)]
     pub tags: Vec<Tag>,
     pub multi_region: Option<bool>,
     pub xks_key_id: Option<String>,
@@ -310,6 +312,8 @@ pub struct KeyPolicyRequest {
     pub key_id: String,
     pub policy_name: Option<String>,
     pub policy: Option<String>,
+    #[serde(default)]
+    pub bypass_policy_lockout_safety_check: bool,
 }
 
 #[derive(Debug, Serialize)]

@@ -94,7 +94,16 @@ async fn aws_json(State(state): State<Arc<AppState>>, request: Request) -> Respo
     respond(&request_id, result)
 }
 
+/// The client's address (for `aws:SourceIp`), when the server was started with connection info.
+fn source_ip(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
 async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<Vec<u8>, AwsError> {
+    let source_ip = source_ip(&request);
     let (parts, body) = request.into_parts();
     let body = read_body(body, state.max_body_bytes).await?;
     let target = header(&parts.headers, "x-amz-target")
@@ -123,7 +132,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         request_id: request_id.to_string(),
         caller: principal.caller,
         operation: operation.to_string(),
-        source_ip: None,
+        source_ip,
     };
     json::dispatch(service.as_ref(), &ctx, operation, &body).await
 }
@@ -205,6 +214,7 @@ async fn query_call(
     request: Request,
     request_id: &str,
 ) -> Result<String, AwsError> {
+    let source_ip = source_ip(&request);
     let (parts, body) = request.into_parts();
     let body = read_body(body, state.max_body_bytes).await?;
     let model = service.model();
@@ -231,7 +241,7 @@ async fn query_call(
         request_id: request_id.to_string(),
         caller: principal.caller,
         operation: operation.clone(),
-        source_ip: None,
+        source_ip,
     };
     let output = service.call(&ctx, &operation, input).await?;
     Ok(query_protocol::serialize_response(

@@ -2,6 +2,7 @@
 
 mod auth;
 mod bootstrap;
+mod bootstrap_roles;
 mod config;
 mod http;
 
@@ -54,6 +55,13 @@ enum Command {
         /// passphrase itself in M2SEC_UNSEAL_PASSPHRASE).
         #[arg(long)]
         unseal_passphrase_file: Option<PathBuf>,
+        /// A serverless.yml (or a file with `iamRoleStatements:`): create or update an IAM role whose
+        /// inline policy holds those statements.
+        #[arg(long)]
+        bootstrap: Option<PathBuf>,
+        /// Name of the bootstrapped role [default: <service>-lambda].
+        #[arg(long, requires = "bootstrap")]
+        bootstrap_role: Option<String>,
     },
 }
 
@@ -75,6 +83,8 @@ fn main() -> anyhow::Result<()> {
             store,
             account_id,
             unseal_passphrase_file,
+            bootstrap,
+            bootstrap_role,
         } => {
             let config = Config::load(
                 config,
@@ -90,7 +100,7 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(serve(config))
+                .block_on(serve(config, bootstrap.map(|f| (f, bootstrap_role))))
         }
     }
 }
@@ -112,7 +122,12 @@ fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>> {
         .map(|p| SecretBytes::new(p.into_bytes())))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> anyhow::Result<()> {
+    // Read the bootstrap file before touching the data dir, so a bad file changes nothing.
+    let bootstrap = match bootstrap {
+        Some((file, name)) => Some(bootstrap_roles::role_from_file(&file, name.as_deref())?),
+        None => None,
+    };
     let admin = bootstrap::admin_from_env()?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
@@ -146,6 +161,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     );
     tracing::info!(backend = store.backend(), "store ready");
     bootstrap::ensure_admin(store.as_ref(), &root, &config, admin).await?;
+    if let Some((role_name, policy)) = &bootstrap {
+        let arn = m2sec_iam::iam_api::bootstrap_role(
+            store.as_ref(),
+            &config.account_id,
+            role_name,
+            &bootstrap_roles::trust_policy(&config.account_id),
+            "iamRoleStatements",
+            policy,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap role: {e}"))?;
+        tracing::info!(role = %arn, "role created from iamRoleStatements");
+    }
 
     let authorizer = Arc::new(m2sec_iam::Authorizer::new(
         store.clone(),
@@ -208,9 +236,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, "m2sec listening");
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     scheduler.abort();
     tracing::info!("m2sec stopped");
     Ok(())
