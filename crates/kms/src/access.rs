@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use m2sec_iam::authorizer::{self, denied};
-use m2sec_iam::policy::{Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request};
+use m2sec_iam::policy::{Decision, PolicyDocument, PolicyKind, Principal, Request};
 use m2sec_proto::{AwsError, RequestContext};
 
 use crate::error::{KmsError, Result};
@@ -147,21 +147,19 @@ impl Kms {
             )));
         }
         if by_key_policy == Decision::Allow {
-            // Does the policy allow anyone of another account (`*`)? Then it allows directly. Does it
-            // allow another principal of this account? Then it names the account, and IAM decides.
-            let stand_in = |account: &str| Principal {
-                arn: format!("arn:aws:iam::{account}:user/m2sec-key-policy-check"),
-                account: account.to_string(),
-                kind: PrincipalKind::User,
+            // A statement naming the caller itself (or `*`) allows on its own; one that allows only
+            // by naming the account delegates to IAM. Asking again as the same principal of another
+            // account tells them apart: account entries no longer match, the caller's ARN still does.
+            let foreign = Principal {
+                account: if ctx.account == "999999999999" {
+                    "999999999998"
+                } else {
+                    "999999999999"
+                }
+                .into(),
+                ..caller.clone()
             };
-            let other_account = if ctx.account == "999999999999" {
-                "999999999998"
-            } else {
-                "999999999999"
-            };
-            let open_to_all = ask(&stand_in(other_account)) == Decision::Allow;
-            let names_account = ask(&stand_in(&ctx.account)) == Decision::Allow;
-            if open_to_all || !names_account || by_identity == Decision::Allow {
+            if ask(&foreign) == Decision::Allow || by_identity == Decision::Allow {
                 return Ok(());
             }
         }

@@ -307,7 +307,15 @@ impl Kms {
         let scope = scope(ctx);
         let grants = self.grants_of(&scope).await?;
         let grant = match (&req.grant_token, &req.key_id) {
-            (Some(token), _) => grants.iter().find(|g| &g.token == token),
+            (Some(token), _) => {
+                // Tokens m2sec hands out are 64 hex digits; anything else is not a grant token.
+                if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(KmsError::InvalidGrantToken(format!(
+                        "{token} is not a valid grant token"
+                    )));
+                }
+                grants.iter().find(|g| &g.token == token)
+            }
             (None, Some(key_id)) => {
                 let key = self.resolve(&scope, key_id, Aliases::Refused).await?;
                 let grant_id = req.grant_id.as_deref().ok_or_else(|| {

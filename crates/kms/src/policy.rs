@@ -132,13 +132,14 @@ impl Kms {
         req: KeyPolicyRequest,
     ) -> Result<Empty> {
         check_name(req.policy_name.as_deref())?;
+        let key = self
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .await?;
+        require_not_pending(&key.record, &key)?;
         let policy = checked_policy(
             req.policy
                 .ok_or_else(|| KmsError::Validation("Policy is required".into()))?,
         )?;
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
-            .await?;
         if !req.bypass_policy_lockout_safety_check {
             check_lockout(ctx, &ctx.account, &policy, &key.arn)?;
         }

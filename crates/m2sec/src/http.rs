@@ -169,6 +169,19 @@ async fn read_body(body: Body, max: usize) -> Result<Bytes, AwsError> {
     Ok(buf.freeze())
 }
 
+/// IAM and STS name authentication failures differently from the JSON services.
+fn query_auth_error(e: AwsError) -> AwsError {
+    let (code, status) = match e.code.as_ref() {
+        "UnrecognizedClientException" => ("InvalidClientTokenId", 403),
+        "ExpiredTokenException" => ("ExpiredToken", 403),
+        "InvalidSignatureException" => ("SignatureDoesNotMatch", 403),
+        "IncompleteSignatureException" => ("IncompleteSignature", 400),
+        "MissingAuthenticationTokenException" => ("MissingAuthenticationToken", 403),
+        _ => return e,
+    };
+    AwsError::new(code, status, e.message)
+}
+
 /// The awsQuery service a request is signed for, if any (from the credential scope).
 fn query_service_of(state: &AppState, headers: &HeaderMap) -> Option<Arc<dyn QueryService>> {
     let auth = header(headers, "authorization")?;
@@ -230,7 +243,11 @@ async fn query_call(
         headers: &parts.headers,
         body: &body,
     };
-    let principal = state.auth.authenticate(&signed, &signing_name).await?;
+    let principal = state
+        .auth
+        .authenticate(&signed, &signing_name)
+        .await
+        .map_err(query_auth_error)?;
     let (operation, input) = query_protocol::parse_request(model, &body)?;
     query_protocol::validate(model, &operation, &input)?;
     let ctx = RequestContext {

@@ -48,6 +48,8 @@ pub enum SsmError {
     Validation(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -78,6 +80,7 @@ impl SsmError {
             SsmError::UnsupportedParameterType(_) => "UnsupportedParameterType",
             SsmError::Validation(_) => "ValidationException",
             SsmError::Unsupported(_) => "UnsupportedOperationException",
+            SsmError::AccessDenied(_) => "AccessDeniedException",
             SsmError::Store(_) => "ServiceUnavailable",
             SsmError::Internal(_) => "InternalServerError",
         }
@@ -97,6 +100,7 @@ impl SsmError {
         match e {
             KmsError::Store(s) => SsmError::Store(s),
             KmsError::Internal(s) => SsmError::Internal(s),
+            KmsError::AccessDenied(s) => SsmError::AccessDenied(s),
             other => {
                 let code = other.aws_code();
                 SsmError::InvalidKeyId(format!("{other} (Service: AWSKMS; Error Code: {code})"))

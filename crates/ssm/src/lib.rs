@@ -130,16 +130,10 @@ impl Ssm {
         input: &Json,
     ) -> Result<(), AwsError> {
         let scope = scope(ctx);
-        let arn_of = |name: &str| {
-            let bare = name.split(':').next().unwrap_or(name);
-            if bare.starts_with("arn:") {
-                name.rsplit_once(':')
-                    .map(|(a, _)| a.to_string())
-                    .filter(|a| a.contains(":parameter/"))
-                    .unwrap_or_else(|| name.to_string())
-            } else {
-                names::arn(&scope, bare)
-            }
+        // A name may carry a selector (`name:3`) or be the parameter's ARN (with or without one).
+        let arn_of = |reference: &str| match names::parse_reference(&scope, reference) {
+            Ok((candidates, _)) => names::arn(&scope, &candidates[0]),
+            Err(_) => reference.to_string(),
         };
         let mut resources: Vec<String> = Vec::new();
         for member in ["Name", "ResourceId"] {
