@@ -17,10 +17,13 @@ use crate::policy::{
     combine, Context, Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request,
 };
 
+/// A principal's identity-based policies, parsed, with when they were loaded.
+type CachedPolicies = (Arc<Vec<PolicyDocument>>, Instant);
+
 pub struct Authorizer {
     store: Arc<dyn Store>,
     ttl: Duration,
-    cache: RwLock<HashMap<String, (Arc<Vec<PolicyDocument>>, Instant)>>,
+    cache: RwLock<HashMap<String, CachedPolicies>>,
 }
 
 /// The policy principal of a request.

@@ -115,6 +115,8 @@ const CONFIG_KEYS: &[&str] = &[
 const TEXT_KEYS: &[&str] = &["data_dir", "store", "account_id", "unseal_passphrase_file"];
 
 impl Config {
+    // figment's error is large, but it is returned once, at start-up.
+    #[allow(clippy::result_large_err)]
     pub fn load(file: Option<PathBuf>, overrides: Overrides) -> Result<Config, figment::Error> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file.or_else(|| std::env::var_os("M2SEC_CONFIG").map(PathBuf::from)) {
