@@ -44,10 +44,19 @@ pub fn principal(ctx: &RequestContext) -> Principal {
 /// The global condition keys AWS sets on every request, plus the service's own (`extra`).
 pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
     let mut c = Context::new();
+    use chrono::{Datelike, Timelike};
     let now = chrono::Utc::now();
     c.insert(
         "aws:CurrentTime",
-        now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            now.year(),
+            now.month(),
+            now.day(),
+            now.hour(),
+            now.minute(),
+            now.second()
+        ),
     );
     c.insert("aws:EpochTime", now.timestamp().to_string());
     c.insert("aws:PrincipalAccount", ctx.account.clone());

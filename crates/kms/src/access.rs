@@ -89,27 +89,15 @@ impl Kms {
         access: &Access<'_>,
     ) -> Result<()> {
         let action = access.action.as_str();
-        let mut extra: Vec<(String, Vec<String>)> = vec![
-            ("kms:CallerAccount".into(), vec![ctx.account.clone()]),
-            ("kms:KeySpec".into(), vec![key.record.key_spec.clone()]),
-            ("kms:KeyUsage".into(), vec![key.record.key_usage.clone()]),
-            ("kms:KeyOrigin".into(), vec![key.record.origin.clone()]),
-        ];
-        if let Some(via) = &access.via_service {
-            extra.push(("kms:ViaService".into(), vec![via.clone()]));
-        }
-        if let Some(enc) = access.encryption_context {
-            extra.push((
-                "kms:EncryptionContextKeys".into(),
-                enc.keys().cloned().collect(),
-            ));
-            for (k, v) in enc {
-                extra.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
-            }
-        }
-        let extra_refs: Vec<(&str, Vec<String>)> =
-            extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let context = authorizer::context(ctx, &extra_refs);
+        // Condition keys matter only to policies with conditions. The hot path of the account root
+        // under a condition-free key policy (the default) skips building them.
+        let needs_context =
+            ctx.caller != m2sec_proto::Caller::Root || key.record.policy.contains("Condition");
+        let context = if needs_context {
+            condition_keys(ctx, key, access)
+        } else {
+            m2sec_iam::policy::Context::new()
+        };
         let caller = authorizer::principal(ctx);
         let policy = key.policy();
         let ask = |p: &Principal| match policy {
@@ -176,6 +164,35 @@ impl Kms {
         };
         Err(denial(denied(ctx, action, &key.arn, &why)))
     }
+}
+
+/// The condition keys of a request on a key: AWS's global keys and KMS's own.
+fn condition_keys(
+    ctx: &RequestContext,
+    key: &LoadedKey,
+    access: &Access<'_>,
+) -> m2sec_iam::policy::Context {
+    let mut extra: Vec<(String, Vec<String>)> = vec![
+        ("kms:CallerAccount".into(), vec![ctx.account.clone()]),
+        ("kms:KeySpec".into(), vec![key.record.key_spec.clone()]),
+        ("kms:KeyUsage".into(), vec![key.record.key_usage.clone()]),
+        ("kms:KeyOrigin".into(), vec![key.record.origin.clone()]),
+    ];
+    if let Some(via) = &access.via_service {
+        extra.push(("kms:ViaService".into(), vec![via.clone()]));
+    }
+    if let Some(enc) = access.encryption_context {
+        extra.push((
+            "kms:EncryptionContextKeys".into(),
+            enc.keys().cloned().collect(),
+        ));
+        for (k, v) in enc {
+            extra.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
+        }
+    }
+    let extra_refs: Vec<(&str, Vec<String>)> =
+        extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    authorizer::context(ctx, &extra_refs)
 }
 
 /// Parses a key policy as stored (checked when it was put).

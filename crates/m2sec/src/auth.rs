@@ -27,6 +27,8 @@ struct Credential {
     caller: Caller,
     secret: SecretBytes,
     fetched: Instant,
+    /// For temporary credentials: the session token they came from, and when they expire (Unix ms).
+    session: Option<(String, i64)>,
 }
 
 pub struct Authenticator {
@@ -37,6 +39,8 @@ pub struct Authenticator {
     credentials: RwLock<HashMap<String, Arc<Credential>>>,
     signing_keys: SigningKeyCache,
 }
+
+const MAX_CACHED_CREDENTIALS: usize = 100_000;
 
 fn expired_token() -> AwsError {
     AwsError::new(
@@ -87,7 +91,7 @@ impl Authenticator {
             ));
         }
         let credential = match &claim.security_token {
-            Some(token) => Arc::new(self.session(token, &claim.access_key_id)?),
+            Some(token) => self.cached_session(token, &claim.access_key_id)?,
             None => self.credential(&claim.access_key_id).await?,
         };
         sigv4::verify(
@@ -125,7 +129,45 @@ impl Authenticator {
             },
             secret: SecretBytes::from_slice(session.secret.as_bytes()),
             fetched: Instant::now(),
+            session: Some((token.to_string(), session.expires_at)),
         })
+    }
+
+    /// Opening a session token costs an AES-GCM decryption and a JSON parse; a session signing many
+    /// requests is opened once. The cached entry is used only for the very same token.
+    fn cached_session(
+        &self,
+        token: &str,
+        access_key_id: &str,
+    ) -> Result<Arc<Credential>, AwsError> {
+        if let Some(c) = self
+            .credentials
+            .read()
+            .expect("credentials lock")
+            .get(access_key_id)
+        {
+            if let Some((cached_token, expires_at)) = &c.session {
+                if aws_lc_rs::constant_time::verify_slices_are_equal(
+                    cached_token.as_bytes(),
+                    token.as_bytes(),
+                )
+                .is_ok()
+                {
+                    if *expires_at <= chrono::Utc::now().timestamp_millis() {
+                        return Err(expired_token());
+                    }
+                    return Ok(c.clone());
+                }
+            }
+        }
+        let credential = Arc::new(self.session(token, access_key_id)?);
+        let mut credentials = self.credentials.write().expect("credentials lock");
+        // Sessions come and go; keep the map bounded.
+        if credentials.len() > MAX_CACHED_CREDENTIALS {
+            credentials.clear();
+        }
+        credentials.insert(access_key_id.to_string(), credential.clone());
+        Ok(credential)
     }
 
     async fn credential(&self, access_key_id: &str) -> Result<Arc<Credential>, AwsError> {
@@ -135,7 +177,8 @@ impl Authenticator {
             .expect("credentials lock")
             .get(access_key_id)
         {
-            if c.fetched.elapsed() < self.ttl {
+            // A session's entry never serves a request without its token.
+            if c.session.is_none() && c.fetched.elapsed() < self.ttl {
                 return Ok(c.clone());
             }
         }
@@ -178,6 +221,7 @@ impl Authenticator {
             },
             secret,
             fetched: Instant::now(),
+            session: None,
         });
         self.credentials
             .write()
