@@ -66,7 +66,11 @@ impl SqlStore {
             )));
         };
         let mut options =
-            AnyPoolOptions::new().max_connections(if engine == Engine::Sqlite { 4 } else { 16 });
+            // No ping before every query: a broken connection fails its query (a retryable 503)
+            // instead, and hot paths that read the store (SSM GetParameter) save a round trip each.
+            AnyPoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(if engine == Engine::Sqlite { 4 } else { 16 });
         if engine == Engine::Sqlite {
             options = options.after_connect(|conn, _meta| {
                 Box::pin(async move {
