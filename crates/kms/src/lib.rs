@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use m2sec_crypto::RootKey;
-use m2sec_proto::json::{self, JsonService};
+use m2sec_proto::json::JsonService;
 use m2sec_proto::model::ServiceModel;
 use m2sec_proto::{AwsError, RequestContext};
 use m2sec_store::{KeyRecord, Scope, Store};
@@ -76,13 +76,7 @@ fn scope(ctx: &RequestContext) -> Scope {
     Scope::new(ctx.account.clone(), ctx.region.clone())
 }
 
-macro_rules! run {
-    ($self:ident . $handler:ident ($ctx:ident, $input:ident)) => {
-        Ok(json::to_body(
-            &$self.$handler($ctx, json::from_value($input)?).await?,
-        ))
-    };
-}
+use m2sec_proto::run_json as run;
 
 #[async_trait]
 impl JsonService for Kms {

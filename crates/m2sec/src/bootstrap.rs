@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use base64::Engine;
 use m2sec_crypto::RootKey;
 use m2sec_store::{AccessKeyRecord, Store};
 
@@ -16,23 +15,6 @@ const ADMIN_SETTING: &str = "admin_access_key_id";
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// `AKIA` + 16 characters of base32, as AWS access key ids look.
-fn new_access_key_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let random = m2sec_crypto::random_bytes(16);
-    let tail: String = random
-        .expose()
-        .iter()
-        .map(|b| ALPHABET[(*b & 31) as usize] as char)
-        .collect();
-    format!("AKIA{tail}")
-}
-
-fn new_secret() -> zeroize::Zeroizing<String> {
-    let random = m2sec_crypto::random_bytes(30);
-    zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(random.expose()))
 }
 
 /// An admin key pair chosen in the environment.
@@ -109,8 +91,8 @@ pub async fn ensure_admin(
                 tracing::info!(access_key_id = %id, "admin credentials are in {}", config.data_dir.join("credentials").display());
                 return Ok(());
             }
-            let id = new_access_key_id();
-            let secret = new_secret();
+            let id = m2sec_iam::iam_api::unique_id("AKIA", 16);
+            let secret = m2sec_iam::iam_api::new_secret();
             create_key(
                 store,
                 root,

@@ -30,6 +30,19 @@ pub trait JsonService: Send + Sync + 'static {
     ) -> Result<Vec<u8>, AwsError>;
 }
 
+/// Runs one handler of a [`JsonService`]: `run_json!(self.encrypt(ctx, input))` deserializes `input`
+/// into the handler's request type, awaits it, and serializes its response.
+#[macro_export]
+macro_rules! run_json {
+    ($self:ident . $handler:ident ($ctx:ident, $input:ident)) => {
+        Ok($crate::json::to_body(
+            &$self
+                .$handler($ctx, $crate::json::from_value($input)?)
+                .await?,
+        ))
+    };
+}
+
 /// Splits `TrentService.Encrypt` into `("TrentService", "Encrypt")`.
 pub fn split_target(target: &str) -> Option<(&str, &str)> {
     let (prefix, op) = target.rsplit_once('.')?;

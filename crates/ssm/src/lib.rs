@@ -25,7 +25,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use base64::Engine;
 use m2sec_kms::{EncryptionContext, Kms};
-use m2sec_proto::json::{self, JsonService};
+use m2sec_proto::json::JsonService;
 use m2sec_proto::model::ServiceModel;
 use m2sec_proto::{AwsError, RequestContext};
 use m2sec_store::{ParameterRecord, ParameterVersionRecord, Scope, Store};
@@ -60,13 +60,7 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-macro_rules! run {
-    ($self:ident . $handler:ident ($ctx:ident, $input:ident)) => {
-        Ok(json::to_body(
-            &$self.$handler($ctx, json::from_value($input)?).await?,
-        ))
-    };
-}
+use m2sec_proto::run_json as run;
 
 #[async_trait]
 impl JsonService for Ssm {
