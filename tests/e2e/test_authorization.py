@@ -414,3 +414,25 @@ def test_ssm_parameter_named_by_arn_is_checked_against_that_arn(server):
     assert ssm.get_parameter(Name=arn)["Parameter"]["Value"] == "a"
     message = denial(ssm.get_parameter, Name=f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/other/b")
     assert f"on resource: arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/other/b" in message
+
+
+def test_ssm_condition_keys_overwrite_and_recursive(server):
+    import json
+    import uuid
+
+    iam = server.client("iam", region="us-east-1")
+    name = f"ssm-cond-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ssm:PutParameter", "ssm:GetParametersByPath"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "ssm:PutParameter", "Resource": "*", "Condition": {"Bool": {"ssm:Overwrite": "true"}}},
+        {"Effect": "Deny", "Action": "ssm:GetParametersByPath", "Resource": "*", "Condition": {"Bool": {"ssm:Recursive": "true"}}},
+    ]}
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    ssm = server.client("ssm", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    path = f"/cond/{name}"
+    ssm.put_parameter(Name=f"{path}/x", Value="1", Type="String")
+    expect_error("AccessDeniedException", ssm.put_parameter, Name=f"{path}/x", Value="2", Type="String", Overwrite=True)
+    assert ssm.get_parameters_by_path(Path=path, Recursive=False)["Parameters"][0]["Value"] == "1"
+    expect_error("AccessDeniedException", ssm.get_parameters_by_path, Path=path, Recursive=True)

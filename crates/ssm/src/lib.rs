@@ -144,7 +144,18 @@ impl Ssm {
         if resources.is_empty() {
             resources.push("*".into());
         }
-        let context = m2sec_iam::authorizer::context(ctx, &[]);
+        // SSM's own condition keys, where the request carries them.
+        let mut extra: Vec<(&str, Vec<String>)> = Vec::new();
+        if let Some(overwrite) = input.get("Overwrite").and_then(Json::as_bool) {
+            extra.push(("ssm:Overwrite", vec![overwrite.to_string()]));
+        }
+        if let Some(recursive) = input.get("Recursive").and_then(Json::as_bool) {
+            extra.push(("ssm:Recursive", vec![recursive.to_string()]));
+        }
+        if let Some(policies) = input.get("Policies").and_then(Json::as_str) {
+            extra.push(("ssm:Policies", vec![policies.to_string()]));
+        }
+        let context = m2sec_iam::authorizer::context(ctx, &extra);
         for resource in resources {
             self.authorizer
                 .authorize(ctx, &op.action(), &resource, &context)
