@@ -163,10 +163,7 @@ impl Kms {
         req: GrantRequest,
     ) -> Result<CreateGrantResponse> {
         let scope = scope(ctx);
-        let key_id = req
-            .key_id
-            .as_deref()
-            .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
+        let key_id = crate::required_key_id(&req.key_id)?;
         let key = self
             .key_for(ctx, key_id, Aliases::Refused, Access::of(ctx))
             .await?;
@@ -245,10 +242,7 @@ impl Kms {
         req: GrantRequest,
     ) -> Result<ListGrantsResponse> {
         let scope = scope(ctx);
-        let key_id = req
-            .key_id
-            .as_deref()
-            .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
+        let key_id = crate::required_key_id(&req.key_id)?;
         let key = self
             .key_for(ctx, key_id, Aliases::Refused, Access::of(ctx))
             .await?;
@@ -360,10 +354,7 @@ impl Kms {
         req: GrantRequest,
     ) -> Result<crate::shapes::Empty> {
         let scope = scope(ctx);
-        let key_id = req
-            .key_id
-            .as_deref()
-            .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
+        let key_id = crate::required_key_id(&req.key_id)?;
         let grant_id = req
             .grant_id
             .as_deref()

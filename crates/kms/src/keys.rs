@@ -207,17 +207,7 @@ impl Kms {
         ctx: &RequestContext,
         req: KeyIdRequest,
     ) -> Result<Empty> {
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
-            .await?;
-        require_customer_managed(&key, "EnableKey")?;
-        self.modify(&key, |k| {
-            require_not_pending(k, &key)?;
-            k.key_state = state::ENABLED.into();
-            Ok(())
-        })
-        .await?;
-        Ok(Empty {})
+        self.set_key_state(ctx, &req.key_id, state::ENABLED).await
     }
 
     pub(crate) async fn disable_key(
@@ -225,13 +215,23 @@ impl Kms {
         ctx: &RequestContext,
         req: KeyIdRequest,
     ) -> Result<Empty> {
+        self.set_key_state(ctx, &req.key_id, state::DISABLED).await
+    }
+
+    /// EnableKey and DisableKey: customer keys only, never while pending deletion.
+    async fn set_key_state(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        new_state: &str,
+    ) -> Result<Empty> {
         let key = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .key_for(ctx, key_id, Aliases::Refused, Access::of(ctx))
             .await?;
-        require_customer_managed(&key, "DisableKey")?;
+        require_customer_managed(&key, &ctx.operation)?;
         self.modify(&key, |k| {
             require_not_pending(k, &key)?;
-            k.key_state = state::DISABLED.into();
+            k.key_state = new_state.into();
             Ok(())
         })
         .await?;

@@ -302,6 +302,13 @@ pub(crate) fn require_customer_managed(key: &LoadedKey, operation: &str) -> Resu
     Ok(())
 }
 
+/// The KeyId of list-style requests, where the model leaves it optional but the operation needs it.
+pub(crate) fn required_key_id(key_id: &Option<String>) -> Result<&str> {
+    key_id
+        .as_deref()
+        .ok_or_else(|| KmsError::Validation("KeyId is required".into()))
+}
+
 pub(crate) fn dry_run(flag: Option<bool>) -> Result<()> {
     if flag == Some(true) {
         Err(KmsError::DryRun)

@@ -157,10 +157,7 @@ impl Kms {
         ctx: &RequestContext,
         req: ListRequest,
     ) -> Result<ListKeyPoliciesResponse> {
-        let id = req
-            .key_id
-            .as_deref()
-            .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
+        let id = crate::required_key_id(&req.key_id)?;
         self.key_for(ctx, id, Aliases::Refused, Access::of(ctx))
             .await?;
         Ok(ListKeyPoliciesResponse {

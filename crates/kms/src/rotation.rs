@@ -194,10 +194,7 @@ impl Kms {
         req: ListRequest,
     ) -> Result<ListKeyRotationsResponse> {
         let scope = scope(ctx);
-        let id = req
-            .key_id
-            .as_deref()
-            .ok_or_else(|| KmsError::Validation("KeyId is required".into()))?;
+        let id = crate::required_key_id(&req.key_id)?;
         let key = self
             .key_for(ctx, id, Aliases::Refused, Access::of(ctx))
             .await?;
