@@ -6,7 +6,7 @@ use m2sec_proto::RequestContext;
 use crate::error::{Result, SsmError};
 use crate::names;
 use crate::shapes::*;
-use crate::{not_found, scope, Ssm};
+use crate::{scope, Ssm};
 
 const MAX_LABELS_PER_VERSION: usize = 10;
 
@@ -24,11 +24,7 @@ impl Ssm {
     ) -> Result<LabelParameterVersionResponse> {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
-        let (candidates, _) = names::parse_reference(&scope, &req.name)?;
-        let parameter = self
-            .find(&scope, &candidates)
-            .await?
-            .ok_or_else(|| not_found(&req.name))?;
+        let parameter = self.find_named(&scope, &req.name).await?;
         let target = req.parameter_version.unwrap_or(parameter.current.version);
         let mut versions = self
             .store
@@ -86,11 +82,7 @@ impl Ssm {
     ) -> Result<UnlabelParameterVersionResponse> {
         let scope = scope(ctx);
         let _guard = self.writes.lock().await;
-        let (candidates, _) = names::parse_reference(&scope, &req.name)?;
-        let parameter = self
-            .find(&scope, &candidates)
-            .await?
-            .ok_or_else(|| not_found(&req.name))?;
+        let parameter = self.find_named(&scope, &req.name).await?;
         let target = req
             .parameter_version
             .ok_or_else(|| SsmError::Validation("ParameterVersion is required".into()))?;

@@ -233,6 +233,20 @@ impl Ssm {
     }
 }
 
+impl Ssm {
+    /// The parameter a name or ARN refers to (any selector ignored), or `ParameterNotFound`.
+    pub(crate) async fn find_named(
+        &self,
+        scope: &Scope,
+        reference: &str,
+    ) -> Result<ParameterRecord> {
+        let (candidates, _) = names::parse_reference(scope, reference)?;
+        self.find(scope, &candidates)
+            .await?
+            .ok_or_else(|| not_found(reference))
+    }
+}
+
 pub(crate) fn not_found(name: &str) -> SsmError {
     SsmError::ParameterNotFound(format!("Parameter {name} not found."))
 }

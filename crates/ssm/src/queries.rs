@@ -11,7 +11,7 @@ use m2sec_store::{ParameterRecord, ParameterVersionRecord, Scope};
 use crate::error::{Result, SsmError};
 use crate::names;
 use crate::shapes::*;
-use crate::{not_found, scope, Ssm};
+use crate::{scope, Ssm};
 
 const TOKEN_PREFIX: &str = "m2sec:1:";
 
@@ -371,11 +371,7 @@ impl Ssm {
         req: GetParameterHistoryRequest,
     ) -> Result<GetParameterHistoryResponse> {
         let scope = scope(ctx);
-        let (candidates, _) = names::parse_reference(&scope, &req.name)?;
-        let parameter = self
-            .find(&scope, &candidates)
-            .await?
-            .ok_or_else(|| not_found(&req.name))?;
+        let parameter = self.find_named(&scope, &req.name).await?;
         let versions = self
             .store
             .parameter_versions(&scope, &parameter.name)
