@@ -89,6 +89,10 @@ impl Kms {
         access: &Access<'_>,
     ) -> Result<()> {
         let action = access.action.as_str();
+        // A call made for another service is recorded as its own event (see `services`).
+        if access.via_service.is_none() {
+            ctx.touch(crate::KEY_RESOURCE, &key.arn);
+        }
         // Condition keys matter only to policies with conditions. The hot path of the account root
         // under a condition-free key policy (the default) skips building them.
         let needs_context =

@@ -10,6 +10,7 @@ use crate::access::Access;
 use crate::error::{KmsError, Result};
 use crate::keyring::{key_arn, material_aad, LoadedKey};
 use crate::shapes::*;
+use crate::KEY_RESOURCE;
 use crate::{now_ms, require_customer_managed, scope, state, Aliases, Kms, DAY_MS};
 
 pub(crate) const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
@@ -90,6 +91,7 @@ impl Kms {
             tags,
         };
         let key = self.insert_new_key(record).await?;
+        ctx.touch(KEY_RESOURCE, &key.arn);
         Ok(KeyMetadataResponse {
             key_metadata: metadata(&key),
         })
@@ -310,7 +312,18 @@ impl Kms {
             Some(date) if record.key_state == state::PENDING_DELETION && date <= now_ms() => {
                 self.store.delete_key(scope, key_id).await?;
                 self.keyring.forget_key(scope, key_id);
-                tracing::info!(key = %key_arn(scope, key_id), "deleted KMS key at the end of its deletion window");
+                let arn = key_arn(scope, key_id);
+                self.trail
+                    .service_event(&m2sec_trail::ServiceEvent {
+                        account: &scope.account,
+                        region: &scope.region,
+                        event_source: "kms.amazonaws.com",
+                        event_name: "DeleteKey",
+                        resources: vec![(KEY_RESOURCE, arn.clone())],
+                        details: Some(serde_json::json!({"keyId": arn})),
+                    })
+                    .await;
+                tracing::info!(key = %arn, "deleted KMS key at the end of its deletion window");
                 Ok(true)
             }
             _ => Ok(false),

@@ -52,9 +52,14 @@ pub struct Kms {
     root: Arc<RootKey>,
     authorizer: Arc<m2sec_iam::Authorizer>,
     keyring: Keyring,
+    /// Where service events (automatic rotation, deletion) and calls made for other services go.
+    trail: m2sec_trail::Trail,
     /// Serializes read-modify-write of key and alias records on this node; reads never take it.
     writes: tokio::sync::Mutex<()>,
 }
+
+/// CloudTrail's resource type of KMS keys.
+pub(crate) const KEY_RESOURCE: &str = "AWS::KMS::Key";
 
 /// Whether an operation accepts an alias where it takes a key.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -153,12 +158,14 @@ impl Kms {
         root: Arc<RootKey>,
         authorizer: Arc<m2sec_iam::Authorizer>,
         cache_ttl: std::time::Duration,
+        trail: m2sec_trail::Trail,
     ) -> Self {
         Kms {
             store,
             root,
             authorizer,
             keyring: Keyring::new(cache_ttl),
+            trail,
             writes: tokio::sync::Mutex::new(()),
         }
     }

@@ -45,6 +45,19 @@ impl Kms {
                     .await?
                 {
                     self.rotate(&key, "AUTOMATIC").await?;
+                    self.trail
+                        .service_event(&m2sec_trail::ServiceEvent {
+                            account: &record.scope.account,
+                            region: &record.scope.region,
+                            event_source: "kms.amazonaws.com",
+                            event_name: "RotateKey",
+                            resources: vec![(crate::KEY_RESOURCE, key.arn.clone())],
+                            details: Some(serde_json::json!({
+                                "keyId": key.arn,
+                                "rotationType": "AUTOMATIC",
+                            })),
+                        })
+                        .await;
                     report.rotated += 1;
                 }
             }

@@ -45,22 +45,87 @@ impl Kms {
     ) -> Result<ServiceCiphertext> {
         let scope = &crate::scope(ctx);
         let managed_alias = format!("alias/aws/{service}");
-        let key = match key_id {
-            None => self.aws_managed_key(scope, service).await?,
-            Some(id) if id == managed_alias => self.aws_managed_key(scope, service).await?,
-            Some(id) => self.resolve(scope, id, Aliases::Accepted).await?,
-        };
-        self.authorize_key(
+        let mut arn = None;
+        let result = async {
+            let key = match key_id {
+                None => self.aws_managed_key(scope, service).await?,
+                Some(id) if id == managed_alias => self.aws_managed_key(scope, service).await?,
+                Some(id) => self.resolve(scope, id, Aliases::Accepted).await?,
+            };
+            arn = Some(key.arn.clone());
+            self.authorize_key(
+                ctx,
+                &key,
+                &via(service, "kms:Encrypt", &ctx.region, context),
+            )
+            .await?;
+            crate::crypto_ops::check_usable_for_encryption(&key)?;
+            Ok(ServiceCiphertext {
+                blob: self.seal(&key, plaintext, context),
+                key_arn: key.arn.clone(),
+            })
+        }
+        .await;
+        let key_param = key_id.unwrap_or(&managed_alias);
+        self.record_for_service(
             ctx,
-            &key,
-            &via(service, "kms:Encrypt", &ctx.region, context),
+            service,
+            "Encrypt",
+            Some(key_param),
+            arn,
+            context,
+            &result,
         )
-        .await?;
-        crate::crypto_ops::check_usable_for_encryption(&key)?;
-        Ok(ServiceCiphertext {
-            blob: self.seal(&key, plaintext, context),
-            key_arn: key.arn.clone(),
-        })
+        .await;
+        result
+    }
+
+    /// The KMS event of a call another service made for the caller (`invokedBy` that service), as
+    /// AWS records SSM's use of KMS.
+    async fn record_for_service<T>(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+        operation: &str,
+        key_id: Option<&str>,
+        key_arn: Option<String>,
+        context: &EncryptionContext,
+        result: &Result<T>,
+    ) {
+        if !self.trail.is_enabled() {
+            return;
+        }
+        let mut params = serde_json::json!({
+            "encryptionContext": context,
+            "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        });
+        if let Some(k) = key_id {
+            params["keyId"] = serde_json::Value::String(k.to_string());
+        }
+        let error = result.as_ref().err().map(|e| {
+            let message = match e {
+                KmsError::Store(_) | KmsError::Internal(_) => "internal error".to_string(),
+                other => other.to_string(),
+            };
+            m2sec_proto::AwsError::new(e.aws_code(), 400, message)
+        });
+        let invoked_by = format!("{service}.amazonaws.com");
+        self.trail
+            .call(&m2sec_trail::Call {
+                ctx,
+                event_source: "kms.amazonaws.com",
+                event_name: operation,
+                region: &ctx.region,
+                request_parameters: Some(params),
+                response_elements: None,
+                error: error.as_ref(),
+                invoked_by: Some(&invoked_by),
+                resources: key_arn
+                    .into_iter()
+                    .map(|a| (crate::KEY_RESOURCE, a))
+                    .collect(),
+            })
+            .await;
     }
 
     /// KMS Decrypt on behalf of a service: the blob names its key.
@@ -73,10 +138,14 @@ impl Kms {
     ) -> Result<(SecretBytes, String)> {
         let mut access = via(service, "kms:Decrypt", &ctx.region, context);
         access.encryption_context = None;
-        let (key, plaintext) = self
+        let result = self
             .open(ctx, access, blob, context, None, None, None)
-            .await?;
-        Ok((plaintext, key.arn.clone()))
+            .await
+            .map(|(key, plaintext)| (plaintext, key.arn.clone()));
+        let arn = result.as_ref().ok().map(|(_, arn)| arn.clone());
+        self.record_for_service(ctx, service, "Decrypt", None, arn, context, &result)
+            .await;
+        result
     }
 
     /// The AWS managed key of `service` in `scope`, created with its alias on first use.

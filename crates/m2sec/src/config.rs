@@ -38,6 +38,16 @@ pub struct Config {
     /// how late one node sees another's changes when several share a PostgreSQL store.
     #[serde(default = "default_cache_ttl")]
     pub cache_ttl_ms: u64,
+    /// Record every call in the trail (`false` only to measure what the trail costs).
+    #[serde(default = "default_true")]
+    pub trail_enabled: bool,
+    /// Days trail records are kept (pruned at a signed digest, so the rest still verifies); 0 keeps
+    /// them forever.
+    #[serde(default = "default_retention")]
+    pub trail_retention_days: f64,
+    /// Seconds between signed digests of the trail (one is also signed at shutdown).
+    #[serde(default = "default_digest_interval")]
+    pub trail_digest_interval_secs: u64,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -58,6 +68,15 @@ fn default_max_body() -> usize {
 fn default_cache_ttl() -> u64 {
     1000
 }
+fn default_true() -> bool {
+    true
+}
+fn default_retention() -> f64 {
+    90.0
+}
+fn default_digest_interval() -> u64 {
+    60
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -70,6 +89,9 @@ impl Default for Config {
             scheduler_interval_secs: default_scheduler_interval(),
             max_body_bytes: default_max_body(),
             cache_ttl_ms: default_cache_ttl(),
+            trail_enabled: true,
+            trail_retention_days: default_retention(),
+            trail_digest_interval_secs: default_digest_interval(),
         }
     }
 }
@@ -108,6 +130,9 @@ const CONFIG_KEYS: &[&str] = &[
     "scheduler_interval_secs",
     "max_body_bytes",
     "cache_ttl_ms",
+    "trail_enabled",
+    "trail_retention_days",
+    "trail_digest_interval_secs",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read

@@ -16,6 +16,9 @@ use m2sec_proto::query_service::QueryService;
 use m2sec_proto::sigv4::RequestParts;
 use m2sec_proto::{AwsError, RequestContext};
 
+use m2sec_trail::redact;
+use m2sec_trail::{Call, Trail};
+
 use crate::auth::Authenticator;
 
 pub struct AppState {
@@ -25,6 +28,10 @@ pub struct AppState {
     /// awsQuery services (IAM, STS) by SigV4 signing name.
     pub query_services: HashMap<String, Arc<dyn QueryService>>,
     pub max_body_bytes: usize,
+    pub trail: Trail,
+    /// Serves the usage report route.
+    pub store: Arc<dyn m2sec_store::Store>,
+    pub authorizer: Arc<m2sec_iam::Authorizer>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -32,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", any(aws_json))
         .route("/health", get(health))
         .route("/_m2sec/noop", any(noop))
+        .route("/_m2sec/usage", get(crate::usage_route::usage))
         .with_state(state)
 }
 
@@ -133,8 +141,48 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         caller: principal.caller,
         operation: operation.to_string(),
         source_ip,
+        user_agent: header(&parts.headers, "user-agent").map(str::to_string),
+        resources: Default::default(),
     };
-    json::dispatch(service.as_ref(), &ctx, operation, &body).await
+    let model = service.model();
+    let input = json::prepare(model, operation, &body);
+    // Reads of the trail itself are not recorded in it; calls to no operation are not calls.
+    let recorded = state.trail.is_enabled()
+        && model.metadata.endpoint_prefix != "cloudtrail"
+        && model.has_operation(operation);
+    if !recorded {
+        return service.call(&ctx, operation, input?).await;
+    }
+    let request_parameters = input
+        .as_ref()
+        .ok()
+        .and_then(|i| redact::request_parameters(model, operation, i));
+    let result = match input {
+        Ok(input) => service.call(&ctx, operation, input).await,
+        Err(e) => Err(e),
+    };
+    let response_elements = match &result {
+        Ok(body) if !m2sec_trail::record::is_read_only(operation) => serde_json::from_slice(body)
+            .ok()
+            .and_then(|v| redact::response_elements(model, operation, &v)),
+        _ => None,
+    };
+    let source = format!("{}.amazonaws.com", model.metadata.endpoint_prefix);
+    state
+        .trail
+        .call(&Call {
+            ctx: &ctx,
+            event_source: &source,
+            event_name: operation,
+            region: &ctx.region,
+            request_parameters,
+            response_elements,
+            error: result.as_ref().err(),
+            invoked_by: None,
+            resources: vec![],
+        })
+        .await;
+    result
 }
 
 /// How much of an oversized body is still read (and dropped) so that clients which send the whole
@@ -249,7 +297,6 @@ async fn query_call(
         .await
         .map_err(query_auth_error)?;
     let (operation, input) = query_protocol::parse_request(model, &body)?;
-    query_protocol::validate(model, &operation, &input)?;
     let ctx = RequestContext {
         account: principal.account,
         region: principal.region,
@@ -259,10 +306,50 @@ async fn query_call(
         caller: principal.caller,
         operation: operation.clone(),
         source_ip,
+        user_agent: header(&parts.headers, "user-agent").map(str::to_string),
+        resources: Default::default(),
     };
-    let output = service.call(&ctx, &operation, input).await?;
+    let checked = query_protocol::validate(model, &operation, &input);
+    let request_parameters = state
+        .trail
+        .is_enabled()
+        .then(|| redact::request_parameters(model, &operation, &input))
+        .flatten();
+    let result = match checked {
+        Ok(()) => service.call(&ctx, &operation, input).await,
+        Err(e) => Err(e),
+    };
+    if state.trail.is_enabled() {
+        let response_elements = match &result {
+            Ok(output) if !m2sec_trail::record::is_read_only(&operation) => {
+                redact::response_elements(model, &operation, output)
+            }
+            _ => None,
+        };
+        let service_name = model.metadata.endpoint_prefix.as_str();
+        let source = format!("{service_name}.amazonaws.com");
+        state
+            .trail
+            .call(&Call {
+                ctx: &ctx,
+                event_source: &source,
+                event_name: &operation,
+                // IAM is global: AWS records its events in us-east-1.
+                region: if service_name == "iam" {
+                    "us-east-1"
+                } else {
+                    &ctx.region
+                },
+                request_parameters,
+                response_elements,
+                error: result.as_ref().err(),
+                invoked_by: None,
+                resources: vec![],
+            })
+            .await;
+    }
     Ok(query_protocol::serialize_response(
-        model, &operation, &output, request_id,
+        model, &operation, &result?, request_id,
     ))
 }
 

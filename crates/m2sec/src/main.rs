@@ -5,6 +5,8 @@ mod bootstrap;
 mod bootstrap_roles;
 mod config;
 mod http;
+mod trail_cli;
+mod usage_route;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -63,6 +65,13 @@ enum Command {
         #[arg(long, requires = "bootstrap")]
         bootstrap_role: Option<String>,
     },
+    /// Check or export the trail.
+    Trail {
+        #[command(subcommand)]
+        action: trail_cli::TrailCommand,
+    },
+    /// What the recorded usage would cost on AWS (keys per month, requests by kind).
+    Usage(trail_cli::UsageArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -102,10 +111,12 @@ fn main() -> anyhow::Result<()> {
                 .build()?
                 .block_on(serve(config, bootstrap.map(|f| (f, bootstrap_role))))
         }
+        Command::Trail { action } => trail_cli::run_trail(action),
+        Command::Usage(args) => trail_cli::run_usage(args),
     }
 }
 
-fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>> {
+pub(crate) fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>> {
     if let Some(path) = &config.unseal_passphrase_file {
         let text = zeroize::Zeroizing::new(
             std::fs::read_to_string(path)
@@ -179,11 +190,28 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         store.clone(),
         Duration::from_millis(config.cache_ttl_ms),
     ));
+    let (trail, trail_writer) = if config.trail_enabled {
+        let (trail, task) = m2sec_trail::Trail::start(
+            store.clone(),
+            &root,
+            m2sec_trail::WriterConfig {
+                digest_interval: Duration::from_secs(config.trail_digest_interval_secs.max(1)),
+                retention_days: config.trail_retention_days.max(0.0),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("trail: {e}"))?;
+        (trail, Some(task))
+    } else {
+        tracing::warn!("the trail is off: calls are not recorded");
+        (m2sec_trail::Trail::disabled(), None)
+    };
     let kms = Arc::new(Kms::new(
         store.clone(),
         root.clone(),
         authorizer.clone(),
         Duration::from_millis(config.cache_ttl_ms),
+        trail.clone(),
     ));
     let scheduler = tokio::spawn(m2sec_kms::scheduler::run(
         kms.clone(),
@@ -196,7 +224,11 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         kms.clone(),
         authorizer.clone(),
     ));
-    for service in [kms as Arc<dyn JsonService>, ssm] {
+    let cloudtrail = Arc::new(m2sec_trail::lookup::CloudTrail::new(
+        store.clone(),
+        authorizer.clone(),
+    ));
+    for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail] {
         let meta = &service.model().metadata;
         let prefix = meta
             .target_prefix
@@ -231,6 +263,9 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         json_services,
         query_services,
         max_body_bytes: config.max_body_bytes,
+        trail: trail.clone(),
+        store: store.clone(),
+        authorizer: authorizer.clone(),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -243,6 +278,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     scheduler.abort();
+    // Commit what the trail still holds and sign a last digest.
+    trail.flush().await;
+    drop(trail);
+    if let Some(task) = trail_writer {
+        task.abort();
+    }
     tracing::info!("m2sec stopped");
     Ok(())
 }

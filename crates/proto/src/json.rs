@@ -56,7 +56,12 @@ pub async fn dispatch(
     operation: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
-    let model = service.model();
+    let input = prepare(service.model(), operation, body)?;
+    service.call(ctx, operation, input).await
+}
+
+/// Parse and validate: the input of `operation` from `body`, checked against the model.
+pub fn prepare(model: &ServiceModel, operation: &str, body: &[u8]) -> Result<Value, AwsError> {
     if !model.has_operation(operation) {
         let prefix = model.metadata.target_prefix.as_deref().unwrap_or("");
         return Err(AwsError::unknown_operation(&format!(
@@ -65,7 +70,7 @@ pub async fn dispatch(
     }
     let input = parse_body(body)?;
     model.validate(operation, &input)?;
-    service.call(ctx, operation, input).await
+    Ok(input)
 }
 
 /// An empty body is an empty input, as AWS treats it.

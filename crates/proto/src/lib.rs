@@ -28,6 +28,52 @@ pub struct RequestContext {
     pub operation: String,
     /// The client's address, for `aws:SourceIp`.
     pub source_ip: Option<String>,
+    /// The client's `User-Agent`, for the trail.
+    pub user_agent: Option<String>,
+    /// The resources the call acted on, for its trail event.
+    pub resources: Touched,
+}
+
+impl RequestContext {
+    /// Notes that the call acts on `arn` (a resource of CloudTrail type `kind`, `AWS::KMS::Key`).
+    pub fn touch(&self, kind: &'static str, arn: &str) {
+        let mut list = self.resources.0.lock().expect("touched resources lock");
+        if !list.iter().any(|r| r.arn == arn) {
+            list.push(TouchedResource {
+                kind,
+                arn: arn.to_string(),
+            });
+        }
+    }
+
+    /// The resources noted with [`RequestContext::touch`], in order.
+    pub fn touched(&self) -> Vec<TouchedResource> {
+        self.resources
+            .0
+            .lock()
+            .expect("touched resources lock")
+            .clone()
+    }
+}
+
+/// A resource a call acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TouchedResource {
+    /// CloudTrail's resource type (`AWS::KMS::Key`).
+    pub kind: &'static str,
+    pub arn: String,
+}
+
+/// The resources a call acted on (filled in as the service resolves them).
+#[derive(Debug, Default)]
+pub struct Touched(std::sync::Mutex<Vec<TouchedResource>>);
+
+impl Clone for Touched {
+    fn clone(&self) -> Self {
+        Touched(std::sync::Mutex::new(
+            self.0.lock().expect("touched resources lock").clone(),
+        ))
+    }
 }
 
 /// The kind of principal behind a request, which decides whose policies apply.

@@ -156,6 +156,9 @@ impl Ssm {
             extra.push(("ssm:Policies", vec![policies.to_string()]));
         }
         let context = m2sec_iam::authorizer::context(ctx, &extra);
+        for resource in resources.iter().filter(|r| r.as_str() != "*") {
+            ctx.touch("AWS::SSM::Parameter", resource);
+        }
         for resource in resources {
             self.authorizer
                 .authorize(ctx, &op.action(), &resource, &context)

@@ -6,6 +6,7 @@
 
 mod records;
 mod sql;
+mod sql_trail;
 pub mod test_suite;
 
 pub use records::*;
@@ -25,6 +26,9 @@ pub enum StoreError {
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
 }
+
+/// How the trail computes a record's hash: `link(prev_hash, seq, body)`.
+pub type ChainLink = for<'a, 'b> fn(&'a str, i64, &'b str) -> String;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -150,4 +154,35 @@ pub trait Store: Send + Sync + 'static {
     async fn get_setting(&self, name: &str) -> Result<Option<String>>;
     /// Inserts or replaces.
     async fn put_setting(&self, name: &str, value: &str) -> Result<()>;
+
+    // --- trail ----------------------------------------------------------------------------------
+    /// Appends `events` at the end of the chain in one transaction, holding the chain's lock (so
+    /// several nodes take turns). `link(prev_hash, seq, body)` gives each record's hash. Returns the
+    /// new head.
+    async fn trail_append(&self, events: &[NewTrailEvent], link: ChainLink) -> Result<TrailHead>;
+    async fn trail_head(&self) -> Result<TrailHead>;
+    /// A LookupEvents page, newest first.
+    async fn trail_lookup(&self, query: &TrailQuery) -> Result<Vec<TrailRow>>;
+    /// Records with `seq > after_seq`, oldest first (verification, export).
+    async fn trail_scan(&self, after_seq: i64, limit: i64) -> Result<Vec<TrailRow>>;
+    /// The oldest record's seq, if any.
+    async fn trail_first_seq(&self) -> Result<Option<i64>>;
+    /// The last seq of the records older than `time_ms`, if any.
+    async fn trail_last_seq_before(&self, time_ms: i64) -> Result<Option<i64>>;
+    async fn trail_put_digest(&self, digest: &TrailDigestRecord) -> Result<()>;
+    /// Every digest, oldest first.
+    async fn trail_digests(&self) -> Result<Vec<TrailDigestRecord>>;
+    /// The newest digest.
+    async fn trail_last_digest(&self) -> Result<Option<TrailDigestRecord>>;
+    /// Removes records with `seq <= through_seq` and digests with `last_seq < through_seq`.
+    async fn trail_prune(&self, through_seq: i64) -> Result<u64>;
+    /// Calls per region, day, service and operation of `account` in `[start_ms, end_ms)`.
+    async fn trail_counts(
+        &self,
+        account: &str,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<TrailCount>>;
+    /// Every KMS key of every account and region (the usage report).
+    async fn all_keys(&self) -> Result<Vec<KeyRecord>>;
 }

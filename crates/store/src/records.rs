@@ -164,3 +164,98 @@ pub struct Document {
     pub body: String,
     pub updated_at: i64,
 }
+
+/// One trail event as stored: the CloudTrail record (`body`, exact JSON text), the columns lookups
+/// filter on (all derived from `body`), and its link in the hash chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrailRow {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: i64,
+    pub account: String,
+    pub region: String,
+    /// Unix milliseconds.
+    pub event_time: i64,
+    pub event_id: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub read_only: bool,
+    pub username: Option<String>,
+    pub access_key_id: Option<String>,
+    /// `\n<type>\t<name>\n<type>\t<name>\n` (`\n` alone when none), so that a type or a name is
+    /// matched exactly by substring.
+    pub resources: String,
+    pub body: String,
+    /// Hex SHA-256 of the previous record's link (64 zeros before the first).
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A trail event before it has a place in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTrailEvent {
+    pub account: String,
+    pub region: String,
+    pub event_time: i64,
+    pub event_id: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub read_only: bool,
+    pub username: Option<String>,
+    pub access_key_id: Option<String>,
+    pub resources: String,
+    pub body: String,
+}
+
+/// The end of the chain: the last record's seq and hash (0 and the genesis hash when empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// A signed statement that the chain's record `last_seq` has hash `last_hash`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailDigestRecord {
+    pub last_seq: i64,
+    pub created_at: i64,
+    /// The signed text (JSON).
+    pub body: String,
+    /// Base64 signature over `body`.
+    pub signature: String,
+}
+
+/// What LookupEvents may filter on (one at a time, as in AWS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrailFilter {
+    EventId(String),
+    EventName(String),
+    ReadOnly(bool),
+    Username(String),
+    ResourceType(String),
+    ResourceName(String),
+    EventSource(String),
+    AccessKeyId(String),
+}
+
+/// A LookupEvents page request: newest first, strictly older than `before` (time, seq) when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailQuery {
+    pub scope: Scope,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub filter: Option<TrailFilter>,
+    pub before: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+/// Requests per day, service and operation (for the usage report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailCount {
+    pub region: String,
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    pub event_source: String,
+    pub event_name: String,
+    /// Calls made with an access key (the service's own events are not requests).
+    pub count: i64,
+}

@@ -7,8 +7,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::{
-    AccessKeyRecord, AliasRecord, Document, KeyRecord, KeyVersionRecord, ParameterRecord,
-    ParameterVersionRecord, Result, Scope, Store, StoreError,
+    AccessKeyRecord, AliasRecord, ChainLink, Document, KeyRecord, KeyVersionRecord, NewTrailEvent,
+    ParameterRecord, ParameterVersionRecord, Result, Scope, Store, StoreError, TrailCount,
+    TrailDigestRecord, TrailHead, TrailQuery, TrailRow,
 };
 
 /// (version, SQLite text, PostgreSQL text); append only.
@@ -28,20 +29,25 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_documents.sql"),
         include_str!("../migrations/postgres/0003_documents.sql"),
     ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_trail.sql"),
+        include_str!("../migrations/postgres/0004_trail.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Engine {
+pub(crate) enum Engine {
     Sqlite,
     Postgres,
 }
 
 pub struct SqlStore {
-    pool: AnyPool,
-    engine: Engine,
+    pub(crate) pool: AnyPool,
+    pub(crate) engine: Engine,
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
+pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() {
             return StoreError::AlreadyExists;
@@ -909,5 +915,73 @@ impl Store for SqlStore {
         .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn trail_append(&self, events: &[NewTrailEvent], link: ChainLink) -> Result<TrailHead> {
+        self.append_trail(events, link).await
+    }
+
+    async fn trail_head(&self) -> Result<TrailHead> {
+        self.head_of_trail().await
+    }
+
+    async fn trail_lookup(&self, query: &TrailQuery) -> Result<Vec<TrailRow>> {
+        self.lookup_trail(query).await
+    }
+
+    async fn trail_scan(&self, after_seq: i64, limit: i64) -> Result<Vec<TrailRow>> {
+        self.scan_trail(after_seq, limit).await
+    }
+
+    async fn trail_first_seq(&self) -> Result<Option<i64>> {
+        self.trail_seq_where("SELECT MIN(seq) FROM trail_events", None)
+            .await
+    }
+
+    async fn trail_last_seq_before(&self, time_ms: i64) -> Result<Option<i64>> {
+        self.trail_seq_where(
+            "SELECT MAX(seq) FROM trail_events WHERE event_time < $1",
+            Some(time_ms),
+        )
+        .await
+    }
+
+    async fn trail_put_digest(&self, digest: &TrailDigestRecord) -> Result<()> {
+        self.put_trail_digest(digest).await
+    }
+
+    async fn trail_digests(&self) -> Result<Vec<TrailDigestRecord>> {
+        self.trail_digest_list("").await
+    }
+
+    async fn trail_last_digest(&self) -> Result<Option<TrailDigestRecord>> {
+        Ok(self
+            .trail_digest_list(" DESC LIMIT 1")
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn trail_prune(&self, through_seq: i64) -> Result<u64> {
+        self.prune_trail(through_seq).await
+    }
+
+    async fn trail_counts(
+        &self,
+        account: &str,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Vec<TrailCount>> {
+        self.count_trail(account, start_ms, end_ms).await
+    }
+
+    async fn all_keys(&self) -> Result<Vec<KeyRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM kms_keys ORDER BY account, region, key_id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(key_from_row).collect()
     }
 }

@@ -1,0 +1,258 @@
+//! The hash chain and its verification. Each record's hash covers the previous hash, its position and
+//! its exact text, so an edited, removed or inserted record breaks the chain at that record. Hashes
+//! alone can be recomputed by whoever rewrites the store, so signed digests (see [`crate::writer`])
+//! pin the chain at intervals: a rewrite is caught at the first digest after it.
+
+use std::collections::BTreeMap;
+
+use aws_lc_rs::digest::{Context, SHA256};
+use m2sec_store::{Store, TrailRow};
+use serde::{Deserialize, Serialize};
+
+use crate::record::index_of;
+use crate::signer;
+use crate::Result;
+
+/// The hash before the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A record's hash: SHA-256 over `prev_hash \n seq \n body`, in hex.
+pub fn link(prev_hash: &str, seq: i64, body: &str) -> String {
+    let mut ctx = Context::new(&SHA256);
+    ctx.update(prev_hash.as_bytes());
+    ctx.update(b"\n");
+    ctx.update(seq.to_string().as_bytes());
+    ctx.update(b"\n");
+    ctx.update(body.as_bytes());
+    hex::encode(ctx.finish().as_ref())
+}
+
+/// What a digest states (the signed text is this, as JSON).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestBody {
+    pub digest_version: u32,
+    pub last_seq: i64,
+    pub last_hash: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// The previous digest's signature: digests form a chain of their own.
+    pub previous_signature: Option<String>,
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Report {
+    /// Records checked.
+    pub records: u64,
+    pub first_seq: Option<i64>,
+    pub last_seq: Option<i64>,
+    /// Digests whose signature and hash were checked.
+    pub digests: u64,
+    /// Records after the last digest: only the chain vouches for them.
+    pub uncovered: i64,
+    /// The first problem found, if any.
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The record where the trail stops being trustworthy.
+    pub seq: i64,
+    pub event_id: Option<String>,
+    pub what: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.event_id {
+            Some(id) => write!(f, "record {} (event {id}): {}", self.seq, self.what),
+            None => write!(f, "record {}: {}", self.seq, self.what),
+        }
+    }
+}
+
+fn problem(row: Option<&TrailRow>, seq: i64, what: impl Into<String>) -> Report {
+    Report {
+        problem: Some(Problem {
+            seq,
+            event_id: row.map(|r| r.event_id.clone()),
+            what: what.into(),
+        }),
+        ..Report::default()
+    }
+}
+
+/// Checks a row's columns against the columns its text implies.
+fn columns_match(row: &TrailRow) -> std::result::Result<(), &'static str> {
+    let Some(derived) = index_of(&row.body) else {
+        return Err("its text is not a CloudTrail record");
+    };
+    let checks = [
+        (derived.account == row.account, "account"),
+        (derived.region == row.region, "region"),
+        (
+            derived.event_time == row.event_time / 1000 * 1000,
+            "event_time",
+        ),
+        (derived.event_id == row.event_id, "event_id"),
+        (derived.event_name == row.event_name, "event_name"),
+        (derived.event_source == row.event_source, "event_source"),
+        (derived.read_only == row.read_only, "read_only"),
+        (derived.username == row.username, "username"),
+        (derived.access_key_id == row.access_key_id, "access_key_id"),
+        (derived.resources == row.resources, "resources"),
+    ];
+    match checks.iter().find(|(ok, _)| !ok) {
+        Some((_, column)) => Err(column),
+        None => Ok(()),
+    }
+}
+
+/// Verifies the whole trail in `store` against `public_key`: every digest's signature, the chain from
+/// the first retained record (anchored by the digest at the pruning point) to the head, each digest's
+/// hash, and each record's lookup columns against its text.
+pub async fn verify(store: &dyn Store, public_key: &[u8]) -> Result<Report> {
+    // Digests first: each must be signed by the trail's key and follow the previous one.
+    let mut pinned: BTreeMap<i64, String> = BTreeMap::new();
+    let mut previous: Option<String> = None;
+    let digests = store.trail_digests().await?;
+    for (i, d) in digests.iter().enumerate() {
+        if !signer::verify(public_key, d.body.as_bytes(), &d.signature) {
+            return Ok(problem(
+                None,
+                d.last_seq,
+                "the signed digest covering this record has a bad signature (the digest was altered)",
+            ));
+        }
+        let Ok(body) = serde_json::from_str::<DigestBody>(&d.body) else {
+            return Ok(problem(
+                None,
+                d.last_seq,
+                "the digest covering this record is unreadable",
+            ));
+        };
+        if body.last_seq != d.last_seq {
+            return Ok(problem(
+                None,
+                d.last_seq,
+                "the digest covering this record was moved",
+            ));
+        }
+        if i > 0 && body.previous_signature != previous {
+            return Ok(problem(
+                None,
+                d.last_seq,
+                "a signed digest before this record's digest was removed",
+            ));
+        }
+        previous = Some(d.signature.clone());
+        pinned.insert(d.last_seq, body.last_hash);
+    }
+    let head = store.trail_head().await?;
+    let first = store.trail_first_seq().await?;
+    let mut report = Report {
+        first_seq: first,
+        digests: digests.len() as u64,
+        ..Report::default()
+    };
+    let Some(first) = first else {
+        // No records: fine if none were ever written or every one was pruned at a digest.
+        if head.seq > 0 && !pinned.contains_key(&head.seq) {
+            return Ok(problem(
+                None,
+                head.seq,
+                "every record up to here was removed",
+            ));
+        }
+        return Ok(report);
+    };
+    let mut prev = if first == 1 {
+        GENESIS.to_string()
+    } else if let Some(hash) = pinned.get(&(first - 1)) {
+        hash.clone()
+    } else {
+        return Ok(problem(
+            None,
+            1,
+            format!(
+                "records 1 to {} are missing and no signed digest marks them as pruned (removed)",
+                first - 1
+            ),
+        ));
+    };
+    let mut expected = first;
+    let mut last_good_digest = first - 1;
+    loop {
+        let rows = store.trail_scan(expected - 1, 2000).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            if row.seq != expected {
+                return Ok(problem(
+                    None,
+                    expected,
+                    format!(
+                        "missing: the chain goes from record {} to record {} (removed)",
+                        expected - 1,
+                        row.seq
+                    ),
+                ));
+            }
+            if row.prev_hash != prev || link(&prev, row.seq, &row.body) != row.hash {
+                return Ok(problem(
+                    Some(row),
+                    row.seq,
+                    "its hash does not follow from the previous record and its text (altered or inserted)",
+                ));
+            }
+            if let Err(column) = columns_match(row) {
+                return Ok(problem(
+                    Some(row),
+                    row.seq,
+                    format!("its {column} column differs from its text (altered)"),
+                ));
+            }
+            if let Some(hash) = pinned.get(&row.seq) {
+                if *hash != row.hash {
+                    return Ok(problem(
+                        None,
+                        last_good_digest + 1,
+                        format!(
+                            "records {} to {} were rewritten: record {} does not match its signed digest",
+                            last_good_digest + 1,
+                            row.seq,
+                            row.seq
+                        ),
+                    ));
+                }
+                last_good_digest = row.seq;
+            }
+            prev = row.hash.clone();
+            report.records += 1;
+            report.last_seq = Some(row.seq);
+            expected += 1;
+        }
+    }
+    let last = expected - 1;
+    if head.seq > last {
+        return Ok(problem(
+            None,
+            last + 1,
+            format!(
+                "missing: the chain's head is record {}, the last record is {last} (removed)",
+                head.seq
+            ),
+        ));
+    }
+    if let Some((&covered, _)) = pinned.range(last + 1..).next() {
+        return Ok(problem(
+            None,
+            last + 1,
+            format!("missing: a signed digest covers records up to {covered}, the last record is {last} (removed)"),
+        ));
+    }
+    report.uncovered = last - last_good_digest.max(first - 1);
+    Ok(report)
+}

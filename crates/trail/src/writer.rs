@@ -1,0 +1,247 @@
+//! The group-commit writer. Calls hand their records to one task per node, which appends whatever has
+//! queued up in one transaction (so the cost of a commit is shared by every record in it), signs a
+//! digest of the chain at intervals, and prunes records past the retention period.
+//!
+//! Durability: a call that changes something (`readOnly: false`) and succeeded is answered only after
+//! its record is committed; reads are answered at once and their records follow within one commit.
+//! A crash can lose the records of reads answered in the last moments, never those of changes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use m2sec_store::{NewTrailEvent, Store, TrailDigestRecord, TrailHead};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::chain::{link, DigestBody};
+use crate::record::now_ms;
+use crate::signer::Signer;
+
+/// Records per transaction at most.
+const MAX_BATCH: usize = 2048;
+/// Records waiting at most; callers wait when the writer falls this far behind.
+const QUEUE: usize = 16_384;
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+pub(crate) enum Message {
+    Event(Box<NewTrailEvent>, Option<oneshot::Sender<()>>),
+    /// Commit everything queued before, sign a digest, then answer.
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    pub digest_interval: Duration,
+    /// 0: keep records forever.
+    pub retention_days: f64,
+}
+
+pub(crate) fn start(
+    store: Arc<dyn Store>,
+    signer: Arc<Signer>,
+    config: WriterConfig,
+) -> (mpsc::Sender<Message>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let task = tokio::spawn(run(store, signer, config, rx));
+    (tx, task)
+}
+
+struct State {
+    store: Arc<dyn Store>,
+    signer: Arc<Signer>,
+    config: WriterConfig,
+    last_digest: Instant,
+    digested_seq: i64,
+    last_prune: Option<Instant>,
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    signer: Arc<Signer>,
+    config: WriterConfig,
+    mut rx: mpsc::Receiver<Message>,
+) {
+    let digested_seq = match store.trail_last_digest().await {
+        Ok(d) => d.map_or(0, |d| d.last_seq),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the trail's last digest failed");
+            0
+        }
+    };
+    let mut state = State {
+        store,
+        signer,
+        config,
+        last_digest: Instant::now(),
+        digested_seq,
+        last_prune: None,
+    };
+    let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        // Wake for the next record, or after a digest interval to sign what is waiting.
+        let next = match tokio::time::timeout(state.config.digest_interval, rx.recv()).await {
+            Ok(None) => break,
+            Ok(Some(m)) => Some(m),
+            Err(_) => None,
+        };
+        if let Some(m) = next {
+            batch.push(m);
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(m) => batch.push(m),
+                    Err(_) => break,
+                }
+            }
+        }
+        state.commit(&mut batch).await;
+        state.maintain().await;
+    }
+    // Every sender is gone: commit what is left and sign a final digest.
+    state.commit(&mut batch).await;
+    state.digest(true).await;
+}
+
+trait ElapsedExt {
+    fn is_none_or_elapsed(&self, d: Duration) -> bool;
+}
+
+impl ElapsedExt for Option<Instant> {
+    fn is_none_or_elapsed(&self, d: Duration) -> bool {
+        match self {
+            None => true,
+            Some(t) => t.elapsed() >= d,
+        }
+    }
+}
+
+impl State {
+    /// Appends the batch's records, retrying until the store takes them (nothing is dropped; callers
+    /// queue behind), then answers whoever waits.
+    async fn commit(&mut self, batch: &mut Vec<Message>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut events = Vec::with_capacity(batch.len());
+        let mut acks = Vec::new();
+        let mut flushes = Vec::new();
+        for m in batch.drain(..) {
+            match m {
+                Message::Event(e, ack) => {
+                    events.push(*e);
+                    acks.extend(ack);
+                }
+                Message::Flush(done) => flushes.push(done),
+            }
+        }
+        if !events.is_empty() {
+            let mut delay = Duration::from_millis(50);
+            loop {
+                match self.store.trail_append(&events, link).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, records = events.len(), "writing the trail failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(());
+        }
+        if !flushes.is_empty() {
+            self.digest(true).await;
+            for done in flushes {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// Signs a digest when one is due (or `now`) and the chain moved since the last one.
+    async fn digest(&mut self, now: bool) {
+        if !now && self.last_digest.elapsed() < self.config.digest_interval {
+            return;
+        }
+        let head: TrailHead = match self.store.trail_head().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the trail head for a digest failed");
+                return;
+            }
+        };
+        self.last_digest = Instant::now();
+        if head.seq == 0 || head.seq == self.digested_seq {
+            return;
+        }
+        // The newest digest of any node: digests chain across nodes sharing one store.
+        let previous = match self.store.trail_last_digest().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the last trail digest failed");
+                return;
+            }
+        };
+        if previous.as_ref().is_some_and(|d| d.last_seq >= head.seq) {
+            self.digested_seq = head.seq;
+            return;
+        }
+        let body = DigestBody {
+            digest_version: 1,
+            last_seq: head.seq,
+            last_hash: head.hash,
+            created_at: now_ms(),
+            previous_signature: previous.map(|d| d.signature),
+        };
+        let text = serde_json::to_string(&body).expect("digests serialize");
+        let signature = self.signer.sign(text.as_bytes());
+        let record = TrailDigestRecord {
+            last_seq: body.last_seq,
+            created_at: body.created_at,
+            body: text,
+            signature,
+        };
+        match self.store.trail_put_digest(&record).await {
+            Ok(()) => {
+                self.digested_seq = body.last_seq;
+            }
+            Err(e) => tracing::warn!(error = %e, "writing a trail digest failed; will retry"),
+        }
+    }
+
+    async fn maintain(&mut self) {
+        self.digest(false).await;
+        if self.config.retention_days > 0.0 && self.last_prune.is_none_or_elapsed(PRUNE_EVERY) {
+            self.last_prune = Some(Instant::now());
+            if let Err(e) = prune(self.store.as_ref(), self.config.retention_days).await {
+                tracing::warn!(error = %e, "pruning the trail failed; will retry");
+            }
+        }
+    }
+}
+
+/// Removes records older than the retention period, up to the newest digest among them: that digest
+/// stays, so the first remaining record is still anchored.
+pub async fn prune(store: &dyn Store, retention_days: f64) -> crate::Result<u64> {
+    let cutoff = now_ms() - (retention_days * 86_400_000.0) as i64;
+    let Some(old) = store.trail_last_seq_before(cutoff).await? else {
+        return Ok(0);
+    };
+    let Some(anchor) = store
+        .trail_digests()
+        .await?
+        .iter()
+        .rev()
+        .find(|d| d.last_seq <= old)
+        .map(|d| d.last_seq)
+    else {
+        return Ok(0);
+    };
+    let removed = store.trail_prune(anchor).await?;
+    if removed > 0 {
+        tracing::info!(
+            removed,
+            through = anchor,
+            "pruned trail records past retention"
+        );
+    }
+    Ok(removed)
+}
