@@ -2,8 +2,9 @@
 //! SQLite, and for PostgreSQL when `M2SEC_TEST_POSTGRES_URL` is set.
 
 use crate::{
-    AccessKeyRecord, AliasRecord, Document, KeyRecord, KeyVersionRecord, ParameterRecord,
-    ParameterVersionRecord, Scope, Store, StoreError,
+    AccessKeyRecord, AliasRecord, Document, KeyRecord, KeyVersionRecord, NewTrailEvent,
+    ParameterRecord, ParameterVersionRecord, Scope, Store, StoreError, TrailDigestRecord,
+    TrailFilter, TrailQuery,
 };
 
 fn key(scope: &Scope, id: &str) -> KeyRecord {
@@ -167,9 +168,174 @@ async fn parameters(store: &dyn Store) {
         .unwrap();
 }
 
+fn trail_event(n: i64, region: &str) -> NewTrailEvent {
+    NewTrailEvent {
+        account: "111122223333".into(),
+        region: region.into(),
+        // Two events per millisecond: ties are broken by seq.
+        event_time: 1_000_000 + n / 2,
+        event_id: format!("e-{n}"),
+        event_name: if n % 3 == 0 { "Decrypt" } else { "Encrypt" }.into(),
+        event_source: "kms.amazonaws.com".into(),
+        read_only: n % 5 != 0,
+        username: (n % 7 != 0).then(|| format!("user-{}", n % 2)),
+        access_key_id: (n % 7 != 0).then(|| "AKIA1".to_string()),
+        resources: if n % 4 == 0 {
+            format!("\nAWS::KMS::Key\tarn:k_{}\n", n % 8)
+        } else {
+            "\n".into()
+        },
+        body: format!("{{\"n\":{n}}}"),
+    }
+}
+
+/// Test link: seq and body after the previous hash, so continuity is visible.
+fn test_link(prev: &str, seq: i64, body: &str) -> String {
+    format!("{}|{seq}:{body}", prev.len())
+}
+
+async fn trail(store: &dyn Store) {
+    let head = store.trail_head().await.unwrap();
+    assert_eq!((head.seq, head.hash.len()), (0, 64));
+    assert_eq!(store.trail_first_seq().await.unwrap(), None);
+    // Batches larger than one INSERT statement, across regions.
+    let first: Vec<_> = (1..=300).map(|n| trail_event(n, "eu-west-1")).collect();
+    let head = store.trail_append(&first, test_link).await.unwrap();
+    assert_eq!(head.seq, 300);
+    let second: Vec<_> = (301..=310).map(|n| trail_event(n, "us-east-1")).collect();
+    let head = store.trail_append(&second, test_link).await.unwrap();
+    assert_eq!(head, store.trail_head().await.unwrap());
+    assert_eq!(head.seq, 310);
+
+    // Scans are in chain order, each record linked to the previous.
+    let rows = store.trail_scan(0, 1000).await.unwrap();
+    assert_eq!(rows.len(), 310);
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+        assert_eq!(
+            pair[1].hash,
+            test_link(&pair[0].hash, pair[1].seq, &pair[1].body)
+        );
+    }
+    assert_eq!(rows[0].body, "{\"n\":1}");
+    assert_eq!(store.trail_scan(305, 2).await.unwrap()[0].seq, 306);
+
+    // Lookups: newest first, one filter, paged by (time, seq).
+    let eu = Scope::new("111122223333", "eu-west-1");
+    let query = |filter: Option<TrailFilter>, before: Option<(i64, i64)>, limit: i64| TrailQuery {
+        scope: eu.clone(),
+        start_ms: 0,
+        end_ms: i64::MAX,
+        filter,
+        before,
+        limit,
+    };
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.trail_lookup(&query(None, before, 50)).await.unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some((last.event_time, last.seq));
+        seen.extend(page.iter().map(|r| r.seq));
+    }
+    assert_eq!(seen, (1..=300).rev().collect::<Vec<_>>());
+    let count = |filter: TrailFilter| {
+        let q = query(Some(filter), None, 1000);
+        async move { store.trail_lookup(&q).await.unwrap() }
+    };
+    assert_eq!(
+        count(TrailFilter::EventName("Decrypt".into())).await.len(),
+        100
+    );
+    assert_eq!(count(TrailFilter::ReadOnly(false)).await.len(), 60);
+    assert_eq!(count(TrailFilter::ReadOnly(true)).await.len(), 240);
+    assert_eq!(count(TrailFilter::EventId("e-42".into())).await[0].seq, 42);
+    assert_eq!(
+        count(TrailFilter::Username("user-1".into())).await.len(),
+        129
+    );
+    assert_eq!(
+        count(TrailFilter::AccessKeyId("AKIA1".into())).await.len(),
+        258
+    );
+    assert_eq!(
+        count(TrailFilter::EventSource("kms.amazonaws.com".into()))
+            .await
+            .len(),
+        300
+    );
+    assert_eq!(
+        count(TrailFilter::ResourceType("AWS::KMS::Key".into()))
+            .await
+            .len(),
+        75
+    );
+    // Exact names: `arn:k_1` matches neither `arn:k_10` nor `arnXk_1` (no LIKE wildcards).
+    let by_name = count(TrailFilter::ResourceName("arn:k_4".into())).await;
+    assert_eq!(by_name.len(), 38);
+    assert!(by_name.iter().all(|r| r.seq % 8 == 4));
+    assert!(count(TrailFilter::ResourceName("arn:k".into()))
+        .await
+        .is_empty());
+    let mut timed = query(None, None, 1000);
+    timed.start_ms = 1_000_010;
+    timed.end_ms = 1_000_019;
+    assert_eq!(store.trail_lookup(&timed).await.unwrap().len(), 20);
+    let us = TrailQuery {
+        scope: Scope::new("111122223333", "us-east-1"),
+        ..query(None, None, 1000)
+    };
+    assert_eq!(store.trail_lookup(&us).await.unwrap().len(), 10);
+
+    // Counts per day, service and operation, only of calls made with a key.
+    let counts = store
+        .trail_counts("111122223333", 0, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 266);
+
+    // Digests, then pruning up to one: it stays as the anchor.
+    for last_seq in [100, 200, 310] {
+        store
+            .trail_put_digest(&TrailDigestRecord {
+                last_seq,
+                created_at: last_seq,
+                body: format!("{{\"lastSeq\":{last_seq}}}"),
+                signature: "sig".into(),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.trail_last_digest().await.unwrap().unwrap().last_seq,
+        310
+    );
+    assert_eq!(
+        store.trail_last_seq_before(1_000_100).await.unwrap(),
+        Some(199)
+    );
+    assert_eq!(store.trail_prune(100).await.unwrap(), 100);
+    assert_eq!(store.trail_first_seq().await.unwrap(), Some(101));
+    let digests = store.trail_digests().await.unwrap();
+    assert_eq!(
+        digests.iter().map(|d| d.last_seq).collect::<Vec<_>>(),
+        vec![100, 200, 310]
+    );
+    assert_eq!(store.trail_prune(200).await.unwrap(), 100);
+    assert_eq!(store.trail_digests().await.unwrap().len(), 2);
+    // Appending continues the chain after pruning.
+    let head = store
+        .trail_append(&[trail_event(311, "eu-west-1")], test_link)
+        .await
+        .unwrap();
+    assert_eq!(head.seq, 311);
+}
+
 /// Runs every check against `store`, which must be empty. Panics on the first failure.
 pub async fn run(store: &dyn Store) {
     parameters(store).await;
+    trail(store).await;
     let eu = Scope::new("111122223333", "eu-west-1");
     let us = Scope::new("111122223333", "us-east-1");
     let other_account = Scope::new("444455556666", "eu-west-1");

@@ -256,3 +256,172 @@ pub async fn verify(store: &dyn Store, public_key: &[u8]) -> Result<Report> {
     report.uncovered = last - last_good_digest.max(first - 1);
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{service_event, ServiceEvent};
+    use crate::signer::Signer;
+    use m2sec_crypto::RootKey;
+    use m2sec_store::{SqlStore, TrailDigestRecord};
+
+    async fn store() -> (tempfile::TempDir, SqlStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::connect(&SqlStore::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    fn event(n: usize) -> m2sec_store::NewTrailEvent {
+        service_event(&ServiceEvent {
+            account: "111122223333",
+            region: "eu-west-1",
+            event_source: "kms.amazonaws.com",
+            event_name: "RotateKey",
+            resources: vec![(
+                "AWS::KMS::Key",
+                format!("arn:aws:kms:eu-west-1:111122223333:key/{n}"),
+            )],
+            details: None,
+        })
+    }
+
+    async fn sign(store: &SqlStore, signer: &Signer) {
+        let head = store.trail_head().await.unwrap();
+        let previous = store.trail_last_digest().await.unwrap();
+        let body = serde_json::to_string(&DigestBody {
+            digest_version: 1,
+            last_seq: head.seq,
+            last_hash: head.hash,
+            created_at: 0,
+            previous_signature: previous.map(|d| d.signature),
+        })
+        .unwrap();
+        store
+            .trail_put_digest(&TrailDigestRecord {
+                last_seq: head.seq,
+                created_at: 0,
+                signature: signer.sign(body.as_bytes()),
+                body,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// 30 records in three batches, a digest after each of the first two.
+    async fn trail() -> (tempfile::TempDir, SqlStore, Vec<u8>) {
+        let (dir, store) = store().await;
+        let root = RootKey::ephemeral();
+        let signer = Signer::open_or_create(&store, &root).await.unwrap();
+        for batch in 0..3 {
+            let events: Vec<_> = (0..10).map(|i| event(batch * 10 + i)).collect();
+            store.trail_append(&events, link).await.unwrap();
+            if batch < 2 {
+                sign(&store, &signer).await;
+            }
+        }
+        (dir, store, signer.public_key().to_vec())
+    }
+
+    /// Runs `sql` on a fresh trail's database, as someone editing the file would, and returns what
+    /// verification then finds.
+    async fn tampered(sql: &str) -> Problem {
+        let (dir, store, public) = trail().await;
+        assert_eq!(verify(&store, &public).await.unwrap().problem, None);
+        let url = SqlStore::sqlite_url(&dir.path().join("t.db"));
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        verify(&store, &public)
+            .await
+            .unwrap()
+            .problem
+            .expect("tampering is found")
+    }
+
+    #[tokio::test]
+    async fn a_clean_trail_verifies() {
+        let (_dir, store, public) = trail().await;
+        let report = verify(&store, &public).await.unwrap();
+        assert_eq!(report.problem, None);
+        assert_eq!(
+            (report.records, report.digests, report.uncovered),
+            (30, 2, 10)
+        );
+    }
+
+    #[tokio::test]
+    async fn edits_removals_and_rewrites_are_named() {
+        let p = tampered(
+            "UPDATE trail_events SET body = replace(body, 'RotateKey', 'DeleteKey') WHERE seq = 7",
+        )
+        .await;
+        assert_eq!(p.seq, 7);
+        assert!(p.what.contains("altered"), "{p}");
+        let p = tampered("UPDATE trail_events SET event_name = 'Decrypt' WHERE seq = 12").await;
+        assert_eq!(p.seq, 12);
+        assert!(p.what.contains("event_name"), "{p}");
+        let p = tampered("DELETE FROM trail_events WHERE seq = 15").await;
+        assert_eq!(p.seq, 15);
+        assert!(p.what.contains("removed"), "{p}");
+        let p = tampered("DELETE FROM trail_events WHERE seq = 30").await;
+        assert_eq!(p.seq, 30);
+        let p = tampered("DELETE FROM trail_events WHERE seq <= 3").await;
+        assert_eq!(p.seq, 1);
+        let p = tampered("UPDATE trail_digests SET body = replace(body, '\"lastSeq\":10', '\"lastSeq\":11') WHERE last_seq = 10").await;
+        assert!(p.what.contains("signature"), "{p}");
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_chain_is_caught_by_the_digest() {
+        let (dir, store, public) = trail().await;
+        let url = SqlStore::sqlite_url(&dir.path().join("t.db"));
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        // Alter record 5 and recompute every hash after it, as a careful attacker would.
+        let rows = store.trail_scan(0, 100).await.unwrap();
+        let mut prev = GENESIS.to_string();
+        for row in &rows {
+            let body = if row.seq == 5 {
+                row.body.replace("key/4", "key/999")
+            } else {
+                row.body.clone()
+            };
+            let hash = link(&prev, row.seq, &body);
+            let resources = if row.seq == 5 {
+                row.resources.replace("key/4", "key/999")
+            } else {
+                row.resources.clone()
+            };
+            sqlx::query("UPDATE trail_events SET body = $1, prev_hash = $2, hash = $3, resources = $4 WHERE seq = $5")
+                .bind(&body)
+                .bind(&prev)
+                .bind(&hash)
+                .bind(&resources)
+                .bind(row.seq)
+                .execute(&pool)
+                .await
+                .unwrap();
+            prev = hash;
+        }
+        sqlx::query("UPDATE trail_head SET hash = $1")
+            .bind(&prev)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let p = verify(&store, &public).await.unwrap().problem.unwrap();
+        assert_eq!(p.seq, 1);
+        assert!(p.what.contains("rewritten"), "{p}");
+    }
+
+    #[tokio::test]
+    async fn pruning_at_a_digest_keeps_the_rest_verifiable() {
+        let (_dir, store, public) = trail().await;
+        store.trail_prune(10).await.unwrap();
+        let report = verify(&store, &public).await.unwrap();
+        assert_eq!(report.problem, None);
+        assert_eq!((report.first_seq, report.records), (Some(11), 20));
+        // Pruning past a digest-less point is not something the writer does; it is caught.
+        store.trail_prune(12).await.unwrap();
+        assert!(verify(&store, &public).await.unwrap().problem.is_some());
+    }
+}
