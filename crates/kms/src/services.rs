@@ -142,7 +142,13 @@ impl Kms {
             .open(ctx, access, blob, context, None, None, None)
             .await
             .map(|(key, plaintext)| (plaintext, key.arn.clone()));
-        let arn = result.as_ref().ok().map(|(_, arn)| arn.clone());
+        // The key the blob names, also when the call is refused.
+        let arn = match &result {
+            Ok((_, arn)) => Some(arn.clone()),
+            Err(_) => m2sec_crypto::blob::parse(blob)
+                .ok()
+                .map(|p| crate::keyring::key_arn(&crate::scope(ctx), &p.header.key_id)),
+        };
         self.record_for_service(ctx, service, "Decrypt", None, arn, context, &result)
             .await;
         result

@@ -145,7 +145,8 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         resources: Default::default(),
     };
     let model = service.model();
-    let input = json::prepare(model, operation, &body);
+    let input = json::prepare(model, operation, &body)
+        .map_err(|e| json::own_validation_error(service.as_ref(), operation, e));
     // Reads of the trail itself are not recorded in it; calls to no operation are not calls.
     let recorded = state.trail.is_enabled()
         && model.metadata.endpoint_prefix != "cloudtrail"

@@ -175,9 +175,9 @@ async fn export(config: Config, since: i64, until: i64) -> anyhow::Result<()> {
         after = last.seq;
         for row in rows
             .iter()
-            .filter(|r| r.event_time >= since && r.event_time < until)
+            .filter(|r| r.event.event_time >= since && r.event.event_time < until)
         {
-            writeln!(out, "{}", row.body)?;
+            writeln!(out, "{}", row.event.body)?;
         }
     }
     out.flush()?;

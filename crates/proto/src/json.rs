@@ -28,6 +28,13 @@ pub trait JsonService: Send + Sync + 'static {
         operation: &str,
         input: Value,
     ) -> Result<Vec<u8>, AwsError>;
+
+    /// Names a model validation failure of `operation` the service's own way, where its API has
+    /// dedicated exceptions (CloudTrail's `InvalidMaxResultsException`). By default it stays a
+    /// `ValidationException`.
+    fn validation_error(&self, _operation: &str, error: AwsError) -> AwsError {
+        error
+    }
 }
 
 /// Runs one handler of a [`JsonService`]: `run_json!(self.encrypt(ctx, input))` deserializes `input`
@@ -56,8 +63,18 @@ pub async fn dispatch(
     operation: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
-    let input = prepare(service.model(), operation, body)?;
+    let input = prepare(service.model(), operation, body)
+        .map_err(|e| own_validation_error(service, operation, e))?;
     service.call(ctx, operation, input).await
+}
+
+/// A model validation error as the service names it (see [`JsonService::validation_error`]).
+pub fn own_validation_error(service: &dyn JsonService, operation: &str, e: AwsError) -> AwsError {
+    if e.code == "ValidationException" {
+        service.validation_error(operation, e)
+    } else {
+        e
+    }
 }
 
 /// Parse and validate: the input of `operation` from `body`, checked against the model.

@@ -159,9 +159,13 @@ pub trait Store: Send + Sync + 'static {
     /// Appends `events` at the end of the chain in one transaction, holding the chain's lock (so
     /// several nodes take turns). `link(prev_hash, seq, body)` gives each record's hash. Returns the
     /// new head.
-    async fn trail_append(&self, events: &[NewTrailEvent], link: ChainLink) -> Result<TrailHead>;
+    async fn trail_append(
+        &self,
+        events: std::sync::Arc<Vec<NewTrailEvent>>,
+        link: ChainLink,
+    ) -> Result<TrailHead>;
     async fn trail_head(&self) -> Result<TrailHead>;
-    /// A LookupEvents page, newest first.
+    /// A page of records, newest first (see [`TrailQuery`]).
     async fn trail_lookup(&self, query: &TrailQuery) -> Result<Vec<TrailRow>>;
     /// Records with `seq > after_seq`, oldest first (verification, export).
     async fn trail_scan(&self, after_seq: i64, limit: i64) -> Result<Vec<TrailRow>>;

@@ -165,28 +165,14 @@ pub struct Document {
     pub updated_at: i64,
 }
 
-/// One trail event as stored: the CloudTrail record (`body`, exact JSON text), the columns lookups
-/// filter on (all derived from `body`), and its link in the hash chain.
+/// One trail event as stored: the CloudTrail record (`body`, exact JSON text), the few columns
+/// lookups and reports select on (all derived from `body`), and its link in the hash chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrailRow {
     /// Position in the chain, from 1, without gaps.
     pub seq: i64,
-    pub account: String,
-    pub region: String,
-    /// Unix milliseconds.
-    pub event_time: i64,
-    pub event_id: String,
-    pub event_name: String,
-    pub event_source: String,
-    pub read_only: bool,
-    pub username: Option<String>,
-    pub access_key_id: Option<String>,
-    /// `\n<type>\t<name>\n<type>\t<name>\n` (`\n` alone when none), so that a type or a name is
-    /// matched exactly by substring.
-    pub resources: String,
-    pub body: String,
-    /// Hex SHA-256 of the previous record's link (64 zeros before the first).
-    pub prev_hash: String,
+    pub event: NewTrailEvent,
+    /// Hex SHA-256 over the previous record's hash, `seq` and `body`.
     pub hash: String,
 }
 
@@ -195,14 +181,13 @@ pub struct TrailRow {
 pub struct NewTrailEvent {
     pub account: String,
     pub region: String,
+    /// Unix milliseconds.
     pub event_time: i64,
-    pub event_id: String,
-    pub event_name: String,
     pub event_source: String,
+    pub event_name: String,
     pub read_only: bool,
-    pub username: Option<String>,
-    pub access_key_id: Option<String>,
-    pub resources: String,
+    /// An action of the service itself (`AwsServiceEvent`), not a request.
+    pub service_event: bool,
     pub body: String,
 }
 
@@ -224,27 +209,15 @@ pub struct TrailDigestRecord {
     pub signature: String,
 }
 
-/// What LookupEvents may filter on (one at a time, as in AWS).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrailFilter {
-    EventId(String),
-    EventName(String),
-    ReadOnly(bool),
-    Username(String),
-    ResourceType(String),
-    ResourceName(String),
-    EventSource(String),
-    AccessKeyId(String),
-}
-
-/// A LookupEvents page request: newest first, strictly older than `before` (time, seq) when given.
+/// A page of records of one account and region, newest first: those in `[start_ms, end_ms]`, with
+/// `event_name` when given, and `seq < before_seq` when given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrailQuery {
     pub scope: Scope,
     pub start_ms: i64,
     pub end_ms: i64,
-    pub filter: Option<TrailFilter>,
-    pub before: Option<(i64, i64)>,
+    pub event_name: Option<String>,
+    pub before_seq: Option<i64>,
     pub limit: i64,
 }
 
@@ -256,6 +229,6 @@ pub struct TrailCount {
     pub day: i64,
     pub event_source: String,
     pub event_name: String,
-    /// Calls made with an access key (the service's own events are not requests).
+    /// Requests (the service's own actions are not counted).
     pub count: i64,
 }

@@ -45,6 +45,8 @@ pub(crate) enum Engine {
 pub struct SqlStore {
     pub(crate) pool: AnyPool,
     pub(crate) engine: Engine,
+    /// SQLite files only: the trail's own appending connection.
+    pub(crate) trail_appender: Option<std::sync::Arc<crate::sql_trail::SqliteAppender>>,
 }
 
 pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
@@ -94,7 +96,16 @@ impl SqlStore {
             });
         }
         let pool = options.connect(url).await.map_err(unavailable)?;
-        let store = SqlStore { pool, engine };
+        let trail_appender = if engine == Engine::Sqlite {
+            crate::sql_trail::SqliteAppender::for_url(url)
+        } else {
+            None
+        };
+        let store = SqlStore {
+            pool,
+            engine,
+            trail_appender,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -917,7 +928,11 @@ impl Store for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn trail_append(&self, events: &[NewTrailEvent], link: ChainLink) -> Result<TrailHead> {
+    async fn trail_append(
+        &self,
+        events: std::sync::Arc<Vec<NewTrailEvent>>,
+        link: ChainLink,
+    ) -> Result<TrailHead> {
         self.append_trail(events, link).await
     }
 

@@ -1,38 +1,48 @@
 //! The trail's tables on the SQL layer: appending under the chain's lock, lookups, scans, digests,
 //! pruning and the counts of the usage report.
+//!
+//! Appends happen for every call, so on SQLite they bypass sqlx: one dedicated connection
+//! ([`SqliteAppender`]) inserts with a cached prepared statement on a blocking thread, which costs
+//! a few microseconds a record where sqlx's per-statement overhead costs tens.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::sql::{unavailable, Engine, SqlStore};
+use crate::sql::{unavailable, SqlStore};
 use crate::{
-    ChainLink, NewTrailEvent, Result, StoreError, TrailCount, TrailDigestRecord, TrailFilter,
-    TrailHead, TrailQuery, TrailRow,
+    ChainLink, NewTrailEvent, Result, StoreError, TrailCount, TrailDigestRecord, TrailHead,
+    TrailQuery, TrailRow,
 };
 
 const COLUMNS: &str =
-    "seq, account, region, event_time, event_id, event_name, event_source, read_only, \
-     username, access_key_id, resources, body, prev_hash, hash";
-const PARAMS_PER_ROW: usize = 14;
-/// Rows per INSERT statement (SQLite and PostgreSQL both take this many parameters).
-const ROWS_PER_INSERT: usize = 128;
+    "seq, account, region, event_time, event_source, event_name, flags, body, hash";
+const READ_ONLY: i64 = 1;
+const SERVICE_EVENT: i64 = 2;
+/// Rows per INSERT statement on PostgreSQL.
+const ROWS_PER_INSERT: usize = 32;
+
+fn flags(e: &NewTrailEvent) -> i64 {
+    (if e.read_only { READ_ONLY } else { 0 }) | (if e.service_event { SERVICE_EVENT } else { 0 })
+}
 
 fn row_of(row: &AnyRow) -> Result<TrailRow> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let flags: i64 = row.try_get("flags").map_err(corrupt)?;
     Ok(TrailRow {
         seq: row.try_get("seq").map_err(corrupt)?,
-        account: row.try_get("account").map_err(corrupt)?,
-        region: row.try_get("region").map_err(corrupt)?,
-        event_time: row.try_get("event_time").map_err(corrupt)?,
-        event_id: row.try_get("event_id").map_err(corrupt)?,
-        event_name: row.try_get("event_name").map_err(corrupt)?,
-        event_source: row.try_get("event_source").map_err(corrupt)?,
-        read_only: row.try_get::<i64, _>("read_only").map_err(corrupt)? != 0,
-        username: row.try_get("username").map_err(corrupt)?,
-        access_key_id: row.try_get("access_key_id").map_err(corrupt)?,
-        resources: row.try_get("resources").map_err(corrupt)?,
-        body: row.try_get("body").map_err(corrupt)?,
-        prev_hash: row.try_get("prev_hash").map_err(corrupt)?,
+        event: NewTrailEvent {
+            account: row.try_get("account").map_err(corrupt)?,
+            region: row.try_get("region").map_err(corrupt)?,
+            event_time: row.try_get("event_time").map_err(corrupt)?,
+            event_source: row.try_get("event_source").map_err(corrupt)?,
+            event_name: row.try_get("event_name").map_err(corrupt)?,
+            read_only: flags & READ_ONLY != 0,
+            service_event: flags & SERVICE_EVENT != 0,
+            body: row.try_get("body").map_err(corrupt)?,
+        },
         hash: row.try_get("hash").map_err(corrupt)?,
     })
 }
@@ -47,35 +57,117 @@ fn digest_of(row: &AnyRow) -> Result<TrailDigestRecord> {
     })
 }
 
-/// `($1, $2, …), ($15, …)` for `rows` rows.
-fn values_list(rows: usize) -> String {
-    let mut out = String::with_capacity(rows * PARAMS_PER_ROW * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
+/// The SQLite trail writer's own connection, opened on first use.
+pub(crate) struct SqliteAppender {
+    path: PathBuf,
+    conn: Mutex<Option<rusqlite::Connection>>,
+}
+
+fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+impl SqliteAppender {
+    /// For a `sqlite://PATH[?…]` URL naming a file.
+    pub(crate) fn for_url(url: &str) -> Option<Arc<SqliteAppender>> {
+        let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+        if path.is_empty() || path.contains(":memory:") {
+            return None;
         }
-        out.push('(');
-        for c in 0..PARAMS_PER_ROW {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * PARAMS_PER_ROW + c + 1).to_string());
-        }
-        out.push(')');
+        Some(Arc::new(SqliteAppender {
+            path: PathBuf::from(path),
+            conn: Mutex::new(None),
+        }))
     }
-    out
+
+    fn append(&self, events: &[NewTrailEvent], link: ChainLink) -> Result<TrailHead> {
+        let mut guard = self.conn.lock().expect("trail connection lock");
+        if guard.is_none() {
+            let conn = rusqlite::Connection::open(&self.path).map_err(sqlite_error)?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(sqlite_error)?;
+            // As the pool's connections: WAL, and every commit synced.
+            conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                .map_err(sqlite_error)?;
+            *guard = Some(conn);
+        }
+        let conn = guard.as_mut().expect("connection just opened");
+        let result = Self::append_on(conn, events, link);
+        if result.is_err() {
+            // Start from a fresh connection next time.
+            *guard = None;
+        }
+        result.map_err(sqlite_error)
+    }
+
+    fn append_on(
+        conn: &mut rusqlite::Connection,
+        events: &[NewTrailEvent],
+        link: ChainLink,
+    ) -> rusqlite::Result<TrailHead> {
+        // IMMEDIATE takes the write lock before the head is read.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (mut seq, mut hash): (i64, String) = tx.query_row(
+            "SELECT seq, hash FROM trail_head WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO trail_events (seq, account, region, event_time, event_source, event_name, flags, body, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for e in events {
+                seq += 1;
+                hash = link(&hash, seq, &e.body);
+                insert.execute(rusqlite::params![
+                    seq,
+                    e.account,
+                    e.region,
+                    e.event_time,
+                    e.event_source,
+                    e.event_name,
+                    flags(e),
+                    e.body,
+                    hash
+                ])?;
+            }
+        }
+        tx.execute(
+            "UPDATE trail_head SET seq = ?1, hash = ?2 WHERE id = 1",
+            rusqlite::params![seq, hash],
+        )?;
+        tx.commit()?;
+        Ok(TrailHead { seq, hash })
+    }
+}
+
+/// `($1, $2, …), ($10, …)` for `rows` rows of `per_row` parameters.
+fn values_list(rows: usize, per_row: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl SqlStore {
     pub(crate) async fn append_trail(
         &self,
-        events: &[NewTrailEvent],
+        events: Arc<Vec<NewTrailEvent>>,
         link: ChainLink,
     ) -> Result<TrailHead> {
+        if let Some(appender) = &self.trail_appender {
+            let appender = appender.clone();
+            return tokio::task::spawn_blocking(move || appender.append(&events, link))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("trail writer thread: {e}")))?;
+        }
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        // Writing first takes the write lock (SQLite) or the row lock (PostgreSQL) before the head is
-        // read, so two writers never chain onto the same head.
+        // Writing first takes the row lock (PostgreSQL) or the write lock (SQLite) before the head
+        // is read, so two writers never chain onto the same head.
         sqlx::query("UPDATE trail_head SET seq = seq WHERE id = 1")
             .execute(&mut *tx)
             .await
@@ -89,27 +181,22 @@ impl SqlStore {
         for chunk in events.chunks(ROWS_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO trail_events ({COLUMNS}) VALUES {}",
-                values_list(chunk.len())
+                values_list(chunk.len(), 9)
             );
             let mut query = sqlx::query(&sql);
-            for event in chunk {
+            for e in chunk {
                 seq += 1;
-                let next = link(&hash, seq, &event.body);
+                hash = link(&hash, seq, &e.body);
                 query = query
                     .bind(seq)
-                    .bind(&event.account)
-                    .bind(&event.region)
-                    .bind(event.event_time)
-                    .bind(&event.event_id)
-                    .bind(&event.event_name)
-                    .bind(&event.event_source)
-                    .bind(event.read_only as i64)
-                    .bind(event.username.as_deref())
-                    .bind(event.access_key_id.as_deref())
-                    .bind(&event.resources)
-                    .bind(&event.body)
-                    .bind(std::mem::replace(&mut hash, next.clone()))
-                    .bind(next);
+                    .bind(&e.account)
+                    .bind(&e.region)
+                    .bind(e.event_time)
+                    .bind(&e.event_source)
+                    .bind(&e.event_name)
+                    .bind(flags(e))
+                    .bind(&e.body)
+                    .bind(hash.clone());
             }
             query.execute(&mut *tx).await.map_err(unavailable)?;
         }
@@ -135,57 +222,27 @@ impl SqlStore {
     }
 
     pub(crate) async fn lookup_trail(&self, q: &TrailQuery) -> Result<Vec<TrailRow>> {
-        let contains = match self.engine {
-            Engine::Sqlite => "instr(resources, $5) > 0",
-            Engine::Postgres => "strpos(resources, $5) > 0",
-        };
-        let (condition, value): (&str, Option<String>) = match &q.filter {
-            None => ("", None),
-            Some(TrailFilter::EventId(v)) => (" AND event_id = $5", Some(v.clone())),
-            Some(TrailFilter::EventName(v)) => (" AND event_name = $5", Some(v.clone())),
-            Some(TrailFilter::ReadOnly(v)) => (
-                " AND read_only = CAST($5 AS BIGINT)",
-                Some(if *v { "1" } else { "0" }.into()),
-            ),
-            Some(TrailFilter::Username(v)) => (" AND username = $5", Some(v.clone())),
-            Some(TrailFilter::EventSource(v)) => (" AND event_source = $5", Some(v.clone())),
-            Some(TrailFilter::AccessKeyId(v)) => (" AND access_key_id = $5", Some(v.clone())),
-            Some(TrailFilter::ResourceType(v)) => ("", Some(format!("\n{v}\t"))),
-            Some(TrailFilter::ResourceName(v)) => ("", Some(format!("\t{v}\n"))),
-        };
-        let condition = match &q.filter {
-            Some(TrailFilter::ResourceType(_) | TrailFilter::ResourceName(_)) => {
-                format!(" AND {contains}")
-            }
-            _ => condition.to_string(),
-        };
-        let (before_time, before_seq) = q.before.unwrap_or((i64::MAX, i64::MAX));
-        let (p_time, p_seq, p_limit) = if value.is_some() {
-            ("$6", "$7", "$8")
+        let name = if q.event_name.is_some() {
+            " AND event_name = $7"
         } else {
-            ("$5", "$6", "$7")
+            ""
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM trail_events WHERE account = $1 AND region = $2 \
-             AND event_time >= $3 AND event_time <= $4{condition} \
-             AND (event_time < {p_time} OR (event_time = {p_time} AND seq < {p_seq})) \
-             ORDER BY event_time DESC, seq DESC LIMIT {p_limit}"
+             AND event_time >= $3 AND event_time <= $4 AND seq < $5{name} \
+             ORDER BY seq DESC LIMIT $6"
         );
         let mut query = sqlx::query(&sql)
             .bind(&q.scope.account)
             .bind(&q.scope.region)
             .bind(q.start_ms)
-            .bind(q.end_ms);
-        if let Some(v) = value {
-            query = query.bind(v);
+            .bind(q.end_ms)
+            .bind(q.before_seq.unwrap_or(i64::MAX))
+            .bind(q.limit);
+        if let Some(n) = &q.event_name {
+            query = query.bind(n);
         }
-        let rows = query
-            .bind(before_time)
-            .bind(before_seq)
-            .bind(q.limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let rows = query.fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.iter().map(row_of).collect()
     }
 
@@ -261,7 +318,7 @@ impl SqlStore {
         let rows = sqlx::query(
             "SELECT region, event_time / 86400000 AS day, event_source, event_name, COUNT(*) AS n \
              FROM trail_events WHERE account = $1 AND event_time >= $2 AND event_time < $3 \
-             AND access_key_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+             AND flags < 2 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
         )
         .bind(account)
         .bind(start_ms)

@@ -11,7 +11,9 @@ use m2sec_iam::Authorizer;
 use m2sec_proto::json::{JsonService, Timestamp};
 use m2sec_proto::model::ServiceModel;
 use m2sec_proto::{AwsError, RequestContext};
-use m2sec_store::{Scope, Store, TrailFilter, TrailQuery, TrailRow};
+use m2sec_store::{Scope, Store, TrailQuery};
+
+use crate::record::{index_of, Indexed};
 use serde::{Deserialize, Serialize};
 
 pub fn model() -> &'static ServiceModel {
@@ -81,6 +83,87 @@ struct Resource {
     resource_name: String,
 }
 
+/// What LookupEvents may filter on (one attribute at a time, as in AWS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrailFilter {
+    EventId(String),
+    EventName(String),
+    ReadOnly(bool),
+    Username(String),
+    ResourceType(String),
+    ResourceName(String),
+    EventSource(String),
+    AccessKeyId(String),
+}
+
+impl TrailFilter {
+    pub fn matches(&self, e: &Indexed) -> bool {
+        match self {
+            TrailFilter::EventId(v) => e.event_id == *v,
+            TrailFilter::EventName(v) => e.event_name == *v,
+            TrailFilter::ReadOnly(v) => e.read_only == *v,
+            TrailFilter::Username(v) => e.username.as_deref() == Some(v),
+            TrailFilter::ResourceType(v) => e.resources.iter().any(|(t, _)| t == v),
+            TrailFilter::ResourceName(v) => e.resources.iter().any(|(_, n)| n == v),
+            TrailFilter::EventSource(v) => e.event_source == *v,
+            TrailFilter::AccessKeyId(v) => e.access_key_id.as_deref() == Some(v),
+        }
+    }
+}
+
+/// Every record of `scope` in `[start_ms, end_ms]` matching `filter`, newest first, older than
+/// `before_seq` when given, at most `limit`: (seq, text, attributes).
+pub async fn find(
+    store: &dyn Store,
+    scope: &Scope,
+    start_ms: i64,
+    end_ms: i64,
+    filter: Option<&TrailFilter>,
+    mut before_seq: Option<i64>,
+    limit: usize,
+) -> m2sec_store::Result<Vec<(i64, String, Indexed)>> {
+    // The store selects on the event name; every other attribute is read from the record itself.
+    let event_name = match filter {
+        Some(TrailFilter::EventName(n)) => Some(n.clone()),
+        _ => None,
+    };
+    let page = if filter.is_some() && event_name.is_none() {
+        500
+    } else {
+        limit as i64
+    };
+    let mut found = Vec::new();
+    loop {
+        let rows = store
+            .trail_lookup(&TrailQuery {
+                scope: scope.clone(),
+                start_ms,
+                end_ms,
+                event_name: event_name.clone(),
+                before_seq,
+                limit: page,
+            })
+            .await?;
+        let complete = (rows.len() as i64) < page;
+        for row in rows {
+            before_seq = Some(row.seq);
+            let Some(indexed) = index_of(&row.event.body) else {
+                tracing::warn!(seq = row.seq, "a trail record is not a CloudTrail record; skipped (run `m2sec trail verify`)");
+                continue;
+            };
+            if filter.map_or(true, |f| f.matches(&indexed)) {
+                found.push((row.seq, row.event.body, indexed));
+                if found.len() >= limit {
+                    return Ok(found);
+                }
+            }
+        }
+        if complete {
+            return Ok(found);
+        }
+    }
+}
+
 fn invalid_attributes(message: impl Into<String>) -> AwsError {
     AwsError::new("InvalidLookupAttributesException", 400, message)
 }
@@ -121,32 +204,19 @@ fn filter_of(attributes: &[LookupAttribute]) -> Result<Option<TrailFilter>, AwsE
     }))
 }
 
-/// Page tokens: the (time, seq) of the last event shown, opaque to clients.
-fn token_of(row: &TrailRow) -> String {
-    B64.encode(format!("{}:{}", row.event_time, row.seq))
+/// Page tokens: the seq of the last event shown, opaque to clients.
+fn token_of(seq: i64) -> String {
+    B64.encode(format!("seq:{seq}"))
 }
 
-fn parse_token(token: &str) -> Result<(i64, i64), AwsError> {
+fn parse_token(token: &str) -> Result<i64, AwsError> {
     let bad = || AwsError::new("InvalidNextTokenException", 400, "Invalid NextToken.");
     let text = B64.decode(token).map_err(|_| bad())?;
     let text = String::from_utf8(text).map_err(|_| bad())?;
-    let (time, seq) = text.split_once(':').ok_or_else(bad)?;
-    Ok((
-        time.parse().map_err(|_| bad())?,
-        seq.parse().map_err(|_| bad())?,
-    ))
-}
-
-/// The resources column's `(type, name)` pairs.
-fn resources_of(column: &str) -> Vec<Resource> {
-    column
-        .split('\n')
-        .filter_map(|line| line.split_once('\t'))
-        .map(|(kind, name)| Resource {
-            resource_type: kind.to_string(),
-            resource_name: name.to_string(),
-        })
-        .collect()
+    text.strip_prefix("seq:")
+        .and_then(|s| s.parse().ok())
+        .filter(|s| *s > 0)
+        .ok_or_else(bad)
 }
 
 impl CloudTrail {
@@ -188,40 +258,46 @@ impl CloudTrail {
             ));
         }
         let before = input.next_token.as_deref().map(parse_token).transpose()?;
-        let mut rows = self
-            .store
-            .trail_lookup(&TrailQuery {
-                scope: Scope::new(ctx.account.clone(), ctx.region.clone()),
-                start_ms,
-                // Times are kept to the millisecond; an end time in whole seconds includes its second.
-                end_ms: end_ms.saturating_add(999),
-                filter,
-                before,
-                limit: max + 1,
-            })
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "trail lookup failed");
-                AwsError::internal("CloudTrailException", 500)
-            })?;
-        let next_token = if rows.len() as i64 > max {
-            rows.truncate(max as usize);
-            rows.last().map(token_of)
+        let mut found = find(
+            self.store.as_ref(),
+            &Scope::new(ctx.account.clone(), ctx.region.clone()),
+            start_ms,
+            // Times are kept to the millisecond; an end time in whole seconds includes its second.
+            end_ms.saturating_add(999),
+            filter.as_ref(),
+            before,
+            max as usize + 1,
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "trail lookup failed");
+            AwsError::internal("CloudTrailException", 500)
+        })?;
+        let next_token = if found.len() as i64 > max {
+            found.truncate(max as usize);
+            found.last().map(|(seq, _, _)| token_of(*seq))
         } else {
             None
         };
-        let events = rows
+        let events = found
             .into_iter()
-            .map(|row| Event {
-                resources: resources_of(&row.resources),
-                event_id: row.event_id,
-                event_name: row.event_name,
-                read_only: if row.read_only { "true" } else { "false" },
-                access_key_id: row.access_key_id,
-                event_time: Timestamp(row.event_time / 1000 * 1000),
-                event_source: row.event_source,
-                username: row.username,
-                cloud_trail_event: row.body,
+            .map(|(_, body, e)| Event {
+                resources: e
+                    .resources
+                    .into_iter()
+                    .map(|(resource_type, resource_name)| Resource {
+                        resource_type,
+                        resource_name,
+                    })
+                    .collect(),
+                event_id: e.event_id,
+                event_name: e.event_name,
+                read_only: if e.read_only { "true" } else { "false" },
+                access_key_id: e.access_key_id,
+                event_time: Timestamp(e.event_time),
+                event_source: e.event_source,
+                username: e.username,
+                cloud_trail_event: body,
             })
             .collect();
         Ok(LookupEventsResponse { events, next_token })
@@ -253,6 +329,26 @@ impl JsonService for CloudTrail {
             other => Err(AwsError::unsupported("CloudTrail", other)),
         }
     }
+
+    fn validation_error(&self, operation: &str, error: AwsError) -> AwsError {
+        if operation != "LookupEvents" {
+            return error;
+        }
+        let code = if error.message.contains("'maxResults'") {
+            return AwsError::new(
+                "InvalidMaxResultsException",
+                400,
+                "MaxResults must be between 1 and 50.",
+            );
+        } else if error.message.contains("'lookupAttributes") {
+            "InvalidLookupAttributesException"
+        } else if error.message.contains("'eventCategory'") {
+            "InvalidEventCategoryException"
+        } else {
+            return error;
+        };
+        AwsError::new(code, 400, error.message)
+    }
 }
 
 #[cfg(test)]
@@ -261,30 +357,14 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_reject_garbage() {
-        let row = TrailRow {
-            seq: 42,
-            account: String::new(),
-            region: String::new(),
-            event_time: 1_764_000_000_123,
-            event_id: String::new(),
-            event_name: String::new(),
-            event_source: String::new(),
-            read_only: true,
-            username: None,
-            access_key_id: None,
-            resources: "\n".into(),
-            body: String::new(),
-            prev_hash: String::new(),
-            hash: String::new(),
-        };
-        assert_eq!(
-            parse_token(&token_of(&row)).unwrap(),
-            (1_764_000_000_123, 42)
-        );
-        assert_eq!(
-            parse_token("nope!").unwrap_err().code,
-            "InvalidNextTokenException"
-        );
+        assert_eq!(parse_token(&token_of(42)).unwrap(), 42);
+        for bad in ["nope!", "", "c2VxOg", "c2VxOi0x"] {
+            assert_eq!(
+                parse_token(bad).unwrap_err().code,
+                "InvalidNextTokenException",
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -299,8 +379,5 @@ mod tests {
         );
         assert!(filter_of(&[a("EventName", "Decrypt"), a("Username", "root")]).is_err());
         assert!(filter_of(&[a("ReadOnly", "maybe")]).is_err());
-        let r = resources_of("\nAWS::KMS::Key\tarn:a\nAWS::SSM::Parameter\tarn:b\n");
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[1].resource_name, "arn:b");
     }
 }

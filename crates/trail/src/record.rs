@@ -161,27 +161,6 @@ fn event_id() -> String {
         .to_string()
 }
 
-/// The `\n<type>\t<name>\n` column of the resources.
-fn resources_column<'a>(resources: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::from("\n");
-    for (kind, name) in resources {
-        out.push_str(kind);
-        out.push('\t');
-        out.push_str(name);
-        out.push('\n');
-    }
-    out
-}
-
-/// The user name LookupEvents shows: `root`, the IAM user's name, or the role session's name.
-fn username_of(caller: &Caller) -> String {
-    match caller {
-        Caller::Root => "root".into(),
-        Caller::User { name } => name.clone(),
-        Caller::Role { session_name, .. } => session_name.clone(),
-    }
-}
-
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -282,13 +261,10 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
         account: ctx.account.clone(),
         region: call.region.to_string(),
         event_time: time,
-        event_id: id.clone(),
-        event_name: call.event_name.to_string(),
         event_source: call.event_source.to_string(),
+        event_name: call.event_name.to_string(),
         read_only,
-        username: Some(username_of(&ctx.caller)),
-        access_key_id: Some(ctx.access_key_id.clone()),
-        resources: resources_column(resources.iter().copied()),
+        service_event: false,
         body: serde_json::to_string(&record).expect("records serialize"),
     }
 }
@@ -343,20 +319,56 @@ pub fn service_event(event: &ServiceEvent<'_>) -> NewTrailEvent {
         account: event.account.to_string(),
         region: event.region.to_string(),
         event_time: time,
-        event_id: id.clone(),
-        event_name: event.event_name.to_string(),
         event_source: event.event_source.to_string(),
+        event_name: event.event_name.to_string(),
         read_only,
-        username: None,
-        access_key_id: None,
-        resources: resources_column(event.resources.iter().map(|(k, a)| (*k, a.as_str()))),
+        service_event: true,
         body: serde_json::to_string(&record).expect("records serialize"),
     }
 }
 
-/// The lookup columns of a stored record, derived from its text. `event_time` is whole seconds in
-/// milliseconds (the record keeps seconds; the column keeps the exact time).
-pub fn index_of(body: &str) -> Option<NewTrailEvent> {
+/// What LookupEvents shows of a record and filters on, derived from the record's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    pub account: String,
+    pub region: String,
+    /// Unix milliseconds, whole seconds (the record keeps seconds).
+    pub event_time: i64,
+    pub event_id: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub read_only: bool,
+    pub service_event: bool,
+    /// `root`, the IAM user's name or the role session's name.
+    pub username: Option<String>,
+    pub access_key_id: Option<String>,
+    /// (type, ARN) of each resource.
+    pub resources: Vec<(String, String)>,
+}
+
+impl Indexed {
+    /// Whether `stored` (a row's columns) says what the record's text says.
+    pub fn agrees_with(&self, stored: &NewTrailEvent) -> Result<(), &'static str> {
+        let checks = [
+            (self.account == stored.account, "account"),
+            (self.region == stored.region, "region"),
+            (self.event_time == stored.event_time / 1000 * 1000, "event_time"),
+            (self.event_source == stored.event_source, "event_source"),
+            (self.event_name == stored.event_name, "event_name"),
+            (
+                self.read_only == stored.read_only && self.service_event == stored.service_event,
+                "flags",
+            ),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, column)) => Err(column),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The attributes of a stored record, from its text; `None` if it is not a CloudTrail record.
+pub fn index_of(body: &str) -> Option<Indexed> {
     let v: Value = serde_json::from_str(body).ok()?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let identity = v.get("userIdentity")?;
@@ -376,7 +388,7 @@ pub fn index_of(body: &str) -> Option<NewTrailEvent> {
     let time = chrono::DateTime::parse_from_rfc3339(&text("eventTime")?)
         .ok()?
         .timestamp_millis();
-    let resources: Vec<(String, String)> = v
+    let resources = v
         .get("resources")
         .and_then(Value::as_array)
         .map(|list| {
@@ -390,7 +402,7 @@ pub fn index_of(body: &str) -> Option<NewTrailEvent> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(NewTrailEvent {
+    Some(Indexed {
         account: text("recipientAccountId")?,
         region: text("awsRegion")?,
         event_time: time,
@@ -398,13 +410,13 @@ pub fn index_of(body: &str) -> Option<NewTrailEvent> {
         event_name: text("eventName")?,
         event_source: text("eventSource")?,
         read_only: v.get("readOnly")?.as_bool()?,
+        service_event: text("eventType").as_deref() == Some("AwsServiceEvent"),
         username,
         access_key_id: identity
             .get("accessKeyId")
             .and_then(Value::as_str)
             .map(str::to_string),
-        resources: resources_column(resources.iter().map(|(k, a)| (k.as_str(), a.as_str()))),
-        body: body.to_string(),
+        resources,
     })
 }
 
@@ -461,10 +473,22 @@ mod tests {
                 invoked_by: None,
                 resources: vec![],
             });
-            let mut derived = index_of(&event.body).expect("record parses");
-            assert_eq!(derived.event_time, event.event_time / 1000 * 1000);
-            derived.event_time = event.event_time;
-            assert_eq!(derived, event);
+            let derived = index_of(&event.body).expect("record parses");
+            assert_eq!(derived.agrees_with(&event), Ok(()));
+            assert_eq!(derived.access_key_id.as_deref(), Some("AKIAEXAMPLE"));
+            assert_eq!(
+                derived.resources,
+                vec![(
+                    "AWS::KMS::Key".to_string(),
+                    "arn:aws:kms:eu-west-1:111122223333:key/k1".to_string()
+                )]
+            );
+            let expected_user = match &ctx.caller {
+                Caller::Root => "root",
+                Caller::User { name } => name,
+                Caller::Role { session_name, .. } => session_name,
+            };
+            assert_eq!(derived.username.as_deref(), Some(expected_user));
         }
         let event = service_event(&ServiceEvent {
             account: "111122223333",
@@ -474,9 +498,9 @@ mod tests {
             resources: vec![("AWS::KMS::Key", "arn:k".into())],
             details: None,
         });
-        let mut derived = index_of(&event.body).unwrap();
-        derived.event_time = event.event_time;
-        assert_eq!(derived, event);
+        let derived = index_of(&event.body).unwrap();
+        assert_eq!(derived.agrees_with(&event), Ok(()));
+        assert!(derived.service_event && derived.username.is_none());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
-use m2sec_store::{Scope, Store, TrailFilter, TrailQuery};
+use m2sec_store::{Scope, Store};
+
+use crate::lookup::{find, TrailFilter};
 use serde::Serialize;
 
 use crate::Result;
@@ -121,34 +123,19 @@ async fn lookup_all(
     end: i64,
     filter: TrailFilter,
 ) -> Result<Vec<(i64, Vec<String>)>> {
-    let mut out = Vec::new();
-    let mut before = None;
-    loop {
-        let rows = store
-            .trail_lookup(&TrailQuery {
-                scope: scope.clone(),
-                start_ms: start,
-                end_ms: end,
-                filter: Some(filter.clone()),
-                before,
-                limit: 500,
-            })
-            .await?;
-        let Some(last) = rows.last() else {
-            break;
-        };
-        before = Some((last.event_time, last.seq));
-        for row in &rows {
-            let keys = row
+    Ok(find(store, scope, start, end, Some(&filter), None, usize::MAX)
+        .await?
+        .into_iter()
+        .map(|(_, _, e)| {
+            let keys = e
                 .resources
-                .split('\n')
-                .filter_map(|l| l.strip_prefix("AWS::KMS::Key\t"))
-                .map(str::to_string)
+                .into_iter()
+                .filter(|(t, _)| t == "AWS::KMS::Key")
+                .map(|(_, arn)| arn)
                 .collect();
-            out.push((row.event_time, keys));
-        }
-    }
-    Ok(out)
+            (e.event_time, keys)
+        })
+        .collect())
 }
 
 /// The report for `account` over whole months from `since` (inclusive) to `until` (exclusive).

@@ -132,10 +132,11 @@ impl State {
                 Message::Flush(done) => flushes.push(done),
             }
         }
+        let events = Arc::new(events);
         if !events.is_empty() {
             let mut delay = Duration::from_millis(50);
             loop {
-                match self.store.trail_append(&events, link).await {
+                match self.store.trail_append(events.clone(), link).await {
                     Ok(_) => break,
                     Err(e) => {
                         tracing::error!(error = %e, records = events.len(), "writing the trail failed; retrying");

@@ -1,22 +1,19 @@
 -- The trail: one CloudTrail record per call, hash-chained in `seq` order. `body` is the record as
--- written; the other columns are derived from it for lookups (and checked against it by `trail verify`).
+-- written; the few columns beside it are derived from it (and checked against it by `trail verify`).
+-- Rows are kept small and unindexed beyond `seq`: appending is on every call's path, lookups are rare.
 CREATE TABLE trail_events (
     seq BIGINT PRIMARY KEY,
     account TEXT NOT NULL,
     region TEXT NOT NULL,
     event_time BIGINT NOT NULL,
-    event_id TEXT NOT NULL,
-    event_name TEXT NOT NULL,
     event_source TEXT NOT NULL,
-    read_only BIGINT NOT NULL,
-    username TEXT,
-    access_key_id TEXT,
-    resources TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    -- 1: readOnly; 2: an action of the service itself (not a request).
+    flags BIGINT NOT NULL,
     body TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
+    -- SHA-256 (hex) of the previous record's hash, this seq and this body.
     hash TEXT NOT NULL
 );
-CREATE INDEX trail_events_by_time ON trail_events (account, region, event_time);
 
 -- The chain's end. Appending locks this row first, so writers on several nodes take turns.
 CREATE TABLE trail_head (
