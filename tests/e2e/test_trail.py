@@ -1060,9 +1060,14 @@ def test_automatic_rotation_and_deletion_are_service_events(fresh_server):
     assert kms_ops == {"CreateKey": 2, "EnableKeyRotation": 1, "ScheduleKeyDeletion": 1}
 
     # A deleted key is billed from its CreateKey record to its DeleteKey record: move its creation 10 days
-    # back (this edits the trail, which is fine for the report).
-    execute(s.data_dir, ("UPDATE trail_events SET event_time = event_time - ? WHERE event_name = 'CreateKey' "
-                         "AND instr(body, ?) > 0", (10 * 86_400_000, doomed["Arn"])))
+    # back, in the record and its column (this edits the trail, which is fine for the report).
+    [(seq, body)] = rows(s.data_dir, "SELECT seq, body FROM trail_events WHERE event_name = 'CreateKey' "
+                         "AND instr(body, ?) > 0", (doomed["Arn"],))
+    record = json.loads(body)
+    created = datetime.datetime.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ")
+    moved = (created - datetime.timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    execute(s.data_dir, ("UPDATE trail_events SET event_time = event_time - ?, body = replace(body, ?, ?) "
+                         "WHERE seq = ?", (10 * 86_400_000, record["eventTime"], moved, seq)))
     today = datetime.datetime.now(UTC).date()
     proc = m2sec("usage", "--data-dir", s.data_dir, "--json", "--since",
                  (today - datetime.timedelta(days=40)).isoformat())

@@ -23,6 +23,11 @@ use m2sec_store::{SqlStore, Store};
 
 use crate::config::{Config, Overrides};
 
+/// Records and requests are allocated on one thread and freed on another (the trail writer); mimalloc
+/// handles that without the lock traffic of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "m2sec",

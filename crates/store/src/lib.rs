@@ -157,12 +157,14 @@ pub trait Store: Send + Sync + 'static {
 
     // --- trail ----------------------------------------------------------------------------------
     /// Appends `events` at the end of the chain in one transaction, holding the chain's lock (so
-    /// several nodes take turns). `link(prev_hash, seq, body)` gives each record's hash. Returns the
-    /// new head.
+    /// several nodes take turns). `link(prev_hash, seq, body)` gives each record's hash. With `sync`,
+    /// the commit reaches the disk before this returns; without, it reaches the operating system
+    /// (it survives the process, not a power cut). Returns the new head.
     async fn trail_append(
         &self,
         events: std::sync::Arc<Vec<NewTrailEvent>>,
         link: ChainLink,
+        sync: bool,
     ) -> Result<TrailHead>;
     async fn trail_head(&self) -> Result<TrailHead>;
     /// A page of records, newest first (see [`TrailQuery`]).

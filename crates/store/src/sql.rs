@@ -932,8 +932,9 @@ impl Store for SqlStore {
         &self,
         events: std::sync::Arc<Vec<NewTrailEvent>>,
         link: ChainLink,
+        sync: bool,
     ) -> Result<TrailHead> {
-        self.append_trail(events, link).await
+        self.append_trail(events, link, sync).await
     }
 
     async fn trail_head(&self) -> Result<TrailHead> {

@@ -80,18 +80,24 @@ impl SqliteAppender {
         }))
     }
 
-    fn append(&self, events: &[NewTrailEvent], link: ChainLink) -> Result<TrailHead> {
+    fn append(&self, events: &[NewTrailEvent], link: ChainLink, sync: bool) -> Result<TrailHead> {
         let mut guard = self.conn.lock().expect("trail connection lock");
         if guard.is_none() {
             let conn = rusqlite::Connection::open(&self.path).map_err(sqlite_error)?;
             conn.busy_timeout(std::time::Duration::from_secs(10))
                 .map_err(sqlite_error)?;
-            // As the pool's connections: WAL, and every commit synced.
-            conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            conn.execute_batch("PRAGMA journal_mode=WAL;")
                 .map_err(sqlite_error)?;
             *guard = Some(conn);
         }
         let conn = guard.as_mut().expect("connection just opened");
+        // FULL syncs the WAL at this commit; NORMAL leaves it to the next synced commit or checkpoint.
+        conn.execute_batch(if sync {
+            "PRAGMA synchronous=FULL;"
+        } else {
+            "PRAGMA synchronous=NORMAL;"
+        })
+        .map_err(sqlite_error)?;
         let result = Self::append_on(conn, events, link);
         if result.is_err() {
             // Start from a fresh connection next time.
@@ -107,11 +113,10 @@ impl SqliteAppender {
     ) -> rusqlite::Result<TrailHead> {
         // IMMEDIATE takes the write lock before the head is read.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (mut seq, mut hash): (i64, String) = tx.query_row(
-            "SELECT seq, hash FROM trail_head WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (mut seq, mut hash): (i64, String) =
+            tx.query_row("SELECT seq, hash FROM trail_head WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO trail_events (seq, account, region, event_time, event_source, event_name, flags, body, hash) \
@@ -146,7 +151,9 @@ impl SqliteAppender {
 fn values_list(rows: usize, per_row: usize) -> String {
     (0..rows)
         .map(|r| {
-            let params: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
+            let params: Vec<String> = (1..=per_row)
+                .map(|c| format!("${}", r * per_row + c))
+                .collect();
             format!("({})", params.join(", "))
         })
         .collect::<Vec<_>>()
@@ -158,10 +165,11 @@ impl SqlStore {
         &self,
         events: Arc<Vec<NewTrailEvent>>,
         link: ChainLink,
+        sync: bool,
     ) -> Result<TrailHead> {
         if let Some(appender) = &self.trail_appender {
             let appender = appender.clone();
-            return tokio::task::spawn_blocking(move || appender.append(&events, link))
+            return tokio::task::spawn_blocking(move || appender.append(&events, link, sync))
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("trail writer thread: {e}")))?;
         }

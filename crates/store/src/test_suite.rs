@@ -194,13 +194,13 @@ async fn trail(store: &dyn Store) {
     // Batches larger than one INSERT statement, across regions.
     let first: Vec<_> = (1..=300).map(|n| trail_event(n, "eu-west-1")).collect();
     let head = store
-        .trail_append(std::sync::Arc::new(first.clone()), test_link)
+        .trail_append(std::sync::Arc::new(first.clone()), test_link, true)
         .await
         .unwrap();
     assert_eq!(head.seq, 300);
     let second: Vec<_> = (301..=310).map(|n| trail_event(n, "us-east-1")).collect();
     let head = store
-        .trail_append(std::sync::Arc::new(second), test_link)
+        .trail_append(std::sync::Arc::new(second), test_link, true)
         .await
         .unwrap();
     assert_eq!(head, store.trail_head().await.unwrap());
@@ -213,7 +213,10 @@ async fn trail(store: &dyn Store) {
     assert_eq!(rows[0].hash, test_link(&"0".repeat(64), 1, &first[0].body));
     for pair in rows.windows(2) {
         assert_eq!(pair[1].seq, pair[0].seq + 1);
-        assert_eq!(pair[1].hash, test_link(&pair[0].hash, pair[1].seq, &pair[1].event.body));
+        assert_eq!(
+            pair[1].hash,
+            test_link(&pair[0].hash, pair[1].seq, &pair[1].event.body)
+        );
     }
     assert_eq!(store.trail_scan(305, 2).await.unwrap()[0].seq, 306);
 
@@ -236,7 +239,10 @@ async fn trail(store: &dyn Store) {
         seen.extend(page.iter().map(|r| r.seq));
     }
     assert_eq!(seen, (1..=300).rev().collect::<Vec<_>>());
-    let decrypts = store.trail_lookup(&query(Some("Decrypt"), None, 1000)).await.unwrap();
+    let decrypts = store
+        .trail_lookup(&query(Some("Decrypt"), None, 1000))
+        .await
+        .unwrap();
     assert_eq!(decrypts.len(), 100);
     assert!(decrypts.iter().all(|r| r.event.event_name == "Decrypt"));
     let mut timed = query(None, None, 1000);
@@ -272,7 +278,10 @@ async fn trail(store: &dyn Store) {
         store.trail_last_digest().await.unwrap().unwrap().last_seq,
         310
     );
-    assert_eq!(store.trail_last_seq_before(1_000_100).await.unwrap(), Some(199));
+    assert_eq!(
+        store.trail_last_seq_before(1_000_100).await.unwrap(),
+        Some(199)
+    );
     assert_eq!(store.trail_prune(100).await.unwrap(), 100);
     assert_eq!(store.trail_first_seq().await.unwrap(), Some(101));
     let digests = store.trail_digests().await.unwrap();
@@ -284,7 +293,11 @@ async fn trail(store: &dyn Store) {
     assert_eq!(store.trail_digests().await.unwrap().len(), 2);
     // Appending continues the chain after pruning.
     let head = store
-        .trail_append(std::sync::Arc::new(vec![trail_event(311, "eu-west-1")]), test_link)
+        .trail_append(
+            std::sync::Arc::new(vec![trail_event(311, "eu-west-1")]),
+            test_link,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(head.seq, 311);

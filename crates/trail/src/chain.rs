@@ -24,8 +24,16 @@ pub fn link(prev_hash: &str, seq: i64, body: &str) -> String {
     ctx.update(seq.to_string().as_bytes());
     ctx.update(b"\n");
     ctx.update(body.as_bytes());
-    hex::encode(ctx.finish().as_ref())
+    let digest = ctx.finish();
+    let mut out = String::with_capacity(64);
+    for b in digest.as_ref() {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// What a digest states (the signed text is this, as JSON).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -76,7 +84,9 @@ fn problem(row: Option<&TrailRow>, seq: i64, what: impl Into<String>) -> Report 
     Report {
         problem: Some(Problem {
             seq,
-            event_id: row.and_then(|r| index_of(&r.event.body)).map(|i| i.event_id),
+            event_id: row
+                .and_then(|r| index_of(&r.event.body))
+                .map(|i| i.event_id),
             what: what.into(),
         }),
         ..Report::default()
@@ -299,7 +309,7 @@ mod tests {
         for batch in 0..3 {
             let events: Vec<_> = (0..10).map(|i| event(batch * 10 + i)).collect();
             store
-                .trail_append(std::sync::Arc::new(events), link)
+                .trail_append(std::sync::Arc::new(events), link, true)
                 .await
                 .unwrap();
             if batch < 2 {

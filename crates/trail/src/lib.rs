@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use m2sec_crypto::RootKey;
 use m2sec_store::{NewTrailEvent, Store};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 pub use record::{Call, ServiceEvent};
 pub use writer::WriterConfig;
@@ -36,6 +36,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Clone, Default)]
 pub struct Trail {
     tx: Option<mpsc::Sender<writer::Message>>,
+    /// Wakes the writer when a caller waits for a commit.
+    urgent: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Trail {
@@ -48,7 +50,7 @@ impl std::fmt::Debug for Trail {
 
 impl Trail {
     pub fn disabled() -> Self {
-        Trail { tx: None }
+        Trail::default()
     }
 
     /// Opens (or creates) the digest signing key and starts this node's writer.
@@ -58,8 +60,14 @@ impl Trail {
         config: WriterConfig,
     ) -> Result<(Trail, tokio::task::JoinHandle<()>)> {
         let signer = Arc::new(signer::Signer::open_or_create(store.as_ref(), root).await?);
-        let (tx, task) = writer::start(store, signer, config);
-        Ok((Trail { tx: Some(tx) }, task))
+        let (tx, urgent, task) = writer::start(store, signer, config);
+        Ok((
+            Trail {
+                tx: Some(tx),
+                urgent,
+            },
+            task,
+        ))
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -78,6 +86,7 @@ impl Trail {
                 .await
                 .is_ok()
             {
+                self.urgent.notify_one();
                 let _ = committed.await;
             }
         } else {
@@ -110,6 +119,7 @@ impl Trail {
         };
         let (done, flushed) = oneshot::channel();
         if tx.send(writer::Message::Flush(done)).await.is_ok() {
+            self.urgent.notify_one();
             let _ = flushed.await;
         }
     }

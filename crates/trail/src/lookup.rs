@@ -127,10 +127,11 @@ pub async fn find(
         Some(TrailFilter::EventName(n)) => Some(n.clone()),
         _ => None,
     };
+    // Without a filter the store's page is the answer; with one, records are read 500 at a time.
     let page = if filter.is_some() && event_name.is_none() {
         500
     } else {
-        limit as i64
+        limit.clamp(1, 500) as i64
     };
     let mut found = Vec::new();
     loop {
@@ -148,7 +149,10 @@ pub async fn find(
         for row in rows {
             before_seq = Some(row.seq);
             let Some(indexed) = index_of(&row.event.body) else {
-                tracing::warn!(seq = row.seq, "a trail record is not a CloudTrail record; skipped (run `m2sec trail verify`)");
+                tracing::warn!(
+                    seq = row.seq,
+                    "a trail record is not a CloudTrail record; skipped (run `m2sec trail verify`)"
+                );
                 continue;
             };
             if filter.map_or(true, |f| f.matches(&indexed)) {

@@ -149,8 +149,7 @@ pub fn is_read_only(operation: &str) -> bool {
 pub fn event_time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn event_id() -> String {
@@ -352,7 +351,10 @@ impl Indexed {
         let checks = [
             (self.account == stored.account, "account"),
             (self.region == stored.region, "region"),
-            (self.event_time == stored.event_time / 1000 * 1000, "event_time"),
+            (
+                self.event_time == stored.event_time / 1000 * 1000,
+                "event_time",
+            ),
             (self.event_source == stored.event_source, "event_source"),
             (self.event_name == stored.event_name, "event_name"),
             (

@@ -123,19 +123,21 @@ async fn lookup_all(
     end: i64,
     filter: TrailFilter,
 ) -> Result<Vec<(i64, Vec<String>)>> {
-    Ok(find(store, scope, start, end, Some(&filter), None, usize::MAX)
-        .await?
-        .into_iter()
-        .map(|(_, _, e)| {
-            let keys = e
-                .resources
-                .into_iter()
-                .filter(|(t, _)| t == "AWS::KMS::Key")
-                .map(|(_, arn)| arn)
-                .collect();
-            (e.event_time, keys)
-        })
-        .collect())
+    Ok(
+        find(store, scope, start, end, Some(&filter), None, usize::MAX)
+            .await?
+            .into_iter()
+            .map(|(_, _, e)| {
+                let keys = e
+                    .resources
+                    .into_iter()
+                    .filter(|(t, _)| t == "AWS::KMS::Key")
+                    .map(|(_, arn)| arn)
+                    .collect();
+                (e.event_time, keys)
+            })
+            .collect(),
+    )
 }
 
 /// The report for `account` over whole months from `since` (inclusive) to `until` (exclusive).

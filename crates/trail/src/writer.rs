@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use m2sec_store::{NewTrailEvent, Store, TrailDigestRecord, TrailHead};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::chain::{link, DigestBody};
 use crate::record::now_ms;
@@ -21,6 +21,8 @@ const MAX_BATCH: usize = 2048;
 /// Records waiting at most; callers wait when the writer falls this far behind.
 const QUEUE: usize = 16_384;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often the writer commits what has queued when no caller waits for a commit.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(20);
 
 pub(crate) enum Message {
     Event(Box<NewTrailEvent>, Option<oneshot::Sender<()>>),
@@ -39,10 +41,15 @@ pub(crate) fn start(
     store: Arc<dyn Store>,
     signer: Arc<Signer>,
     config: WriterConfig,
-) -> (mpsc::Sender<Message>, tokio::task::JoinHandle<()>) {
+) -> (
+    mpsc::Sender<Message>,
+    Arc<Notify>,
+    tokio::task::JoinHandle<()>,
+) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(run(store, signer, config, rx));
-    (tx, task)
+    let urgent = Arc::new(Notify::new());
+    let task = tokio::spawn(run(store, signer, config, rx, urgent.clone()));
+    (tx, urgent, task)
 }
 
 struct State {
@@ -59,6 +66,7 @@ async fn run(
     signer: Arc<Signer>,
     config: WriterConfig,
     mut rx: mpsc::Receiver<Message>,
+    urgent: Arc<Notify>,
 ) {
     let digested_seq = match store.trail_last_digest().await {
         Ok(d) => d.map_or(0, |d| d.last_seq),
@@ -76,23 +84,31 @@ async fn run(
         last_prune: None,
     };
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
-    loop {
-        // Wake for the next record, or after a digest interval to sign what is waiting.
-        let next = match tokio::time::timeout(state.config.digest_interval, rx.recv()).await {
-            Ok(None) => break,
-            Ok(Some(m)) => Some(m),
-            Err(_) => None,
-        };
-        if let Some(m) = next {
-            batch.push(m);
+    let mut open = true;
+    while open {
+        // Callers do not wake the writer for each record (a thread wake-up per call would cost more
+        // than the record): it wakes every COMMIT_INTERVAL, or at once when a caller waits.
+        tokio::select! {
+            _ = tokio::time::sleep(COMMIT_INTERVAL) => {}
+            _ = urgent.notified() => {}
+        }
+        loop {
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(m) => batch.push(m),
-                    Err(_) => break,
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
                 }
             }
+            let full = batch.len() >= MAX_BATCH;
+            state.commit(&mut batch).await;
+            if !full {
+                break;
+            }
         }
-        state.commit(&mut batch).await;
         state.maintain().await;
     }
     // Every sender is gone: commit what is left and sign a final digest.
@@ -136,7 +152,9 @@ impl State {
         if !events.is_empty() {
             let mut delay = Duration::from_millis(50);
             loop {
-                match self.store.trail_append(events.clone(), link).await {
+                // Synced to disk when someone waits for it (a change); reads ride along.
+                let sync = !acks.is_empty() || !flushes.is_empty();
+                match self.store.trail_append(events.clone(), link, sync).await {
                     Ok(_) => break,
                     Err(e) => {
                         tracing::error!(error = %e, records = events.len(), "writing the trail failed; retrying");
