@@ -21,6 +21,30 @@ pub struct Principal {
     pub region: String,
 }
 
+impl Principal {
+    /// The context a service gets for one call of this principal.
+    pub fn into_context(
+        self,
+        request_id: &str,
+        operation: &str,
+        source_ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> m2sec_proto::RequestContext {
+        m2sec_proto::RequestContext {
+            account: self.account,
+            region: self.region,
+            principal_arn: self.arn,
+            access_key_id: self.access_key_id,
+            request_id: request_id.to_string(),
+            caller: self.caller,
+            operation: operation.to_string(),
+            source_ip,
+            user_agent,
+            resources: Default::default(),
+        }
+    }
+}
+
 struct Credential {
     account: String,
     arn: String,

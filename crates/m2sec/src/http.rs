@@ -55,14 +55,8 @@ async fn noop(_body: Bytes) -> impl IntoResponse {
     ([("content-type", json::CONTENT_TYPE)], "{}")
 }
 
-/// A UUID v4 like AWS request ids, from aws-lc's user-space generator (`Uuid::new_v4` would make a
-/// `getrandom` system call per request).
 fn request_id() -> String {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).expect("system random source failed");
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
+    m2sec_proto::random_uuid()
 }
 
 fn respond(request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
@@ -132,18 +126,12 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         body: &body,
     };
     let principal = state.auth.authenticate(&signed, signing_name).await?;
-    let ctx = RequestContext {
-        account: principal.account,
-        region: principal.region,
-        principal_arn: principal.arn,
-        access_key_id: principal.access_key_id,
-        request_id: request_id.to_string(),
-        caller: principal.caller,
-        operation: operation.to_string(),
+    let ctx = principal.into_context(
+        request_id,
+        operation,
         source_ip,
-        user_agent: header(&parts.headers, "user-agent").map(str::to_string),
-        resources: Default::default(),
-    };
+        header(&parts.headers, "user-agent").map(str::to_string),
+    );
     let model = service.model();
     let input = json::prepare(model, operation, &body)
         .map_err(|e| json::own_validation_error(service.as_ref(), operation, e));
@@ -162,28 +150,59 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         Ok(input) => service.call(&ctx, operation, input).await,
         Err(e) => Err(e),
     };
-    let response_elements = match &result {
-        Ok(body) if !m2sec_trail::record::is_read_only(operation) => serde_json::from_slice(body)
-            .ok()
-            .and_then(|v| redact::response_elements(model, operation, &v)),
+    // Only a change's answer enters its record.
+    let output = match &result {
+        Ok(body) if !m2sec_trail::record::is_read_only(operation) => {
+            serde_json::from_slice(body).ok()
+        }
         _ => None,
     };
-    let source = format!("{}.amazonaws.com", model.metadata.endpoint_prefix);
+    record(
+        state,
+        &ctx,
+        model,
+        operation,
+        request_parameters,
+        output,
+        result.as_ref().err(),
+    )
+    .await;
+    result
+}
+
+/// Records a call in the trail: its redacted input, and for a change its redacted answer.
+async fn record(
+    state: &AppState,
+    ctx: &RequestContext,
+    model: &m2sec_proto::model::ServiceModel,
+    operation: &str,
+    request_parameters: Option<serde_json::Value>,
+    output: Option<serde_json::Value>,
+    error: Option<&AwsError>,
+) {
+    let service = model.metadata.endpoint_prefix.as_str();
+    let source = format!("{service}.amazonaws.com");
     state
         .trail
         .call(&Call {
-            ctx: &ctx,
+            ctx,
             event_source: &source,
             event_name: operation,
-            region: &ctx.region,
+            // IAM is global: AWS records its events in us-east-1.
+            region: if service == "iam" {
+                "us-east-1"
+            } else {
+                &ctx.region
+            },
             request_parameters,
-            response_elements,
-            error: result.as_ref().err(),
+            response_elements: output
+                .as_ref()
+                .and_then(|v| redact::response_elements(model, operation, v)),
+            error,
             invoked_by: None,
             resources: vec![],
         })
         .await;
-    result
 }
 
 /// How much of an oversized body is still read (and dropped) so that clients which send the whole
@@ -298,18 +317,12 @@ async fn query_call(
         .await
         .map_err(query_auth_error)?;
     let (operation, input) = query_protocol::parse_request(model, &body)?;
-    let ctx = RequestContext {
-        account: principal.account,
-        region: principal.region,
-        principal_arn: principal.arn,
-        access_key_id: principal.access_key_id,
-        request_id: request_id.to_string(),
-        caller: principal.caller,
-        operation: operation.clone(),
+    let ctx = principal.into_context(
+        request_id,
+        &operation,
         source_ip,
-        user_agent: header(&parts.headers, "user-agent").map(str::to_string),
-        resources: Default::default(),
-    };
+        header(&parts.headers, "user-agent").map(str::to_string),
+    );
     let checked = query_protocol::validate(model, &operation, &input);
     let request_parameters = state
         .trail
@@ -321,33 +334,20 @@ async fn query_call(
         Err(e) => Err(e),
     };
     if state.trail.is_enabled() {
-        let response_elements = match &result {
-            Ok(output) if !m2sec_trail::record::is_read_only(&operation) => {
-                redact::response_elements(model, &operation, output)
-            }
-            _ => None,
-        };
-        let service_name = model.metadata.endpoint_prefix.as_str();
-        let source = format!("{service_name}.amazonaws.com");
-        state
-            .trail
-            .call(&Call {
-                ctx: &ctx,
-                event_source: &source,
-                event_name: &operation,
-                // IAM is global: AWS records its events in us-east-1.
-                region: if service_name == "iam" {
-                    "us-east-1"
-                } else {
-                    &ctx.region
-                },
-                request_parameters,
-                response_elements,
-                error: result.as_ref().err(),
-                invoked_by: None,
-                resources: vec![],
-            })
-            .await;
+        let output = result
+            .as_ref()
+            .ok()
+            .filter(|_| !m2sec_trail::record::is_read_only(&operation));
+        record(
+            state,
+            &ctx,
+            model,
+            &operation,
+            request_parameters,
+            output.cloned(),
+            result.as_ref().err(),
+        )
+        .await;
     }
     Ok(query_protocol::serialize_response(
         model, &operation, &result?, request_id,

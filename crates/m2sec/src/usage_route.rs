@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use m2sec_proto::sigv4::RequestParts;
-use m2sec_proto::{json, AwsError, RequestContext};
+use m2sec_proto::{json, AwsError};
 
 use crate::http::AppState;
 
@@ -65,18 +65,7 @@ async fn report(state: &AppState, request: Request) -> Result<Vec<u8>, AwsError>
         body: &empty,
     };
     let principal = state.auth.authenticate(&signed, "cloudtrail").await?;
-    let ctx = RequestContext {
-        account: principal.account,
-        region: principal.region,
-        principal_arn: principal.arn,
-        access_key_id: principal.access_key_id,
-        request_id: String::new(),
-        caller: principal.caller,
-        operation: "LookupEvents".into(),
-        source_ip: None,
-        user_agent: None,
-        resources: Default::default(),
-    };
+    let ctx = principal.into_context("", "LookupEvents", None, None);
     let context = m2sec_iam::authorizer::context(&ctx, &[]);
     state
         .authorizer

@@ -14,6 +14,16 @@ pub mod sigv4;
 
 pub use error::AwsError;
 
+/// A random UUID (v4), as AWS request and event ids, from aws-lc's user-space generator
+/// (`Uuid::new_v4` would make a `getrandom` system call each time).
+pub fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system random source failed");
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 /// Who is calling and where, as established by authentication. Services get this instead of HTTP.
 #[derive(Debug, Clone)]
 pub struct RequestContext {

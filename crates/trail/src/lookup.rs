@@ -155,7 +155,11 @@ pub async fn find(
                 );
                 continue;
             };
-            if filter.map_or(true, |f| f.matches(&indexed)) {
+            let wanted = match filter {
+                None => true,
+                Some(f) => f.matches(&indexed),
+            };
+            if wanted {
                 found.push((row.seq, row.event.body, indexed));
                 if found.len() >= limit {
                     return Ok(found);

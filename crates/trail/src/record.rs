@@ -152,14 +152,6 @@ pub fn event_time_text(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn event_id() -> String {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).expect("system random source failed");
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
-}
-
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -172,7 +164,7 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
     let ctx = call.ctx;
     let time = now_ms();
     let time_text = event_time_text(time);
-    let id = event_id();
+    let id = m2sec_proto::random_uuid();
     // A call made by a service for the caller has only its own resources, not the outer call's.
     let touched = if call.invoked_by.is_some() {
         Vec::new()
@@ -272,7 +264,7 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
 pub fn service_event(event: &ServiceEvent<'_>) -> NewTrailEvent {
     let time = now_ms();
     let time_text = event_time_text(time);
-    let id = event_id();
+    let id = m2sec_proto::random_uuid();
     let read_only = is_read_only(event.event_name);
     let record = Record {
         event_version: EVENT_VERSION,
