@@ -232,6 +232,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     let cloudtrail = Arc::new(m2sec_trail::lookup::CloudTrail::new(
         store.clone(),
         authorizer.clone(),
+        trail.clone(),
     ));
     for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail] {
         let meta = &service.model().metadata;

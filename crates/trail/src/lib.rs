@@ -112,13 +112,22 @@ impl Trail {
         self.record(record::service_event(event), true).await;
     }
 
-    /// Commits everything queued so far and signs a digest of the chain.
+    /// Commits everything queued so far and signs a digest of the chain (at shutdown).
     pub async fn flush(&self) {
+        self.commit_queued(true).await;
+    }
+
+    /// Commits everything queued so far, so that a lookup sees every call answered before it.
+    pub async fn commit_pending(&self) {
+        self.commit_queued(false).await;
+    }
+
+    async fn commit_queued(&self, sign: bool) {
         let Some(tx) = &self.tx else {
             return;
         };
         let (done, flushed) = oneshot::channel();
-        if tx.send(writer::Message::Flush(done)).await.is_ok() {
+        if tx.send(writer::Message::Flush(done, sign)).await.is_ok() {
             self.urgent.notify_one();
             let _ = flushed.await;
         }

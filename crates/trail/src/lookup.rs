@@ -25,11 +25,17 @@ pub fn model() -> &'static ServiceModel {
 pub struct CloudTrail {
     store: Arc<dyn Store>,
     authorizer: Arc<Authorizer>,
+    /// This node's writer: a lookup first commits what it holds, so it sees every call answered before.
+    trail: crate::Trail,
 }
 
 impl CloudTrail {
-    pub fn new(store: Arc<dyn Store>, authorizer: Arc<Authorizer>) -> Self {
-        CloudTrail { store, authorizer }
+    pub fn new(store: Arc<dyn Store>, authorizer: Arc<Authorizer>, trail: crate::Trail) -> Self {
+        CloudTrail {
+            store,
+            authorizer,
+            trail,
+        }
     }
 }
 
@@ -266,6 +272,7 @@ impl CloudTrail {
             ));
         }
         let before = input.next_token.as_deref().map(parse_token).transpose()?;
+        self.trail.commit_pending().await;
         let mut found = find(
             self.store.as_ref(),
             &Scope::new(ctx.account.clone(), ctx.region.clone()),

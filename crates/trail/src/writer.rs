@@ -23,11 +23,13 @@ const QUEUE: usize = 16_384;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the writer commits what has queued when no caller waits for a commit.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(20);
+/// How long the writer sleeps at most while nothing arrives (doubling from COMMIT_INTERVAL).
+const IDLE_INTERVAL: Duration = Duration::from_millis(640);
 
 pub(crate) enum Message {
     Event(Box<NewTrailEvent>, Option<oneshot::Sender<()>>),
-    /// Commit everything queued before, sign a digest, then answer.
-    Flush(oneshot::Sender<()>),
+    /// Commit everything queued before (and with `sign`, sign a digest), then answer.
+    Flush(oneshot::Sender<()>, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -85,13 +87,20 @@ async fn run(
     };
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     let mut open = true;
+    let mut interval = COMMIT_INTERVAL;
     while open {
         // Callers do not wake the writer for each record (a thread wake-up per call would cost more
-        // than the record): it wakes every COMMIT_INTERVAL, or at once when a caller waits.
+        // than the record): it wakes every COMMIT_INTERVAL while records arrive, less often while
+        // none do, and at once when a caller waits (a change, a flush, a lookup).
         tokio::select! {
-            _ = tokio::time::sleep(COMMIT_INTERVAL) => {}
+            _ = tokio::time::sleep(interval) => {}
             _ = urgent.notified() => {}
         }
+        interval = if rx.is_empty() {
+            (interval * 2).min(IDLE_INTERVAL)
+        } else {
+            COMMIT_INTERVAL
+        };
         loop {
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -139,13 +148,17 @@ impl State {
         let mut events = Vec::with_capacity(batch.len());
         let mut acks = Vec::new();
         let mut flushes = Vec::new();
+        let mut sign = false;
         for m in batch.drain(..) {
             match m {
                 Message::Event(e, ack) => {
                     events.push(*e);
                     acks.extend(ack);
                 }
-                Message::Flush(done) => flushes.push(done),
+                Message::Flush(done, with_digest) => {
+                    flushes.push(done);
+                    sign |= with_digest;
+                }
             }
         }
         let events = Arc::new(events);
@@ -168,7 +181,9 @@ impl State {
             let _ = ack.send(());
         }
         if !flushes.is_empty() {
-            self.digest(true).await;
+            if sign {
+                self.digest(true).await;
+            }
             for done in flushes {
                 let _ = done.send(());
             }

@@ -1,4 +1,5 @@
-"""The cost report over HTTP: `GET /_m2sec/usage`, SigV4-signed for the service `cloudtrail`."""
+"""Reading the trail right after the calls it records, and the cost report over HTTP
+(`GET /_m2sec/usage`, SigV4-signed for the service `cloudtrail`)."""
 import json
 import urllib.error
 import urllib.request
@@ -49,3 +50,16 @@ def test_usage_route_prices_the_recorded_calls(fresh_server):
         raise AssertionError("unsigned usage request accepted")
     except urllib.error.HTTPError as e:
         assert e.code in (400, 403)
+
+
+def test_a_lookup_sees_every_call_answered_before_it(fresh_server):
+    server = fresh_server().start()
+    kms = server.client("kms")
+    ct = server.client("cloudtrail")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    for i in range(20):
+        # A read's record is written in the background; a lookup still sees it at once.
+        kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"i": str(i)})
+        [latest] = ct.lookup_events(MaxResults=1)["Events"]
+        assert latest["EventName"] == "Encrypt"
+        assert json.loads(latest["CloudTrailEvent"])["requestParameters"]["encryptionContext"] == {"i": str(i)}
