@@ -69,3 +69,51 @@ def test_a_change_on_one_node_reaches_the_other_within_the_cache_ttl(fresh_serve
             break
         assert time.time() < deadline, "node b never saw the key disabled"
         time.sleep(0.1)
+
+
+def test_two_nodes_write_one_trail_on_postgres(fresh_server, tmp_path):
+    """Both nodes append to one hash chain (they take turns on its head row); it verifies, and each node's
+    lookups see the other's calls."""
+    import threading
+
+    from conftest import BIN
+
+    db = fresh_database()
+    a = fresh_server(args=["--store", db], env={"M2SEC_TRAIL_DIGEST_INTERVAL_SECS": "1"}).start()
+    b_dir = tmp_path / "node-b"
+    b_dir.mkdir()
+    (b_dir / "root-key.dev").write_bytes((a.data_dir / "root-key.dev").read_bytes())
+    os.chmod(b_dir / "root-key.dev", 0o600)
+    b = fresh_server(data_dir=b_dir, args=["--store", db], env={"M2SEC_TRAIL_DIGEST_INTERVAL_SECS": "1"}).start()
+
+    key = a.client("kms").create_key()["KeyMetadata"]["KeyId"]
+
+    def calls(node, n):
+        kms = node.client("kms")
+        for i in range(n):
+            kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext={"node": node.data_dir.name, "i": str(i)})
+
+    threads = [threading.Thread(target=calls, args=(node, 150)) for node in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def count(node):
+        ct, n, token = node.client("cloudtrail"), 0, None
+        while True:
+            kw = {"LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "Encrypt"}]}
+            if token:
+                kw["NextToken"] = token
+            page = ct.lookup_events(**kw)
+            n += len(page["Events"])
+            token = page.get("NextToken")
+            if not token:
+                return n
+
+    assert count(a) == 600 and count(b) == 600
+    assert a.stop() == 0 and b.stop() == 0
+    proc = subprocess.run([str(BIN), "trail", "verify", "--data-dir", str(a.data_dir), "--store", db],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "trail verified: 601 records" in proc.stdout, proc.stdout
