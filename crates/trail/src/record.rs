@@ -152,6 +152,13 @@ pub fn event_time_text(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The record's JSON, written into a buffer sized for a typical record (no regrowing on the way).
+fn to_text(record: &Record<'_>) -> String {
+    let mut out = Vec::with_capacity(1536);
+    serde_json::to_writer(&mut out, record).expect("records serialize");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -256,7 +263,7 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
         event_name: call.event_name.to_string(),
         read_only,
         service_event: false,
-        body: serde_json::to_string(&record).expect("records serialize"),
+        body: to_text(&record),
     }
 }
 
@@ -314,7 +321,7 @@ pub fn service_event(event: &ServiceEvent<'_>) -> NewTrailEvent {
         event_name: event.event_name.to_string(),
         read_only,
         service_event: true,
-        body: serde_json::to_string(&record).expect("records serialize"),
+        body: to_text(&record),
     }
 }
 
