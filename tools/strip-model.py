@@ -26,7 +26,7 @@ def strip(node):
 out = {
     "botocoreVersion": botocore.__version__,
     "metadata": strip(model["metadata"]),
-    "operations": {name: {k: strip(op[k]) for k in ("name", "input", "output", "errors") if k in op}
+    "operations": {name: {k: strip(op[k]) for k in ("name", "http", "input", "output", "errors") if k in op}
                    for name, op in model["operations"].items()},
     "shapes": strip(model["shapes"]),
 }
