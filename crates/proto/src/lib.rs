@@ -1,6 +1,7 @@
 //! AWS wire formats shared by every m2sec service: the awsJson1.1 protocol ([`json`]), the awsQuery
-//! protocol ([`query`]), request validation driven by botocore's service models ([`model`]), SigV4
-//! verification ([`sigv4`]), ARNs ([`arn`]) and the error scheme ([`AwsError`]).
+//! protocol ([`query`]), the restXml protocol ([`rest_xml`]), request validation driven by botocore's
+//! service models ([`model`]), SigV4 verification ([`sigv4`]), ARNs ([`arn`]) and the error scheme
+//! ([`AwsError`]).
 //!
 //! Nothing here sees key material or storage.
 
@@ -10,6 +11,7 @@ pub mod json;
 pub mod model;
 pub mod query;
 pub mod query_service;
+pub mod rest_xml;
 pub mod sigv4;
 
 pub use error::AwsError;
@@ -54,7 +56,8 @@ pub fn random_uuid() -> String {
 mod tests {
     #[test]
     fn ids_are_unique_v4_uuids() {
-        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| super::random_uuid()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::random_uuid()).collect();
         assert_eq!(ids.len(), 10_000);
         let id = ids.iter().next().unwrap();
         let parsed = uuid::Uuid::parse_str(id).unwrap();

@@ -9,7 +9,9 @@
 //!
 //! The compiled model also keeps what the XML-based protocols need ([`crate::query`]): wire names
 //! (`locationName`), `flattened`, operation outputs with their `resultWrapper`, and the error codes
-//! and statuses of exception shapes. See [`ServiceModel::shape_kind`].
+//! and statuses of exception shapes. See [`ServiceModel::shape_kind`]. For restXml
+//! ([`crate::rest_xml`]) it keeps each operation's HTTP binding ([`ServiceModel::http`]), the input's
+//! root element ([`ServiceModel::input_root`]) and where each member travels ([`MemberRef::location`]).
 
 use std::collections::HashMap;
 
@@ -35,14 +37,29 @@ pub struct Metadata {
     pub signing_name: Option<String>,
     pub service_id: String,
     pub api_version: Option<String>,
-    /// The namespace of awsQuery / restXml responses.
+    /// The namespace of awsQuery / restXml responses (for restXml, taken from the inputs' when the
+    /// metadata has none).
     pub xml_namespace: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct RawOperation {
+    http: Option<RawHttp>,
     input: Option<ShapeRef>,
     output: Option<ShapeRef>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawHttp {
+    method: String,
+    request_uri: String,
+    response_code: Option<u16>,
+}
+
+#[derive(Deserialize)]
+struct RawNamespace {
+    uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +70,8 @@ struct ShapeRef {
     #[serde(default)]
     flattened: bool,
     result_wrapper: Option<String>,
+    location: Option<String>,
+    xml_namespace: Option<RawNamespace>,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +124,46 @@ pub struct MemberRef {
     pub location_name: Option<String>,
     /// `flattened` (lists and maps): elements repeat in place of a wrapping element.
     pub flattened: bool,
+    /// restXml: where the member travels when not in the body.
+    pub location: Option<Location>,
+}
+
+/// restXml: the part of the HTTP message a structure member travels in, instead of the XML body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A `{label}` of the request URI.
+    Uri,
+    /// A query-string parameter (a map: every parameter no other member names).
+    QueryString,
+    /// A header named by the wire name.
+    Header,
+    /// A map of the headers starting with the wire name (a prefix).
+    Headers,
+    /// The response's HTTP status.
+    StatusCode,
+}
+
+impl Location {
+    fn parse(text: &str) -> Option<Location> {
+        Some(match text {
+            "uri" => Location::Uri,
+            "querystring" => Location::QueryString,
+            "header" => Location::Header,
+            "headers" => Location::Headers,
+            "statusCode" => Location::StatusCode,
+            _ => return None,
+        })
+    }
+}
+
+/// restXml: an operation's HTTP binding.
+#[derive(Debug, Clone)]
+pub struct HttpBinding {
+    pub method: String,
+    /// The path template (`/2013-04-01/hostedzone/{Id}/rrset/`), possibly with a fixed query part.
+    pub request_uri: String,
+    /// The status of a successful response (200 unless the model says otherwise).
+    pub response_code: u16,
 }
 
 impl MemberRef {
@@ -149,9 +208,13 @@ struct Operation {
     input: Option<usize>,
     output: Option<usize>,
     result_wrapper: Option<String>,
+    http: Option<HttpBinding>,
+    /// The input's `locationName` and `xmlNamespace.uri`.
+    input_root: Option<(String, Option<String>)>,
 }
 
 struct Shape {
+    name: String,
     kind: ShapeKind,
     min: Option<f64>,
     max: Option<f64>,
@@ -197,6 +260,7 @@ impl ServiceModel {
                     .clone()
                     .or_else(|| target.location_name.clone()),
                 flattened: r.flattened || target.flattened,
+                location: r.location.as_deref().and_then(Location::parse),
             }
         };
         let shapes = names
@@ -235,6 +299,7 @@ impl ServiceModel {
                         .map(|re| (p.clone(), re))
                 });
                 Shape {
+                    name: name.to_string(),
                     kind,
                     min: s.min,
                     max: s.max,
@@ -244,7 +309,7 @@ impl ServiceModel {
                 }
             })
             .collect();
-        let operations = raw
+        let operations: HashMap<String, Operation> = raw
             .operations
             .iter()
             .map(|(name, op)| {
@@ -252,6 +317,16 @@ impl ServiceModel {
                     input: op.input.as_ref().map(at),
                     output: op.output.as_ref().map(at),
                     result_wrapper: op.output.as_ref().and_then(|o| o.result_wrapper.clone()),
+                    http: op.http.as_ref().map(|h| HttpBinding {
+                        method: h.method.clone(),
+                        request_uri: h.request_uri.clone(),
+                        response_code: h.response_code.unwrap_or(200),
+                    }),
+                    input_root: op.input.as_ref().and_then(|i| {
+                        let name = i.location_name.clone()?;
+                        let ns = i.xml_namespace.as_ref().and_then(|n| n.uri.clone());
+                        Some((name, ns))
+                    }),
                 };
                 (name.clone(), operation)
             })
@@ -273,8 +348,16 @@ impl ServiceModel {
                 (name.clone(), info)
             })
             .collect();
+        let mut metadata = raw.metadata;
+        if metadata.xml_namespace.is_none() {
+            // restXml models name the namespace on each input instead (all the same).
+            metadata.xml_namespace = operations
+                .values()
+                .filter_map(|op| op.input_root.as_ref()?.1.clone())
+                .min();
+        }
         ServiceModel {
-            metadata: raw.metadata,
+            metadata,
             shapes,
             operations,
             errors,
@@ -294,6 +377,23 @@ impl ServiceModel {
 
     pub fn shape_kind(&self, shape: ShapeId) -> &ShapeKind {
         &self.shapes[shape.0].kind
+    }
+
+    /// The shape's name in the model (`CreateHostedZoneResponse`).
+    pub fn shape_name(&self, shape: ShapeId) -> &str {
+        &self.shapes[shape.0].name
+    }
+
+    /// The operation's HTTP binding (restXml), if the model gives one.
+    pub fn http(&self, operation: &str) -> Option<&HttpBinding> {
+        self.operations.get(operation)?.http.as_ref()
+    }
+
+    /// restXml: the root element of the request body (the input's `locationName`) and its
+    /// namespace; None when the input has no body root.
+    pub fn input_root(&self, operation: &str) -> Option<(&str, Option<&str>)> {
+        let (name, ns) = self.operations.get(operation)?.input_root.as_ref()?;
+        Some((name.as_str(), ns.as_deref()))
     }
 
     /// Whether values of the shape must not be echoed.
