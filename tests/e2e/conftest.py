@@ -47,6 +47,8 @@ class Server:
             self.env["M2SEC_ADMIN_ACCESS_KEY_ID"] = ACCESS_KEY
             self.env["M2SEC_ADMIN_SECRET_ACCESS_KEY"] = SECRET_KEY
         self.env["M2SEC_LOG"] = "info,sqlx=warn"
+        # Servers of the suite run side by side: no DNS server unless a test asks for one.
+        self.env["M2SEC_DNS_LISTEN"] = "off"
         self.env.update(env or {})
         self.args = list(args)
         self.proc = None

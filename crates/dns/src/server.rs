@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use m2sec_route53::store::Generation;
 use m2sec_route53::zone::Zone;
 use m2sec_store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,15 +22,23 @@ pub struct StoreZones {
     store: Arc<dyn Store>,
     account: String,
     ttl: Duration,
-    cached: Mutex<Option<(Instant, Arc<Vec<Zone>>)>>,
+    generation: Arc<Generation>,
+    cached: Mutex<Option<(Instant, u64, Arc<Vec<Zone>>)>>,
 }
 
 impl StoreZones {
-    pub fn new(store: Arc<dyn Store>, account: &str, ttl: Duration) -> Self {
+    /// `generation`: bumped by this node's Route53 API on every change, which refreshes the copy at once.
+    pub fn new(
+        store: Arc<dyn Store>,
+        account: &str,
+        ttl: Duration,
+        generation: Arc<Generation>,
+    ) -> Self {
         StoreZones {
             store,
             account: account.to_string(),
             ttl,
+            generation,
             cached: Mutex::new(None),
         }
     }
@@ -37,8 +46,9 @@ impl StoreZones {
 
 impl ZoneSource for StoreZones {
     async fn zones(&self) -> Arc<Vec<Zone>> {
-        if let Some((at, zones)) = &*self.cached.lock().expect("zone cache lock") {
-            if at.elapsed() < self.ttl {
+        let generation = self.generation.current();
+        if let Some((at, seen, zones)) = &*self.cached.lock().expect("zone cache lock") {
+            if at.elapsed() < self.ttl && *seen == generation {
                 return zones.clone();
             }
         }
@@ -51,11 +61,12 @@ impl ZoneSource for StoreZones {
                     .lock()
                     .expect("zone cache lock")
                     .as_ref()
-                    .map(|(_, z)| z.clone())
+                    .map(|(_, _, z)| z.clone())
                     .unwrap_or_default();
             }
         };
-        *self.cached.lock().expect("zone cache lock") = Some((Instant::now(), zones.clone()));
+        *self.cached.lock().expect("zone cache lock") =
+            Some((Instant::now(), generation, zones.clone()));
         zones
     }
 }

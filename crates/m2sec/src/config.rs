@@ -48,7 +48,14 @@ pub struct Config {
     /// Seconds between signed digests of the trail (one is also signed at shutdown).
     #[serde(default = "default_digest_interval")]
     pub trail_digest_interval_secs: u64,
+    /// Address of the DNS server (UDP and TCP) for the Route53 zones, or `off`. Unset: 127.0.0.1:5353
+    /// when that is free.
+    #[serde(default)]
+    pub dns_listen: Option<String>,
 }
+
+/// Where the DNS server listens unless told otherwise.
+pub const DEFAULT_DNS_LISTEN: &str = "127.0.0.1:5353";
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./m2sec-data")
@@ -92,6 +99,7 @@ impl Default for Config {
             trail_enabled: true,
             trail_retention_days: default_retention(),
             trail_digest_interval_secs: default_digest_interval(),
+            dns_listen: None,
         }
     }
 }
@@ -109,6 +117,8 @@ pub struct Overrides {
     pub account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unseal_passphrase_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_listen: Option<String>,
 }
 
 /// Variables that are read directly rather than as config keys (secrets and the admin key pair).
@@ -133,11 +143,18 @@ const CONFIG_KEYS: &[&str] = &[
     "trail_enabled",
     "trail_retention_days",
     "trail_digest_interval_secs",
+    "dns_listen",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read
 /// `M2SEC_ACCOUNT_ID=123456789012` as a number (refused for a string, and `000000000000` would lose its zeros).
-const TEXT_KEYS: &[&str] = &["data_dir", "store", "account_id", "unseal_passphrase_file"];
+const TEXT_KEYS: &[&str] = &[
+    "data_dir",
+    "store",
+    "account_id",
+    "unseal_passphrase_file",
+    "dns_listen",
+];
 
 impl Config {
     // figment's error is large, but it is returned once, at start-up.

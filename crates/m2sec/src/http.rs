@@ -13,6 +13,7 @@ use axum::Router;
 use m2sec_proto::json::{self, JsonService};
 use m2sec_proto::query::{self as query_protocol};
 use m2sec_proto::query_service::QueryService;
+use m2sec_proto::rest_xml;
 use m2sec_proto::sigv4::RequestParts;
 use m2sec_proto::{AwsError, RequestContext};
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub json_services: HashMap<String, (String, Arc<dyn JsonService>)>,
     /// awsQuery services (IAM, STS) by SigV4 signing name.
     pub query_services: HashMap<String, Arc<dyn QueryService>>,
+    /// restXml services (Route53) by SigV4 signing name; their requests come to any other path.
+    pub rest_services: HashMap<String, Arc<dyn QueryService>>,
     pub max_body_bytes: usize,
     pub trail: Trail,
     /// Serves the usage report route.
@@ -40,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/_m2sec/noop", any(noop))
         .route("/_m2sec/usage", get(crate::usage_route::usage))
+        .fallback(rest_xml)
         .with_state(state)
 }
 
@@ -188,8 +192,8 @@ async fn record(
             ctx,
             event_source: &source,
             event_name: operation,
-            // IAM is global: AWS records its events in us-east-1.
-            region: if service == "iam" {
+            // IAM and Route53 are global: AWS records their events in us-east-1.
+            region: if service == "iam" || service == "route53" {
                 "us-east-1"
             } else {
                 &ctx.region
@@ -250,12 +254,177 @@ fn query_auth_error(e: AwsError) -> AwsError {
     AwsError::new(code, status, e.message)
 }
 
-/// The awsQuery service a request is signed for, if any (from the credential scope).
+/// The service a request is signed for (from the credential scope of its Authorization header or its
+/// presigned query string).
+fn signed_service<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
+    let credential = match header(headers, "authorization") {
+        Some(auth) => auth.split("Credential=").nth(1)?,
+        None => query?
+            .split('&')
+            .find_map(|p| p.strip_prefix("X-Amz-Credential="))?,
+    };
+    // A presigned credential's slashes are percent-encoded.
+    let mut parts = credential.split(['/']).flat_map(|p| p.split("%2F"));
+    parts.nth(3)
+}
+
+/// The awsQuery service a request is signed for, if any.
 fn query_service_of(state: &AppState, headers: &HeaderMap) -> Option<Arc<dyn QueryService>> {
-    let auth = header(headers, "authorization")?;
-    let credential = auth.split("Credential=").nth(1)?;
-    let service = credential.split('/').nth(3)?;
-    state.query_services.get(service).cloned()
+    state
+        .query_services
+        .get(signed_service(headers, None)?)
+        .cloned()
+}
+
+/// restXml (Route53): any path other than the JSON and awsQuery endpoint's `/`, for the service the
+/// request is signed for.
+async fn rest_xml(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let request_id = request_id();
+    let service = signed_service(request.headers(), request.uri().query())
+        .and_then(|name| state.rest_services.get(name).cloned());
+    let Some(service) = service else {
+        let e = AwsError::new(
+            "UnknownOperationException",
+            404,
+            format!(
+                "No operation is served at {} {}",
+                request.method(),
+                request.uri().path()
+            ),
+        );
+        return respond(&request_id, Err(e));
+    };
+    let model = service.model();
+    let (status, headers, body) =
+        match rest_call(&state, service.as_ref(), request, &request_id).await {
+            Ok(done) => done,
+            Err(e) => {
+                let e = rest_xml::rest_xml_error(e);
+                tracing::debug!(code = %e.code, status = e.status, "request refused");
+                (
+                    e.status,
+                    vec![],
+                    rest_xml::error_response(model, &e, &request_id),
+                )
+            }
+        };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let out = response.headers_mut();
+    out.insert(
+        "content-type",
+        HeaderValue::from_static(rest_xml::CONTENT_TYPE),
+    );
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        out.insert("x-amzn-requestid", v);
+    }
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            out.insert(n, v);
+        }
+    }
+    response
+}
+
+async fn rest_call(
+    state: &AppState,
+    service: &dyn QueryService,
+    request: Request,
+    request_id: &str,
+) -> Result<(u16, Vec<(String, String)>, String), AwsError> {
+    let source_ip = source_ip(&request);
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, state.max_body_bytes).await?;
+    let model = service.model();
+    let signing_name = model
+        .metadata
+        .signing_name
+        .clone()
+        .unwrap_or_else(|| model.metadata.endpoint_prefix.clone());
+    let signed = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let principal = state.auth.authenticate(&signed, &signing_name).await?;
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.path(), |p| p.as_str());
+    let (operation, labels) = rest_xml::route(model, parts.method.as_str(), path_and_query)
+        .ok_or_else(|| {
+            AwsError::new(
+                "UnknownOperationException",
+                404,
+                format!(
+                    "No {} operation is served at {} {}",
+                    model.metadata.endpoint_prefix,
+                    parts.method,
+                    parts.uri.path()
+                ),
+            )
+        })?;
+    let input = rest_xml::parse_request(
+        model,
+        &operation,
+        &labels,
+        parts.uri.query(),
+        &parts.headers,
+        &body,
+    )?;
+    let ctx = principal.into_context(
+        request_id,
+        &operation,
+        source_ip,
+        header(&parts.headers, "user-agent").map(str::to_string),
+    );
+    let checked = rest_xml::validate(model, &operation, &input);
+    let output = call_recorded(state, service, &ctx, &operation, input, checked).await?;
+    Ok(rest_xml::serialize_response(model, &operation, &output))
+}
+
+/// Runs a call of a service that takes and returns JSON values (awsQuery, restXml) once its input
+/// passed (`checked`), and records it in the trail.
+async fn call_recorded(
+    state: &AppState,
+    service: &dyn QueryService,
+    ctx: &RequestContext,
+    operation: &str,
+    input: serde_json::Value,
+    checked: Result<(), AwsError>,
+) -> Result<serde_json::Value, AwsError> {
+    let model = service.model();
+    let request_parameters = state
+        .trail
+        .is_enabled()
+        .then(|| redact::request_parameters(model, operation, &input))
+        .flatten();
+    let result = match checked {
+        Ok(()) => service.call(ctx, operation, input).await,
+        Err(e) => Err(e),
+    };
+    if state.trail.is_enabled() {
+        let output = result
+            .as_ref()
+            .ok()
+            .filter(|_| !m2sec_trail::record::is_read_only(operation));
+        record(
+            state,
+            ctx,
+            model,
+            operation,
+            request_parameters,
+            output.cloned(),
+            result.as_ref().err(),
+        )
+        .await;
+    }
+    result
 }
 
 async fn aws_query(
@@ -324,33 +493,9 @@ async fn query_call(
         header(&parts.headers, "user-agent").map(str::to_string),
     );
     let checked = query_protocol::validate(model, &operation, &input);
-    let request_parameters = state
-        .trail
-        .is_enabled()
-        .then(|| redact::request_parameters(model, &operation, &input))
-        .flatten();
-    let result = match checked {
-        Ok(()) => service.call(&ctx, &operation, input).await,
-        Err(e) => Err(e),
-    };
-    if state.trail.is_enabled() {
-        let output = result
-            .as_ref()
-            .ok()
-            .filter(|_| !m2sec_trail::record::is_read_only(&operation));
-        record(
-            state,
-            &ctx,
-            model,
-            &operation,
-            request_parameters,
-            output.cloned(),
-            result.as_ref().err(),
-        )
-        .await;
-    }
+    let output = call_recorded(state, service, &ctx, &operation, input, checked).await?;
     Ok(query_protocol::serialize_response(
-        model, &operation, &result?, request_id,
+        model, &operation, &output, request_id,
     ))
 }
 

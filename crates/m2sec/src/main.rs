@@ -69,6 +69,10 @@ enum Command {
         /// Name of the bootstrapped role [default: <service>-lambda].
         #[arg(long, requires = "bootstrap")]
         bootstrap_role: Option<String>,
+        /// DNS server address for the Route53 zones, or `off` [default: 127.0.0.1:5353 if free] (also
+        /// M2SEC_DNS_LISTEN).
+        #[arg(long)]
+        dns_listen: Option<String>,
     },
     /// Check or export the trail.
     Trail {
@@ -99,6 +103,7 @@ fn main() -> anyhow::Result<()> {
             unseal_passphrase_file,
             bootstrap,
             bootstrap_role,
+            dns_listen,
         } => {
             let config = Config::load(
                 config,
@@ -108,6 +113,7 @@ fn main() -> anyhow::Result<()> {
                     store,
                     account_id,
                     unseal_passphrase_file,
+                    dns_listen,
                 },
             )
             .context("configuration")?;
@@ -264,10 +270,22 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             authorizer.clone(),
         )),
     );
+    let zone_generation = Arc::new(m2sec_route53::store::Generation::default());
+    let mut rest_services: HashMap<String, Arc<dyn QueryService>> = HashMap::new();
+    rest_services.insert(
+        "route53".into(),
+        Arc::new(m2sec_route53::api::Route53::new(
+            store.clone(),
+            authorizer.clone(),
+            zone_generation.clone(),
+        )),
+    );
+    let dns = start_dns(&config, store.clone(), zone_generation).await?;
     let state = Arc::new(http::AppState {
         auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl),
         json_services,
         query_services,
+        rest_services,
         max_body_bytes: config.max_body_bytes,
         trail: trail.clone(),
         store: store.clone(),
@@ -284,6 +302,9 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     scheduler.abort();
+    if let Some(task) = dns {
+        task.abort();
+    }
     // Commit what the trail still holds and sign a last digest.
     trail.flush().await;
     drop(trail);
@@ -292,6 +313,45 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     }
     tracing::info!("m2sec stopped");
     Ok(())
+}
+
+/// The DNS server for the account's Route53 zones. The default address is taken if free (a second
+/// m2sec on the same machine then runs without one, with a warning); an address that was configured
+/// must be free.
+async fn start_dns(
+    config: &Config,
+    store: Arc<dyn Store>,
+    generation: Arc<m2sec_route53::store::Generation>,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let (address, explicit) = match config.dns_listen.as_deref() {
+        Some("off") => return Ok(None),
+        Some(text) => (
+            text.parse::<std::net::SocketAddr>()
+                .with_context(|| format!("dns_listen: '{text}' is not an address (or 'off')"))?,
+            true,
+        ),
+        None => (
+            config::DEFAULT_DNS_LISTEN.parse().expect("valid default"),
+            false,
+        ),
+    };
+    let zones = Arc::new(m2sec_dns::StoreZones::new(
+        store,
+        &config.account_id,
+        Duration::from_millis(config.cache_ttl_ms),
+        generation,
+    ));
+    match m2sec_dns::serve(address, zones).await {
+        Ok((bound, task)) => {
+            tracing::info!(address = %bound, "DNS server answering for the account's Route53 zones");
+            Ok(Some(task))
+        }
+        Err(e) if !explicit => {
+            tracing::warn!(address = %address, error = %e, "DNS server not started (address in use); set dns_listen to choose another");
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::anyhow!("DNS server on {address}: {e}")),
+    }
 }
 
 /// The embedded database holds only wrapped secrets, but its metadata is nobody else's business either:

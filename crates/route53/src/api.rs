@@ -33,6 +33,7 @@ pub struct Route53 {
     authorizer: Arc<Authorizer>,
     /// Serializes read-modify-write of zones on this node.
     writes: tokio::sync::Mutex<()>,
+    generation: Arc<zones::Generation>,
 }
 
 fn error(code: &'static str, message: impl Into<String>) -> AwsError {
@@ -60,7 +61,9 @@ fn iso(ms: i64) -> String {
 
 /// `Z…` / `C…`: a letter and 20 upper-case hex digits, as Route53's ids look.
 fn new_id(prefix: char) -> String {
-    let uuid = m2sec_proto::random_uuid().replace('-', "").to_ascii_uppercase();
+    let uuid = m2sec_proto::random_uuid()
+        .replace('-', "")
+        .to_ascii_uppercase();
     format!("{prefix}{}", &uuid[..20])
 }
 
@@ -81,7 +84,12 @@ fn max_items(input: &Value, default: usize) -> Result<usize, AwsError> {
             .ok()
             .filter(|n| *n >= 1)
             .map(|n| n.min(default))
-            .ok_or_else(|| error("InvalidInput", format!("MaxItems must be a positive number, not '{v}'"))),
+            .ok_or_else(|| {
+                error(
+                    "InvalidInput",
+                    format!("MaxItems must be a positive number, not '{v}'"),
+                )
+            }),
     }
 }
 
@@ -108,12 +116,18 @@ fn delegation_set() -> Value {
 }
 
 fn record_set_view(set: &RecordSet) -> Value {
-    let mut v = json!({ "Name": set.name, "Type": set.kind });
+    // Route53 shows a wildcard's `*` as the escape `\052`.
+    let name = match set.name.strip_prefix("*.") {
+        Some(rest) => format!("\\052.{rest}"),
+        None => set.name.clone(),
+    };
+    let mut v = json!({ "Name": name, "Type": set.kind });
     if let Some(ttl) = set.ttl {
         v["TTL"] = json!(ttl);
     }
     if !set.records.is_empty() {
-        v["ResourceRecords"] = Value::Array(set.records.iter().map(|r| json!({ "Value": r })).collect());
+        v["ResourceRecords"] =
+            Value::Array(set.records.iter().map(|r| json!({ "Value": r })).collect());
     }
     if let Some(alias) = &set.alias {
         v["AliasTarget"] = json!({
@@ -144,7 +158,10 @@ fn record_set_of(v: &Value) -> Result<RecordSet, AwsError> {
     let alias = v.get("AliasTarget").map(|a| Alias {
         hosted_zone_id: text(a, "HostedZoneId").unwrap_or("").to_string(),
         dns_name: text(a, "DNSName").unwrap_or("").to_string(),
-        evaluate_target_health: a.get("EvaluateTargetHealth").and_then(Value::as_bool).unwrap_or(false),
+        evaluate_target_health: a
+            .get("EvaluateTargetHealth")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     });
     Ok(RecordSet {
         name: text(v, "Name").unwrap_or("").to_string(),
@@ -158,15 +175,33 @@ fn record_set_of(v: &Value) -> Result<RecordSet, AwsError> {
 }
 
 impl Route53 {
-    pub fn new(store: Arc<dyn Store>, authorizer: Arc<Authorizer>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        authorizer: Arc<Authorizer>,
+        generation: Arc<zones::Generation>,
+    ) -> Self {
         Route53 {
             store,
             authorizer,
             writes: tokio::sync::Mutex::new(()),
+            generation,
         }
     }
 
-    async fn authorize(&self, ctx: &RequestContext, operation: &str, resource: &str) -> Result<(), AwsError> {
+    async fn save(&self, ctx: &RequestContext, zone: &Zone, create: bool) -> Result<(), AwsError> {
+        zones::save(self.store.as_ref(), &ctx.account, zone, now_ms(), create)
+            .await
+            .map_err(store_error)?;
+        self.generation.bump();
+        Ok(())
+    }
+
+    async fn authorize(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        resource: &str,
+    ) -> Result<(), AwsError> {
         let context = m2sec_iam::authorizer::context(ctx, &[]);
         self.authorizer
             .authorize(ctx, &format!("route53:{operation}"), resource, &context)
@@ -178,14 +213,24 @@ impl Route53 {
         zones::load(self.store.as_ref(), &ctx.account, id)
             .await
             .map_err(store_error)?
-            .ok_or_else(|| error("NoSuchHostedZone", format!("No hosted zone found with ID: {id}")))
+            .ok_or_else(|| {
+                error(
+                    "NoSuchHostedZone",
+                    format!("No hosted zone found with ID: {id}"),
+                )
+            })
     }
 
     /// Records a change (all of them are in sync at once) and returns its ChangeInfo.
-    async fn change_info(&self, ctx: &RequestContext, comment: Option<&str>) -> Result<Value, AwsError> {
+    async fn change_info(
+        &self,
+        ctx: &RequestContext,
+        comment: Option<&str>,
+    ) -> Result<Value, AwsError> {
         let id = new_id('C');
         let submitted = iso(now_ms());
-        let mut info = json!({ "Id": format!("/change/{id}"), "Status": "INSYNC", "SubmittedAt": submitted });
+        let mut info =
+            json!({ "Id": format!("/change/{id}"), "Status": "INSYNC", "SubmittedAt": submitted });
         if let Some(c) = comment {
             info["Comment"] = json!(c);
         }
@@ -206,18 +251,30 @@ impl Route53 {
         Ok(info)
     }
 
-    async fn create_hosted_zone(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn create_hosted_zone(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let name = normalize(text(&input, "Name").unwrap_or(""))
             .map_err(|e| error("InvalidDomainName", e))?;
         if name == "." {
-            return Err(error("InvalidDomainName", "The root zone cannot be created"));
+            return Err(error(
+                "InvalidDomainName",
+                "The root zone cannot be created",
+            ));
         }
         let reference = text(&input, "CallerReference").unwrap_or("").to_string();
         let config = input.get("HostedZoneConfig");
-        let private = config.and_then(|c| c.get("PrivateZone")).and_then(Value::as_bool).unwrap_or(false)
+        let private = config
+            .and_then(|c| c.get("PrivateZone"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
             || input.get("VPC").is_some();
         let _guard = self.writes.lock().await;
-        let existing = zones::list(self.store.as_ref(), &ctx.account).await.map_err(store_error)?;
+        let existing = zones::list(self.store.as_ref(), &ctx.account)
+            .await
+            .map_err(store_error)?;
         if let Some(z) = existing.iter().find(|z| z.caller_reference == reference) {
             return Err(error(
                 "HostedZoneAlreadyExists",
@@ -234,9 +291,7 @@ impl Route53 {
             now_ms(),
             &servers,
         );
-        zones::save(self.store.as_ref(), &ctx.account, &zone, now_ms(), true)
-            .await
-            .map_err(store_error)?;
+        self.save(ctx, &zone, true).await?;
         let change = self.change_info(ctx, None).await?;
         Ok(json!({
             "HostedZone": zone_view(&zone),
@@ -251,15 +306,23 @@ impl Route53 {
         Ok(json!({ "HostedZone": zone_view(&zone), "DelegationSet": delegation_set() }))
     }
 
-    async fn list_hosted_zones(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn list_hosted_zones(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let max = max_items(&input, MAX_ITEMS)?;
-        let all = zones::list(self.store.as_ref(), &ctx.account).await.map_err(store_error)?;
+        let all = zones::list(self.store.as_ref(), &ctx.account)
+            .await
+            .map_err(store_error)?;
         let marker = text(&input, "Marker").map(bare_zone_id);
         let start = match marker {
-            Some(m) => all
-                .iter()
-                .position(|z| z.id.as_str() == m)
-                .ok_or_else(|| error("InvalidInput", format!("The marker {m} is not a hosted zone id")))?,
+            Some(m) => all.iter().position(|z| z.id.as_str() == m).ok_or_else(|| {
+                error(
+                    "InvalidInput",
+                    format!("The marker {m} is not a hosted zone id"),
+                )
+            })?,
             None => 0,
         };
         let page: Vec<&Zone> = all.iter().skip(start).take(max).collect();
@@ -276,10 +339,18 @@ impl Route53 {
         Ok(out)
     }
 
-    async fn list_hosted_zones_by_name(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn list_hosted_zones_by_name(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let max = max_items(&input, MAX_ITEMS)?;
-        let mut all = zones::list(self.store.as_ref(), &ctx.account).await.map_err(store_error)?;
-        all.sort_by(|a, b| (crate::names::sort_key(&a.name), &a.id).cmp(&(crate::names::sort_key(&b.name), &b.id)));
+        let mut all = zones::list(self.store.as_ref(), &ctx.account)
+            .await
+            .map_err(store_error)?;
+        all.sort_by(|a, b| {
+            (crate::names::sort_key(&a.name), &a.id).cmp(&(crate::names::sort_key(&b.name), &b.id))
+        });
         let from = match text(&input, "DNSName") {
             Some(n) => Some(normalize(n).map_err(|e| error("InvalidDomainName", e))?),
             None => None,
@@ -317,7 +388,11 @@ impl Route53 {
         Ok(out)
     }
 
-    async fn delete_hosted_zone(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn delete_hosted_zone(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let _guard = self.writes.lock().await;
         let zone = self.zone(ctx, text(&input, "Id").unwrap_or("")).await?;
         let apex_only = zone
@@ -330,14 +405,26 @@ impl Route53 {
                 "The specified hosted zone contains non-required resource record sets and so cannot be deleted.",
             ));
         }
-        zones::delete(self.store.as_ref(), &ctx.account, &zone.id).await.map_err(store_error)?;
+        zones::delete(self.store.as_ref(), &ctx.account, &zone.id)
+            .await
+            .map_err(store_error)?;
+        self.generation.bump();
         Ok(json!({ "ChangeInfo": self.change_info(ctx, None).await? }))
     }
 
-    async fn change_resource_record_sets(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn change_resource_record_sets(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let batch = input.get("ChangeBatch").cloned().unwrap_or(Value::Null);
         let mut changes = Vec::new();
-        for c in batch.get("Changes").and_then(Value::as_array).into_iter().flatten() {
+        for c in batch
+            .get("Changes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let action = text(c, "Action")
                 .and_then(Action::parse)
                 .ok_or_else(|| error("InvalidInput", "Action must be CREATE, DELETE or UPSERT"))?;
@@ -345,19 +432,29 @@ impl Route53 {
             changes.push(Change { action, set });
         }
         let _guard = self.writes.lock().await;
-        let mut zone = self.zone(ctx, text(&input, "HostedZoneId").unwrap_or("")).await?;
+        let mut zone = self
+            .zone(ctx, text(&input, "HostedZoneId").unwrap_or(""))
+            .await?;
         zone.apply(&changes).map_err(|problems| {
-            AwsError::new("InvalidChangeBatch", 400, format!("[{}]", problems.join(", ")))
+            AwsError::new(
+                "InvalidChangeBatch",
+                400,
+                format!("[{}]", problems.join(", ")),
+            )
         })?;
-        zones::save(self.store.as_ref(), &ctx.account, &zone, now_ms(), false)
-            .await
-            .map_err(store_error)?;
+        self.save(ctx, &zone, false).await?;
         Ok(json!({ "ChangeInfo": self.change_info(ctx, text(&batch, "Comment")).await? }))
     }
 
-    async fn list_resource_record_sets(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn list_resource_record_sets(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let max = max_items(&input, MAX_RECORD_ITEMS)?;
-        let zone = self.zone(ctx, text(&input, "HostedZoneId").unwrap_or("")).await?;
+        let zone = self
+            .zone(ctx, text(&input, "HostedZoneId").unwrap_or(""))
+            .await?;
         let sets = zone.sorted();
         let start = match text(&input, "StartRecordName") {
             Some(name) => {
@@ -373,7 +470,10 @@ impl Route53 {
             }
             None => {
                 if text(&input, "StartRecordType").is_some() {
-                    return Err(error("InvalidInput", "StartRecordType requires StartRecordName"));
+                    return Err(error(
+                        "InvalidInput",
+                        "StartRecordType requires StartRecordName",
+                    ));
                 }
                 0
             }
@@ -393,30 +493,41 @@ impl Route53 {
     }
 
     async fn get_change(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
-        let id = text(&input, "Id").unwrap_or("").trim_start_matches("/change/");
+        let id = text(&input, "Id")
+            .unwrap_or("")
+            .trim_start_matches("/change/");
         let doc = self
             .store
             .get_document(&ctx.account, "", CHANGE, id)
             .await
             .map_err(store_error)?
-            .ok_or_else(|| error("NoSuchChange", format!("A change with the specified change ID does not exist: {id}")))?;
+            .ok_or_else(|| {
+                error(
+                    "NoSuchChange",
+                    format!("A change with the specified change ID does not exist: {id}"),
+                )
+            })?;
         let info: Value = serde_json::from_str(&doc.body)
             .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
         Ok(json!({ "ChangeInfo": info }))
     }
 
     async fn get_hosted_zone_count(&self, ctx: &RequestContext) -> Result<Value, AwsError> {
-        let all = zones::list(self.store.as_ref(), &ctx.account).await.map_err(store_error)?;
+        let all = zones::list(self.store.as_ref(), &ctx.account)
+            .await
+            .map_err(store_error)?;
         Ok(json!({ "HostedZoneCount": all.len() }))
     }
 
-    async fn update_hosted_zone_comment(&self, ctx: &RequestContext, input: Value) -> Result<Value, AwsError> {
+    async fn update_hosted_zone_comment(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let _guard = self.writes.lock().await;
         let mut zone = self.zone(ctx, text(&input, "Id").unwrap_or("")).await?;
         zone.comment = text(&input, "Comment").map(str::to_string);
-        zones::save(self.store.as_ref(), &ctx.account, &zone, now_ms(), false)
-            .await
-            .map_err(store_error)?;
+        self.save(ctx, &zone, false).await?;
         Ok(json!({ "HostedZone": zone_view(&zone) }))
     }
 }
@@ -441,17 +552,28 @@ impl QueryService for Route53 {
         model()
     }
 
-    async fn call(&self, ctx: &RequestContext, operation: &str, input: Value) -> Result<Value, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let zone_arn = |id: Option<&str>| match id {
             Some(id) => format!("arn:aws:route53:::hostedzone/{}", bare_zone_id(id)),
             None => "*".to_string(),
         };
         let resource = match operation {
-            "GetHostedZone" | "DeleteHostedZone" | "UpdateHostedZoneComment" => zone_arn(text(&input, "Id")),
-            "ChangeResourceRecordSets" | "ListResourceRecordSets" => zone_arn(text(&input, "HostedZoneId")),
+            "GetHostedZone" | "DeleteHostedZone" | "UpdateHostedZoneComment" => {
+                zone_arn(text(&input, "Id"))
+            }
+            "ChangeResourceRecordSets" | "ListResourceRecordSets" => {
+                zone_arn(text(&input, "HostedZoneId"))
+            }
             "GetChange" => format!(
                 "arn:aws:route53:::change/{}",
-                text(&input, "Id").unwrap_or("").trim_start_matches("/change/")
+                text(&input, "Id")
+                    .unwrap_or("")
+                    .trim_start_matches("/change/")
             ),
             _ => "*".to_string(),
         };

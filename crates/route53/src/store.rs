@@ -7,6 +7,21 @@ use crate::zone::Zone;
 
 const ZONE: &str = "route53.zone";
 
+/// Counts this node's zone changes, so readers that cache zones (the DNS server) see a change made here
+/// at once; other nodes' changes reach them when their cache expires.
+#[derive(Debug, Default)]
+pub struct Generation(std::sync::atomic::AtomicU64);
+
+impl Generation {
+    pub fn current(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub fn bump(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(format!("route53 zone: {e}"))
 }
