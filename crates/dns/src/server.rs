@@ -23,8 +23,11 @@ pub struct StoreZones {
     account: String,
     ttl: Duration,
     generation: Arc<Generation>,
-    cached: Mutex<Option<(Instant, u64, Arc<Vec<Zone>>)>>,
+    cached: Mutex<Option<Snapshot>>,
 }
+
+/// Zones as read at a moment, at a generation.
+type Snapshot = (Instant, u64, Arc<Vec<Zone>>);
 
 impl StoreZones {
     /// `generation`: bumped by this node's Route53 API on every change, which refreshes the copy at once.
