@@ -335,23 +335,8 @@ async fn rest_call(
     request: Request,
     request_id: &str,
 ) -> Result<(u16, Vec<(String, String)>, String), AwsError> {
-    let source_ip = source_ip(&request);
-    let (parts, body) = request.into_parts();
-    let body = read_body(body, state.max_body_bytes).await?;
     let model = service.model();
-    let signing_name = model
-        .metadata
-        .signing_name
-        .clone()
-        .unwrap_or_else(|| model.metadata.endpoint_prefix.clone());
-    let signed = RequestParts {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &body,
-    };
-    let principal = state.auth.authenticate(&signed, &signing_name).await?;
+    let (parts, body, principal, source_ip) = signed_request(state, model, request).await?;
     let path_and_query = parts
         .uri
         .path_and_query()
@@ -458,21 +443,28 @@ async fn aws_query(
     response
 }
 
-async fn query_call(
+/// Reads a request's body and authenticates it for the service of `model` (its SigV4 signing name).
+async fn signed_request(
     state: &AppState,
-    service: &dyn QueryService,
+    model: &m2sec_proto::model::ServiceModel,
     request: Request,
-    request_id: &str,
-) -> Result<String, AwsError> {
+) -> Result<
+    (
+        axum::http::request::Parts,
+        Bytes,
+        crate::auth::Principal,
+        Option<String>,
+    ),
+    AwsError,
+> {
     let source_ip = source_ip(&request);
     let (parts, body) = request.into_parts();
     let body = read_body(body, state.max_body_bytes).await?;
-    let model = service.model();
     let signing_name = model
         .metadata
         .signing_name
-        .clone()
-        .unwrap_or_else(|| model.metadata.endpoint_prefix.clone());
+        .as_deref()
+        .unwrap_or(&model.metadata.endpoint_prefix);
     let signed = RequestParts {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -480,9 +472,18 @@ async fn query_call(
         headers: &parts.headers,
         body: &body,
     };
-    let principal = state
-        .auth
-        .authenticate(&signed, &signing_name)
+    let principal = state.auth.authenticate(&signed, signing_name).await?;
+    Ok((parts, body, principal, source_ip))
+}
+
+async fn query_call(
+    state: &AppState,
+    service: &dyn QueryService,
+    request: Request,
+    request_id: &str,
+) -> Result<String, AwsError> {
+    let model = service.model();
+    let (parts, body, principal, source_ip) = signed_request(state, model, request)
         .await
         .map_err(query_auth_error)?;
     let (operation, input) = query_protocol::parse_request(model, &body)?;

@@ -13,6 +13,7 @@ pub mod query;
 pub mod query_service;
 pub mod rest_xml;
 pub mod sigv4;
+mod xml_out;
 
 pub use error::AwsError;
 
