@@ -3,4 +3,5 @@
 //! [`certificate`] is a certificate's record and its validation life.
 
 pub mod certificate;
+pub mod service;
 pub mod validation;

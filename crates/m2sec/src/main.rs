@@ -240,7 +240,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         authorizer.clone(),
         trail.clone(),
     ));
-    for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail] {
+    let acm = Arc::new(m2sec_acm::service::Acm::new(
+        store.clone(),
+        root.clone(),
+        authorizer.clone(),
+    ));
+    for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail, acm] {
         let meta = &service.model().metadata;
         let prefix = meta
             .target_prefix

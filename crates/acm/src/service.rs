@@ -1,0 +1,898 @@
+//! The ACM API (`CertificateManager.<Op>`, awsJson1.1): certificates requested with DNS validation and
+//! issued by m2sec's CA once every name's validation CNAME is in one of m2sec's Route53 zones, imported
+//! certificates, tags and the account configuration. A pending certificate is checked whenever it is read
+//! (so `aws acm wait certificate-validated` sees it issued as soon as its record is in place).
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use m2sec_ca::{Ca, IssueRequest, KeyAlgorithm};
+use m2sec_crypto::{RootKey, SecretBytes};
+use m2sec_iam::Authorizer;
+use m2sec_proto::json::{JsonService, Timestamp};
+use m2sec_proto::model::ServiceModel;
+use m2sec_proto::{AwsError, RequestContext};
+use m2sec_store::{Document, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::certificate::Certificate;
+
+pub fn model() -> &'static ServiceModel {
+    static MODEL: OnceLock<ServiceModel> = OnceLock::new();
+    MODEL.get_or_init(|| ServiceModel::from_json(include_str!("../../proto/models/acm.json")))
+}
+
+const KIND: &str = "acm.certificate";
+const SETTINGS: &str = "acm.account";
+/// AWS's default filter of ListCertificates when `Includes.keyTypes` is not given.
+const DEFAULT_KEY_TYPES: &[&str] = &["RSA_1024", "RSA_2048"];
+
+/// What m2sec stores for a certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    certificate: Certificate,
+    #[serde(default)]
+    tags: Vec<(String, Option<String>)>,
+    #[serde(default)]
+    export: bool,
+    #[serde(default)]
+    material: Option<Material>,
+    #[serde(default)]
+    imported_at: Option<i64>,
+    #[serde(default)]
+    revoked_at: Option<i64>,
+    #[serde(default)]
+    revocation_reason: Option<String>,
+    #[serde(default)]
+    in_use_by: Vec<String>,
+    #[serde(default)]
+    exported: bool,
+}
+
+/// The issued (or imported) certificate, its chain, and its private key wrapped by the root key.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Material {
+    certificate_pem: String,
+    chain_pem: String,
+    wrapped_key: String,
+    signature_algorithm: String,
+    key_algorithm_detail: String,
+    issuer: String,
+    subject: String,
+}
+
+impl std::fmt::Debug for Material {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Material")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct Acm {
+    store: Arc<dyn Store>,
+    root: Arc<RootKey>,
+    authorizer: Arc<Authorizer>,
+    ca: tokio::sync::OnceCell<Ca>,
+    writes: tokio::sync::Mutex<()>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn error(code: &'static str, message: impl Into<String>) -> AwsError {
+    AwsError::new(code, 400, message)
+}
+
+fn store_error(e: StoreError) -> AwsError {
+    tracing::error!(error = %e, "ACM store failure");
+    AwsError::internal("ServiceUnavailableException", 503)
+}
+
+fn ca_error(e: m2sec_ca::CaError) -> AwsError {
+    match e {
+        m2sec_ca::CaError::InvalidRequest(m) | m2sec_ca::CaError::InvalidInput(m) => {
+            error("ValidationException", m)
+        }
+        other => {
+            tracing::error!(error = %other, "ACM certificate authority failure");
+            AwsError::internal("ServiceUnavailableException", 503)
+        }
+    }
+}
+
+fn text<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
+    input.get(member).and_then(Value::as_str)
+}
+
+fn key_aad(arn: &str) -> Vec<u8> {
+    format!("m2sec acm private key {arn}").into_bytes()
+}
+
+/// The blob member `name` of `input` (base64 on the wire).
+fn blob(input: &Value, name: &str) -> Result<Vec<u8>, AwsError> {
+    let text = text(input, name).unwrap_or("");
+    B64.decode(text.as_bytes())
+        .map_err(|_| error("ValidationException", format!("{name} is not valid base64")))
+}
+
+fn tags_of(input: &Value) -> Vec<(String, Option<String>)> {
+    input
+        .get("Tags")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|t| {
+                    Some((
+                        text(t, "Key")?.to_string(),
+                        text(t, "Value").map(str::to_string),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Acm {
+    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, authorizer: Arc<Authorizer>) -> Self {
+        Acm {
+            store,
+            root,
+            authorizer,
+            ca: tokio::sync::OnceCell::new(),
+            writes: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    async fn ca(&self) -> Result<&Ca, AwsError> {
+        self.ca
+            .get_or_try_init(|| async {
+                Ca::open_or_create(self.store.as_ref(), &self.root, "m2sec")
+                    .await
+                    .map_err(ca_error)
+            })
+            .await
+    }
+
+    fn id_of<'a>(&self, ctx: &RequestContext, arn: &'a str) -> Result<&'a str, AwsError> {
+        let parsed = m2sec_proto::arn::Arn::parse(arn)
+            .filter(|a| a.service == "acm" && a.resource.starts_with("certificate/"))
+            .ok_or_else(|| {
+                error(
+                    "InvalidArnException",
+                    format!("{arn} is not a valid certificate ARN"),
+                )
+            })?;
+        if parsed.region != ctx.region || parsed.account != ctx.account {
+            return Err(error(
+                "ResourceNotFoundException",
+                format!("Could not find certificate {arn}."),
+            ));
+        }
+        Ok(arn.rsplit('/').next().unwrap_or(""))
+    }
+
+    async fn load(&self, ctx: &RequestContext, arn: &str) -> Result<Stored, AwsError> {
+        let id = self.id_of(ctx, arn)?;
+        let doc = self
+            .store
+            .get_document(&ctx.account, &ctx.region, KIND, id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                error(
+                    "ResourceNotFoundException",
+                    format!("Could not find certificate {arn}."),
+                )
+            })?;
+        let stored: Stored = serde_json::from_str(&doc.body)
+            .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
+        self.refresh(ctx, stored).await
+    }
+
+    async fn save(
+        &self,
+        ctx: &RequestContext,
+        stored: &Stored,
+        create: bool,
+    ) -> Result<(), AwsError> {
+        let id = stored
+            .certificate
+            .arn
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        self.store
+            .put_document(
+                &Document {
+                    account: ctx.account.clone(),
+                    region: ctx.region.clone(),
+                    kind: KIND.into(),
+                    name: id,
+                    body: serde_json::to_string(stored).expect("certificates serialize"),
+                    updated_at: now_ms(),
+                },
+                create,
+            )
+            .await
+            .map_err(store_error)
+    }
+
+    /// Checks a pending certificate's validation records and issues it once every name validates.
+    async fn refresh(&self, ctx: &RequestContext, mut stored: Stored) -> Result<Stored, AwsError> {
+        if stored.certificate.status != "PENDING_VALIDATION" {
+            return Ok(stored);
+        }
+        let zones = m2sec_route53::store::list(self.store.as_ref(), &ctx.account)
+            .await
+            .map_err(store_error)?;
+        let before = stored.certificate.clone();
+        let ready = stored.certificate.check_validation(&zones, now_ms());
+        if ready {
+            self.issue(&mut stored).await?;
+        }
+        if stored.certificate != before {
+            self.save(ctx, &stored, false).await?;
+        }
+        Ok(stored)
+    }
+
+    async fn issue(&self, stored: &mut Stored) -> Result<(), AwsError> {
+        let ca = self.ca().await?;
+        let cert = &mut stored.certificate;
+        let algorithm =
+            KeyAlgorithm::from_name(&cert.key_algorithm).unwrap_or(KeyAlgorithm::Rsa2048);
+        let mut request = IssueRequest::new(cert.domain_name.clone());
+        request.subject_alternative_names = cert.subject_alternative_names.clone();
+        request.key_algorithm = algorithm;
+        let issued = ca.issue(&request).map_err(ca_error)?;
+        let wrapped = self
+            .root
+            .wrap(issued.private_key_pkcs8_der.expose(), &key_aad(&cert.arn));
+        stored.material = Some(Material {
+            certificate_pem: issued.certificate_pem,
+            chain_pem: issued.chain_pem,
+            wrapped_key: B64.encode(wrapped),
+            signature_algorithm: issued.signature_algorithm,
+            key_algorithm_detail: issued.key_algorithm,
+            issuer: "m2sec".into(),
+            subject: format!("CN={}", cert.domain_name),
+        });
+        cert.status = "ISSUED".into();
+        cert.issued_at = Some(now_ms());
+        cert.not_before = Some(issued.not_before);
+        cert.not_after = Some(issued.not_after);
+        cert.serial = Some(issued.serial);
+        Ok(())
+    }
+
+    fn private_key(&self, stored: &Stored) -> Result<SecretBytes, AwsError> {
+        let material = stored.material.as_ref().ok_or_else(|| {
+            error(
+                "RequestInProgressException",
+                format!("Certificate {} is not issued yet.", stored.certificate.arn),
+            )
+        })?;
+        let wrapped = B64
+            .decode(&material.wrapped_key)
+            .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
+        self.root
+            .unwrap(&wrapped, &key_aad(&stored.certificate.arn))
+            .map_err(|_| AwsError::internal("ServiceUnavailableException", 503))
+    }
+
+    async fn request_certificate(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        if let Some(method) = text(&input, "ValidationMethod") {
+            if method != "DNS" {
+                return Err(error(
+                    "ValidationException",
+                    format!("ValidationMethod {method} is not supported by m2sec: it validates domains through DNS (ValidationMethod DNS)."),
+                ));
+            }
+        }
+        if input.get("CertificateAuthorityArn").is_some() {
+            return Err(error(
+                "ValidationException",
+                "Private certificates (CertificateAuthorityArn) are not supported by m2sec.",
+            ));
+        }
+        let key_algorithm = text(&input, "KeyAlgorithm").unwrap_or("RSA_2048");
+        if KeyAlgorithm::from_name(key_algorithm).is_none() {
+            return Err(error(
+                "ValidationException",
+                format!("KeyAlgorithm {key_algorithm} is not supported; use RSA_2048, EC_prime256v1 or EC_secp384r1."),
+            ));
+        }
+        let domain = text(&input, "DomainName").unwrap_or("").to_string();
+        let sans: Vec<String> = input
+            .get("SubjectAlternativeNames")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for name in std::iter::once(&domain).chain(sans.iter()) {
+            if m2sec_route53::names::normalize(name).is_err() || !name.contains('.') {
+                return Err(error(
+                    "ValidationException",
+                    format!("The domain name '{name}' is not a valid fully qualified domain name."),
+                ));
+            }
+        }
+        let token = text(&input, "IdempotencyToken").map(str::to_string);
+        let _guard = self.writes.lock().await;
+        if let Some(token) = &token {
+            for doc in self
+                .store
+                .list_documents(&ctx.account, &ctx.region, KIND)
+                .await
+                .map_err(store_error)?
+            {
+                if let Ok(s) = serde_json::from_str::<Stored>(&doc.body) {
+                    if s.certificate.idempotency_token.as_deref() == Some(token.as_str())
+                        && s.certificate.domain_name == domain.to_ascii_lowercase()
+                        && now_ms() - s.certificate.created_at < 3_600_000
+                    {
+                        return Ok(json!({ "CertificateArn": s.certificate.arn }));
+                    }
+                }
+            }
+        }
+        let arn = format!(
+            "arn:aws:acm:{}:{}:certificate/{}",
+            ctx.region,
+            ctx.account,
+            m2sec_proto::random_uuid()
+        );
+        let mut certificate =
+            Certificate::requested(&ctx.account, &arn, &domain, &sans, key_algorithm, now_ms());
+        certificate.idempotency_token = token;
+        let options = input.get("Options");
+        certificate.transparency_logging = options
+            .and_then(|o| text(o, "CertificateTransparencyLoggingPreference"))
+            .map(str::to_string);
+        let stored = Stored {
+            certificate,
+            tags: tags_of(&input),
+            export: options.and_then(|o| text(o, "Export")) == Some("ENABLED"),
+            material: None,
+            imported_at: None,
+            revoked_at: None,
+            revocation_reason: None,
+            in_use_by: vec![],
+            exported: false,
+        };
+        self.save(ctx, &stored, true).await?;
+        ctx.touch("AWS::ACM::Certificate", &arn);
+        Ok(json!({ "CertificateArn": arn }))
+    }
+
+    fn detail(&self, stored: &Stored) -> Value {
+        let c = &stored.certificate;
+        let imported = c.kind == "IMPORTED";
+        let mut d = json!({
+            "CertificateArn": c.arn,
+            "DomainName": c.domain_name,
+            "SubjectAlternativeNames": c.subject_alternative_names,
+            "Status": c.status,
+            "Type": c.kind,
+            "CreatedAt": Timestamp(c.created_at),
+            "InUseBy": stored.in_use_by,
+            "KeyAlgorithm": stored.material.as_ref().map_or_else(
+                || KeyAlgorithm::from_name(&c.key_algorithm).map_or("RSA-2048", |k| k.detail_name()).to_string(),
+                |m| m.key_algorithm_detail.clone(),
+            ),
+            "RenewalEligibility": if !imported && c.status == "ISSUED" { "ELIGIBLE" } else { "INELIGIBLE" },
+            "Options": {
+                "CertificateTransparencyLoggingPreference": c.transparency_logging.as_deref().unwrap_or("ENABLED"),
+                "Export": if stored.export { "ENABLED" } else { "DISABLED" },
+            },
+        });
+        if !imported {
+            d["DomainValidationOptions"] = Value::Array(
+                c.domains
+                    .iter()
+                    .map(|v| {
+                        json!({
+                            "DomainName": v.domain_name,
+                            "ValidationDomain": v.domain_name,
+                            "ValidationStatus": v.status,
+                            "ValidationMethod": "DNS",
+                            "ResourceRecord": { "Name": v.record_name, "Type": "CNAME", "Value": v.record_value },
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        if let Some(m) = &stored.material {
+            d["Serial"] = json!(c.serial);
+            d["Subject"] = json!(m.subject);
+            d["Issuer"] = json!(m.issuer);
+            d["SignatureAlgorithm"] = json!(m.signature_algorithm);
+            d["KeyUsages"] =
+                json!([{ "Name": "DIGITAL_SIGNATURE" }, { "Name": "KEY_ENCIPHERMENT" }]);
+            d["ExtendedKeyUsages"] = json!([
+                { "Name": "TLS_WEB_SERVER_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.1" },
+                { "Name": "TLS_WEB_CLIENT_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.2" },
+            ]);
+        }
+        for (member, value) in [
+            ("IssuedAt", c.issued_at.filter(|_| !imported)),
+            ("ImportedAt", stored.imported_at),
+            ("NotBefore", c.not_before),
+            ("NotAfter", c.not_after),
+            ("RevokedAt", stored.revoked_at),
+        ] {
+            if let Some(ms) = value {
+                d[member] = json!(Timestamp(ms));
+            }
+        }
+        if let Some(reason) = &stored.revocation_reason {
+            d["RevocationReason"] = json!(reason);
+        }
+        if c.status == "VALIDATION_TIMED_OUT" || c.status == "FAILED" {
+            d["FailureReason"] = json!("OTHER");
+        }
+        d
+    }
+
+    fn summary(&self, stored: &Stored) -> Value {
+        let detail = self.detail(stored);
+        let mut s = json!({
+            "CertificateArn": detail["CertificateArn"],
+            "DomainName": detail["DomainName"],
+            "SubjectAlternativeNameSummaries": detail["SubjectAlternativeNames"],
+            "HasAdditionalSubjectAlternativeNames": false,
+            "Status": detail["Status"],
+            "Type": detail["Type"],
+            "KeyAlgorithm": detail["KeyAlgorithm"],
+            "InUse": !stored.in_use_by.is_empty(),
+            "RenewalEligibility": detail["RenewalEligibility"],
+            "CreatedAt": detail["CreatedAt"],
+            "ExportOption": if stored.export { "ENABLED" } else { "DISABLED" },
+            "Exported": stored.exported,
+        });
+        for member in [
+            "IssuedAt",
+            "ImportedAt",
+            "NotBefore",
+            "NotAfter",
+            "RevokedAt",
+        ] {
+            if !detail[member].is_null() {
+                s[member] = detail[member].clone();
+            }
+        }
+        if stored.material.is_some() {
+            s["KeyUsages"] = json!(["DIGITAL_SIGNATURE", "KEY_ENCIPHERMENT"]);
+            s["ExtendedKeyUsages"] = json!([
+                "TLS_WEB_SERVER_AUTHENTICATION",
+                "TLS_WEB_CLIENT_AUTHENTICATION"
+            ]);
+        }
+        s
+    }
+
+    async fn list_certificates(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        let statuses: Vec<String> = input
+            .get("CertificateStatuses")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let key_types: Vec<String> = input
+            .get("Includes")
+            .and_then(|i| i.get("keyTypes"))
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_else(|| DEFAULT_KEY_TYPES.iter().map(|s| s.to_string()).collect());
+        let max = input
+            .get("MaxItems")
+            .and_then(Value::as_u64)
+            .unwrap_or(1000) as usize;
+        let after = text(&input, "NextToken").map(str::to_string);
+        let mut all = Vec::new();
+        for doc in self
+            .store
+            .list_documents(&ctx.account, &ctx.region, KIND)
+            .await
+            .map_err(store_error)?
+        {
+            let stored: Stored = serde_json::from_str(&doc.body)
+                .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
+            let stored = self.refresh(ctx, stored).await?;
+            let key_type = stored.certificate.key_algorithm.replace('-', "_");
+            if (statuses.is_empty() || statuses.contains(&stored.certificate.status))
+                && key_types.contains(&key_type)
+            {
+                all.push((doc.name, stored));
+            }
+        }
+        let start = match &after {
+            Some(token) => all
+                .iter()
+                .position(|(id, _)| id.as_str() > token.as_str())
+                .unwrap_or(all.len()),
+            None => 0,
+        };
+        let page: Vec<&(String, Stored)> = all.iter().skip(start).take(max).collect();
+        let mut out = json!({ "CertificateSummaryList": page.iter().map(|(_, s)| self.summary(s)).collect::<Vec<_>>() });
+        if start + page.len() < all.len() {
+            if let Some((id, _)) = page.last() {
+                out["NextToken"] = json!(id);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn import_certificate(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        let certificate = blob(&input, "Certificate")?;
+        let key = SecretBytes::new(blob(&input, "PrivateKey")?);
+        let chain = match input.get("CertificateChain") {
+            Some(_) => Some(blob(&input, "CertificateChain")?),
+            None => None,
+        };
+        let imported = m2sec_ca::inspect_import(&certificate, key.expose(), chain.as_deref())
+            .map_err(ca_error)?;
+        let _guard = self.writes.lock().await;
+        let (arn, previous) = match text(&input, "CertificateArn") {
+            Some(arn) => {
+                let stored = self.load(ctx, arn).await?;
+                if stored.certificate.kind != "IMPORTED" {
+                    return Err(error(
+                        "ValidationException",
+                        format!("Certificate {arn} was issued by ACM; only imported certificates can be re-imported."),
+                    ));
+                }
+                (arn.to_string(), Some(stored))
+            }
+            None => (
+                format!(
+                    "arn:aws:acm:{}:{}:certificate/{}",
+                    ctx.region,
+                    ctx.account,
+                    m2sec_proto::random_uuid()
+                ),
+                None,
+            ),
+        };
+        // The key as PKCS#8 DER is what ExportCertificate would need; imported certificates keep the PEM
+        // they came with, wrapped.
+        let wrapped = self.root.wrap(key.expose(), &key_aad(&arn));
+        let mut cert = Certificate::requested(
+            &ctx.account,
+            &arn,
+            &imported.domain_name,
+            &imported.subject_alternative_names,
+            "RSA_2048",
+            now_ms(),
+        );
+        cert.kind = "IMPORTED".into();
+        cert.status = "ISSUED".into();
+        cert.domains.clear();
+        cert.subject_alternative_names = imported.subject_alternative_names.clone();
+        if cert.subject_alternative_names.is_empty() {
+            cert.subject_alternative_names = vec![imported.domain_name.clone()];
+        }
+        cert.key_algorithm = imported.key_algorithm.replace('-', "_");
+        cert.not_before = Some(imported.not_before);
+        cert.not_after = Some(imported.not_after);
+        cert.serial = Some(imported.serial.clone());
+        cert.issued_at = Some(now_ms());
+        if let Some(p) = &previous {
+            cert.created_at = p.certificate.created_at;
+        }
+        let certificate_pem = String::from_utf8_lossy(&certificate).into_owned();
+        let stored = Stored {
+            certificate: cert,
+            tags: previous
+                .as_ref()
+                .map(|p| p.tags.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(tags_of(&input))
+                .collect(),
+            export: false,
+            material: Some(Material {
+                certificate_pem,
+                chain_pem: chain
+                    .map(|c| String::from_utf8_lossy(&c).into_owned())
+                    .unwrap_or_default(),
+                wrapped_key: B64.encode(wrapped),
+                signature_algorithm: imported.signature_algorithm.clone(),
+                key_algorithm_detail: imported.key_algorithm.clone(),
+                issuer: imported.issuer.clone(),
+                subject: imported.subject.clone(),
+            }),
+            imported_at: Some(now_ms()),
+            revoked_at: None,
+            revocation_reason: None,
+            in_use_by: previous.map(|p| p.in_use_by).unwrap_or_default(),
+            exported: false,
+        };
+        self.save(ctx, &stored, false).await?;
+        ctx.touch("AWS::ACM::Certificate", &arn);
+        Ok(json!({ "CertificateArn": arn }))
+    }
+
+    async fn export_certificate(
+        &self,
+        ctx: &RequestContext,
+        input: Value,
+    ) -> Result<Value, AwsError> {
+        let arn = text(&input, "CertificateArn").unwrap_or("");
+        let passphrase = SecretBytes::new(blob(&input, "Passphrase")?);
+        let _guard = self.writes.lock().await;
+        let mut stored = self.load(ctx, arn).await?;
+        if !stored.export || stored.certificate.kind != "AMAZON_ISSUED" {
+            return Err(error(
+                "ValidationException",
+                format!(
+                    "Certificate {arn} is not exportable: request it with Options Export=ENABLED."
+                ),
+            ));
+        }
+        let key = self.private_key(&stored)?;
+        let private_key =
+            m2sec_ca::export_encrypted_pkcs8(&key, passphrase.expose()).map_err(ca_error)?;
+        stored.exported = true;
+        self.save(ctx, &stored, false).await?;
+        let material = stored
+            .material
+            .as_ref()
+            .expect("issued certificates have material");
+        Ok(json!({
+            "Certificate": material.certificate_pem,
+            "CertificateChain": material.chain_pem,
+            "PrivateKey": private_key,
+        }))
+    }
+
+    async fn modify<F>(
+        &self,
+        ctx: &RequestContext,
+        arn: &str,
+        change: F,
+    ) -> Result<Stored, AwsError>
+    where
+        F: FnOnce(&mut Stored) -> Result<(), AwsError>,
+    {
+        let _guard = self.writes.lock().await;
+        let mut stored = self.load(ctx, arn).await?;
+        change(&mut stored)?;
+        self.save(ctx, &stored, false).await?;
+        Ok(stored)
+    }
+
+    async fn renew_certificate(&self, ctx: &RequestContext, arn: &str) -> Result<Value, AwsError> {
+        let _guard = self.writes.lock().await;
+        let mut stored = self.load(ctx, arn).await?;
+        if stored.certificate.kind != "AMAZON_ISSUED" || stored.certificate.status != "ISSUED" {
+            return Err(error(
+                "ValidationException",
+                format!("Certificate {arn} is not eligible for renewal: only certificates issued by ACM and in status ISSUED are."),
+            ));
+        }
+        self.issue(&mut stored).await?;
+        self.save(ctx, &stored, false).await?;
+        Ok(json!({}))
+    }
+
+    async fn account_configuration(&self, ctx: &RequestContext) -> Result<i64, AwsError> {
+        Ok(self
+            .store
+            .get_setting(&format!("{SETTINGS}.{}.{}", ctx.account, ctx.region))
+            .await
+            .map_err(store_error)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(45))
+    }
+}
+
+#[async_trait]
+impl JsonService for Acm {
+    fn model(&self) -> &ServiceModel {
+        model()
+    }
+
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        input: Value,
+    ) -> Result<Vec<u8>, AwsError> {
+        let arn = text(&input, "CertificateArn").map(str::to_string);
+        let resource = arn.clone().unwrap_or_else(|| "*".into());
+        let context = m2sec_iam::authorizer::context(ctx, &[]);
+        let supported = !matches!(operation, "ResendValidationEmail" | "SearchCertificates");
+        if !supported {
+            return Err(AwsError::unsupported("ACM", operation));
+        }
+        self.authorizer
+            .authorize(ctx, &format!("acm:{operation}"), &resource, &context)
+            .await?;
+        if let Some(a) = &arn {
+            if operation != "ImportCertificate" {
+                ctx.touch("AWS::ACM::Certificate", a);
+            }
+        }
+        let arn = arn.unwrap_or_default();
+        let out = match operation {
+            "RequestCertificate" => self.request_certificate(ctx, input).await?,
+            "DescribeCertificate" => {
+                json!({ "Certificate": self.detail(&self.load(ctx, &arn).await?) })
+            }
+            "ListCertificates" => self.list_certificates(ctx, input).await?,
+            "GetCertificate" => {
+                let stored = self.load(ctx, &arn).await?;
+                match (&stored.material, stored.certificate.status.as_str()) {
+                    (Some(m), "ISSUED" | "REVOKED" | "EXPIRED" | "INACTIVE") => {
+                        let mut out = json!({ "Certificate": m.certificate_pem });
+                        if !m.chain_pem.is_empty() {
+                            out["CertificateChain"] = json!(m.chain_pem);
+                        }
+                        out
+                    }
+                    _ => return Err(error(
+                        "RequestInProgressException",
+                        format!(
+                            "Certificate {arn} is in status {}; it can be retrieved once ISSUED.",
+                            stored.certificate.status
+                        ),
+                    )),
+                }
+            }
+            "DeleteCertificate" => {
+                let _guard = self.writes.lock().await;
+                let stored = self.load(ctx, &arn).await?;
+                if !stored.in_use_by.is_empty() {
+                    return Err(error(
+                        "ResourceInUseException",
+                        format!(
+                            "Certificate {arn} is in use by {}.",
+                            stored.in_use_by.join(", ")
+                        ),
+                    ));
+                }
+                let id = self.id_of(ctx, &arn)?;
+                self.store
+                    .delete_document(&ctx.account, &ctx.region, KIND, id)
+                    .await
+                    .map_err(store_error)?;
+                json!({})
+            }
+            "ImportCertificate" => self.import_certificate(ctx, input).await?,
+            "ExportCertificate" => self.export_certificate(ctx, input).await?,
+            "RenewCertificate" => self.renew_certificate(ctx, &arn).await?,
+            "RevokeCertificate" => {
+                let reason = text(&input, "RevocationReason")
+                    .unwrap_or("UNSPECIFIED")
+                    .to_string();
+                let stored = self
+                    .modify(ctx, &arn, |s| {
+                        if s.certificate.status != "ISSUED" || s.certificate.kind != "AMAZON_ISSUED" {
+                            return Err(error("ValidationException", format!("Certificate {arn} cannot be revoked: only issued certificates of ACM can.")));
+                        }
+                        s.certificate.status = "REVOKED".into();
+                        s.revoked_at = Some(now_ms());
+                        s.revocation_reason = Some(reason);
+                        Ok(())
+                    })
+                    .await?;
+                json!({ "CertificateArn": stored.certificate.arn })
+            }
+            "UpdateCertificateOptions" => {
+                let options = input.get("Options").cloned().unwrap_or(Value::Null);
+                self.modify(ctx, &arn, |s| {
+                    if let Some(p) = text(&options, "CertificateTransparencyLoggingPreference") {
+                        s.certificate.transparency_logging = Some(p.to_string());
+                    }
+                    if let Some(e) = text(&options, "Export") {
+                        s.export = e == "ENABLED";
+                    }
+                    Ok(())
+                })
+                .await?;
+                json!({})
+            }
+            "AddTagsToCertificate" => {
+                let tags = tags_of(&input);
+                self.modify(ctx, &arn, |s| {
+                    for (k, v) in tags {
+                        s.tags.retain(|(key, _)| *key != k);
+                        s.tags.push((k, v));
+                    }
+                    if s.tags.len() > 50 {
+                        return Err(error(
+                            "TooManyTagsException",
+                            "A certificate can have at most 50 tags.",
+                        ));
+                    }
+                    Ok(())
+                })
+                .await?;
+                json!({})
+            }
+            "RemoveTagsFromCertificate" => {
+                let tags = tags_of(&input);
+                self.modify(ctx, &arn, |s| {
+                    s.tags.retain(|(k, v)| {
+                        !tags
+                            .iter()
+                            .any(|(tk, tv)| tk == k && (tv.is_none() || tv == v))
+                    });
+                    Ok(())
+                })
+                .await?;
+                json!({})
+            }
+            "ListTagsForCertificate" => {
+                let stored = self.load(ctx, &arn).await?;
+                let tags: Vec<Value> = stored
+                    .tags
+                    .iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => json!({ "Key": k, "Value": v }),
+                        None => json!({ "Key": k }),
+                    })
+                    .collect();
+                json!({ "Tags": tags })
+            }
+            "GetAccountConfiguration" => {
+                json!({ "ExpiryEvents": { "DaysBeforeExpiry": self.account_configuration(ctx).await? } })
+            }
+            "PutAccountConfiguration" => {
+                if let Some(days) = input
+                    .get("ExpiryEvents")
+                    .and_then(|e| e.get("DaysBeforeExpiry"))
+                    .and_then(Value::as_i64)
+                {
+                    self.store
+                        .put_setting(
+                            &format!("{SETTINGS}.{}.{}", ctx.account, ctx.region),
+                            &days.to_string(),
+                        )
+                        .await
+                        .map_err(store_error)?;
+                }
+                json!({})
+            }
+            other => return Err(AwsError::unsupported("ACM", other)),
+        };
+        Ok(m2sec_proto::json::to_body(&out))
+    }
+}
