@@ -399,7 +399,8 @@ impl Acm {
                 || KeyAlgorithm::from_name(&c.key_algorithm).map_or("RSA-2048", |k| k.detail_name()).to_string(),
                 |m| m.key_algorithm_detail.clone(),
             ),
-            "RenewalEligibility": if !imported && c.status == "ISSUED" { "ELIGIBLE" } else { "INELIGIBLE" },
+            // As in ACM: managed renewal is for certificates that are in use.
+            "RenewalEligibility": if !imported && c.status == "ISSUED" && !stored.in_use_by.is_empty() { "ELIGIBLE" } else { "INELIGIBLE" },
             "Options": {
                 "CertificateTransparencyLoggingPreference": c.transparency_logging.as_deref().unwrap_or("ENABLED"),
                 "Export": if stored.export { "ENABLED" } else { "DISABLED" },
@@ -462,7 +463,8 @@ impl Acm {
             "HasAdditionalSubjectAlternativeNames": false,
             "Status": detail["Status"],
             "Type": detail["Type"],
-            "KeyAlgorithm": detail["KeyAlgorithm"],
+            // Summaries spell key algorithms as the API's enum does (`RSA_2048`).
+            "KeyAlgorithm": detail["KeyAlgorithm"].as_str().map(|k| k.replace('-', "_")),
             "InUse": !stored.in_use_by.is_empty(),
             "RenewalEligibility": detail["RenewalEligibility"],
             "CreatedAt": detail["CreatedAt"],
@@ -767,13 +769,15 @@ impl JsonService for Acm {
                         }
                         out
                     }
-                    _ => return Err(error(
-                        "RequestInProgressException",
-                        format!(
+                    _ => {
+                        return Err(error(
+                            "RequestInProgressException",
+                            format!(
                             "Certificate {arn} is in status {}; it can be retrieved once ISSUED.",
                             stored.certificate.status
                         ),
-                    )),
+                        ))
+                    }
                 }
             }
             "DeleteCertificate" => {
