@@ -650,3 +650,62 @@ def test_calls_are_in_the_trail(acm_server):
     rec = json.loads(request["CloudTrailEvent"])
     assert rec["eventSource"] == ACM
     assert rec["awsRegion"] == "eu-west-1"
+
+
+# ----------------------------------------------------------------------------------------------
+# Background validation and managed renewal (short validity, fast scheduler)
+
+
+def test_background_issuance_and_managed_renewal(fresh_server):
+    import time as _time
+
+    s = fresh_server(env={
+        "M2SEC_SCHEDULER_INTERVAL_SECS": "1",
+        "M2SEC_ACM_VALIDITY_DAYS": "1",
+        "M2SEC_ACM_RENEW_BEFORE_DAYS": "2",
+    }).start()
+    acm = s.client("acm")
+    r53 = s.client("route53", region="us-east-1")
+    zone = r53.create_hosted_zone(Name="renew.fanops.com", CallerReference="renew")["HostedZone"]["Id"]
+    arn = acm.request_certificate(DomainName="app.renew.fanops.com", ValidationMethod="DNS")["CertificateArn"]
+    record = acm.describe_certificate(CertificateArn=arn)["Certificate"]["DomainValidationOptions"][0]["ResourceRecord"]
+
+    def cname(action):
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+            "Action": action, "ResourceRecordSet": {"Name": record["Name"], "Type": "CNAME", "TTL": 300,
+                                                    "ResourceRecords": [{"Value": record["Value"]}]}}]})
+
+    cname("CREATE")
+    # Nobody reads the certificate: the background job issues it.
+    deadline = _time.time() + 10
+    while "issued=1" not in s.logs() and _time.time() < deadline:
+        _time.sleep(0.2)
+    assert "issued=1" in s.logs(), s.logs()[-2000:]
+    first = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert first["Status"] == "ISSUED"
+    lifetime = first["NotAfter"] - first["NotBefore"]
+    assert abs(lifetime.total_seconds() - 86400) < 120
+
+    # Within 2 days of expiry and its record still in place: renewed, same ARN, a new serial.
+    deadline = _time.time() + 10
+    while _time.time() < deadline:
+        renewed = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        if renewed["Serial"] != first["Serial"]:
+            break
+        _time.sleep(0.3)
+    assert renewed["Serial"] != first["Serial"]
+    assert renewed["CertificateArn"] == arn and renewed["Status"] == "ISSUED"
+    assert renewed["RenewalSummary"]["RenewalStatus"] == "SUCCESS"
+
+    # Without its record the renewal waits, visibly; the certificate in place stays.
+    cname("DELETE")
+    deadline = _time.time() + 10
+    while _time.time() < deadline:
+        waiting = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        if waiting["RenewalSummary"]["RenewalStatus"] == "PENDING_VALIDATION":
+            break
+        _time.sleep(0.3)
+    assert waiting["RenewalSummary"]["RenewalStatus"] == "PENDING_VALIDATION"
+    assert waiting["Status"] == "ISSUED"
+    _time.sleep(1.5)
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Serial"] == waiting["Serial"]

@@ -111,6 +111,12 @@ def test_two_nodes_write_one_trail_on_postgres(fresh_server, tmp_path):
             if not token:
                 return n
 
+    # Each node commits its own records within a few tens of milliseconds; a lookup on one node sees the
+    # other's once they are committed.
+    import time
+    deadline = time.time() + 5
+    while (count(a), count(b)) != (600, 600) and time.time() < deadline:
+        time.sleep(0.1)
     assert count(a) == 600 and count(b) == 600
     assert a.stop() == 0 and b.stop() == 0
     proc = subprocess.run([str(BIN), "trail", "verify", "--data-dir", str(a.data_dir), "--store", db],

@@ -51,6 +51,43 @@ struct Stored {
     in_use_by: Vec<String>,
     #[serde(default)]
     exported: bool,
+    #[serde(default)]
+    renewal: Option<Renewal>,
+}
+
+/// The last managed renewal's outcome (DescribeCertificate's RenewalSummary).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Renewal {
+    /// `SUCCESS`, or `PENDING_VALIDATION` while a record no longer resolves.
+    status: String,
+    updated_at: i64,
+}
+
+/// Issuance and renewal settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Validity of issued certificates (ACM: 198 days).
+    pub validity_days: u32,
+    /// How long before expiry a certificate is renewed (ACM: 60 days).
+    pub renew_before_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            validity_days: m2sec_ca::DEFAULT_VALIDITY_DAYS,
+            renew_before_days: 60,
+        }
+    }
+}
+
+/// What one run of the background job did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct JobReport {
+    pub issued: usize,
+    pub renewed: usize,
+    pub renewal_pending: usize,
 }
 
 /// The issued (or imported) certificate, its chain, and its private key wrapped by the root key.
@@ -74,12 +111,20 @@ impl std::fmt::Debug for Material {
     }
 }
 
+/// An account and region.
+type Place<'a> = (&'a str, &'a str);
+
+fn place(ctx: &RequestContext) -> Place<'_> {
+    (&ctx.account, &ctx.region)
+}
+
 pub struct Acm {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
     authorizer: Arc<Authorizer>,
     ca: tokio::sync::OnceCell<Ca>,
     writes: tokio::sync::Mutex<()>,
+    settings: Settings,
 }
 
 fn now_ms() -> i64 {
@@ -143,14 +188,89 @@ fn tags_of(input: &Value) -> Vec<(String, Option<String>)> {
 }
 
 impl Acm {
-    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, authorizer: Arc<Authorizer>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        root: Arc<RootKey>,
+        authorizer: Arc<Authorizer>,
+        settings: Settings,
+    ) -> Self {
         Acm {
             store,
             root,
             authorizer,
             ca: tokio::sync::OnceCell::new(),
             writes: tokio::sync::Mutex::new(()),
+            settings,
         }
+    }
+
+    /// The background job: issues pending certificates whose records are in place, times out those
+    /// past the window, and renews issued certificates within `renew_before_days` of expiry whose
+    /// records still resolve (keeping the ARN; a record that no longer resolves leaves the renewal
+    /// PENDING_VALIDATION, visible in RenewalSummary and the log).
+    pub async fn run_due_jobs(&self) -> Result<JobReport, AwsError> {
+        let mut report = JobReport::default();
+        let renew_before = i64::from(self.settings.renew_before_days) * 86_400_000;
+        for doc in self
+            .store
+            .documents_of_kind(KIND)
+            .await
+            .map_err(store_error)?
+        {
+            let at: Place<'_> = (&doc.account, &doc.region);
+            let Ok(stored) = serde_json::from_str::<Stored>(&doc.body) else {
+                tracing::warn!(certificate = %doc.name, "unreadable ACM certificate record skipped");
+                continue;
+            };
+            let _guard = self.writes.lock().await;
+            if stored.certificate.status == "PENDING_VALIDATION" {
+                if self.refresh(at, stored).await?.certificate.status == "ISSUED" {
+                    report.issued += 1;
+                }
+                continue;
+            }
+            let c = &stored.certificate;
+            let due = c.kind == "AMAZON_ISSUED"
+                && c.status == "ISSUED"
+                && c.not_after.is_some_and(|t| t - now_ms() <= renew_before);
+            if !due {
+                continue;
+            }
+            let zones = m2sec_route53::store::list(self.store.as_ref(), at.0)
+                .await
+                .map_err(store_error)?;
+            let resolvable = c.domains.iter().all(|d| {
+                crate::validation::published_in(
+                    &zones,
+                    &crate::validation::ValidationRecord {
+                        name: d.record_name.clone(),
+                        value: d.record_value.clone(),
+                    },
+                )
+            });
+            let mut stored = stored;
+            if resolvable {
+                self.issue(&mut stored).await?;
+                stored.renewal = Some(Renewal {
+                    status: "SUCCESS".into(),
+                    updated_at: now_ms(),
+                });
+                report.renewed += 1;
+                tracing::info!(certificate = %stored.certificate.arn, "renewed ACM certificate");
+            } else {
+                if stored.renewal.as_ref().map(|r| r.status.as_str()) != Some("PENDING_VALIDATION")
+                {
+                    tracing::warn!(certificate = %stored.certificate.arn, "ACM renewal waits: a validation record no longer resolves");
+                }
+                stored.renewal = Some(Renewal {
+                    status: "PENDING_VALIDATION".into(),
+                    updated_at: now_ms(),
+                });
+                report.renewal_pending += 1;
+            }
+            self.save(at, &stored, false).await?;
+        }
+        Ok(report)
     }
 
     async fn ca(&self) -> Result<&Ca, AwsError> {
@@ -196,15 +316,10 @@ impl Acm {
             })?;
         let stored: Stored = serde_json::from_str(&doc.body)
             .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
-        self.refresh(ctx, stored).await
+        self.refresh(place(ctx), stored).await
     }
 
-    async fn save(
-        &self,
-        ctx: &RequestContext,
-        stored: &Stored,
-        create: bool,
-    ) -> Result<(), AwsError> {
+    async fn save(&self, at: Place<'_>, stored: &Stored, create: bool) -> Result<(), AwsError> {
         let id = stored
             .certificate
             .arn
@@ -215,8 +330,8 @@ impl Acm {
         self.store
             .put_document(
                 &Document {
-                    account: ctx.account.clone(),
-                    region: ctx.region.clone(),
+                    account: at.0.to_string(),
+                    region: at.1.to_string(),
                     kind: KIND.into(),
                     name: id,
                     body: serde_json::to_string(stored).expect("certificates serialize"),
@@ -229,11 +344,11 @@ impl Acm {
     }
 
     /// Checks a pending certificate's validation records and issues it once every name validates.
-    async fn refresh(&self, ctx: &RequestContext, mut stored: Stored) -> Result<Stored, AwsError> {
+    async fn refresh(&self, at: Place<'_>, mut stored: Stored) -> Result<Stored, AwsError> {
         if stored.certificate.status != "PENDING_VALIDATION" {
             return Ok(stored);
         }
-        let zones = m2sec_route53::store::list(self.store.as_ref(), &ctx.account)
+        let zones = m2sec_route53::store::list(self.store.as_ref(), at.0)
             .await
             .map_err(store_error)?;
         let before = stored.certificate.clone();
@@ -242,7 +357,7 @@ impl Acm {
             self.issue(&mut stored).await?;
         }
         if stored.certificate != before {
-            self.save(ctx, &stored, false).await?;
+            self.save(at, &stored, false).await?;
         }
         Ok(stored)
     }
@@ -255,6 +370,7 @@ impl Acm {
         let mut request = IssueRequest::new(cert.domain_name.clone());
         request.subject_alternative_names = cert.subject_alternative_names.clone();
         request.key_algorithm = algorithm;
+        request.validity_days = self.settings.validity_days;
         let issued = ca.issue(&request).map_err(ca_error)?;
         let wrapped = self
             .root
@@ -378,8 +494,9 @@ impl Acm {
             revocation_reason: None,
             in_use_by: vec![],
             exported: false,
+            renewal: None,
         };
-        self.save(ctx, &stored, true).await?;
+        self.save(place(ctx), &stored, true).await?;
         ctx.touch("AWS::ACM::Certificate", &arn);
         Ok(json!({ "CertificateArn": arn }))
     }
@@ -444,6 +561,13 @@ impl Acm {
             if let Some(ms) = value {
                 d[member] = json!(Timestamp(ms));
             }
+        }
+        if let Some(r) = &stored.renewal {
+            d["RenewalSummary"] = json!({
+                "RenewalStatus": r.status,
+                "DomainValidationOptions": d["DomainValidationOptions"].clone(),
+                "UpdatedAt": Timestamp(r.updated_at),
+            });
         }
         if let Some(reason) = &stored.revocation_reason {
             d["RevocationReason"] = json!(reason);
@@ -532,7 +656,7 @@ impl Acm {
         {
             let stored: Stored = serde_json::from_str(&doc.body)
                 .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
-            let stored = self.refresh(ctx, stored).await?;
+            let stored = self.refresh(place(ctx), stored).await?;
             let key_type = stored.certificate.key_algorithm.replace('-', "_");
             if (statuses.is_empty() || statuses.contains(&stored.certificate.status))
                 && key_types.contains(&key_type)
@@ -645,8 +769,9 @@ impl Acm {
             revocation_reason: None,
             in_use_by: previous.map(|p| p.in_use_by).unwrap_or_default(),
             exported: false,
+            renewal: None,
         };
-        self.save(ctx, &stored, false).await?;
+        self.save(place(ctx), &stored, false).await?;
         ctx.touch("AWS::ACM::Certificate", &arn);
         Ok(json!({ "CertificateArn": arn }))
     }
@@ -672,7 +797,7 @@ impl Acm {
         let private_key =
             m2sec_ca::export_encrypted_pkcs8(&key, passphrase.expose()).map_err(ca_error)?;
         stored.exported = true;
-        self.save(ctx, &stored, false).await?;
+        self.save(place(ctx), &stored, false).await?;
         let material = stored
             .material
             .as_ref()
@@ -696,7 +821,7 @@ impl Acm {
         let _guard = self.writes.lock().await;
         let mut stored = self.load(ctx, arn).await?;
         change(&mut stored)?;
-        self.save(ctx, &stored, false).await?;
+        self.save(place(ctx), &stored, false).await?;
         Ok(stored)
     }
 
@@ -710,7 +835,7 @@ impl Acm {
             ));
         }
         self.issue(&mut stored).await?;
-        self.save(ctx, &stored, false).await?;
+        self.save(place(ctx), &stored, false).await?;
         Ok(json!({}))
     }
 

@@ -52,6 +52,12 @@ pub struct Config {
     /// when that is free.
     #[serde(default)]
     pub dns_listen: Option<String>,
+    /// Validity of the certificates ACM issues, in days.
+    #[serde(default = "default_acm_validity")]
+    pub acm_validity_days: u32,
+    /// Days before expiry that ACM renews an issued certificate.
+    #[serde(default = "default_acm_renew_before")]
+    pub acm_renew_before_days: u32,
 }
 
 /// Where the DNS server listens unless told otherwise.
@@ -84,6 +90,12 @@ fn default_retention() -> f64 {
 fn default_digest_interval() -> u64 {
     60
 }
+fn default_acm_validity() -> u32 {
+    198
+}
+fn default_acm_renew_before() -> u32 {
+    60
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -100,6 +112,8 @@ impl Default for Config {
             trail_retention_days: default_retention(),
             trail_digest_interval_secs: default_digest_interval(),
             dns_listen: None,
+            acm_validity_days: default_acm_validity(),
+            acm_renew_before_days: default_acm_renew_before(),
         }
     }
 }
@@ -144,6 +158,8 @@ const CONFIG_KEYS: &[&str] = &[
     "trail_retention_days",
     "trail_digest_interval_secs",
     "dns_listen",
+    "acm_validity_days",
+    "acm_renew_before_days",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read

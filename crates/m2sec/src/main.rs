@@ -244,6 +244,14 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         store.clone(),
         root.clone(),
         authorizer.clone(),
+        m2sec_acm::service::Settings {
+            validity_days: config.acm_validity_days.max(1),
+            renew_before_days: config.acm_renew_before_days,
+        },
+    ));
+    let acm_jobs = tokio::spawn(run_acm_jobs(
+        acm.clone(),
+        Duration::from_secs(config.scheduler_interval_secs.max(1)),
     ));
     for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail, acm] {
         let meta = &service.model().metadata;
@@ -307,6 +315,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     scheduler.abort();
+    acm_jobs.abort();
     if let Some(task) = dns {
         task.abort();
     }
@@ -318,6 +327,25 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     }
     tracing::info!("m2sec stopped");
     Ok(())
+}
+
+/// ACM's background work (validation of pending certificates, managed renewal), every `interval`.
+async fn run_acm_jobs(acm: Arc<m2sec_acm::service::Acm>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match acm.run_due_jobs().await {
+            Ok(r) if r != Default::default() => tracing::info!(
+                issued = r.issued,
+                renewed = r.renewed,
+                renewal_pending = r.renewal_pending,
+                "ACM scheduled jobs"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "ACM scheduled jobs failed; will retry"),
+        }
+    }
 }
 
 /// The DNS server for the account's Route53 zones. The default address is taken if free (a second

@@ -103,6 +103,8 @@ pub trait Store: Send + Sync + 'static {
         region: &str,
         kind: &str,
     ) -> Result<Vec<Document>>;
+    /// Documents of one kind in every account and region (background jobs), by account, region, name.
+    async fn documents_of_kind(&self, kind: &str) -> Result<Vec<Document>>;
     /// Returns false if it did not exist.
     async fn delete_document(
         &self,

@@ -682,6 +682,18 @@ impl Store for SqlStore {
         rows.iter().map(document_from_row).collect()
     }
 
+    async fn documents_of_kind(&self, kind: &str) -> Result<Vec<Document>> {
+        let rows = sqlx::query(
+            "SELECT account, region, kind, name, body, updated_at FROM documents \
+             WHERE kind = $1 ORDER BY account, region, name",
+        )
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(document_from_row).collect()
+    }
+
     async fn delete_document(
         &self,
         account: &str,

@@ -569,6 +569,28 @@ pub async fn run(store: &dyn Store) {
         .map(|d| d.name)
         .collect();
     assert_eq!(names, ["a", "b"]);
+    let mut elsewhere = doc("iam-role", "c", "{}");
+    elsewhere.region = "us-east-1".into();
+    store.put_document(&elsewhere, true).await.unwrap();
+    let everywhere: Vec<(String, String)> = store
+        .documents_of_kind("iam-role")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.region, d.name))
+        .collect();
+    assert_eq!(
+        everywhere,
+        [
+            ("".to_string(), "a".to_string()),
+            ("".to_string(), "b".to_string()),
+            ("us-east-1".to_string(), "c".to_string())
+        ]
+    );
+    assert!(store
+        .delete_document("111122223333", "us-east-1", "iam-role", "c")
+        .await
+        .unwrap());
     assert!(store
         .delete_document("111122223333", "", "iam-role", "a")
         .await

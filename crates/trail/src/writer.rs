@@ -23,8 +23,6 @@ const QUEUE: usize = 16_384;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the writer commits what has queued when no caller waits for a commit.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(20);
-/// How long the writer sleeps at most while nothing arrives (doubling from COMMIT_INTERVAL).
-const IDLE_INTERVAL: Duration = Duration::from_millis(640);
 
 pub(crate) enum Message {
     Event(Box<NewTrailEvent>, Option<oneshot::Sender<()>>),
@@ -87,20 +85,14 @@ async fn run(
     };
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     let mut open = true;
-    let mut interval = COMMIT_INTERVAL;
     while open {
         // Callers do not wake the writer for each record (a thread wake-up per call would cost more
-        // than the record): it wakes every COMMIT_INTERVAL while records arrive, less often while
-        // none do, and at once when a caller waits (a change, a flush, a lookup).
+        // than the record): it wakes every COMMIT_INTERVAL, and at once when a caller waits (a change,
+        // a flush, a lookup).
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(COMMIT_INTERVAL) => {}
             _ = urgent.notified() => {}
         }
-        interval = if rx.is_empty() {
-            (interval * 2).min(IDLE_INTERVAL)
-        } else {
-            COMMIT_INTERVAL
-        };
         loop {
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
