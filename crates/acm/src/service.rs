@@ -159,6 +159,18 @@ fn text<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
     input.get(member).and_then(Value::as_str)
 }
 
+/// The strings of a list member (empty when absent).
+fn strings(list: Option<&Value>) -> Vec<String> {
+    list.and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn key_aad(arn: &str) -> Vec<u8> {
     format!("m2sec acm private key {arn}").into_bytes()
 }
@@ -434,16 +446,7 @@ impl Acm {
             ));
         }
         let domain = text(&input, "DomainName").unwrap_or("").to_string();
-        let sans: Vec<String> = input
-            .get("SubjectAlternativeNames")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let sans = strings(input.get("SubjectAlternativeNames"));
         for name in std::iter::once(&domain).chain(sans.iter()) {
             if m2sec_route53::names::normalize(name).is_err() || !name.contains('.') {
                 return Err(error(
@@ -621,27 +624,11 @@ impl Acm {
         ctx: &RequestContext,
         input: Value,
     ) -> Result<Value, AwsError> {
-        let statuses: Vec<String> = input
-            .get("CertificateStatuses")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let key_types: Vec<String> = input
-            .get("Includes")
-            .and_then(|i| i.get("keyTypes"))
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_else(|| DEFAULT_KEY_TYPES.iter().map(|s| s.to_string()).collect());
+        let statuses = strings(input.get("CertificateStatuses"));
+        let key_types = match input.get("Includes").and_then(|i| i.get("keyTypes")) {
+            Some(list) => strings(Some(list)),
+            None => DEFAULT_KEY_TYPES.iter().map(|s| s.to_string()).collect(),
+        };
         let max = input
             .get("MaxItems")
             .and_then(Value::as_u64)

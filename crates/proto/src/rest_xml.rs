@@ -14,7 +14,7 @@ use http::HeaderMap;
 use serde_json::{Map, Number, Value};
 
 use crate::model::{Location, MemberRef, ServiceModel, ShapeId, ShapeKind};
-use crate::xml_out::{close, escape, namespace, time, write};
+use crate::xml_out::{close, namespace, time, write};
 use crate::AwsError;
 
 pub const CONTENT_TYPE: &str = "text/xml";
@@ -257,27 +257,9 @@ pub fn serialize_response(
     (status, headers, out)
 }
 
-/// `<ErrorResponse xmlns="NS"><Error><Type>Sender|Receiver</Type><Code>…</Code><Message>…</Message>
-/// </Error><RequestId>…</RequestId></ErrorResponse>`. The fault side comes from the model's exception
-/// with this code, else from the status (5xx: `Receiver`).
+/// AWS's XML error document (see [`crate::xml_out::error_document`]), with an XML declaration.
 pub fn error_response(model: &ServiceModel, err: &AwsError, request_id: &str) -> String {
-    let sender = model
-        .errors()
-        .find(|(_, e)| e.code == err.code)
-        .map_or(err.status < 500, |(_, e)| e.sender_fault);
-    let mut out = String::with_capacity(256 + err.message.len());
-    out.push_str("<?xml version=\"1.0\"?>\n<ErrorResponse");
-    namespace(model, &mut out);
-    out.push_str("<Error><Type>");
-    out.push_str(if sender { "Sender" } else { "Receiver" });
-    out.push_str("</Type><Code>");
-    escape(&err.code, &mut out);
-    out.push_str("</Code><Message>");
-    escape(&err.message, &mut out);
-    out.push_str("</Message></Error><RequestId>");
-    escape(request_id, &mut out);
-    out.push_str("</RequestId></ErrorResponse>");
-    out
+    crate::xml_out::error_document(model, err, request_id, "<?xml version=\"1.0\"?>\n")
 }
 
 // ---- routing ----

@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::model::{ServiceModel, ShapeId, ShapeKind};
+use crate::AwsError;
 
 pub(crate) fn namespace(model: &ServiceModel, out: &mut String) {
     if let Some(ns) = &model.metadata.xml_namespace {
@@ -186,4 +187,33 @@ pub(crate) fn escape(text: &str, out: &mut String) {
             _ => out.push('\u{fffd}'),
         }
     }
+}
+
+/// `<ErrorResponse xmlns="NS"><Error><Type>Sender|Receiver</Type><Code>…</Code><Message>…</Message>
+/// </Error><RequestId>…</RequestId></ErrorResponse>`, after `prolog`. The fault side comes from the
+/// model's exception with this code, else from the status (5xx: `Receiver`).
+pub(crate) fn error_document(
+    model: &ServiceModel,
+    err: &AwsError,
+    request_id: &str,
+    prolog: &str,
+) -> String {
+    let sender = model
+        .errors()
+        .find(|(_, e)| e.code == err.code)
+        .map_or(err.status < 500, |(_, e)| e.sender_fault);
+    let mut out = String::with_capacity(256 + err.message.len());
+    out.push_str(prolog);
+    out.push_str("<ErrorResponse");
+    namespace(model, &mut out);
+    out.push_str("<Error><Type>");
+    out.push_str(if sender { "Sender" } else { "Receiver" });
+    out.push_str("</Type><Code>");
+    escape(&err.code, &mut out);
+    out.push_str("</Code><Message>");
+    escape(&err.message, &mut out);
+    out.push_str("</Message></Error><RequestId>");
+    escape(request_id, &mut out);
+    out.push_str("</RequestId></ErrorResponse>");
+    out
 }
