@@ -5,7 +5,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, SOA, TXT};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use m2sec_route53::store::enclosing;
 use m2sec_route53::zone::{Answer, RecordSet, Zone};
@@ -148,6 +148,18 @@ fn rdata(kind: &str, value: &str) -> Option<RData> {
         "CNAME" => RData::CNAME(CNAME(name(value)?)),
         "NS" => RData::NS(NS(name(value)?)),
         "PTR" => RData::PTR(PTR(name(value)?)),
+        "SRV" => {
+            let parts: Vec<&str> = value.split_whitespace().collect();
+            let [priority, weight, port, target] = parts[..] else {
+                return None;
+            };
+            RData::SRV(SRV::new(
+                priority.parse().ok()?,
+                weight.parse().ok()?,
+                port.parse().ok()?,
+                name(target)?,
+            ))
+        }
         "MX" => {
             let (priority, host) = value.split_once(char::is_whitespace)?;
             RData::MX(MX::new(priority.parse().ok()?, name(host)?))
@@ -255,6 +267,14 @@ mod tests {
             },
             Change {
                 action: Action::Create,
+                set: set(
+                    "_https._tcp.fanops.com",
+                    "SRV",
+                    &["10 5 443 api.fanops.com."],
+                ),
+            },
+            Change {
+                action: Action::Create,
                 set: set("link.fanops.com", "CNAME", &["api.fanops.com"]),
             },
             Change {
@@ -301,6 +321,13 @@ mod tests {
         }
         let r = ask("mail.fanops.com.", RecordType::MX);
         assert!(matches!(r.answers()[0].data(), Some(RData::MX(_))));
+        let r = ask("_https._tcp.fanops.com.", RecordType::SRV);
+        match r.answers()[0].data() {
+            Some(RData::SRV(srv)) => {
+                assert_eq!((srv.priority(), srv.weight(), srv.port()), (10, 5, 443))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
