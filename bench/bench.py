@@ -14,6 +14,7 @@ Subcommands (all talk to 127.0.0.1 only):
                                   run wrk (bounded in time) into DEST, record server/wrk/other CPU use
   disturbed DEST                  exit 0 if other processes used > 0.15 cores during that run
   report OUT_DIR                  parse OUT_DIR/<case>.txt (wrk --latency output), print the table
+  available CASE STATE_JSON       exit 0 if the server has the key CASE needs (moto lacks some key specs)
   cases                           list the cases in run order
 
 SigV4 has no nonce: a signed request stays valid for the server's +-15 min clock window, so wrk can
@@ -63,6 +64,19 @@ CASES = {
     "moto-decrypt": ("moto", "kms", "Decrypt", "/"),
     "moto-generate-data-key": ("moto", "kms", "GenerateDataKey", "/"),
     "moto-ssm-get-parameter": ("moto", "ssm", "GetParameter", "/"),
+    # Asymmetric and HMAC keys (AWS's per-account quotas: RSA 500/s, ECC 300/s).
+    "m2sec-sign-ecc-p256": ("m2sec", "kms", "Sign:ecc", "/"),
+    "m2sec-sign-rsa-2048": ("m2sec", "kms", "Sign:rsa", "/"),
+    "m2sec-generate-mac": ("m2sec", "kms", "GenerateMac", "/"),
+    "moto-sign-ecc-p256": ("moto", "kms", "Sign:ecc", "/"),
+    "moto-sign-rsa-2048": ("moto", "kms", "Sign:rsa", "/"),
+    "moto-generate-mac": ("moto", "kms", "GenerateMac", "/"),
+}
+# alias -> CreateKey arguments of the asymmetric and HMAC benchmark keys.
+EXTRA_KEYS = {
+    "alias/m2sec-bench-ecc": {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"},
+    "alias/m2sec-bench-rsa": {"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"},
+    "alias/m2sec-bench-hmac": {"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"},
 }
 NOOP_FOR_SERVICE = {"kms": "m2sec-noop", "ssm": "m2sec-noop-ssm"}
 
@@ -73,6 +87,10 @@ def is_noop(case):
 
 def check_answer(operation, parsed):
     """Whether a 200 answer carries what the operation must return."""
+    if operation.startswith("Sign:"):
+        return "Signature" in parsed
+    if operation == "GenerateMac":
+        return "Mac" in parsed
     if operation in ("Encrypt", "GenerateDataKey"):
         return "CiphertextBlob" in parsed
     if operation == "Decrypt":
@@ -125,8 +143,19 @@ def setup(endpoint, state_path):
     ssm.put_parameter(Name=PARAMETER, Value=PARAMETER_VALUE, Type="SecureString", KeyId=ALIAS)
     got = ssm.get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]
     assert got["Type"] == "SecureString" and got["Value"] == PARAMETER_VALUE, got
+    # The asymmetric and HMAC keys; a server without one (moto lacks some) skips its case.
+    missing = []
+    for alias, args in EXTRA_KEYS.items():
+        try:
+            extra = kms.create_key(Description="benchmark key", **args)["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=alias, TargetKeyId=extra)
+        except Exception as e:  # noqa: BLE001 - reported, and the case is skipped
+            print(f"   {endpoint}: no {args['KeySpec']} key ({e})", file=sys.stderr)
+            missing.append(alias)
     with open(state_path, "w") as f:
-        json.dump({"key_id": key_id, "ciphertext": base64.b64encode(blob).decode()}, f)
+        json.dump(
+            {"key_id": key_id, "ciphertext": base64.b64encode(blob).decode(), "missing": missing}, f
+        )
 
 
 def body_for(operation, state):
@@ -138,6 +167,15 @@ def body_for(operation, state):
         body = {"KeyId": ALIAS, "KeySpec": "AES_256"}
     elif operation == "GetParameter":
         body = {"Name": PARAMETER, "WithDecryption": True}
+    elif operation == "Sign:ecc":
+        body = {"KeyId": "alias/m2sec-bench-ecc", "Message": base64.b64encode(PLAINTEXT).decode(),
+                "MessageType": "RAW", "SigningAlgorithm": "ECDSA_SHA_256"}
+    elif operation == "Sign:rsa":
+        body = {"KeyId": "alias/m2sec-bench-rsa", "Message": base64.b64encode(PLAINTEXT).decode(),
+                "MessageType": "RAW", "SigningAlgorithm": "RSASSA_PSS_SHA_256"}
+    elif operation == "GenerateMac":
+        body = {"KeyId": "alias/m2sec-bench-hmac", "Message": base64.b64encode(PLAINTEXT).decode(),
+                "MacAlgorithm": "HMAC_SHA_256"}
     else:
         raise ValueError(operation)
     # botocore's awsJson serializer: compact separators.
@@ -152,7 +190,10 @@ def signed_request(case, endpoint, state):
         method="POST",
         url=endpoint + "/",
         data=body_for(operation, state),
-        headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": f"{prefix}.{operation}"},
+        headers={
+            "Content-Type": CONTENT_TYPE,
+            "X-Amz-Target": f"{prefix}.{operation.split(':')[0]}",
+        },
     )
     SigV4Auth(credentials(), signing_name, REGION).add_auth(request)
     headers = {k: v for k, v in request.headers.items()}
@@ -426,6 +467,12 @@ def main(argv):
         return 1
     elif cmd == "measure" and len(args) >= 4 and args[2] == "--":
         return measure(int(args[0]), args[1], args[3:])
+    elif cmd == "available" and len(args) == 2:
+        # Exit 0 when the server has the key the case needs (setup records the ones it could not make).
+        with open(args[1]) as f:
+            missing = json.load(f).get("missing", [])
+        body = body_for(CASES[args[0]][2], {"ciphertext": ""})
+        return 1 if any(alias in body.decode() for alias in missing) else 0
     elif cmd == "cases":
         print(" ".join(CASES))
     else:

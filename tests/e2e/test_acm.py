@@ -317,7 +317,8 @@ def test_issued_certificate_details(acm_server, tmp_path):
     lifetime = d["NotAfter"] - d["NotBefore"]
     assert datetime.timedelta(days=197) <= lifetime <= datetime.timedelta(days=199), lifetime
     assert d["KeyAlgorithm"] == "RSA-2048"
-    assert d["SignatureAlgorithm"]
+    # As in ACM, an RSA leaf is signed by an RSA intermediate.
+    assert d["SignatureAlgorithm"] == "SHA256WITHRSA", d["SignatureAlgorithm"]
     assert d["KeyUsages"] and all(set(k) == {"Name"} for k in d["KeyUsages"])
     assert {"Name": "DIGITAL_SIGNATURE"} in d["KeyUsages"]
     assert SERVER_AUTH in d["ExtendedKeyUsages"]
@@ -338,9 +339,15 @@ def test_issued_certificate_details(acm_server, tmp_path):
     assert d["NotBefore"].replace(microsecond=0) == cert.not_valid_before_utc
     # The chain's root is not repeated as the leaf's issuer: the leaf is signed by the intermediate.
     chain = pem_certs(got["CertificateChain"])
+    assert len(chain) == 2
     inter = x509.load_pem_x509_certificate(chain[0].encode())
     root = x509.load_pem_x509_certificate(chain[-1].encode())
     assert cert.issuer == inter.subject and inter.issuer == root.subject and root.issuer == root.subject
+    # The RSA intermediate: an RSA-2048 key, and it signed the leaf with SHA-256.
+    assert inter.public_key().key_size == 2048 and "RSA" in type(inter.public_key()).__name__
+    assert "RSA Intermediate CA" in inter.subject.rfc4514_string(), inter.subject
+    assert cert.signature_algorithm_oid.dotted_string == "1.2.840.113549.1.1.11"  # sha256WithRSAEncryption
+    assert "Signature Algorithm: sha256WithRSAEncryption" in text
 
 
 def test_get_certificate_validates_on_read(acm_server, tmp_path):
@@ -352,14 +359,39 @@ def test_get_certificate_validates_on_read(acm_server, tmp_path):
     verify_chain(tmp_path, got["Certificate"], got["CertificateChain"])
 
 
-def test_list_validates_on_read(acm_server):
-    acm = acm_server.acm
-    domain = unique("onlist")
-    arn = acm.request_certificate(DomainName=domain)["CertificateArn"]
-    publish(acm_server.r53, acm_server.zone_id, records(acm, arn))
+def listed_status(acm, arn):
     summaries = acm.list_certificates(MaxItems=1000)["CertificateSummaryList"]
     mine = [c for c in summaries if c["CertificateArn"] == arn]
-    assert len(mine) == 1 and mine[0]["Status"] == "ISSUED", mine
+    assert len(mine) == 1, mine
+    return mine[0]["Status"]
+
+
+def test_a_route53_change_validates_at_once_and_listing_validates_nothing(fresh_server):
+    """With the background job's next tick an hour away, the Route53 change itself wakes it: a pending
+    certificate is ISSUED within moments, seen by ListCertificates (which only shows what is stored)."""
+    s = fresh_server(env={"M2SEC_SCHEDULER_INTERVAL_SECS": "3600"}).start()
+    acm, r53 = s.client("acm"), s.client("route53", region="us-east-1")
+    zone = r53.create_hosted_zone(Name="wake.fanops.com", CallerReference="wake")["HostedZone"]["Id"]
+    arn = acm.request_certificate(DomainName="app.wake.fanops.com")["CertificateArn"]
+    time.sleep(0.5)
+    assert listed_status(acm, arn) == "PENDING_VALIDATION"
+    publish(r53, zone, records(acm, arn))
+    started = time.time()
+    wait_for(lambda: listed_status(acm, arn) == "ISSUED", timeout=3, interval=0.1,
+             what="ISSUED through ListCertificates alone")
+    assert time.time() - started < 3
+    assert "issued ACM certificate" in s.logs()
+
+    # ListCertificates itself validates nothing: a second certificate for the same name (same record,
+    # already in place, so no Route53 change wakes the job) stays pending in the listing until a read
+    # that validates (DescribeCertificate) sees it.
+    again = acm.request_certificate(DomainName="app.wake.fanops.com")["CertificateArn"]
+    deadline = time.time() + 1.5
+    while time.time() < deadline:
+        assert listed_status(acm, again) == "PENDING_VALIDATION"
+        time.sleep(0.2)
+    assert acm.describe_certificate(CertificateArn=again)["Certificate"]["Status"] == "ISSUED"
+    assert listed_status(acm, again) == "ISSUED"
 
 
 def test_wrong_record_value_does_not_validate(acm_server):
@@ -411,11 +443,16 @@ def test_ec_certificates(acm_server, tmp_path):
         d = wait_issued(acm, arn)
         assert d["KeyAlgorithm"] == spelling
         assert SERVER_AUTH in d["ExtendedKeyUsages"]
+        # EC leaves keep the EC intermediate.
+        assert d["SignatureAlgorithm"] == "SHA384WITHECDSA", d["SignatureAlgorithm"]
         got = acm.get_certificate(CertificateArn=arn)
         leaf = verify_chain(tmp_path, got["Certificate"], got["CertificateChain"], name=curve)
         text = x509_text(leaf)
         assert "id-ecPublicKey" in text and curve in text, text
         assert f"DNS:{d['DomainName']}" in text
+        inter = x509.load_pem_x509_certificate(pem_certs(got["CertificateChain"])[0].encode())
+        assert "EllipticCurve" in type(inter.public_key()).__name__
+        assert "RSA" not in inter.subject.rfc4514_string()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -709,3 +746,73 @@ def test_background_issuance_and_managed_renewal(fresh_server):
     assert waiting["Status"] == "ISSUED"
     _time.sleep(1.5)
     assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Serial"] == waiting["Serial"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation records at upstream DNS servers (names m2sec holds no zone for)
+
+
+def test_records_are_found_at_an_upstream_dns_server(fresh_server):
+    """Server B holds the zone and answers DNS; server A holds no zone for the names and asks B
+    (M2SEC_DNS_UPSTREAM). A's certificate is issued; C, without upstream servers, keeps its own
+    certificate for the same names pending."""
+    dns_port = free_port()
+    b = fresh_server(env={"M2SEC_DNS_LISTEN": f"127.0.0.1:{dns_port}"}).start()
+    # A's job ticks once an hour: only the reads' nudge (and not a tick) makes it ask B.
+    a = fresh_server(env={"M2SEC_DNS_UPSTREAM": f"127.0.0.1:{dns_port}",
+                          "M2SEC_SCHEDULER_INTERVAL_SECS": "3600"}).start()
+    c = fresh_server(env={"M2SEC_SCHEDULER_INTERVAL_SECS": "1"}).start()
+    acm_a, acm_c = a.client("acm"), c.client("acm")
+    assert a.client("route53", region="us-east-1").list_hosted_zones()["HostedZones"] == []
+
+    names = dict(DomainName="app.upstream.example", SubjectAlternativeNames=["chained.upstream.example"])
+    arn = acm_a.request_certificate(**names)["CertificateArn"]
+    pending = acm_c.request_certificate(**names)["CertificateArn"]
+    (app_name, app_value), (chained_name, chained_value) = records(acm_a, arn)
+    # Same account, same names: the same records on every m2sec.
+    assert records(acm_c, pending) == records(acm_a, arn)
+
+    r53 = b.client("route53", region="us-east-1")
+    zone = r53.create_hosted_zone(Name="upstream.example", CallerReference="up")["HostedZone"]["Id"]
+    # One record directly, the other through a CNAME to a CNAME (followed as a resolver would).
+    publish(r53, zone, [(app_name, app_value), (chained_name, "_hop.upstream.example."),
+                        ("_hop.upstream.example.", chained_value)])
+    assert dig(dns_port, app_name, "CNAME", "+short").strip() == app_value
+
+    d = wait_issued(acm_a, arn, timeout=10)
+    assert [x["ValidationStatus"] for x in d["DomainValidationOptions"]] == ["SUCCESS", "SUCCESS"]
+    assert d["SignatureAlgorithm"] == "SHA256WITHRSA"
+    assert "issued ACM certificate" in a.logs()
+
+    # C has no upstream and no zone: its job runs every second and finds nothing.
+    time.sleep(2.5)
+    d = acm_c.describe_certificate(CertificateArn=pending)["Certificate"]
+    assert d["Status"] == "PENDING_VALIDATION", d
+    assert {x["ValidationStatus"] for x in d["DomainValidationOptions"]} == {"PENDING_VALIDATION"}
+
+
+def test_a_dead_upstream_is_visible_and_stalls_nothing(fresh_server):
+    """An upstream server that never answers: the job says so in the log, naming the certificate;
+    the certificate stays pending; requests are answered at once all the while."""
+    import socket
+
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        port = silent.getsockname()[1]
+        s = fresh_server(env={"M2SEC_DNS_UPSTREAM": f"127.0.0.1:{port}",
+                              "M2SEC_SCHEDULER_INTERVAL_SECS": "1"}).start()
+        acm = s.client("acm")
+        arn = acm.request_certificate(DomainName="app.dead-upstream.example")["CertificateArn"]
+        wait_for(lambda: "could not be looked up" in s.logs() and arn in s.logs(), timeout=10,
+                 what="a warning naming the certificate")
+        line = next(l for l in s.logs().splitlines() if "could not be looked up" in l)
+        assert "WARN" in line and arn in line and f"127.0.0.1:{port}" in line, line
+        for _ in range(5):
+            started = time.time()
+            d = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+            assert time.time() - started < 1.0
+            assert d["Status"] == "PENDING_VALIDATION"
+            time.sleep(0.3)
+    finally:
+        silent.close()

@@ -1,8 +1,12 @@
 //! The ACM API (`CertificateManager.<Op>`, awsJson1.1): certificates requested with DNS validation and
 //! issued by m2sec's CA once every name's validation CNAME is in one of m2sec's Route53 zones, imported
-//! certificates, tags and the account configuration. A pending certificate is checked whenever it is read
-//! (so `aws acm wait certificate-validated` sees it issued as soon as its record is in place).
+//! certificates, tags and the account configuration. A pending certificate is checked against m2sec's
+//! own zones whenever it is described or fetched (so `aws acm wait certificate-validated` sees it issued
+//! as soon as its record is in place); the background job ([`Acm::run_due_jobs`]) also asks the
+//! configured upstream DNS servers, and renews issued certificates.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
@@ -10,15 +14,18 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use m2sec_ca::{Ca, IssueRequest, KeyAlgorithm};
 use m2sec_crypto::{RootKey, SecretBytes};
+use m2sec_dns::upstream::Resolver;
 use m2sec_iam::Authorizer;
 use m2sec_proto::json::{JsonService, Timestamp};
 use m2sec_proto::model::ServiceModel;
 use m2sec_proto::{AwsError, RequestContext};
+use m2sec_route53::zone::Zone;
 use m2sec_store::{Document, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::certificate::Certificate;
+use crate::validation::Resolution;
 
 pub fn model() -> &'static ServiceModel {
     static MODEL: OnceLock<ServiceModel> = OnceLock::new();
@@ -59,18 +66,29 @@ struct Stored {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Renewal {
-    /// `SUCCESS`, or `PENDING_VALIDATION` while a record no longer resolves.
+    /// `SUCCESS`; `PENDING_VALIDATION` while a record no longer resolves (or cannot be looked up);
+    /// `FAILED` when the new certificate could not be issued.
     status: String,
     updated_at: i64,
+    /// RenewalStatusReason (ACM's FailureReason) when FAILED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
 }
 
 /// Issuance and renewal settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Validity of issued certificates (ACM: 198 days).
     pub validity_days: u32,
     /// How long before expiry a certificate is renewed (ACM: 60 days).
     pub renew_before_days: u32,
+    /// DNS servers asked for validation records of names m2sec holds no zone for (none: own zones
+    /// only).
+    pub upstream: Vec<SocketAddr>,
+    /// How long each upstream server has to answer one query.
+    pub upstream_timeout: std::time::Duration,
+    /// This node, as the background job's log lines name it.
+    pub node: String,
 }
 
 impl Default for Settings {
@@ -78,6 +96,9 @@ impl Default for Settings {
         Settings {
             validity_days: m2sec_ca::DEFAULT_VALIDITY_DAYS,
             renew_before_days: 60,
+            upstream: Vec::new(),
+            upstream_timeout: m2sec_dns::upstream::DEFAULT_TIMEOUT,
+            node: "local".into(),
         }
     }
 }
@@ -88,6 +109,8 @@ pub struct JobReport {
     pub issued: usize,
     pub renewed: usize,
     pub renewal_pending: usize,
+    /// Certificates whose turn failed (each one logged with its ARN); retried next run.
+    pub failed: usize,
 }
 
 /// The issued (or imported) certificate, its chain, and its private key wrapped by the root key.
@@ -125,6 +148,9 @@ pub struct Acm {
     ca: tokio::sync::OnceCell<Ca>,
     writes: tokio::sync::Mutex<()>,
     settings: Settings,
+    /// Wakes the background job (a pending certificate was read while upstream servers may hold its
+    /// records).
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 fn now_ms() -> i64 {
@@ -213,76 +239,185 @@ impl Acm {
             ca: tokio::sync::OnceCell::new(),
             writes: tokio::sync::Mutex::new(()),
             settings,
+            wake: None,
         }
     }
 
-    /// The background job: issues pending certificates whose records are in place, times out those
-    /// past the window, and renews issued certificates within `renew_before_days` of expiry whose
-    /// records still resolve (keeping the ARN; a record that no longer resolves leaves the renewal
-    /// PENDING_VALIDATION, visible in RenewalSummary and the log).
+    /// `wake` is what the background job waits on: reading a certificate still pending once m2sec's
+    /// own zones are checked wakes it when upstream servers are configured, so it asks them at once.
+    pub fn wake_jobs_with(mut self, wake: Arc<tokio::sync::Notify>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// The background job: issues pending certificates whose records are in place (in m2sec's zones or,
+    /// for other names, at the upstream DNS servers), times out those past the window, and renews issued
+    /// certificates within `renew_before_days` of expiry whose records still resolve (keeping the ARN;
+    /// a record that no longer resolves leaves the renewal PENDING_VALIDATION, a failed issuance
+    /// FAILED, both visible in RenewalSummary and the log). One certificate's failure is logged with its
+    /// ARN and does not stop the others.
     pub async fn run_due_jobs(&self) -> Result<JobReport, AwsError> {
         let mut report = JobReport::default();
-        let renew_before = i64::from(self.settings.renew_before_days) * 86_400_000;
+        let resolver = Resolver::new(
+            self.settings.upstream.clone(),
+            self.settings.upstream_timeout,
+        );
+        let mut zones: HashMap<String, Arc<Vec<Zone>>> = HashMap::new();
         for doc in self
             .store
             .documents_of_kind(KIND)
             .await
             .map_err(store_error)?
         {
-            let at: Place<'_> = (&doc.account, &doc.region);
             let Ok(stored) = serde_json::from_str::<Stored>(&doc.body) else {
-                tracing::warn!(certificate = %doc.name, "unreadable ACM certificate record skipped");
+                tracing::warn!(certificate = %doc.name, account = %doc.account, region = %doc.region, "unreadable ACM certificate record skipped");
+                report.failed += 1;
                 continue;
             };
-            let _guard = self.writes.lock().await;
-            if stored.certificate.status == "PENDING_VALIDATION" {
-                if self.refresh(at, stored).await?.certificate.status == "ISSUED" {
-                    report.issued += 1;
+            let arn = stored.certificate.arn.clone();
+            let account_zones = match zones.get(&doc.account) {
+                Some(z) => z.clone(),
+                None => {
+                    let z = match m2sec_route53::store::list(self.store.as_ref(), &doc.account)
+                        .await
+                    {
+                        Ok(z) => Arc::new(z),
+                        Err(e) => {
+                            tracing::warn!(certificate = %arn, error = %e, node = %self.settings.node, "ACM background job: reading the account's zones failed; will retry");
+                            report.failed += 1;
+                            continue;
+                        }
+                    };
+                    zones.insert(doc.account.clone(), z.clone());
+                    z
                 }
-                continue;
-            }
-            let c = &stored.certificate;
-            let due = c.kind == "AMAZON_ISSUED"
-                && c.status == "ISSUED"
-                && c.not_after.is_some_and(|t| t - now_ms() <= renew_before);
-            if !due {
-                continue;
-            }
-            let zones = m2sec_route53::store::list(self.store.as_ref(), at.0)
+            };
+            if let Err(e) = self
+                .job_for(&doc, stored, &account_zones, &resolver, &mut report)
                 .await
-                .map_err(store_error)?;
-            let resolvable = c.domains.iter().all(|d| {
-                crate::validation::published_in(
-                    &zones,
-                    &crate::validation::ValidationRecord {
-                        name: d.record_name.clone(),
-                        value: d.record_value.clone(),
-                    },
-                )
-            });
-            let mut stored = stored;
-            if resolvable {
-                self.issue(&mut stored).await?;
-                stored.renewal = Some(Renewal {
-                    status: "SUCCESS".into(),
-                    updated_at: now_ms(),
-                });
-                report.renewed += 1;
-                tracing::info!(certificate = %stored.certificate.arn, "renewed ACM certificate");
-            } else {
-                if stored.renewal.as_ref().map(|r| r.status.as_str()) != Some("PENDING_VALIDATION")
-                {
-                    tracing::warn!(certificate = %stored.certificate.arn, "ACM renewal waits: a validation record no longer resolves");
-                }
-                stored.renewal = Some(Renewal {
-                    status: "PENDING_VALIDATION".into(),
-                    updated_at: now_ms(),
-                });
-                report.renewal_pending += 1;
+            {
+                report.failed += 1;
+                tracing::warn!(certificate = %arn, error = %e, node = %self.settings.node, "ACM background job failed for this certificate; will retry");
             }
-            self.save(at, &stored, false).await?;
         }
         Ok(report)
+    }
+
+    /// One certificate's turn of the background job.
+    async fn job_for(
+        &self,
+        doc: &Document,
+        stored: Stored,
+        zones: &[Zone],
+        resolver: &Resolver,
+        report: &mut JobReport,
+    ) -> Result<(), AwsError> {
+        let at: Place<'_> = (&doc.account, &doc.region);
+        let renew_before = i64::from(self.settings.renew_before_days) * 86_400_000;
+        let due = |c: &Certificate| {
+            c.kind == "AMAZON_ISSUED"
+                && c.status == "ISSUED"
+                && c.not_after.is_some_and(|t| t - now_ms() <= renew_before)
+        };
+        let pending = stored.certificate.status == "PENDING_VALIDATION";
+        if !pending && !due(&stored.certificate) {
+            return Ok(());
+        }
+        // Look the records up before taking the write lock: an upstream server may take its timeout.
+        let mut found: HashMap<String, Resolution> = HashMap::new();
+        for d in &stored.certificate.domains {
+            if (pending && d.status == "SUCCESS") || found.contains_key(&d.record_name) {
+                continue;
+            }
+            let resolution = crate::validation::resolve(zones, resolver, &d.record()).await;
+            if let Resolution::Unreachable(why) = &resolution {
+                tracing::warn!(certificate = %stored.certificate.arn, domain = %d.domain_name, record = %d.record_name, error = %why, node = %self.settings.node, "ACM validation record could not be looked up");
+            }
+            found.insert(d.record_name.clone(), resolution);
+        }
+        let validated = |name: &str| matches!(found.get(name), Some(Resolution::Validated));
+
+        let _guard = self.writes.lock().await;
+        // The certificate may have changed, or gone, while the records were looked up.
+        let Some(doc) = self
+            .store
+            .get_document(at.0, at.1, KIND, &doc.name)
+            .await
+            .map_err(store_error)?
+        else {
+            return Ok(());
+        };
+        let mut stored: Stored = serde_json::from_str(&doc.body)
+            .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
+        let arn = stored.certificate.arn.clone();
+        if stored.certificate.status == "PENDING_VALIDATION" {
+            let before = stored.certificate.clone();
+            let ready = stored
+                .certificate
+                .check_validation_with(now_ms(), |r| validated(&r.name));
+            if ready {
+                self.issue(&mut stored).await?;
+                report.issued += 1;
+                tracing::info!(certificate = %arn, node = %self.settings.node, "issued ACM certificate");
+            } else if stored.certificate.status == "VALIDATION_TIMED_OUT" {
+                tracing::warn!(certificate = %arn, node = %self.settings.node, "ACM certificate request timed out: its validation records were not found within 72 hours");
+            }
+            if stored.certificate != before {
+                self.save(at, &stored, false).await?;
+            }
+            return Ok(());
+        }
+        if !due(&stored.certificate) {
+            return Ok(());
+        }
+        let unreachable = stored
+            .certificate
+            .domains
+            .iter()
+            .any(|d| matches!(found.get(&d.record_name), Some(Resolution::Unreachable(_))));
+        let resolvable = stored
+            .certificate
+            .domains
+            .iter()
+            .all(|d| validated(&d.record_name));
+        let was = stored.renewal.as_ref().map(|r| r.status.clone());
+        if resolvable {
+            match self.issue(&mut stored).await {
+                Ok(()) => {
+                    stored.renewal = Some(Renewal {
+                        status: "SUCCESS".into(),
+                        updated_at: now_ms(),
+                        reason: None,
+                    });
+                    report.renewed += 1;
+                    tracing::info!(certificate = %arn, serial = stored.certificate.serial.as_deref().unwrap_or(""), node = %self.settings.node, "renewed ACM certificate");
+                }
+                Err(e) => {
+                    stored.renewal = Some(Renewal {
+                        status: "FAILED".into(),
+                        updated_at: now_ms(),
+                        reason: Some("OTHER".into()),
+                    });
+                    report.failed += 1;
+                    tracing::warn!(certificate = %arn, error = %e, node = %self.settings.node, "ACM renewal failed: the new certificate could not be issued; will retry");
+                }
+            }
+        } else {
+            if was.as_deref() != Some("PENDING_VALIDATION") {
+                if unreachable {
+                    tracing::warn!(certificate = %arn, node = %self.settings.node, "ACM renewal waits: a validation record could not be looked up (no upstream DNS server answered)");
+                } else {
+                    tracing::warn!(certificate = %arn, node = %self.settings.node, "ACM renewal waits: a validation record no longer resolves");
+                }
+            }
+            stored.renewal = Some(Renewal {
+                status: "PENDING_VALIDATION".into(),
+                updated_at: now_ms(),
+                reason: None,
+            });
+            report.renewal_pending += 1;
+        }
+        self.save(at, &stored, false).await
     }
 
     async fn ca(&self) -> Result<&Ca, AwsError> {
@@ -313,7 +448,45 @@ impl Acm {
         Ok(arn.rsplit('/').next().unwrap_or(""))
     }
 
+    /// A certificate for a reader that does not hold the write lock, checked against m2sec's zones if
+    /// pending. When that would change it (a record now in place, the window over), the change is made
+    /// under the write lock on a fresh read, so a reader and the background job never both issue it.
     async fn load(&self, ctx: &RequestContext, arn: &str) -> Result<Stored, AwsError> {
+        let stored = self.read(ctx, arn).await?;
+        if stored.certificate.status != "PENDING_VALIDATION" {
+            return Ok(stored);
+        }
+        let zones = m2sec_route53::store::list(self.store.as_ref(), &ctx.account)
+            .await
+            .map_err(store_error)?;
+        let mut probe = stored.certificate.clone();
+        probe.check_validation(&zones, now_ms());
+        if probe == stored.certificate {
+            self.nudge(&stored);
+            return Ok(stored);
+        }
+        let _guard = self.writes.lock().await;
+        self.load_locked(ctx, arn).await
+    }
+
+    /// [`Acm::load`] for a caller that holds the write lock.
+    async fn load_locked(&self, ctx: &RequestContext, arn: &str) -> Result<Stored, AwsError> {
+        let stored = self.read(ctx, arn).await?;
+        self.refresh(place(ctx), stored).await
+    }
+
+    /// Wakes the background job for a certificate still pending once m2sec's zones are checked, when
+    /// upstream DNS servers may hold its records.
+    fn nudge(&self, stored: &Stored) {
+        if stored.certificate.status == "PENDING_VALIDATION" && !self.settings.upstream.is_empty() {
+            if let Some(wake) = &self.wake {
+                wake.notify_one();
+            }
+        }
+    }
+
+    /// A certificate as stored.
+    async fn read(&self, ctx: &RequestContext, arn: &str) -> Result<Stored, AwsError> {
         let id = self.id_of(ctx, arn)?;
         let doc = self
             .store
@@ -326,9 +499,7 @@ impl Acm {
                     format!("Could not find certificate {arn}."),
                 )
             })?;
-        let stored: Stored = serde_json::from_str(&doc.body)
-            .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
-        self.refresh(place(ctx), stored).await
+        serde_json::from_str(&doc.body).map_err(|e| store_error(StoreError::Corrupt(e.to_string())))
     }
 
     async fn save(&self, at: Place<'_>, stored: &Stored, create: bool) -> Result<(), AwsError> {
@@ -355,7 +526,9 @@ impl Acm {
             .map_err(store_error)
     }
 
-    /// Checks a pending certificate's validation records and issues it once every name validates.
+    /// Checks a pending certificate's validation records in m2sec's own zones and issues it once every
+    /// name validates (the caller holds the write lock). Still pending with upstream servers configured, it wakes the background job,
+    /// which asks them (a read never waits on another server).
     async fn refresh(&self, at: Place<'_>, mut stored: Stored) -> Result<Stored, AwsError> {
         if stored.certificate.status != "PENDING_VALIDATION" {
             return Ok(stored);
@@ -371,6 +544,7 @@ impl Acm {
         if stored.certificate != before {
             self.save(at, &stored, false).await?;
         }
+        self.nudge(&stored);
         Ok(stored)
     }
 
@@ -571,6 +745,9 @@ impl Acm {
                 "DomainValidationOptions": d["DomainValidationOptions"].clone(),
                 "UpdatedAt": Timestamp(r.updated_at),
             });
+            if let Some(reason) = &r.reason {
+                d["RenewalSummary"]["RenewalStatusReason"] = json!(reason);
+            }
         }
         if let Some(reason) = &stored.revocation_reason {
             d["RevocationReason"] = json!(reason);
@@ -641,9 +818,10 @@ impl Acm {
             .await
             .map_err(store_error)?
         {
+            // Listing shows certificates as they are: it validates nothing (the background job and
+            // DescribeCertificate do).
             let stored: Stored = serde_json::from_str(&doc.body)
                 .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
-            let stored = self.refresh(place(ctx), stored).await?;
             let key_type = stored.certificate.key_algorithm.replace('-', "_");
             if (statuses.is_empty() || statuses.contains(&stored.certificate.status))
                 && key_types.contains(&key_type)
@@ -684,7 +862,7 @@ impl Acm {
         let _guard = self.writes.lock().await;
         let (arn, previous) = match text(&input, "CertificateArn") {
             Some(arn) => {
-                let stored = self.load(ctx, arn).await?;
+                let stored = self.load_locked(ctx, arn).await?;
                 if stored.certificate.kind != "IMPORTED" {
                     return Err(error(
                         "ValidationException",
@@ -771,7 +949,7 @@ impl Acm {
         let arn = text(&input, "CertificateArn").unwrap_or("");
         let passphrase = SecretBytes::new(blob(&input, "Passphrase")?);
         let _guard = self.writes.lock().await;
-        let mut stored = self.load(ctx, arn).await?;
+        let mut stored = self.load_locked(ctx, arn).await?;
         if !stored.export || stored.certificate.kind != "AMAZON_ISSUED" {
             return Err(error(
                 "ValidationException",
@@ -806,7 +984,7 @@ impl Acm {
         F: FnOnce(&mut Stored) -> Result<(), AwsError>,
     {
         let _guard = self.writes.lock().await;
-        let mut stored = self.load(ctx, arn).await?;
+        let mut stored = self.load_locked(ctx, arn).await?;
         change(&mut stored)?;
         self.save(place(ctx), &stored, false).await?;
         Ok(stored)
@@ -814,7 +992,7 @@ impl Acm {
 
     async fn renew_certificate(&self, ctx: &RequestContext, arn: &str) -> Result<Value, AwsError> {
         let _guard = self.writes.lock().await;
-        let mut stored = self.load(ctx, arn).await?;
+        let mut stored = self.load_locked(ctx, arn).await?;
         if stored.certificate.kind != "AMAZON_ISSUED" || stored.certificate.status != "ISSUED" {
             return Err(error(
                 "ValidationException",
@@ -894,7 +1072,7 @@ impl JsonService for Acm {
             }
             "DeleteCertificate" => {
                 let _guard = self.writes.lock().await;
-                let stored = self.load(ctx, &arn).await?;
+                let stored = self.load_locked(ctx, &arn).await?;
                 if !stored.in_use_by.is_empty() {
                     return Err(error(
                         "ResourceInUseException",

@@ -3,11 +3,31 @@
 //! domain's zone. The record depends only on the account and the domain (a wildcard validates with its
 //! base domain's record), so every certificate of the account for that domain uses the same one, as in
 //! ACM, and a record left in place validates renewals.
+//!
+//! A record is looked up as a resolver would, following CNAMEs from one name to the next (a validation
+//! CNAME may point at another CNAME, as delegated validation setups do): first in m2sec's own Route53
+//! zones ([`published_in`]), then, for names m2sec does not answer itself, in the configured upstream
+//! DNS servers ([`resolve`]).
 
 use aws_lc_rs::digest::{digest, SHA256};
+use m2sec_dns::upstream::Resolver;
 use m2sec_route53::names::normalize;
 use m2sec_route53::store::enclosing;
 use m2sec_route53::zone::{Answer, Zone};
+
+/// How many CNAMEs a lookup follows at most.
+const MAX_CHAIN: usize = 8;
+
+/// What looking a validation record up found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// The name leads, through CNAMEs, to the expected target.
+    Validated,
+    /// It does not (no such name, no CNAME, or another target).
+    Missing,
+    /// It could not be told: no upstream server answered (why).
+    Unreachable(String),
+}
 
 /// The CNAME that validates `domain` for `account`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,23 +69,67 @@ pub fn record_for(account: &str, domain: &str) -> ValidationRecord {
     }
 }
 
-/// Whether `record` is published in m2sec's own zones (names compared as DNS does, case-insensitively).
+/// Whether `record` is published in m2sec's own zones (names compared as DNS does, case-insensitively),
+/// following CNAMEs while they stay within those zones.
 pub fn published_in(zones: &[Zone], record: &ValidationRecord) -> bool {
-    let Ok(name) = normalize(&record.name) else {
+    let (Ok(mut name), Ok(expected)) = (normalize(&record.name), normalize(&record.value)) else {
         return false;
     };
-    let Some(zone) = enclosing(zones, &name) else {
-        return false;
-    };
-    match zone.resolve(&name, "CNAME") {
-        Answer::Records(sets) => sets.iter().any(|s| {
-            s.kind == "CNAME"
-                && s.records
-                    .iter()
-                    .any(|v| normalize(v).ok().as_deref() == Some(record.value.as_str()))
-        }),
-        _ => false,
+    for _ in 0..MAX_CHAIN {
+        let Some(target) = own_cname(zones, &name) else {
+            return false;
+        };
+        if target == expected {
+            return true;
+        }
+        name = target;
     }
+    false
+}
+
+/// The CNAME target of `name` in the zone of m2sec that holds it, if any.
+fn own_cname(zones: &[Zone], name: &str) -> Option<String> {
+    let zone = enclosing(zones, name)?;
+    match zone.resolve(name, "CNAME") {
+        Answer::Records(sets) => sets
+            .iter()
+            .filter(|s| s.kind == "CNAME")
+            .flat_map(|s| s.records.iter())
+            .find_map(|v| normalize(v).ok()),
+        _ => None,
+    }
+}
+
+/// Looks `record` up in m2sec's own zones, then (if it is not found there) through `upstream`,
+/// following CNAMEs from the record's name to the expected target.
+pub async fn resolve(zones: &[Zone], upstream: &Resolver, record: &ValidationRecord) -> Resolution {
+    if published_in(zones, record) {
+        return Resolution::Validated;
+    }
+    if upstream.is_empty() {
+        return Resolution::Missing;
+    }
+    let (Ok(mut name), Ok(expected)) = (normalize(&record.name), normalize(&record.value)) else {
+        return Resolution::Missing;
+    };
+    let mut seen = vec![name.clone()];
+    for _ in 0..MAX_CHAIN {
+        let chain = match upstream.cname(&name).await {
+            Ok(chain) => chain,
+            Err(why) => return Resolution::Unreachable(why),
+        };
+        if chain.contains(&expected) {
+            return Resolution::Validated;
+        }
+        match chain.last() {
+            Some(next) if !seen.contains(next) => {
+                seen.push(next.clone());
+                name = next.clone();
+            }
+            _ => return Resolution::Missing,
+        }
+    }
+    Resolution::Missing
 }
 
 #[cfg(test)]
@@ -119,6 +183,90 @@ mod tests {
         assert!(!published_in(&[zone.clone()], &record));
         zone.apply(&[cname(record.value.trim_end_matches('.'))])
             .unwrap();
+        assert!(published_in(&[zone.clone()], &record));
+
+        // A CNAME to another name whose CNAME is the expected target validates too.
+        let mut hop = cname("_delegated.fanops.com");
+        hop.action = Action::Upsert;
+        let mut next = cname(&record.value);
+        next.set.name = "_delegated.fanops.com".into();
+        zone.apply(&[hop, next]).unwrap();
         assert!(published_in(&[zone], &record));
+    }
+
+    #[tokio::test]
+    async fn upstream_servers_are_asked_for_names_of_no_own_zone() {
+        use m2sec_dns::server::ZoneSource;
+        use std::sync::Arc;
+
+        struct Fixed(Arc<Vec<Zone>>);
+        impl ZoneSource for Fixed {
+            async fn zones(&self) -> Arc<Vec<Zone>> {
+                self.0.clone()
+            }
+        }
+        let record = record_for("111122223333", "api.fanops.com");
+        let mut remote = Zone::new(
+            "Z9",
+            "fanops.com.",
+            "r",
+            None,
+            false,
+            0,
+            &["ns1.m2sec.internal.".into()],
+        );
+        remote
+            .apply(&[
+                Change {
+                    action: Action::Create,
+                    set: RecordSet {
+                        name: record.name.clone(),
+                        kind: "CNAME".into(),
+                        ttl: Some(300),
+                        records: vec!["_hop.fanops.com.".into()],
+                        alias: None,
+                        set_identifier: None,
+                        weight: None,
+                    },
+                },
+                Change {
+                    action: Action::Create,
+                    set: RecordSet {
+                        name: "_hop.fanops.com.".into(),
+                        kind: "CNAME".into(),
+                        ttl: Some(300),
+                        records: vec![record.value.clone()],
+                        alias: None,
+                        set_identifier: None,
+                        weight: None,
+                    },
+                },
+            ])
+            .unwrap();
+        let (addr, task) = m2sec_dns::serve(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(Fixed(Arc::new(vec![remote]))),
+        )
+        .await
+        .unwrap();
+        let timeout = std::time::Duration::from_millis(500);
+        // Without upstream servers: missing. With one: found through the CNAME chain.
+        let none = Resolver::new(vec![], timeout);
+        assert_eq!(resolve(&[], &none, &record).await, Resolution::Missing);
+        let upstream = Resolver::new(vec![addr], timeout);
+        assert_eq!(
+            resolve(&[], &upstream, &record).await,
+            Resolution::Validated
+        );
+        let other = record_for("111122223333", "www.fanops.com");
+        assert_eq!(resolve(&[], &upstream, &other).await, Resolution::Missing);
+        // A server that does not answer: said so, not taken for a missing record.
+        let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let dead = Resolver::new(vec![silent.local_addr().unwrap()], timeout);
+        assert!(matches!(
+            resolve(&[], &dead, &record).await,
+            Resolution::Unreachable(_)
+        ));
+        task.abort();
     }
 }

@@ -1,4 +1,6 @@
-//! The root and intermediate CAs, and leaf issuance.
+//! The root and intermediate CAs, and leaf issuance. As in ACM, each key family has its own
+//! intermediate: RSA leaves are signed by an RSA-2048 intermediate (SHA256WITHRSA), EC leaves by an EC
+//! P-384 one (SHA384WITHECDSA); both are signed by the one root.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -19,6 +21,7 @@ use crate::CaError;
 const SETTING: &str = "ca.authority";
 const ROOT_AAD: &[u8] = b"m2sec ca root private key v1";
 const INTERMEDIATE_AAD: &[u8] = b"m2sec ca intermediate private key v1";
+const RSA_INTERMEDIATE_AAD: &[u8] = b"m2sec ca rsa intermediate private key v1";
 const ROOT_YEARS: i64 = 10;
 const INTERMEDIATE_YEARS: i64 = 5;
 /// ACM's validity for the certificates it issues.
@@ -35,15 +38,31 @@ struct StoredCa {
     intermediate_certificate_pem: String,
     /// base64 of the intermediate key's PKCS#8, wrapped by the root key with [`INTERMEDIATE_AAD`].
     intermediate_key_wrapped: String,
+    /// The RSA-2048 intermediate that signs RSA leaves. CAs created before it existed lack it until
+    /// they are next opened, which adds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rsa_intermediate_certificate_pem: Option<String>,
+    /// base64 of its PKCS#8, wrapped by the root key with [`RSA_INTERMEDIATE_AAD`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rsa_intermediate_key_wrapped: Option<String>,
 }
 
-/// The CA: signs leaves with the intermediate. Holds the intermediate's private key in memory.
+/// An intermediate CA able to sign: its certificate, and its key in memory.
+struct Issuer {
+    pem: String,
+    /// The intermediate as rcgen's issuer (its subject and key identifier, parsed from the stored PEM).
+    certificate: rcgen::Certificate,
+    key: KeyPair,
+}
+
+/// The CA: signs leaves with the intermediate of their key family. Holds the intermediates' private
+/// keys in memory.
 pub struct Ca {
     root_pem: String,
-    intermediate_pem: String,
-    /// The intermediate as rcgen's issuer (its subject and key identifier, parsed from the stored PEM).
-    issuer: rcgen::Certificate,
-    issuer_key: KeyPair,
+    /// Signs EC leaves.
+    ec: Issuer,
+    /// Signs RSA leaves.
+    rsa: Issuer,
 }
 
 impl std::fmt::Debug for Ca {
@@ -51,7 +70,11 @@ impl std::fmt::Debug for Ca {
         f.debug_struct("Ca")
             .field(
                 "intermediate_subject",
-                &self.issuer.params().distinguished_name,
+                &self.ec.certificate.params().distinguished_name,
+            )
+            .field(
+                "rsa_intermediate_subject",
+                &self.rsa.certificate.params().distinguished_name,
             )
             .finish_non_exhaustive()
     }
@@ -89,7 +112,7 @@ impl IssueRequest {
 pub struct Issued {
     /// The leaf, PEM.
     pub certificate_pem: String,
-    /// The intermediate then the root, PEM.
+    /// The intermediate that signed it (RSA or EC, as the leaf's key) then the root, PEM.
     pub chain_pem: String,
     /// The leaf's private key, PKCS#8 DER.
     pub private_key_pkcs8_der: SecretBytes,
@@ -130,8 +153,9 @@ fn corrupt(what: &str) -> CaError {
 }
 
 impl Ca {
-    /// Opens the CA, creating the root and intermediate the first time. `subject_prefix` names them
-    /// ("`{prefix}` Root CA", "`{prefix}` Intermediate CA"); it only matters on creation.
+    /// Opens the CA, creating the root and intermediates the first time. `subject_prefix` names them
+    /// ("`{prefix}` Root CA", "`{prefix}` Intermediate CA", "`{prefix}` RSA Intermediate CA"); it only
+    /// matters on creation.
     ///
     /// Several nodes starting at once may each create a CA; each then re-reads the setting and uses
     /// whichever was stored last (the store has no compare-and-set, so a node that read before the
@@ -143,50 +167,62 @@ impl Ca {
     ) -> Result<Ca, CaError> {
         if store.get_setting(SETTING).await?.is_none() {
             let stored = create(root, subject_prefix)?;
-            let json = serde_json::to_string(&stored)
-                .map_err(|e| CaError::Authority(format!("serializing the new CA: {e}")))?;
-            store.put_setting(SETTING, &json).await?;
+            store.put_setting(SETTING, &to_json(&stored)?).await?;
         }
         Self::open(store, root).await
     }
 
     /// Opens the stored CA; fails if there is none, or it does not unwrap with this root key, or its keys
-    /// do not match its certificates.
+    /// do not match its certificates. A CA stored before RSA leaves had an intermediate of their own
+    /// gets one now: an RSA-2048 intermediate signed by the root, its key sealed like the others, stored
+    /// before this returns (nodes doing this at once each store one; the last stored is kept, and the
+    /// others' certificates stay valid under the same root).
     pub async fn open(store: &dyn Store, root: &RootKey) -> Result<Ca, CaError> {
-        let json = store
-            .get_setting(SETTING)
-            .await?
-            .ok_or_else(|| CaError::Authority("no CA has been created yet".into()))?;
-        let stored: StoredCa =
-            serde_json::from_str(&json).map_err(|_| corrupt("the setting is not valid JSON"))?;
-        if stored.version != 1 {
-            return Err(corrupt("it was written by a newer version of m2sec"));
+        let mut stored = read(store).await?;
+        if stored.rsa_intermediate_certificate_pem.is_none()
+            || stored.rsa_intermediate_key_wrapped.is_none()
+        {
+            let (pem, wrapped) = add_rsa_intermediate(root, &stored)?;
+            stored.rsa_intermediate_certificate_pem = Some(pem);
+            stored.rsa_intermediate_key_wrapped = Some(wrapped);
+            store.put_setting(SETTING, &to_json(&stored)?).await?;
+            stored = read(store).await?;
         }
         // The root key is not needed to issue, but unwrapping it proves the record is whole.
-        let root_key = unwrap_key(root, &stored.root_key_wrapped, ROOT_AAD, "root")?;
-        check_key_matches(&stored.root_certificate_pem, &root_key, "root")?;
-        let issuer_key = unwrap_key(
+        let root_key = unwrap_key(
             root,
+            &stored.root_key_wrapped,
+            ROOT_AAD,
+            "root",
+            &rcgen::PKCS_ECDSA_P384_SHA384,
+        )?;
+        check_key_matches(&stored.root_certificate_pem, &root_key, "root")?;
+        let ec = issuer(
+            root,
+            &stored.intermediate_certificate_pem,
             &stored.intermediate_key_wrapped,
             INTERMEDIATE_AAD,
             "intermediate",
+            &rcgen::PKCS_ECDSA_P384_SHA384,
         )?;
-        check_key_matches(
-            &stored.intermediate_certificate_pem,
-            &issuer_key,
-            "intermediate",
+        let rsa = issuer(
+            root,
+            stored
+                .rsa_intermediate_certificate_pem
+                .as_deref()
+                .ok_or_else(|| corrupt("the RSA intermediate is missing"))?,
+            stored
+                .rsa_intermediate_key_wrapped
+                .as_deref()
+                .ok_or_else(|| corrupt("the RSA intermediate key is missing"))?,
+            RSA_INTERMEDIATE_AAD,
+            "RSA intermediate",
+            &rcgen::PKCS_RSA_SHA256,
         )?;
-        let params = CertificateParams::from_ca_cert_pem(&stored.intermediate_certificate_pem)
-            .map_err(|_| corrupt("the intermediate certificate does not parse"))?;
-        // rcgen wants the issuer as a Certificate; only its subject and key identifier are used.
-        let issuer = params
-            .self_signed(&issuer_key)
-            .map_err(crypto("loading the intermediate"))?;
         Ok(Ca {
             root_pem: stored.root_certificate_pem,
-            intermediate_pem: stored.intermediate_certificate_pem,
-            issuer,
-            issuer_key,
+            ec,
+            rsa,
         })
     }
 
@@ -195,17 +231,34 @@ impl Ca {
         &self.root_pem
     }
 
-    /// The intermediate CA certificate, PEM.
+    /// The EC intermediate CA certificate (it signs EC leaves), PEM.
     pub fn intermediate_certificate_pem(&self) -> &str {
-        &self.intermediate_pem
+        &self.ec.pem
     }
 
-    /// The chain a leaf is served with: the intermediate then the root, PEM.
+    /// The RSA intermediate CA certificate (it signs RSA leaves), PEM.
+    pub fn rsa_intermediate_certificate_pem(&self) -> &str {
+        &self.rsa.pem
+    }
+
+    /// The chain an EC leaf is served with: the EC intermediate then the root, PEM.
     pub fn chain_pem(&self) -> String {
-        format!("{}{}", self.intermediate_pem, self.root_pem)
+        format!("{}{}", self.ec.pem, self.root_pem)
     }
 
-    /// Issues a leaf certificate signed by the intermediate, with a new key pair.
+    /// The chain a leaf of `algorithm` is served with: the intermediate of its family then the root.
+    pub fn chain_pem_for(&self, algorithm: KeyAlgorithm) -> String {
+        format!("{}{}", self.issuer_for(algorithm).pem, self.root_pem)
+    }
+
+    fn issuer_for(&self, algorithm: KeyAlgorithm) -> &Issuer {
+        match algorithm {
+            KeyAlgorithm::Rsa2048 => &self.rsa,
+            KeyAlgorithm::EcPrime256v1 | KeyAlgorithm::EcSecp384r1 => &self.ec,
+        }
+    }
+
+    /// Issues a leaf certificate with a new key pair, signed by the intermediate of its key family.
     pub fn issue(&self, request: &IssueRequest) -> Result<Issued, CaError> {
         let domain = normalize_dns_name(&request.domain_name)?;
         let mut names = vec![domain.clone()];
@@ -224,7 +277,8 @@ impl Ca {
         let not_before = OffsetDateTime::from_unix_timestamp(not_before_ms.div_euclid(1000))
             .map_err(|_| CaError::InvalidRequest("the start of validity is out of range".into()))?;
         let not_after = not_before + Duration::days(i64::from(request.validity_days));
-        let issuer_not_after = self.issuer.params().not_after;
+        let issuer = self.issuer_for(request.key_algorithm);
+        let issuer_not_after = issuer.certificate.params().not_after;
         if not_after > issuer_not_after {
             return Err(CaError::InvalidRequest(
                 "the certificate would outlive the intermediate CA".into(),
@@ -263,7 +317,7 @@ impl Ca {
         params.not_before = not_before;
         params.not_after = not_after;
         let cert = params
-            .signed_by(&key, &self.issuer, &self.issuer_key)
+            .signed_by(&key, &issuer.certificate, &issuer.key)
             .map_err(crypto("signing the certificate"))?;
 
         let (_, parsed) = x509_parser::parse_x509_certificate(cert.der())
@@ -271,7 +325,7 @@ impl Ca {
         let signature_algorithm = signature_algorithm_name(&parsed.signature_algorithm.algorithm);
         Ok(Issued {
             certificate_pem: cert.pem(),
-            chain_pem: self.chain_pem(),
+            chain_pem: self.chain_pem_for(request.key_algorithm),
             private_key_pkcs8_der: SecretBytes::new(key.serialize_der()),
             serial: colon_hex(&serial),
             not_before: not_before.unix_timestamp() * 1000,
@@ -328,6 +382,7 @@ fn create(root: &RootKey, prefix: &str) -> Result<StoredCa, CaError> {
     let intermediate_cert = params
         .signed_by(&intermediate_key, &root_cert, &root_key)
         .map_err(crypto("signing the intermediate CA"))?;
+    let (rsa_pem, rsa_wrapped) = rsa_intermediate(root, prefix, start, &root_cert, &root_key)?;
 
     Ok(StoredCa {
         version: 1,
@@ -336,6 +391,113 @@ fn create(root: &RootKey, prefix: &str) -> Result<StoredCa, CaError> {
         intermediate_certificate_pem: intermediate_cert.pem(),
         intermediate_key_wrapped: B64
             .encode(root.wrap(&intermediate_key.serialize_der(), INTERMEDIATE_AAD)),
+        rsa_intermediate_certificate_pem: Some(rsa_pem),
+        rsa_intermediate_key_wrapped: Some(rsa_wrapped),
+    })
+}
+
+/// A new RSA-2048 intermediate (`pathlen:0`, 5 years) signed by the root: its PEM, and its key's PKCS#8
+/// wrapped by the root key (base64).
+fn rsa_intermediate(
+    root: &RootKey,
+    prefix: &str,
+    start: OffsetDateTime,
+    root_cert: &rcgen::Certificate,
+    root_key: &KeyPair,
+) -> Result<(String, String), CaError> {
+    let key = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
+        .map_err(crypto("generating the RSA intermediate CA key"))?;
+    let mut params = ca_params(prefix, "RSA Intermediate CA", start, INTERMEDIATE_YEARS);
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.use_authority_key_identifier_extension = true;
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    let cert = params
+        .signed_by(&key, root_cert, root_key)
+        .map_err(crypto("signing the RSA intermediate CA"))?;
+    Ok((
+        cert.pem(),
+        B64.encode(root.wrap(&key.serialize_der(), RSA_INTERMEDIATE_AAD)),
+    ))
+}
+
+/// The RSA intermediate for a CA stored without one, signed by its root and named like its other CAs.
+fn add_rsa_intermediate(root: &RootKey, stored: &StoredCa) -> Result<(String, String), CaError> {
+    let root_key = unwrap_key(
+        root,
+        &stored.root_key_wrapped,
+        ROOT_AAD,
+        "root",
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+    )?;
+    check_key_matches(&stored.root_certificate_pem, &root_key, "root")?;
+    let params = CertificateParams::from_ca_cert_pem(&stored.root_certificate_pem)
+        .map_err(|_| corrupt("the root certificate does not parse"))?;
+    let prefix = params
+        .distinguished_name
+        .get(&DnType::OrganizationName)
+        .and_then(|v| match v {
+            rcgen::DnValue::PrintableString(s) => Some(s.as_str().to_string()),
+            rcgen::DnValue::Utf8String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "m2sec".to_string());
+    let root_cert = params
+        .self_signed(&root_key)
+        .map_err(crypto("loading the root CA"))?;
+    let now = OffsetDateTime::from_unix_timestamp(crate::now_ms() / 1000)
+        .map_err(|_| CaError::Crypto("the clock is out of range".into()))?;
+    let (pem, wrapped) = rsa_intermediate(
+        root,
+        &prefix,
+        now - Duration::hours(1),
+        &root_cert,
+        &root_key,
+    )?;
+    Ok((pem, wrapped))
+}
+
+async fn read(store: &dyn Store) -> Result<StoredCa, CaError> {
+    let json = store
+        .get_setting(SETTING)
+        .await?
+        .ok_or_else(|| CaError::Authority("no CA has been created yet".into()))?;
+    let stored: StoredCa =
+        serde_json::from_str(&json).map_err(|_| corrupt("the setting is not valid JSON"))?;
+    if stored.version != 1 {
+        return Err(corrupt("it was written by a newer version of m2sec"));
+    }
+    Ok(stored)
+}
+
+fn to_json(stored: &StoredCa) -> Result<String, CaError> {
+    serde_json::to_string(stored)
+        .map_err(|e| CaError::Authority(format!("serializing the CA: {e}")))
+}
+
+/// An intermediate ready to sign, from its stored certificate and wrapped key.
+fn issuer(
+    root: &RootKey,
+    pem: &str,
+    wrapped: &str,
+    aad: &[u8],
+    which: &str,
+    algorithm: &'static rcgen::SignatureAlgorithm,
+) -> Result<Issuer, CaError> {
+    let key = unwrap_key(root, wrapped, aad, which, algorithm)?;
+    check_key_matches(pem, &key, which)?;
+    let params = CertificateParams::from_ca_cert_pem(pem)
+        .map_err(|_| corrupt(&format!("the {which} certificate does not parse")))?;
+    // rcgen wants the issuer as a Certificate; only its subject and key identifier are used.
+    let certificate = params
+        .self_signed(&key)
+        .map_err(crypto(&format!("loading the {which}")))?;
+    Ok(Issuer {
+        pem: pem.to_string(),
+        certificate,
+        key,
     })
 }
 
@@ -356,7 +518,13 @@ fn ca_params(prefix: &str, role: &str, start: OffsetDateTime, years: i64) -> Cer
     params
 }
 
-fn unwrap_key(root: &RootKey, wrapped: &str, aad: &[u8], which: &str) -> Result<KeyPair, CaError> {
+fn unwrap_key(
+    root: &RootKey,
+    wrapped: &str,
+    aad: &[u8],
+    which: &str,
+    algorithm: &'static rcgen::SignatureAlgorithm,
+) -> Result<KeyPair, CaError> {
     let wrapped = B64
         .decode(wrapped)
         .map_err(|_| corrupt(&format!("the wrapped {which} key is not base64")))?;
@@ -367,8 +535,13 @@ fn unwrap_key(root: &RootKey, wrapped: &str, aad: &[u8], which: &str) -> Result<
     })?;
     let key = KeyPair::try_from(pkcs8.expose())
         .map_err(|_| corrupt(&format!("the {which} key does not parse")))?;
-    if key.algorithm() != &rcgen::PKCS_ECDSA_P384_SHA384 {
-        return Err(corrupt(&format!("the {which} key is not an EC P-384 key")));
+    if key.algorithm() != algorithm {
+        let expected = if algorithm == &rcgen::PKCS_RSA_SHA256 {
+            "an RSA"
+        } else {
+            "an EC P-384"
+        };
+        return Err(corrupt(&format!("the {which} key is not {expected} key")));
     }
     Ok(key)
 }

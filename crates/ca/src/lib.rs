@@ -1,9 +1,11 @@
 //! The certificate authority behind ACM.
 //!
-//! - [`Ca`]: a root CA (self-signed, EC P-384, 10 years) and an intermediate CA (signed by the root,
-//!   EC P-384, `pathlen:0`, 5 years), created at first use. Their private keys are stored only wrapped
-//!   by the root key; their certificates as PEM. [`Ca::issue`] signs leaf certificates (what ACM's
-//!   RequestCertificate produces) with the intermediate.
+//! - [`Ca`]: a root CA (self-signed, EC P-384, 10 years) and two intermediate CAs signed by it
+//!   (`pathlen:0`, 5 years): an EC P-384 one and an RSA-2048 one, created at first use (a CA stored
+//!   before the RSA intermediate existed gets it when next opened). Their private keys are stored only
+//!   wrapped by the root key; their certificates as PEM. [`Ca::issue`] signs leaf certificates (what
+//!   ACM's RequestCertificate produces) with the intermediate of the leaf's key family, as ACM does:
+//!   RSA leaves SHA256WITHRSA, EC leaves SHA384WITHECDSA.
 //! - [`export_encrypted_pkcs8`]: a leaf's private key as an encrypted PKCS#8 PEM (ACM's ExportCertificate).
 //! - [`inspect_import`]: checks a certificate, its private key and chain for ACM's ImportCertificate.
 //!

@@ -90,10 +90,41 @@ async fn created_once_then_reopened_the_same() {
     let years =
         (ic.validity().not_after.timestamp() - ic.validity().not_before.timestamp()) / 86400 / 365;
     assert_eq!(years, 5);
+    // The RSA intermediate: RSA-2048, signed by the same root, pathlen 0, 5 years.
+    assert_eq!(
+        a.rsa_intermediate_certificate_pem(),
+        c.rsa_intermediate_certificate_pem()
+    );
+    let rsa_pem = pems(a.rsa_intermediate_certificate_pem());
+    let (_, ri) = x509_parser::parse_x509_certificate(rsa_pem[0].contents()).unwrap();
+    assert_eq!(ri.issuer(), rc.subject());
+    assert!(ri
+        .subject()
+        .to_string()
+        .contains("m2sec RSA Intermediate CA"));
+    let bc = ri.basic_constraints().unwrap().unwrap().value;
+    assert!(bc.ca);
+    assert_eq!(bc.path_len_constraint, Some(0));
+    match ri.public_key().parsed().unwrap() {
+        x509_parser::public_key::PublicKey::RSA(k) => assert_eq!(k.key_size(), 2048),
+        other => panic!("the RSA intermediate has {other:?}"),
+    }
+    let years =
+        (ri.validity().not_after.timestamp() - ri.validity().not_before.timestamp()) / 86400 / 365;
+    assert_eq!(years, 5);
 
-    // A leaf from the reopened CA chains to the first CA's root.
+    // A leaf from the reopened CA chains to the first CA's root, through its family's intermediate.
     let issued = c.issue(&IssueRequest::new("reopen.example.com")).unwrap();
-    assert_eq!(issued.chain_pem, a.chain_pem());
+    assert_eq!(issued.chain_pem, a.chain_pem_for(KeyAlgorithm::Rsa2048));
+    assert_eq!(
+        a.chain_pem_for(KeyAlgorithm::Rsa2048),
+        format!(
+            "{}{}",
+            a.rsa_intermediate_certificate_pem(),
+            a.root_certificate_pem()
+        )
+    );
+    assert_eq!(a.chain_pem_for(KeyAlgorithm::EcPrime256v1), a.chain_pem());
 
     // Another root key cannot open it, and says so without leaking anything.
     let err = Ca::open(&store, &RootKey::ephemeral()).await.unwrap_err();
@@ -111,10 +142,28 @@ async fn issues_each_key_algorithm_with_wildcards() {
     let ca = Ca::open_or_create(&store, &root, "m2sec").await.unwrap();
     let have_openssl = openssl();
 
-    for (alg, key_name) in [
-        (KeyAlgorithm::Rsa2048, "RSA-2048"),
-        (KeyAlgorithm::EcPrime256v1, "EC-prime256v1"),
-        (KeyAlgorithm::EcSecp384r1, "EC-secp384r1"),
+    for (alg, key_name, signature, intermediate_pem, intermediate_name) in [
+        (
+            KeyAlgorithm::Rsa2048,
+            "RSA-2048",
+            "SHA256WITHRSA",
+            ca.rsa_intermediate_certificate_pem(),
+            "O=m2sec,CN=m2sec RSA Intermediate CA",
+        ),
+        (
+            KeyAlgorithm::EcPrime256v1,
+            "EC-prime256v1",
+            "SHA384WITHECDSA",
+            ca.intermediate_certificate_pem(),
+            "O=m2sec,CN=m2sec Intermediate CA",
+        ),
+        (
+            KeyAlgorithm::EcSecp384r1,
+            "EC-secp384r1",
+            "SHA384WITHECDSA",
+            ca.intermediate_certificate_pem(),
+            "O=m2sec,CN=m2sec Intermediate CA",
+        ),
     ] {
         let mut request = IssueRequest::new("API.fanops.com");
         request.subject_alternative_names = vec![
@@ -131,7 +180,7 @@ async fn issues_each_key_algorithm_with_wildcards() {
             .as_secs() as i64;
         let issued = ca.issue(&request).unwrap();
         assert_eq!(issued.key_algorithm, key_name);
-        assert_eq!(issued.signature_algorithm, "SHA384WITHECDSA");
+        assert_eq!(issued.signature_algorithm, signature);
         assert_eq!(
             issued.subject_alternative_names,
             ["api.fanops.com", "*.api.fanops.com", "www.fanops.com"]
@@ -179,7 +228,7 @@ async fn issues_each_key_algorithm_with_wildcards() {
         let bc = cert.basic_constraints().unwrap().unwrap().value;
         assert!(!bc.ca);
         // Key identifiers: AKI is the intermediate's SKI.
-        let int = pems(ca.intermediate_certificate_pem());
+        let int = pems(intermediate_pem);
         let (_, ic) = x509_parser::parse_x509_certificate(int[0].contents()).unwrap();
         let ski_of = |c: &x509_parser::certificate::X509Certificate<'_>| {
             c.iter_extensions()
@@ -236,8 +285,8 @@ async fn issues_each_key_algorithm_with_wildcards() {
         );
         assert_eq!(imported.serial, issued.serial);
         assert_eq!(imported.key_algorithm, key_name);
-        assert_eq!(imported.signature_algorithm, "SHA384WITHECDSA");
-        assert_eq!(imported.issuer, "O=m2sec,CN=m2sec Intermediate CA");
+        assert_eq!(imported.signature_algorithm, signature);
+        assert_eq!(imported.issuer, intermediate_name);
         assert_eq!(imported.subject, "CN=api.fanops.com");
         assert_eq!(imported.chain_length, 2);
 
@@ -246,11 +295,7 @@ async fn issues_each_key_algorithm_with_wildcards() {
             let d = tmp.path();
             std::fs::write(d.join("leaf.pem"), &issued.certificate_pem).unwrap();
             std::fs::write(d.join("root.pem"), ca.root_certificate_pem()).unwrap();
-            std::fs::write(
-                d.join("intermediate.pem"),
-                ca.intermediate_certificate_pem(),
-            )
-            .unwrap();
+            std::fs::write(d.join("intermediate.pem"), intermediate_pem).unwrap();
             let (ok, out) = run(
                 d,
                 &[
@@ -288,6 +333,34 @@ async fn issues_each_key_algorithm_with_wildcards() {
             );
             assert!(text.contains("TLS Web Server Authentication"), "{text}");
             assert!(text.contains("CA:FALSE"), "{text}");
+            let expected = if alg == KeyAlgorithm::Rsa2048 {
+                "sha256WithRSAEncryption"
+            } else {
+                "ecdsa-with-SHA384"
+            };
+            assert!(
+                text.contains(&format!("Signature Algorithm: {expected}")),
+                "{text}"
+            );
+            // The other family's intermediate does not verify it.
+            let other = if alg == KeyAlgorithm::Rsa2048 {
+                ca.intermediate_certificate_pem()
+            } else {
+                ca.rsa_intermediate_certificate_pem()
+            };
+            std::fs::write(d.join("other.pem"), other).unwrap();
+            let (ok, _) = run(
+                d,
+                &[
+                    "verify",
+                    "-CAfile",
+                    "root.pem",
+                    "-untrusted",
+                    "other.pem",
+                    "leaf.pem",
+                ],
+            );
+            assert!(!ok);
 
             let encrypted =
                 export_encrypted_pkcs8(&issued.private_key_pkcs8_der, b"s3cret pass").unwrap();
@@ -332,6 +405,78 @@ async fn issues_each_key_algorithm_with_wildcards() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_ca_stored_without_an_rsa_intermediate_gets_one_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let root = RootKey::ephemeral();
+    let before = Ca::open_or_create(&store, &root, "m2sec").await.unwrap();
+    // The setting as earlier versions wrote it: root and EC intermediate only.
+    let mut old: serde_json::Value =
+        serde_json::from_str(&store.get_setting("ca.authority").await.unwrap().unwrap()).unwrap();
+    let object = old.as_object_mut().unwrap();
+    assert!(object.remove("rsa_intermediate_certificate_pem").is_some());
+    assert!(object.remove("rsa_intermediate_key_wrapped").is_some());
+    store
+        .put_setting("ca.authority", &old.to_string())
+        .await
+        .unwrap();
+
+    let after = Ca::open(&store, &root).await.unwrap();
+    assert_eq!(after.root_certificate_pem(), before.root_certificate_pem());
+    assert_eq!(
+        after.intermediate_certificate_pem(),
+        before.intermediate_certificate_pem()
+    );
+    assert_ne!(
+        after.rsa_intermediate_certificate_pem(),
+        before.rsa_intermediate_certificate_pem()
+    );
+    // Stored, sealed like the others: the next open finds the same one, and no key is in clear.
+    let stored = store.get_setting("ca.authority").await.unwrap().unwrap();
+    assert!(!stored.contains("PRIVATE KEY"));
+    let again = Ca::open_or_create(&store, &root, "other").await.unwrap();
+    assert_eq!(
+        again.rsa_intermediate_certificate_pem(),
+        after.rsa_intermediate_certificate_pem()
+    );
+    let rsa_pem = pems(after.rsa_intermediate_certificate_pem());
+    let (_, ri) = x509_parser::parse_x509_certificate(rsa_pem[0].contents()).unwrap();
+    assert!(ri
+        .subject()
+        .to_string()
+        .contains("m2sec RSA Intermediate CA"));
+
+    let issued = after
+        .issue(&IssueRequest::new("upgraded.example.com"))
+        .unwrap();
+    assert_eq!(issued.signature_algorithm, "SHA256WITHRSA");
+    if openssl() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let chain = pems(&issued.chain_pem);
+        assert_eq!(chain.len(), 2);
+        std::fs::write(d.join("leaf.pem"), &issued.certificate_pem).unwrap();
+        std::fs::write(d.join("root.pem"), after.root_certificate_pem()).unwrap();
+        std::fs::write(d.join("intermediate.pem"), pem::encode(&chain[0])).unwrap();
+        let (ok, out) = run(
+            d,
+            &[
+                "verify",
+                "-CAfile",
+                "root.pem",
+                "-untrusted",
+                "intermediate.pem",
+                "leaf.pem",
+            ],
+        );
+        assert!(ok && out.contains("leaf.pem: OK"), "{out}");
+    }
+    // Another root key still cannot open it (nor add anything to it).
+    let err = Ca::open(&store, &RootKey::ephemeral()).await.unwrap_err();
+    assert!(err.to_string().contains("does not unwrap"), "{err}");
 }
 
 #[tokio::test]

@@ -4,17 +4,34 @@
 //! - [`RootKey::wrap`] / [`RootKey::unwrap`]: key material and other secrets at rest, bound to their identity by AAD;
 //! - [`blob`]: the versioned, self-describing ciphertext blob KMS hands out;
 //! - [`context`]: the canonical encoding of an encryption context, fed to AES-GCM as AAD;
-//! - [`SymmetricKey`]: one KMS key version, ready to encrypt and decrypt blobs.
+//! - [`SymmetricKey`]: one KMS key version, ready to encrypt and decrypt blobs;
+//! - [`KeySpec`]: the asymmetric and HMAC key specs, with the usages and algorithms AWS allows for each;
+//! - [`PrivateKey`]: one asymmetric or HMAC key version (RSA, ECC NIST/secp256k1, Ed25519, ML-DSA, HMAC),
+//!   parsed once: Sign/Verify (RAW, DIGEST, EXTERNAL_MU), RSAES-OAEP, HMAC, ECDH, ImportKeyMaterial
+//!   checks; [`verify_with_public_key`] / [`encrypt_with_public_key`] do the public-key side outside
+//!   the key owner, [`generate_data_key_pair`] serves GenerateDataKeyPair;
+//! - [`WrappingKey`]: BYOK, the RSA wrapping key of GetParametersForImport and the four wrapping
+//!   algorithms of ImportKeyMaterial ([`wrap_for_import`] is the client side, for tests and tools).
 //!
-//! All primitives come from aws-lc-rs. Plaintext material lives in [`SecretBytes`] (zeroized on drop,
-//! `***` in `Debug`).
+//! Primitives come from aws-lc-rs, except the two it lacks: Ed25519ph (ed25519-dalek) and ML-DSA signing
+//! from an external μ (RustCrypto ml-dsa, from the same seed). Plaintext material lives in
+//! [`SecretBytes`] (zeroized on drop, `***` in `Debug`); no error message carries secret bytes.
 
+mod asymmetric;
 pub mod blob;
 pub mod context;
+mod der;
+mod import;
+mod keyspec;
 pub mod root;
 mod secret;
 mod symmetric;
 
+pub use asymmetric::{
+    encrypt_with_public_key, generate_data_key_pair, verify_with_public_key, PrivateKey,
+};
+pub use import::{wrap_for_import, WrappingKey};
+pub use keyspec::KeySpec;
 pub use root::{RootKey, RootKeyOrigin};
 pub use secret::SecretBytes;
 pub use symmetric::SymmetricKey;
@@ -39,6 +56,10 @@ pub enum CryptoError {
         #[source]
         source: std::io::Error,
     },
+    /// A caller mistake (wrong algorithm for the key, digest of the wrong length, unacceptable key
+    /// material ...), with an actionable message.
+    #[error("{0}")]
+    InvalidInput(String),
     #[error("cryptographic failure in {0}")]
     Primitive(&'static str),
 }

@@ -92,9 +92,7 @@ pub async fn serve<S: ZoneSource>(
                     continue;
                 };
                 let zones = udp_source.zones().await;
-                if let Some(reply) = crate::answer(&zones, &buf[..len]) {
-                    // Larger answers than a plain UDP message holds would need truncation; m2sec's
-                    // zones answer well within it.
+                if let Some(reply) = crate::answer::answer_udp(&zones, &buf[..len]) {
                     let _ = udp.send_to(&reply, peer).await;
                 }
             }

@@ -1,6 +1,8 @@
 //! Encrypt, Decrypt, ReEncrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom.
 //!
 //! The hot path: keys come from the keyring (memory), the blob format and AEAD from m2sec-crypto.
+//! RSA keys with usage ENCRYPT_DECRYPT go through the same operations: their ciphertext is plain
+//! RSAES-OAEP, as in AWS, so anyone holding the public key can make it (see `asymmetric.rs`).
 
 use std::sync::Arc;
 
@@ -27,6 +29,21 @@ fn check_algorithm(algorithm: Option<&str>, key: &LoadedKey) -> Result<()> {
     }
 }
 
+pub(crate) fn is_symmetric(key: &LoadedKey) -> bool {
+    key.record.key_spec == SYMMETRIC_DEFAULT
+}
+
+/// Data keys and key pairs are protected by symmetric encryption keys only.
+pub(crate) fn require_symmetric(key: &LoadedKey) -> Result<()> {
+    if !is_symmetric(key) {
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "{} is a {} key; this operation needs a symmetric encryption key (SYMMETRIC_DEFAULT).",
+            key.arn, key.record.key_spec
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_usable_for_encryption(key: &LoadedKey) -> Result<()> {
     require_enabled(key)?;
     if key.record.key_usage != ENCRYPT_DECRYPT {
@@ -38,7 +55,7 @@ pub(crate) fn check_usable_for_encryption(key: &LoadedKey) -> Result<()> {
     Ok(())
 }
 
-fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<()> {
+pub(crate) fn no_recipient(recipient: &Option<serde_json::Value>) -> Result<()> {
     if recipient.is_some() {
         return Err(KmsError::Unsupported(
             "Recipient (Nitro Enclaves attestation) is not supported by m2sec".into(),
@@ -53,14 +70,33 @@ impl Kms {
         key: &LoadedKey,
         plaintext: &[u8],
         ctx: &EncryptionContext,
-    ) -> Vec<u8> {
-        let (version, material) = key.current();
-        material.encrypt(
+    ) -> Result<Vec<u8>> {
+        require_symmetric(key)?;
+        let (version, material) = key
+            .current()
+            .and_then(|(v, m)| m.symmetric().map(|k| (v, k)))
+            .ok_or_else(|| crate::invalid_state(key, crate::state::PENDING_IMPORT))?;
+        Ok(material.encrypt(
             &key.record.key_id,
             version,
             plaintext,
             &context::canonical(ctx),
-        )
+        ))
+    }
+
+    /// Encrypts with any ENCRYPT_DECRYPT key: a blob for symmetric keys, RSAES-OAEP for RSA keys.
+    pub(crate) fn encrypt_with(
+        &self,
+        key: &LoadedKey,
+        plaintext: &[u8],
+        ctx: &EncryptionContext,
+        algorithm: Option<&str>,
+    ) -> Result<(Vec<u8>, &'static str)> {
+        if is_symmetric(key) {
+            check_algorithm(algorithm, key)?;
+            return Ok((self.seal(key, plaintext, ctx)?, SYMMETRIC_DEFAULT));
+        }
+        crate::asymmetric::rsa_encrypt(key, plaintext, ctx, algorithm)
     }
 
     /// Opens a blob: finds the key it names (which must match `expected` if the caller named one),
@@ -74,7 +110,7 @@ impl Kms {
         expected: Option<&str>,
         algorithm: Option<&str>,
         dry: Option<bool>,
-    ) -> Result<(Arc<LoadedKey>, SecretBytes)> {
+    ) -> Result<(Arc<LoadedKey>, SecretBytes, &'static str)> {
         let scope = &scope(request);
         let invalid = || {
             KmsError::InvalidCiphertext(
@@ -82,10 +118,24 @@ impl Kms {
                     .into(),
             )
         };
+        let expected = match expected {
+            Some(id) => Some(self.resolve(scope, id, Aliases::Accepted).await?),
+            None => None,
+        };
+        // RSA ciphertext names no key: the caller must name it.
+        if let Some(key) = expected.as_ref().filter(|k| !is_symmetric(k)) {
+            let key = key.clone();
+            self.authorize_key(request, &key, &access.with_context(ctx))
+                .await?;
+            check_usable_for_encryption(&key)?;
+            let (plaintext, algorithm) =
+                crate::asymmetric::rsa_decrypt(&key, ciphertext, ctx, algorithm)?;
+            dry_run(dry)?;
+            return Ok((key, plaintext, algorithm));
+        }
         let parsed = blob::parse(ciphertext).map_err(|_| invalid())?;
         let key = match expected {
-            Some(id) => {
-                let key = self.resolve(scope, id, Aliases::Accepted).await?;
+            Some(key) => {
                 if key.record.key_id != parsed.header.key_id {
                     return Err(KmsError::IncorrectKey);
                 }
@@ -107,12 +157,15 @@ impl Kms {
             .await?;
         check_usable_for_encryption(&key)?;
         check_algorithm(algorithm, &key)?;
-        let material = key.version(parsed.header.key_version).ok_or_else(invalid)?;
+        let material = key
+            .version(parsed.header.key_version)
+            .and_then(|m| m.symmetric())
+            .ok_or_else(invalid)?;
         let plaintext = material
             .decrypt(&parsed, &context::canonical(ctx))
             .map_err(|_| invalid())?;
         dry_run(dry)?;
-        Ok((key, plaintext))
+        Ok((key, plaintext, SYMMETRIC_DEFAULT))
     }
 
     pub(crate) async fn encrypt(
@@ -129,12 +182,17 @@ impl Kms {
             )
             .await?;
         check_usable_for_encryption(&key)?;
-        check_algorithm(req.encryption_algorithm.as_deref(), &key)?;
+        let (ciphertext, algorithm) = self.encrypt_with(
+            &key,
+            &req.plaintext.0,
+            &req.encryption_context,
+            req.encryption_algorithm.as_deref(),
+        )?;
         dry_run(req.dry_run)?;
         Ok(EncryptResponse {
-            ciphertext_blob: Blob(self.seal(&key, &req.plaintext.0, &req.encryption_context)),
+            ciphertext_blob: Blob(ciphertext),
             key_id: key.arn.clone(),
-            encryption_algorithm: SYMMETRIC_DEFAULT,
+            encryption_algorithm: algorithm,
         })
     }
 
@@ -144,7 +202,7 @@ impl Kms {
         req: DecryptRequest,
     ) -> Result<DecryptResponse> {
         no_recipient(&req.recipient)?;
-        let (key, plaintext) = self
+        let (key, plaintext, algorithm) = self
             .open(
                 ctx,
                 Access::of(ctx),
@@ -158,7 +216,7 @@ impl Kms {
         Ok(DecryptResponse {
             key_id: key.arn.clone(),
             plaintext: SensitiveBlob(Zeroizing::new(plaintext.expose().to_vec())),
-            encryption_algorithm: SYMMETRIC_DEFAULT,
+            encryption_algorithm: algorithm,
         })
     }
 
@@ -167,7 +225,7 @@ impl Kms {
         ctx: &RequestContext,
         req: ReEncryptRequest,
     ) -> Result<ReEncryptResponse> {
-        let (source, plaintext) = self
+        let (source, plaintext, source_algorithm) = self
             .open(
                 ctx,
                 Access::action("kms:ReEncryptFrom"),
@@ -187,18 +245,19 @@ impl Kms {
             )
             .await?;
         check_usable_for_encryption(&dest)?;
-        check_algorithm(req.destination_encryption_algorithm.as_deref(), &dest)?;
+        let (ciphertext, dest_algorithm) = self.encrypt_with(
+            &dest,
+            plaintext.expose(),
+            &req.destination_encryption_context,
+            req.destination_encryption_algorithm.as_deref(),
+        )?;
         dry_run(req.dry_run)?;
         Ok(ReEncryptResponse {
-            ciphertext_blob: Blob(self.seal(
-                &dest,
-                plaintext.expose(),
-                &req.destination_encryption_context,
-            )),
+            ciphertext_blob: Blob(ciphertext),
             source_key_id: source.arn.clone(),
             key_id: dest.arn.clone(),
-            source_encryption_algorithm: SYMMETRIC_DEFAULT,
-            destination_encryption_algorithm: SYMMETRIC_DEFAULT,
+            source_encryption_algorithm: source_algorithm,
+            destination_encryption_algorithm: dest_algorithm,
         })
     }
 
@@ -238,10 +297,11 @@ impl Kms {
             )
             .await?;
         check_usable_for_encryption(&key)?;
+        require_symmetric(&key)?;
         dry_run(req.dry_run)?;
         let data_key = m2sec_crypto::random_bytes(len);
         Ok(GenerateDataKeyResponse {
-            ciphertext_blob: Blob(self.seal(&key, data_key.expose(), &req.encryption_context)),
+            ciphertext_blob: Blob(self.seal(&key, data_key.expose(), &req.encryption_context)?),
             plaintext: with_plaintext
                 .then(|| SensitiveBlob(Zeroizing::new(data_key.expose().to_vec()))),
             key_id: key.arn.clone(),
@@ -270,10 +330,8 @@ impl Kms {
         req: GenerateRandomRequest,
     ) -> Result<GenerateRandomResponse> {
         no_recipient(&req.recipient)?;
-        if req.custom_key_store_id.is_some() {
-            return Err(KmsError::Unsupported(
-                "Custom key stores are not supported by m2sec".into(),
-            ));
+        if let Some(id) = &req.custom_key_store_id {
+            return Err(crate::custom_key_store_not_found(id));
         }
         let n = req.number_of_bytes.ok_or_else(|| {
             KmsError::Validation(

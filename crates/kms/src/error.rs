@@ -45,6 +45,19 @@ pub enum KmsError {
     MalformedPolicyDocument(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("{0}")]
+    InvalidSignature(String),
+    #[error("{0}")]
+    InvalidMac(String),
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
+    #[error("{0}")]
+    ExpiredImportToken(String),
+    #[error("{0}")]
+    InvalidImportToken(String),
+    /// A less common exception, named as AWS names it.
+    #[error("{1}")]
+    Named(&'static str, String),
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,
     /// Storage trouble: logged in full, sent as a retryable 503 without detail.
@@ -77,6 +90,12 @@ impl KmsError {
             KmsError::Tag(_) => "TagException",
             KmsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
             KmsError::Unsupported(_) => "UnsupportedOperationException",
+            KmsError::InvalidSignature(_) => "KMSInvalidSignatureException",
+            KmsError::InvalidMac(_) => "KMSInvalidMacException",
+            KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
+            KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
+            KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
+            KmsError::Named(code, _) => code,
             KmsError::DryRun => "DryRunOperationException",
             KmsError::Store(_) => "DependencyTimeoutException",
             KmsError::Internal(_) => "KMSInternalException",

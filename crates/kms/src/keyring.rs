@@ -10,25 +10,81 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use m2sec_crypto::{RootKey, SymmetricKey};
+use m2sec_crypto::{KeySpec, PrivateKey, RootKey, SecretBytes, SymmetricKey};
 use m2sec_store::{KeyRecord, KeyVersionRecord, Scope, Store};
 
 use crate::error::{KmsError, Result};
+
+/// One version of a key's material, unwrapped and parsed.
+pub enum Material {
+    /// SYMMETRIC_DEFAULT: AES-256-GCM.
+    Symmetric(SymmetricKey),
+    /// Asymmetric (RSA, ECC, Ed25519, ML-DSA) and HMAC keys.
+    Private(PrivateKey),
+}
+
+impl Material {
+    /// Parses material as sealed at rest for a key of `key_spec`.
+    pub fn parse(key_spec: &str, bytes: &SecretBytes) -> std::result::Result<Material, String> {
+        if key_spec == crate::keys::SYMMETRIC_DEFAULT {
+            return SymmetricKey::new(bytes)
+                .map(Material::Symmetric)
+                .map_err(|e| e.to_string());
+        }
+        let spec =
+            KeySpec::parse(key_spec).ok_or_else(|| format!("unknown key spec {key_spec}"))?;
+        PrivateKey::from_material(spec, bytes)
+            .map(Material::Private)
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn symmetric(&self) -> Option<&SymmetricKey> {
+        match self {
+            Material::Symmetric(k) => Some(k),
+            Material::Private(_) => None,
+        }
+    }
+
+    pub fn private(&self) -> Option<&PrivateKey> {
+        match self {
+            Material::Private(k) => Some(k),
+            Material::Symmetric(_) => None,
+        }
+    }
+}
 
 /// A key ready for use.
 pub struct LoadedKey {
     pub record: KeyRecord,
     pub arn: String,
-    versions: BTreeMap<u32, Arc<SymmetricKey>>,
+    /// Empty while a key waits for imported material (current version 0).
+    versions: BTreeMap<u32, Arc<Material>>,
     /// The key policy, parsed on first use.
     policy: std::sync::OnceLock<Option<m2sec_iam::policy::PolicyDocument>>,
 }
 
 impl LoadedKey {
-    /// The version new ciphertext is made with.
-    pub fn current(&self) -> (u32, &SymmetricKey) {
+    /// The version new ciphertext is made with; None while the key has no material.
+    pub fn current(&self) -> Option<(u32, &Material)> {
         let v = self.record.current_version;
-        (v, self.versions.get(&v).expect("current version is loaded"))
+        self.versions.get(&v).map(|m| (v, m.as_ref()))
+    }
+
+    /// The current material of a key that has some (checked by the key state beforehand).
+    pub fn current_material(&self) -> Result<&Material> {
+        self.current()
+            .map(|(_, m)| m)
+            .ok_or_else(|| KmsError::InvalidState(format!("{} is pending import.", self.arn)))
+    }
+
+    /// The private key (or HMAC secret) of an asymmetric or HMAC key.
+    pub fn private_key(&self) -> Result<&PrivateKey> {
+        self.current_material()?.private().ok_or_else(|| {
+            KmsError::InvalidKeyUsage(format!(
+                "{} is a symmetric encryption key; this operation needs an asymmetric or HMAC key.",
+                self.arn
+            ))
+        })
     }
 
     pub fn policy(&self) -> Option<&m2sec_iam::policy::PolicyDocument> {
@@ -37,7 +93,7 @@ impl LoadedKey {
             .as_ref()
     }
 
-    pub fn version(&self, version: u32) -> Option<&SymmetricKey> {
+    pub fn version(&self, version: u32) -> Option<&Material> {
         self.versions.get(&version).map(Arc::as_ref)
     }
 
@@ -52,7 +108,7 @@ impl LoadedKey {
     }
 
     /// The same key with one more version.
-    pub fn with_version(&self, record: KeyRecord, version: u32, key: SymmetricKey) -> LoadedKey {
+    pub fn with_version(&self, record: KeyRecord, version: u32, key: Material) -> LoadedKey {
         let mut versions = self.versions.clone();
         versions.insert(version, Arc::new(key));
         LoadedKey {
@@ -80,6 +136,16 @@ pub fn alias_arn(scope: &Scope, alias_name: &str) -> String {
 /// The AAD binding wrapped material to its key and version: moving it to another record breaks it.
 pub fn material_aad(arn: &str, version: u32) -> Vec<u8> {
     format!("m2sec:kms-key-material:v1|{arn}|{version}").into_bytes()
+}
+
+/// The KeyMaterialId of a symmetric key's version of generated material: derived from the key id and
+/// the version, never from the material.
+pub fn material_id(key_id: &str, version: u32) -> String {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!("m2sec:kms-key-material-id:v1|{key_id}|{version}").as_bytes(),
+    );
+    hex::encode(digest.as_ref())
 }
 
 /// Aliases are names within a scope, so their cache key carries it.
@@ -131,7 +197,10 @@ impl Keyring {
         };
         let loaded = match cached {
             // Same versions as before (the common case): keep the unwrapped material.
-            Some((key, _)) if key.versions.contains_key(&record.current_version) => {
+            Some((key, _))
+                if record.current_version > 0
+                    && key.versions.contains_key(&record.current_version) =>
+            {
                 key.with_record(record)
             }
             _ => {
@@ -213,10 +282,11 @@ fn unwrap_all(
                     v.version
                 ))
             })?;
-        let key = SymmetricKey::new(&material).map_err(|e| KmsError::Internal(e.to_string()))?;
+        let key = Material::parse(&record.key_spec, &material)
+            .map_err(|e| KmsError::Internal(format!("{arn} version {}: {e}", v.version)))?;
         map.insert(v.version, Arc::new(key));
     }
-    if !map.contains_key(&record.current_version) {
+    if record.current_version > 0 && !map.contains_key(&record.current_version) {
         return Err(KmsError::Internal(format!(
             "{arn}: current version missing"
         )));

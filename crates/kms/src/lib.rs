@@ -1,4 +1,4 @@
-//! The KMS service (`TrentService`): symmetric keys, aliases, cryptographic operations, rotation,
+//! The KMS service (`TrentService`): symmetric, asymmetric and HMAC keys, imported and multi-Region keys, aliases, cryptographic operations, rotation,
 //! deletion windows, tags and key policies. Handlers are grouped by resource area:
 //!
 //! | file | operations |
@@ -9,15 +9,22 @@
 //! | `rotation.rs` | EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations |
 //! | `tags.rs` | TagResource, UntagResource, ListResourceTags |
 //! | `policy.rs` | GetKeyPolicy, PutKeyPolicy, ListKeyPolicies |
-//! | `scheduler.rs` | automatic rotation and the end of deletion windows |
+//! | `asymmetric.rs` | Sign, Verify, GetPublicKey, DeriveSharedSecret, GenerateMac, VerifyMac, GenerateDataKeyPair(WithoutPlaintext); RSA for Encrypt/Decrypt |
+//! | `import.rs` | GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial |
+//! | `multi_region.rs` | ReplicateKey, UpdatePrimaryRegion |
+//! | `usage.rs` | GetKeyLastUsage; the custom key store operations |
+//! | `scheduler.rs` | automatic rotation, the end of deletion windows, imported material's ValidTo |
 
 mod access;
 mod aliases;
+mod asymmetric;
 mod crypto_ops;
 pub mod error;
 mod grants;
+mod import;
 mod keyring;
 mod keys;
+mod multi_region;
 pub mod operations;
 mod policy;
 mod rotation;
@@ -25,6 +32,7 @@ pub mod scheduler;
 pub mod services;
 mod shapes;
 mod tags;
+mod usage;
 
 use std::sync::{Arc, OnceLock};
 
@@ -142,9 +150,30 @@ impl JsonService for Kms {
             Op::ListRetirableGrants => run!(self.list_retirable_grants(ctx, input)),
             Op::RetireGrant => run!(self.retire_grant(ctx, input)),
             Op::RevokeGrant => run!(self.revoke_grant(ctx, input)),
-            other => {
-                debug_assert!(!other.implemented());
-                Err(AwsError::unsupported("KMS", other.name()))
+            Op::Sign => run!(self.sign(ctx, input)),
+            Op::Verify => run!(self.verify(ctx, input)),
+            Op::GetPublicKey => run!(self.get_public_key(ctx, input)),
+            Op::DeriveSharedSecret => run!(self.derive_shared_secret(ctx, input)),
+            Op::GenerateMac => run!(self.generate_mac(ctx, input)),
+            Op::VerifyMac => run!(self.verify_mac(ctx, input)),
+            Op::GenerateDataKeyPair => run!(self.generate_data_key_pair(ctx, input)),
+            Op::GenerateDataKeyPairWithoutPlaintext => {
+                run!(self.generate_data_key_pair_without_plaintext(ctx, input))
+            }
+            Op::GetParametersForImport => run!(self.get_parameters_for_import(ctx, input)),
+            Op::ImportKeyMaterial => run!(self.import_key_material(ctx, input)),
+            Op::DeleteImportedKeyMaterial => run!(self.delete_imported_key_material(ctx, input)),
+            Op::ReplicateKey => run!(self.replicate_key(ctx, input)),
+            Op::UpdatePrimaryRegion => run!(self.update_primary_region(ctx, input)),
+            Op::GetKeyLastUsage => run!(self.get_key_last_usage(ctx, input)),
+            Op::CreateCustomKeyStore
+            | Op::DescribeCustomKeyStores
+            | Op::ConnectCustomKeyStore
+            | Op::DisconnectCustomKeyStore
+            | Op::UpdateCustomKeyStore
+            | Op::DeleteCustomKeyStore => {
+                self.authorize_account(ctx, "*").await?;
+                Ok(self.custom_key_store(op.name(), &input)?)
             }
         }
     }
@@ -279,11 +308,27 @@ pub(crate) mod state {
     pub const ENABLED: &str = "Enabled";
     pub const DISABLED: &str = "Disabled";
     pub const PENDING_DELETION: &str = "PendingDeletion";
+    pub const PENDING_IMPORT: &str = "PendingImport";
+    /// A multi-Region primary scheduled for deletion while replicas remain.
+    pub const PENDING_REPLICA_DELETION: &str = "PendingReplicaDeletion";
 }
 
 /// Refuses anything but an Enabled key, with the exception AWS uses for each state.
 pub(crate) fn require_enabled(key: &LoadedKey) -> Result<()> {
     match key.record.key_state.as_str() {
+        // Imported material past its ValidTo is unusable even before the scheduler deletes it.
+        state::ENABLED
+            if key
+                .record
+                .attributes
+                .valid_to
+                .is_some_and(|t| t <= now_ms()) =>
+        {
+            Err(KmsError::InvalidState(format!(
+                "{} is pending import: its key material expired.",
+                key.arn
+            )))
+        }
         state::ENABLED => Ok(()),
         state::DISABLED => Err(KmsError::Disabled(key.arn.clone())),
         other => Err(invalid_state(key, other)),
@@ -293,9 +338,21 @@ pub(crate) fn require_enabled(key: &LoadedKey) -> Result<()> {
 pub(crate) fn invalid_state(key: &LoadedKey, state: &str) -> KmsError {
     if state == state::PENDING_DELETION {
         KmsError::InvalidState(format!("{} is pending deletion.", key.arn))
+    } else if state == state::PENDING_IMPORT {
+        KmsError::InvalidState(format!("{} is pending import.", key.arn))
     } else {
         KmsError::InvalidState(format!("{} is {state}.", key.arn))
     }
+}
+
+/// What AWS answers for a custom key store that does not exist: m2sec has none.
+pub(crate) fn custom_key_store_not_found(id: &str) -> KmsError {
+    KmsError::Named(
+        "CustomKeyStoreNotFoundException",
+        format!(
+            "Custom key store {id} does not exist. m2sec keeps every key in its own store and has no custom key stores."
+        ),
+    )
 }
 
 /// Refuses keys managed by AWS (created by services such as SSM) for customer-only operations.

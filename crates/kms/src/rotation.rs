@@ -32,6 +32,14 @@ fn require_rotatable(key: &LoadedKey, operation: &str) -> Result<()> {
             key.arn
         )));
     }
+    if let Some(m) = &key.record.attributes.multi_region {
+        if m.primary_region != key.record.scope.region && operation != "GetKeyRotationStatus" {
+            return Err(KmsError::Unsupported(format!(
+                "{operation}: rotation of a multi-Region key is managed on its primary key in {}; {} is a replica.",
+                m.primary_region, key.arn
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -96,7 +104,9 @@ impl Kms {
             .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
             .await?;
         require_rotatable(&key, "GetKeyRotationStatus")?;
-        let r = &key.record;
+        // Rotation is a shared property of multi-Region keys, set on the primary.
+        let primary = self.primary_record(&key).await?;
+        let r = primary.as_ref().unwrap_or(&key.record);
         // As AWS documents: while a key is pending deletion its rotation status is false; cancelling
         // the deletion brings the stored status back.
         let enabled = r.rotation_enabled && r.key_state != state::PENDING_DELETION;
@@ -180,8 +190,11 @@ impl Kms {
             created_at: now,
             rotation_type: Some(rotation_type.to_string()),
         };
-        let ready = SymmetricKey::new(&material).map_err(|e| KmsError::Internal(e.to_string()))?;
+        let ready = crate::keyring::Material::Symmetric(
+            SymmetricKey::new(&material).map_err(|e| KmsError::Internal(e.to_string()))?,
+        );
         self.store.add_key_version(&record, &version_record).await?;
+        self.share_rotation(&current, &version_record).await?;
         tracing::info!(key = %current.arn, version, rotation_type, "rotated KMS key");
         Ok(self
             .keyring
@@ -198,20 +211,63 @@ impl Kms {
         let key = self
             .key_for(ctx, id, Aliases::Refused, Access::of(ctx))
             .await?;
-        require_rotatable(&key, "ListKeyRotations")?;
-        let rotations: Vec<RotationsListEntry> = self
-            .store
-            .key_versions(&scope, &key.record.key_id)
-            .await?
-            .into_iter()
-            .filter_map(|v| {
-                v.rotation_type.map(|t| RotationsListEntry {
-                    key_id: key.record.key_id.clone(),
-                    rotation_date: Timestamp(v.created_at),
-                    rotation_type: t,
+        let r = &key.record;
+        if r.key_spec != SYMMETRIC_DEFAULT {
+            return Err(KmsError::Unsupported(format!(
+                "ListKeyRotations is supported only on symmetric encryption keys; {} is {}",
+                key.arn, r.key_spec
+            )));
+        }
+        let all = match req.include_key_material.as_deref() {
+            None | Some("ROTATIONS_ONLY") => false,
+            Some("ALL_KEY_MATERIAL") => true,
+            Some(other) => {
+                return Err(KmsError::Validation(format!(
+                    "IncludeKeyMaterial {other} is not ROTATIONS_ONLY or ALL_KEY_MATERIAL"
+                )))
+            }
+        };
+        let entry = |id: String, current: bool| RotationsListEntry {
+            key_id: r.key_id.clone(),
+            key_material_id: Some(id),
+            key_material_state: Some(if current { "CURRENT" } else { "NON_CURRENT" }),
+            import_state: None,
+            expiration_model: None,
+            valid_to: None,
+            rotation_date: None,
+            rotation_type: None,
+        };
+        let rotations: Vec<RotationsListEntry> = if r.origin == "EXTERNAL" {
+            // One piece of imported material, listed with its import state.
+            match (&r.attributes.material_fingerprint, all) {
+                (Some(fp), true) => vec![RotationsListEntry {
+                    import_state: Some(if r.current_version > 0 {
+                        "IMPORTED"
+                    } else {
+                        "PENDING_IMPORT"
+                    }),
+                    expiration_model: r.attributes.expiration_model.clone(),
+                    valid_to: r.attributes.valid_to.map(Timestamp),
+                    ..entry(fp.clone(), true)
+                }],
+                _ => Vec::new(),
+            }
+        } else {
+            self.store
+                .key_versions(&scope, &r.key_id)
+                .await?
+                .into_iter()
+                .filter(|v| all || v.rotation_type.is_some())
+                .map(|v| RotationsListEntry {
+                    rotation_date: v.rotation_type.is_some().then_some(Timestamp(v.created_at)),
+                    rotation_type: v.rotation_type,
+                    ..entry(
+                        crate::keyring::material_id(&r.key_id, v.version),
+                        v.version == r.current_version,
+                    )
                 })
-            })
-            .collect();
+                .collect()
+        };
         let (rotations, next_marker) = page(rotations, req.marker.as_deref(), req.limit, 100)?;
         Ok(ListKeyRotationsResponse {
             rotations,

@@ -1,5 +1,5 @@
-//! Background work: automatic rotation when a key's next rotation date arrives, and deletion when a
-//! key's deletion window ends. One tick scans the store for due keys (an indexed query).
+//! Background work: automatic rotation when a key's next rotation date arrives, deletion when a
+//! key's deletion window ends, and the deletion of imported key material at its ValidTo. One tick scans the store for due keys (an indexed query).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,8 @@ use crate::{now_ms, state, Kms};
 pub struct TickReport {
     pub rotated: usize,
     pub deleted: usize,
+    /// Imported key material deleted at its ValidTo.
+    pub expired: usize,
 }
 
 impl Kms {
@@ -26,6 +28,28 @@ impl Kms {
                     .await?
                 {
                     report.deleted += 1;
+                }
+                continue;
+            }
+            // Keys with imported material keep its ValidTo in the rotation date (they never rotate).
+            if record.origin == "EXTERNAL" {
+                if record.next_rotation_at.is_some_and(|t| t <= now)
+                    && self
+                        .remove_imported_material(&record.scope, &record.key_id)
+                        .await?
+                {
+                    let arn = crate::keyring::key_arn(&record.scope, &record.key_id);
+                    self.trail
+                        .service_event(&m2sec_trail::ServiceEvent {
+                            account: &record.scope.account,
+                            region: &record.scope.region,
+                            event_source: "kms.amazonaws.com",
+                            event_name: "DeleteExpiredKeyMaterial",
+                            resources: vec![(crate::KEY_RESOURCE, arn.clone())],
+                            details: Some(serde_json::json!({ "keyId": arn })),
+                        })
+                        .await;
+                    report.expired += 1;
                 }
                 continue;
             }
@@ -66,16 +90,45 @@ impl Kms {
     }
 }
 
-/// Runs [`Kms::run_due_jobs`] every `interval` until the task is dropped.
-pub async fn run(kms: Arc<Kms>, interval: Duration) {
+/// Runs [`Kms::run_due_jobs`] every `interval` until the task is dropped. Nodes sharing a store take
+/// turns through the store's lease `kms.jobs`: a tick runs only on the node (`node`, its id) that holds
+/// it; the holder renews it every tick, and another node takes it over once it has lapsed (three
+/// intervals, at least 3 s and at most 5 minutes, without renewal).
+pub async fn run(kms: Arc<Kms>, interval: Duration, node: String) {
+    const LEASE: &str = "kms.jobs";
+    let ttl_ms = (interval.as_millis() as i64)
+        .saturating_mul(3)
+        .clamp(3_000, 300_000);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut held = false;
     loop {
         ticker.tick().await;
+        match kms.store.try_lease(LEASE, &node, now_ms(), ttl_ms).await {
+            Ok(true) => {
+                if !held {
+                    tracing::info!(node = %node, lease = LEASE, "this node runs KMS's scheduled jobs");
+                }
+                held = true;
+            }
+            Ok(false) => {
+                if held {
+                    tracing::info!(node = %node, lease = LEASE, "another node runs KMS's scheduled jobs now");
+                }
+                held = false;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, node = %node, lease = LEASE, "KMS scheduled jobs skipped: the job lease could not be taken; will retry");
+                held = false;
+                continue;
+            }
+        }
         match kms.run_due_jobs().await {
             Ok(r) if r != TickReport::default() => tracing::info!(
                 rotated = r.rotated,
                 deleted = r.deleted,
+                expired = r.expired,
                 "KMS scheduled jobs"
             ),
             Ok(_) => {}

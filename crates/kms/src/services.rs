@@ -61,7 +61,7 @@ impl Kms {
             .await?;
             crate::crypto_ops::check_usable_for_encryption(&key)?;
             Ok(ServiceCiphertext {
-                blob: self.seal(&key, plaintext, context),
+                blob: self.seal(&key, plaintext, context)?,
                 key_arn: key.arn.clone(),
             })
         }
@@ -141,7 +141,7 @@ impl Kms {
         let result = self
             .open(ctx, access, blob, context, None, None, None)
             .await
-            .map(|(key, plaintext)| (plaintext, key.arn.clone()));
+            .map(|(key, plaintext, _)| (plaintext, key.arn.clone()));
         // The key the blob names, also when the call is refused.
         let arn = match &result {
             Ok((_, arn)) => Some(arn.clone()),
@@ -195,8 +195,14 @@ impl Kms {
             current_version: 1,
             policy: crate::policy::aws_managed_policy(&scope.account, service, &scope.region),
             tags: Vec::new(),
+            attributes: Default::default(),
         };
-        let key = self.insert_new_key(record).await?;
+        let key = self
+            .insert_new_key(
+                record,
+                Some(m2sec_crypto::SymmetricKey::generate_material()),
+            )
+            .await?;
         self.store
             .create_alias(&AliasRecord {
                 scope: scope.clone(),

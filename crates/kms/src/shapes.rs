@@ -51,10 +51,40 @@ pub struct KeyMetadata {
     pub key_manager: String,
     pub customer_master_key_spec: String,
     pub key_spec: String,
-    pub encryption_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithms: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithms: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<&'static [&'static str]>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionConfiguration {
+    pub multi_region_key_type: &'static str,
+    pub primary_key: MultiRegionKey,
+    pub replica_keys: Vec<MultiRegionKey>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionKey {
+    pub arn: String,
+    pub region: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,6 +112,8 @@ pub struct ListRequest {
     pub limit: Option<u32>,
     pub marker: Option<String>,
     pub key_id: Option<String>,
+    /// ListKeyRotations: `ROTATIONS_ONLY` (default) or `ALL_KEY_MATERIAL`.
+    pub include_key_material: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,7 +150,8 @@ pub struct ScheduleKeyDeletionRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionResponse {
     pub key_id: String,
-    pub deletion_date: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
     pub key_state: String,
     pub pending_window_in_days: i64,
 }
@@ -270,8 +303,20 @@ pub struct GetKeyRotationStatusResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct RotationsListEntry {
     pub key_id: String,
-    pub rotation_date: Timestamp,
-    pub rotation_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_date: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_type: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -333,3 +378,241 @@ pub struct ListKeyPoliciesResponse {
 /// Operations whose output has no members.
 #[derive(Debug, Serialize)]
 pub struct Empty {}
+
+// --- Asymmetric keys: Sign, Verify, GetPublicKey, DeriveSharedSecret ---------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SignRequest {
+    pub key_id: String,
+    pub message: SensitiveBlob,
+    pub message_type: Option<String>,
+    pub signing_algorithm: String,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SignResponse {
+    pub key_id: String,
+    pub signature: Blob,
+    pub signing_algorithm: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyRequest {
+    pub key_id: String,
+    pub message: SensitiveBlob,
+    pub message_type: Option<String>,
+    pub signature: Blob,
+    pub signing_algorithm: String,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyResponse {
+    pub key_id: String,
+    pub signature_valid: bool,
+    pub signing_algorithm: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetPublicKeyResponse {
+    pub key_id: String,
+    pub public_key: Blob,
+    pub customer_master_key_spec: String,
+    pub key_spec: String,
+    pub key_usage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_algorithms: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<&'static [&'static str]>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeriveSharedSecretRequest {
+    pub key_id: String,
+    pub key_agreement_algorithm: String,
+    pub public_key: Blob,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeriveSharedSecretResponse {
+    pub key_id: String,
+    pub shared_secret: SensitiveBlob,
+    pub key_agreement_algorithm: &'static str,
+    pub key_origin: String,
+}
+
+// --- HMAC keys ----------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateMacRequest {
+    pub key_id: String,
+    pub message: SensitiveBlob,
+    pub mac_algorithm: String,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateMacResponse {
+    pub key_id: String,
+    pub mac: Blob,
+    pub mac_algorithm: &'static str,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyMacRequest {
+    pub key_id: String,
+    pub message: SensitiveBlob,
+    pub mac: Blob,
+    pub mac_algorithm: String,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VerifyMacResponse {
+    pub key_id: String,
+    pub mac_valid: bool,
+    pub mac_algorithm: &'static str,
+}
+
+// --- Data key pairs -----------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyPairRequest {
+    pub key_id: String,
+    pub key_pair_spec: String,
+    #[serde(default)]
+    pub encryption_context: EncryptionContext,
+    pub recipient: Option<serde_json::Value>,
+    pub dry_run: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateDataKeyPairResponse {
+    pub private_key_ciphertext_blob: Blob,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key_plaintext: Option<SensitiveBlob>,
+    pub public_key: Blob,
+    pub key_id: String,
+    pub key_pair_spec: String,
+}
+
+// --- Imported key material ----------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportRequest {
+    pub key_id: String,
+    pub wrapping_algorithm: String,
+    pub wrapping_key_spec: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetParametersForImportResponse {
+    pub key_id: String,
+    pub import_token: Blob,
+    pub public_key: Blob,
+    pub parameters_valid_to: Timestamp,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyMaterialRequest {
+    pub key_id: String,
+    pub import_token: Blob,
+    pub encrypted_key_material: Blob,
+    pub valid_to: Option<Timestamp>,
+    pub expiration_model: Option<String>,
+    pub import_type: Option<String>,
+    pub key_material_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImportKeyMaterialResponse {
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteImportedKeyMaterialRequest {
+    pub key_id: String,
+    pub key_material_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteImportedKeyMaterialResponse {
+    pub key_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
+}
+
+// --- Multi-Region keys --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyRequest {
+    pub key_id: String,
+    pub replica_region: String,
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub bypass_policy_lockout_safety_check: bool,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyResponse {
+    pub replica_key_metadata: KeyMetadata,
+    pub replica_policy: String,
+    pub replica_tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdatePrimaryRegionRequest {
+    pub key_id: String,
+    pub primary_region: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyLastUsageResponse {
+    pub key_id: String,
+    pub key_creation_date: Timestamp,
+    pub tracking_start_date: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_last_usage: Option<KeyLastUsageData>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyLastUsageData {
+    pub operation: String,
+    pub timestamp: Timestamp,
+    pub cloud_trail_event_id: String,
+    pub kms_request_id: String,
+}

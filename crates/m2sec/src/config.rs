@@ -58,6 +58,45 @@ pub struct Config {
     /// Days before expiry that ACM renews an issued certificate.
     #[serde(default = "default_acm_renew_before")]
     pub acm_renew_before_days: u32,
+    /// DNS servers (`ip:port`; an address alone means port 53) that ACM asks for validation records
+    /// of names m2sec holds no zone for, after its own zones. A list, or one comma-separated string
+    /// (as `M2SEC_DNS_UPSTREAM` gives it). Empty: own zones only.
+    #[serde(default, deserialize_with = "upstream_servers")]
+    pub dns_upstream: Vec<SocketAddr>,
+}
+
+/// `["192.0.2.53:53", "2001:db8::53"]` or `"192.0.2.53:53,2001:db8::53"`: each an address with or
+/// without a port (53).
+fn upstream_servers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Servers {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items: Vec<String> = match Servers::deserialize(d)? {
+        Servers::List(list) => list,
+        Servers::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    items
+        .iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<SocketAddr>()
+                .or_else(|_| {
+                    item.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<std::net::IpAddr>()
+                        .map(|ip| SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "dns_upstream: '{item}' is not an address (ip:port, or an ip for port 53)"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Where the DNS server listens unless told otherwise.
@@ -114,6 +153,7 @@ impl Default for Config {
             dns_listen: None,
             acm_validity_days: default_acm_validity(),
             acm_renew_before_days: default_acm_renew_before(),
+            dns_upstream: Vec::new(),
         }
     }
 }
@@ -160,6 +200,7 @@ const CONFIG_KEYS: &[&str] = &[
     "dns_listen",
     "acm_validity_days",
     "acm_renew_before_days",
+    "dns_upstream",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read
@@ -170,6 +211,7 @@ const TEXT_KEYS: &[&str] = &[
     "account_id",
     "unseal_passphrase_file",
     "dns_listen",
+    "dns_upstream",
 ];
 
 impl Config {
@@ -207,5 +249,40 @@ impl Config {
         self.store
             .clone()
             .unwrap_or_else(|| m2sec_store::SqlStore::sqlite_url(&self.data_dir.join("m2sec.db")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_servers_are_a_list_or_comma_separated_text() {
+        let from = |v: serde_json::Value| {
+            serde_json::from_value::<Config>(serde_json::json!({ "dns_upstream": v }))
+                .map(|c| c.dns_upstream)
+        };
+        let expected: Vec<SocketAddr> = vec![
+            "127.0.0.1:5300".parse().unwrap(),
+            "192.0.2.53:53".parse().unwrap(),
+            "[2001:db8::53]:53".parse().unwrap(),
+        ];
+        assert_eq!(
+            from(serde_json::json!("127.0.0.1:5300, 192.0.2.53,2001:db8::53")).unwrap(),
+            expected
+        );
+        assert_eq!(
+            from(serde_json::json!([
+                "127.0.0.1:5300",
+                "192.0.2.53",
+                "[2001:db8::53]"
+            ]))
+            .unwrap(),
+            expected
+        );
+        assert!(from(serde_json::json!("")).unwrap().is_empty());
+        let err = from(serde_json::json!("dns.example.com:53")).unwrap_err();
+        assert!(err.to_string().contains("is not an address"), "{err}");
+        assert!(Config::default().dns_upstream.is_empty());
     }
 }

@@ -217,6 +217,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         tracing::warn!("the trail is off: calls are not recorded");
         (m2sec_trail::Trail::disabled(), None)
     };
+    // This run of this node, as the background jobs' leases and log lines name it.
+    let node = format!(
+        "node-{}",
+        &m2sec_proto::random_uuid().replace('-', "")[..12]
+    );
+    tracing::info!(node = %node, "node id for background job leases");
     let kms = Arc::new(Kms::new(
         store.clone(),
         root.clone(),
@@ -227,6 +233,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     let scheduler = tokio::spawn(m2sec_kms::scheduler::run(
         kms.clone(),
         Duration::from_secs(config.scheduler_interval_secs.max(1)),
+        node.clone(),
     ));
 
     let mut json_services: HashMap<String, (String, Arc<dyn JsonService>)> = HashMap::new();
@@ -240,18 +247,33 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         authorizer.clone(),
         trail.clone(),
     ));
-    let acm = Arc::new(m2sec_acm::service::Acm::new(
-        store.clone(),
-        root.clone(),
-        authorizer.clone(),
-        m2sec_acm::service::Settings {
-            validity_days: config.acm_validity_days.max(1),
-            renew_before_days: config.acm_renew_before_days,
-        },
-    ));
+    // Woken by Route53 changes (and by reads of pending certificates when upstream DNS servers are
+    // configured): ACM's job then validates at once instead of at its next tick.
+    let acm_wake = Arc::new(tokio::sync::Notify::new());
+    if !config.dns_upstream.is_empty() {
+        tracing::info!(servers = ?config.dns_upstream, "ACM looks validation records up in the account's zones, then at these DNS servers");
+    }
+    let acm = Arc::new(
+        m2sec_acm::service::Acm::new(
+            store.clone(),
+            root.clone(),
+            authorizer.clone(),
+            m2sec_acm::service::Settings {
+                validity_days: config.acm_validity_days.max(1),
+                renew_before_days: config.acm_renew_before_days,
+                upstream: config.dns_upstream.clone(),
+                node: node.clone(),
+                ..Default::default()
+            },
+        )
+        .wake_jobs_with(acm_wake.clone()),
+    );
     let acm_jobs = tokio::spawn(run_acm_jobs(
         acm.clone(),
+        store.clone(),
         Duration::from_secs(config.scheduler_interval_secs.max(1)),
+        acm_wake.clone(),
+        node.clone(),
     ));
     for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail, acm] {
         let meta = &service.model().metadata;
@@ -287,11 +309,14 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     let mut rest_services: HashMap<String, Arc<dyn QueryService>> = HashMap::new();
     rest_services.insert(
         "route53".into(),
-        Arc::new(m2sec_route53::api::Route53::new(
-            store.clone(),
-            authorizer.clone(),
-            zone_generation.clone(),
-        )),
+        Arc::new(
+            m2sec_route53::api::Route53::new(
+                store.clone(),
+                authorizer.clone(),
+                zone_generation.clone(),
+            )
+            .notify_changes(acm_wake),
+        ),
     );
     let dns = start_dns(&config, store.clone(), zone_generation).await?;
     let state = Arc::new(http::AppState {
@@ -316,6 +341,14 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     .await?;
     scheduler.abort();
     acm_jobs.abort();
+    let _ = scheduler.await;
+    let _ = acm_jobs.await;
+    // Hand the jobs over: another node sharing the store takes them at its next tick.
+    for lease in [ACM_LEASE, "kms.jobs"] {
+        if let Err(e) = store.release_lease(lease, &node).await {
+            tracing::warn!(lease, error = %e, "could not release the job lease; it lapses by itself");
+        }
+    }
     if let Some(task) = dns {
         task.abort();
     }
@@ -329,21 +362,68 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     Ok(())
 }
 
-/// ACM's background work (validation of pending certificates, managed renewal), every `interval`.
-async fn run_acm_jobs(acm: Arc<m2sec_acm::service::Acm>, interval: Duration) {
+/// The store lease that decides which node runs ACM's background work.
+const ACM_LEASE: &str = "acm.jobs";
+
+/// ACM's background work (validation of pending certificates, managed renewal), every `interval` and
+/// whenever `wake` is notified (a Route53 change). Nodes sharing a store take turns through the lease
+/// [`ACM_LEASE`]: a run happens only on the node that holds it; the holder renews it on each run, and
+/// another node takes it over once it has lapsed (three intervals, at least 3 s, at most 5 minutes).
+async fn run_acm_jobs(
+    acm: Arc<m2sec_acm::service::Acm>,
+    store: Arc<dyn Store>,
+    interval: Duration,
+    wake: Arc<tokio::sync::Notify>,
+    node: String,
+) {
+    let ttl_ms = (interval.as_millis() as i64)
+        .saturating_mul(3)
+        .clamp(3_000, 300_000);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut held = false;
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = wake.notified() => {}
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        match store.try_lease(ACM_LEASE, &node, now, ttl_ms).await {
+            Ok(true) => {
+                if !held {
+                    tracing::info!(node = %node, lease = ACM_LEASE, "this node runs ACM's background jobs");
+                }
+                held = true;
+            }
+            Ok(false) => {
+                if held {
+                    tracing::info!(node = %node, lease = ACM_LEASE, "another node runs ACM's background jobs now");
+                }
+                held = false;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, node = %node, lease = ACM_LEASE, "ACM scheduled jobs skipped: the job lease could not be taken; will retry");
+                held = false;
+                continue;
+            }
+        }
         match acm.run_due_jobs().await {
             Ok(r) if r != Default::default() => tracing::info!(
                 issued = r.issued,
                 renewed = r.renewed,
                 renewal_pending = r.renewal_pending,
+                failed = r.failed,
+                node = %node,
                 "ACM scheduled jobs"
             ),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "ACM scheduled jobs failed; will retry"),
+            Err(e) => {
+                tracing::warn!(error = %e, node = %node, "ACM scheduled jobs failed; will retry")
+            }
         }
     }
 }

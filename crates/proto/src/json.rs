@@ -249,6 +249,19 @@ impl Serialize for Timestamp {
     }
 }
 
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Clients send epoch seconds, possibly with a fraction.
+        let seconds = f64::deserialize(d)?;
+        if !seconds.is_finite() {
+            return Err(serde::de::Error::custom(
+                "timestamp is not a number of seconds",
+            ));
+        }
+        Ok(Timestamp((seconds * 1000.0).round() as i64))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

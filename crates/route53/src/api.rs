@@ -34,6 +34,8 @@ pub struct Route53 {
     /// Serializes read-modify-write of zones on this node.
     writes: tokio::sync::Mutex<()>,
     generation: Arc<zones::Generation>,
+    /// Woken when zones or records change (ACM's job waits on it to validate at once).
+    changed: Option<Arc<tokio::sync::Notify>>,
 }
 
 fn error(code: &'static str, message: impl Into<String>) -> AwsError {
@@ -185,6 +187,20 @@ impl Route53 {
             authorizer,
             writes: tokio::sync::Mutex::new(()),
             generation,
+            changed: None,
+        }
+    }
+
+    /// Wakes `notify` (one permit, kept until taken) whenever ChangeResourceRecordSets,
+    /// CreateHostedZone or DeleteHostedZone has been answered with success.
+    pub fn notify_changes(mut self, notify: Arc<tokio::sync::Notify>) -> Self {
+        self.changed = Some(notify);
+        self
+    }
+
+    fn wake(&self) {
+        if let Some(notify) = &self.changed {
+            notify.notify_one();
         }
     }
 
@@ -293,6 +309,7 @@ impl Route53 {
         );
         self.save(ctx, &zone, true).await?;
         let change = self.change_info(ctx, None).await?;
+        self.wake();
         Ok(json!({
             "HostedZone": zone_view(&zone),
             "ChangeInfo": change,
@@ -409,7 +426,9 @@ impl Route53 {
             .await
             .map_err(store_error)?;
         self.generation.bump();
-        Ok(json!({ "ChangeInfo": self.change_info(ctx, None).await? }))
+        let change = self.change_info(ctx, None).await?;
+        self.wake();
+        Ok(json!({ "ChangeInfo": change }))
     }
 
     async fn change_resource_record_sets(
@@ -443,7 +462,9 @@ impl Route53 {
             )
         })?;
         self.save(ctx, &zone, false).await?;
-        Ok(json!({ "ChangeInfo": self.change_info(ctx, text(&batch, "Comment")).await? }))
+        let change = self.change_info(ctx, text(&batch, "Comment")).await?;
+        self.wake();
+        Ok(json!({ "ChangeInfo": change }))
     }
 
     async fn list_resource_record_sets(

@@ -2,11 +2,10 @@
 //! and any refusal leaves the zone as it was, with every reason in Route53's words
 //! (`InvalidChangeBatch` carries them as its `messages`).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
 use serde::{Deserialize, Serialize};
 
 use crate::names::{is_within, normalize, sort_key};
+use crate::rdata::RData;
 
 /// One record set: records of one name and type (or an alias in their place).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +236,12 @@ impl Zone {
             ..set.clone()
         };
         let label = describe(&out);
+        if !crate::rdata::TYPES.contains(&out.kind.as_str()) {
+            return Err(format!(
+                "Invalid request: the record type of {label} is not one of {}",
+                crate::rdata::TYPES.join(", ")
+            ));
+        }
         match &out.alias {
             Some(alias) => {
                 if out.ttl.is_some() || !out.records.is_empty() {
@@ -265,6 +270,13 @@ impl Zone {
                         .map_err(|e| format!("Invalid Resource Record: FATAL problem: {e} encountered with '{value}'"))?;
                 }
             }
+        }
+        if out.kind == "DS" && out.name == self.name {
+            // A DS record belongs to the parent of a delegation, never to the zone's own apex.
+            return Err(format!(
+                "RRSet of type DS with DNS name {} is not permitted at apex in zone {}",
+                out.name, self.name
+            ));
         }
         if out.kind == "CNAME" {
             if out.name == self.name {
@@ -332,46 +344,19 @@ impl Zone {
     }
 }
 
-/// A record value in canonical form, checked by type.
+/// A record value in canonical form, checked by type ([`crate::rdata::parse`]): addresses and names
+/// as DNS compares them; other values as given.
 fn checked_value(kind: &str, value: &str) -> Result<String, String> {
-    let value = value.trim();
-    match kind {
-        "A" => value
-            .parse::<Ipv4Addr>()
-            .map(|ip| ip.to_string())
-            .map_err(|_| "InvalidIPv4Address".to_string()),
-        "AAAA" => value
-            .parse::<Ipv6Addr>()
-            .map(|ip| ip.to_string())
-            .map_err(|_| "InvalidIPv6Address".to_string()),
-        "CNAME" | "NS" | "PTR" => {
-            normalize(value).map_err(|_| "DomainLabelEmpty or invalid".to_string())
-        }
-        "MX" => {
-            let (priority, host) = value
-                .split_once(char::is_whitespace)
-                .ok_or("MX record should be 'priority host'")?;
-            let priority: u16 = priority
-                .parse()
-                .map_err(|_| "MX priority must be 0-65535".to_string())?;
-            let host = normalize(host.trim()).map_err(|e| e.to_string())?;
-            Ok(format!("{priority} {host}"))
-        }
-        "TXT" | "SPF" => {
-            if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
-                Ok(value.to_string())
-            } else {
-                Err("InvalidCharacterString (Value should be enclosed in quotation marks)".into())
-            }
-        }
-        _ => {
-            if value.is_empty() {
-                Err("empty value".into())
-            } else {
-                Ok(value.to_string())
-            }
-        }
-    }
+    Ok(match crate::rdata::parse(kind, value)? {
+        RData::A(ip) => ip.to_string(),
+        RData::Aaaa(ip) => ip.to_string(),
+        RData::Cname(name) | RData::Ns(name) | RData::Ptr(name) => name,
+        RData::Mx {
+            preference,
+            exchange,
+        } => format!("{preference} {exchange}"),
+        _ => value.trim().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -440,8 +425,118 @@ mod tests {
         assert!(problems[0].contains("[name='www.fanops.com.', type='A'] but it already exists"));
         assert!(problems[1].contains("but it was not found"));
         assert!(problems[2].contains("is not permitted in zone fanops.com."));
-        assert!(problems[3].contains("InvalidIPv4Address"));
+        assert!(problems[3].contains(
+            "Invalid Resource Record: FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '999.1.1.1'"
+        ));
         assert!(problems[4].contains("quotation marks"));
+    }
+
+    #[test]
+    fn every_route53_type_is_accepted_with_its_format() {
+        let mut z = zone();
+        z.apply(&[
+            change(
+                Action::Create,
+                set(
+                    "fanops.com",
+                    "CAA",
+                    &[
+                        "0 issue \"amazon.com\"",
+                        "0 iodef \"mailto:sec@fanops.com\"",
+                    ],
+                ),
+            ),
+            change(
+                Action::Create,
+                set(
+                    "sub.fanops.com",
+                    "DS",
+                    &["60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"],
+                ),
+            ),
+            change(
+                Action::Create,
+                set("sub.fanops.com", "NS", &["ns1.example.net"]),
+            ),
+            change(
+                Action::Create,
+                set(
+                    "sip.fanops.com",
+                    "NAPTR",
+                    &["100 100 \"U\" \"E2U+sip\" \"!^.*$!sip:info@fanops.com!\" ."],
+                ),
+            ),
+            change(
+                Action::Create,
+                set("fanops.com", "SPF", &["\"v=spf1 -all\""]),
+            ),
+            change(
+                Action::Create,
+                set(
+                    "host.fanops.com",
+                    "SSHFP",
+                    &["4 2 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"],
+                ),
+            ),
+            change(
+                Action::Create,
+                set(
+                    "_443._tcp.fanops.com",
+                    "TLSA",
+                    &["3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"],
+                ),
+            ),
+            change(
+                Action::Create,
+                set("fanops.com", "HTTPS", &["1 . alpn=\"h3,h2\""]),
+            ),
+            change(
+                Action::Create,
+                set("_svc.fanops.com", "SVCB", &["1 svc.fanops.com. port=8443"]),
+            ),
+            change(
+                Action::Create,
+                set("4.2.0.192.fanops.com", "PTR", &["api.fanops.com"]),
+            ),
+        ])
+        .unwrap();
+        // Values are kept as given.
+        let caa = z.record_sets.iter().find(|s| s.kind == "CAA").unwrap();
+        assert_eq!(caa.records[0], "0 issue \"amazon.com\"");
+        let problems = z
+            .apply(&[
+                change(
+                    Action::Create,
+                    set(
+                        "fanops.com",
+                        "DS",
+                        &["60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"],
+                    ),
+                ),
+                change(
+                    Action::Create,
+                    set("x.fanops.com", "CAA", &["0 issue amazon.com"]),
+                ),
+                change(Action::Create, set("y.fanops.com", "TLSA", &["3 1 1 00"])),
+            ])
+            .unwrap_err();
+        assert!(
+            problems[0]
+                .contains("RRSet of type DS with DNS name fanops.com. is not permitted at apex"),
+            "{problems:?}"
+        );
+        assert!(problems[1].contains("FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with '0 issue amazon.com'"), "{problems:?}");
+        assert!(
+            problems[2].contains("TLSARRDATAIllegalLength"),
+            "{problems:?}"
+        );
+        let unknown = z
+            .apply(&[change(
+                Action::Create,
+                set("z.fanops.com", "HINFO", &["\"a\" \"b\""]),
+            )])
+            .unwrap_err();
+        assert!(unknown[0].contains("is not one of"), "{unknown:?}");
     }
 
     #[test]

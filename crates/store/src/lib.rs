@@ -40,12 +40,20 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     // --- KMS keys -------------------------------------------------------------------------------
-    /// Inserts a new key with its first version, atomically.
-    async fn create_key(&self, key: &KeyRecord, first_version: &KeyVersionRecord) -> Result<()>;
+    /// Inserts a new key with its first version, atomically. Keys whose material is imported later
+    /// start without one.
+    async fn create_key(
+        &self,
+        key: &KeyRecord,
+        first_version: Option<&KeyVersionRecord>,
+    ) -> Result<()>;
     /// Overwrites a key's mutable fields.
     async fn update_key(&self, key: &KeyRecord) -> Result<()>;
     /// Adds a version (rotation) and updates the key in the same transaction.
     async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()>;
+    /// Deletes every version of a key's material and updates the key in the same transaction
+    /// (DeleteImportedKeyMaterial, expired imported material).
+    async fn remove_key_material(&self, key: &KeyRecord) -> Result<()>;
     async fn get_key(&self, scope: &Scope, key_id: &str) -> Result<Option<KeyRecord>>;
     /// Keys of a scope ordered by key id, strictly after `after`, at most `limit`.
     async fn list_keys(
@@ -156,6 +164,15 @@ pub trait Store: Send + Sync + 'static {
     async fn get_setting(&self, name: &str) -> Result<Option<String>>;
     /// Inserts or replaces.
     async fn put_setting(&self, name: &str, value: &str) -> Result<()>;
+
+    // --- leases ---------------------------------------------------------------------------------
+    /// Takes or renews the lease `name` for `holder` until `now_ms + ttl_ms`, if it is free, expired
+    /// (`expires_at <= now_ms`) or already `holder`'s; returns whether `holder` now holds it. Atomic:
+    /// of several nodes asking at once, at most one gets a lease that another holds or that is free.
+    async fn try_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+    /// Gives the lease up if `holder` holds it (at shutdown, so another node takes over at once);
+    /// returns whether it did.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool>;
 
     // --- trail ----------------------------------------------------------------------------------
     /// Appends `events` at the end of the chain in one transaction, holding the chain's lock (so

@@ -45,6 +45,33 @@ pub struct KeyRecord {
     pub policy: String,
     /// Ordered as the caller gave them.
     pub tags: Vec<(String, String)>,
+    /// Fields only some keys have (multi-Region configuration, imported material's expiry).
+    pub attributes: KeyAttributes,
+}
+
+/// The less common parts of a key's metadata, stored together as one JSON column.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct KeyAttributes {
+    /// Set for multi-Region keys: the primary's region and every replica's region (the same on each
+    /// related key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<MultiRegionConfig>,
+    /// Imported material: `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<String>,
+    /// When imported material expires (Unix ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<i64>,
+    /// SHA-256 of the imported material: a later import must bring the same bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub material_fingerprint: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MultiRegionConfig {
+    pub primary_region: String,
+    pub replica_regions: Vec<String>,
 }
 
 /// One version of a key's material, wrapped by the root key with the key ARN and version as AAD.

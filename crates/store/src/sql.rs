@@ -34,6 +34,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_trail.sql"),
         include_str!("../migrations/postgres/0004_trail.sql"),
     ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_leases.sql"),
+        include_str!("../migrations/postgres/0005_leases.sql"),
+    ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_kms_key_attributes.sql"),
+        include_str!("../migrations/postgres/0006_kms_key_attributes.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -161,11 +171,12 @@ fn now_ms() -> i64 {
 
 const KEY_COLUMNS: &str = "account, region, key_id, description, key_usage, key_spec, origin, key_manager, key_state, \
      created_at, deletion_date, pending_window_days, rotation_enabled, rotation_period_days, next_rotation_at, \
-     current_version, policy, tags";
+     current_version, policy, tags, attributes";
 
 fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
     let tags: String = row.try_get("tags").map_err(corrupt)?;
+    let attributes: String = row.try_get("attributes").map_err(corrupt)?;
     Ok(KeyRecord {
         scope: Scope {
             account: row.try_get("account").map_err(corrupt)?,
@@ -187,6 +198,8 @@ fn key_from_row(row: &AnyRow) -> Result<KeyRecord> {
         current_version: row.try_get::<i64, _>("current_version").map_err(corrupt)? as u32,
         policy: row.try_get("policy").map_err(corrupt)?,
         tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))?,
+        attributes: serde_json::from_str(&attributes)
+            .map_err(|e| StoreError::Corrupt(format!("attributes: {e}")))?,
     })
 }
 
@@ -223,6 +236,10 @@ fn tags_json(key: &KeyRecord) -> String {
     serde_json::to_string(&key.tags).expect("tags serialize")
 }
 
+fn attributes_json(key: &KeyRecord) -> String {
+    serde_json::to_string(&key.attributes).expect("attributes serialize")
+}
+
 async fn update_key_in<'c, E>(exec: E, key: &KeyRecord) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
@@ -230,8 +247,8 @@ where
     sqlx::query(
         "UPDATE kms_keys SET description = $4, key_usage = $5, key_spec = $6, origin = $7, key_manager = $8, \
          key_state = $9, deletion_date = $10, pending_window_days = $11, rotation_enabled = $12, \
-         rotation_period_days = $13, next_rotation_at = $14, current_version = $15, policy = $16, tags = $17 \
-         WHERE account = $1 AND region = $2 AND key_id = $3",
+         rotation_period_days = $13, next_rotation_at = $14, current_version = $15, policy = $16, tags = $17, \
+         attributes = $18 WHERE account = $1 AND region = $2 AND key_id = $3",
     )
     .bind(&key.scope.account)
     .bind(&key.scope.region)
@@ -250,6 +267,7 @@ where
     .bind(key.current_version as i64)
     .bind(&key.policy)
     .bind(tags_json(key))
+    .bind(attributes_json(key))
     .execute(exec)
     .await
     .map_err(unavailable)?;
@@ -364,10 +382,14 @@ impl Store for SqlStore {
         }
     }
 
-    async fn create_key(&self, key: &KeyRecord, first_version: &KeyVersionRecord) -> Result<()> {
+    async fn create_key(
+        &self,
+        key: &KeyRecord,
+        first_version: Option<&KeyVersionRecord>,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         sqlx::query(&format!(
-            "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(&key.scope.account)
         .bind(&key.scope.region)
@@ -387,10 +409,13 @@ impl Store for SqlStore {
         .bind(key.current_version as i64)
         .bind(&key.policy)
         .bind(tags_json(key))
+        .bind(attributes_json(key))
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        insert_version(&mut *tx, first_version).await?;
+        if let Some(first_version) = first_version {
+            insert_version(&mut *tx, first_version).await?;
+        }
         tx.commit().await.map_err(unavailable)
     }
 
@@ -401,6 +426,21 @@ impl Store for SqlStore {
     async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         insert_version(&mut *tx, version).await?;
+        update_key_in(&mut *tx, key).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn remove_key_material(&self, key: &KeyRecord) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query(
+            "DELETE FROM kms_key_versions WHERE account = $1 AND region = $2 AND key_id = $3",
+        )
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.key_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         update_key_in(&mut *tx, key).await?;
         tx.commit().await.map_err(unavailable)
     }
@@ -737,6 +777,35 @@ impl Store for SqlStore {
         .await
         .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn try_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
+        // One statement: a new lease is inserted; an existing one is taken over only when it has
+        // expired or is already ours (the row lock of the conflict makes concurrent askers take turns,
+        // and the loser sees the winner's row and changes nothing).
+        let done = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at <= $4",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now_ms.saturating_add(ttl_ms.max(0)))
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn get_parameter(&self, scope: &Scope, name: &str) -> Result<Option<ParameterRecord>> {

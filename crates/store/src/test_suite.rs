@@ -26,6 +26,7 @@ fn key(scope: &Scope, id: &str) -> KeyRecord {
         current_version: 1,
         policy: "{}".into(),
         tags: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
+        attributes: Default::default(),
     }
 }
 
@@ -303,10 +304,75 @@ async fn trail(store: &dyn Store) {
     assert_eq!(head.seq, 311);
 }
 
+/// Job leases: taken when free, renewed by their holder, refused to others until they expire or are
+/// released; concurrent askers get one winner.
+async fn leases(store: &dyn Store) {
+    let job = "test.job";
+    assert!(store.try_lease(job, "node-a", 1_000, 3_000).await.unwrap());
+    // Held by a until 4000: b is refused, a renews (its lease now runs to 6000).
+    assert!(!store.try_lease(job, "node-b", 2_000, 3_000).await.unwrap());
+    assert!(store.try_lease(job, "node-a", 3_000, 3_000).await.unwrap());
+    assert!(!store.try_lease(job, "node-b", 5_999, 3_000).await.unwrap());
+    // Expired: b takes it over, and a is the one refused now.
+    assert!(store.try_lease(job, "node-b", 6_000, 3_000).await.unwrap());
+    assert!(!store.try_lease(job, "node-a", 6_001, 3_000).await.unwrap());
+    // Leases are independent of one another.
+    assert!(store
+        .try_lease("test.other", "node-a", 6_001, 3_000)
+        .await
+        .unwrap());
+    // Only the holder releases; then anyone takes it at once.
+    assert!(!store.release_lease(job, "node-a").await.unwrap());
+    assert!(store.release_lease(job, "node-b").await.unwrap());
+    assert!(!store.release_lease(job, "node-b").await.unwrap());
+    assert!(store.try_lease(job, "node-a", 6_002, 3_000).await.unwrap());
+
+    // Many askers at once for a free lease: exactly one wins.
+    let race = "test.race";
+    let askers: Vec<String> = (0..8).map(|i| format!("node-{i}")).collect();
+    let results = futures_join_all(
+        askers
+            .iter()
+            .map(|h| store.try_lease(race, h, 10_000, 5_000)),
+    )
+    .await;
+    let winners = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(winners, 1);
+}
+
+/// Runs the futures concurrently and returns their outputs in order (without a futures dependency).
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|v| v.expect("every future finished"))
+        .collect()
+}
+
 /// Runs every check against `store`, which must be empty. Panics on the first failure.
 pub async fn run(store: &dyn Store) {
     parameters(store).await;
     trail(store).await;
+    leases(store).await;
     let eu = Scope::new("111122223333", "eu-west-1");
     let us = Scope::new("111122223333", "us-east-1");
     let other_account = Scope::new("444455556666", "eu-west-1");
@@ -314,13 +380,13 @@ pub async fn run(store: &dyn Store) {
     // Keys are created with their first version and are scoped by account and region.
     for id in ["k-c", "k-a", "k-b"] {
         store
-            .create_key(&key(&eu, id), &version(&eu, id, 1))
+            .create_key(&key(&eu, id), Some(&version(&eu, id, 1)))
             .await
             .unwrap();
     }
     assert!(matches!(
         store
-            .create_key(&key(&eu, "k-a"), &version(&eu, "k-a", 1))
+            .create_key(&key(&eu, "k-a"), Some(&version(&eu, "k-a", 1)))
             .await,
         Err(StoreError::AlreadyExists)
     ));
@@ -360,6 +426,15 @@ pub async fn run(store: &dyn Store) {
     k.next_rotation_at = Some(9_000);
     k.tags = vec![("x".into(), "y".into())];
     k.description = "changed".into();
+    k.attributes = crate::KeyAttributes {
+        multi_region: Some(crate::MultiRegionConfig {
+            primary_region: "eu-west-1".into(),
+            replica_regions: vec!["us-east-1".into()],
+        }),
+        expiration_model: Some("KEY_MATERIAL_EXPIRES".into()),
+        valid_to: Some(7_000),
+        material_fingerprint: Some("ab".into()),
+    };
     store.update_key(&k).await.unwrap();
     assert_eq!(store.get_key(&eu, "k-a").await.unwrap(), Some(k.clone()));
 
@@ -383,6 +458,34 @@ pub async fn run(store: &dyn Store) {
             .current_version,
         2
     );
+
+    // A key created without material (imported later) has no versions; removing material deletes
+    // every version and updates the key in one step.
+    let mut pending = key(&eu, "k-import");
+    pending.current_version = 0;
+    pending.key_state = "PendingImport".into();
+    store.create_key(&pending, None).await.unwrap();
+    assert!(store
+        .key_versions(&eu, "k-import")
+        .await
+        .unwrap()
+        .is_empty());
+    pending.current_version = 1;
+    pending.key_state = "Enabled".into();
+    store
+        .add_key_version(&pending, &version(&eu, "k-import", 1))
+        .await
+        .unwrap();
+    pending.current_version = 0;
+    pending.key_state = "PendingImport".into();
+    store.remove_key_material(&pending).await.unwrap();
+    assert!(store
+        .key_versions(&eu, "k-import")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.get_key(&eu, "k-import").await.unwrap(), Some(pending));
+    store.delete_key(&eu, "k-import").await.unwrap();
 
     // Due keys: deletion date or next rotation at or before now.
     let due: Vec<_> = store

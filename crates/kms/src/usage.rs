@@ -1,0 +1,146 @@
+//! GetKeyLastUsage, answered from the trail: the newest successful cryptographic call that names the
+//! key. Custom key store operations, which answer the errors AWS documents for a store that does not
+//! exist (m2sec keeps every key in its own store; there are no custom key stores to name).
+
+use m2sec_proto::json::Timestamp;
+use m2sec_proto::RequestContext;
+use m2sec_trail::lookup::{find, TrailFilter};
+use serde::Serialize;
+
+use crate::access::Access;
+use crate::error::{KmsError, Result};
+use crate::shapes::*;
+use crate::{now_ms, scope, Aliases, Kms};
+
+/// The operations GetKeyLastUsage reports (`KeyLastUsageTrackingOperation`).
+const TRACKED: &[&str] = &[
+    "Decrypt",
+    "DeriveSharedSecret",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "ReEncrypt",
+    "Sign",
+    "Verify",
+    "VerifyMac",
+];
+
+/// At most this many records naming the key are read looking for a successful cryptographic call.
+const SCAN_LIMIT: usize = 5_000;
+
+impl Kms {
+    pub(crate) async fn get_key_last_usage(
+        &self,
+        ctx: &RequestContext,
+        req: KeyIdRequest,
+    ) -> Result<GetKeyLastUsageResponse> {
+        let key = self
+            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .await?;
+        self.trail.commit_pending().await;
+        let mut last = None;
+        let mut before = None;
+        let filter = TrailFilter::ResourceName(key.arn.clone());
+        let mut scanned = 0;
+        'pages: while scanned < SCAN_LIMIT {
+            let page = find(
+                self.store.as_ref(),
+                &scope(ctx),
+                key.record.created_at.saturating_sub(1000),
+                now_ms() + 1000,
+                Some(&filter),
+                before,
+                200,
+            )
+            .await?;
+            let complete = page.len() < 200;
+            for (seq, body, indexed) in page {
+                before = Some(seq);
+                scanned += 1;
+                if indexed.event_source != "kms.amazonaws.com"
+                    || !TRACKED.contains(&indexed.event_name.as_str())
+                {
+                    continue;
+                }
+                let record: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                if record.get("errorCode").is_some() {
+                    continue;
+                }
+                last = Some(KeyLastUsageData {
+                    operation: indexed.event_name.clone(),
+                    timestamp: Timestamp(indexed.event_time),
+                    cloud_trail_event_id: indexed.event_id.clone(),
+                    kms_request_id: record
+                        .get("requestID")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                });
+                break 'pages;
+            }
+            if complete {
+                break;
+            }
+        }
+        Ok(GetKeyLastUsageResponse {
+            key_id: key.record.key_id.clone(),
+            key_creation_date: Timestamp(key.record.created_at),
+            // The trail records every call from the key's creation on (within its retention).
+            tracking_start_date: Timestamp(key.record.created_at),
+            key_last_usage: last,
+        })
+    }
+
+    /// Every custom key store operation: m2sec has none, so each names the error AWS answers.
+    pub(crate) fn custom_key_store(
+        &self,
+        operation: &str,
+        input: &serde_json::Value,
+    ) -> Result<Vec<u8>> {
+        let id = input.get("CustomKeyStoreId").and_then(|v| v.as_str());
+        let name = input.get("CustomKeyStoreName").and_then(|v| v.as_str());
+        let not_found = |what: String| crate::custom_key_store_not_found(&what);
+        match operation {
+            "DescribeCustomKeyStores" => {
+                if let Some(id) = id {
+                    return Err(not_found(id.to_string()));
+                }
+                if let Some(name) = name {
+                    return Err(not_found(format!("named {name}")));
+                }
+                #[derive(Serialize)]
+                #[serde(rename_all = "PascalCase")]
+                struct Empty {
+                    custom_key_stores: [(); 0],
+                    truncated: bool,
+                }
+                Ok(serde_json::to_vec(&Empty {
+                    custom_key_stores: [],
+                    truncated: false,
+                })
+                .expect("serializes"))
+            }
+            "CreateCustomKeyStore" => {
+                let kind = input
+                    .get("CustomKeyStoreType")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("AWS_CLOUDHSM");
+                Err(if kind == "EXTERNAL_KEY_STORE" {
+                    KmsError::Named(
+                        "XksProxyUriUnreachableException",
+                        "m2sec cannot use an external key store proxy; keep keys in m2sec's own store.".into(),
+                    )
+                } else {
+                    KmsError::Named(
+                        "CloudHsmClusterNotFoundException",
+                        "m2sec has no CloudHSM clusters; keep keys in m2sec's own store.".into(),
+                    )
+                })
+            }
+            _ => Err(not_found(id.unwrap_or("").to_string())),
+        }
+    }
+}

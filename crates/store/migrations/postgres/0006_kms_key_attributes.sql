@@ -1,0 +1,1 @@
+ALTER TABLE kms_keys ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
