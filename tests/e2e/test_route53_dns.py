@@ -132,3 +132,87 @@ def test_zone_listing_and_deletion(dns_server):
     ct = dns_server.client("cloudtrail", region="us-east-1")
     events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "route53.amazonaws.com"}])
     assert "DeleteHostedZone" in [e["EventName"] for e in events["Events"]]
+
+
+RARER = {
+    # type: (name, values as Route53 takes them, what `dig +short` prints)
+    "CAA": ("rare.fanops.com", ['0 issue "amazon.com"', '0 issuewild ";"', '128 iodef "mailto:security@fanops.com"'],
+            ['0 issue "amazon.com"', '0 issuewild ";"', '128 iodef "mailto:security@fanops.com"']),
+    "DS": ("child.rare.fanops.com", ["60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"],
+           ["60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"]),
+    "NAPTR": ("sip.rare.fanops.com", ['100 10 "U" "E2U+sip" "!^.*$!sip:info@fanops.com!" .'],
+              ['100 10 "U" "E2U+sip" "!^.*$!sip:info@fanops.com!" .']),
+    "SPF": ("rare.fanops.com", ['"v=spf1 include:_spf.fanops.com -all"'],
+            ['"v=spf1 include:_spf.fanops.com -all"']),
+    "SSHFP": ("host.rare.fanops.com", ["4 2 0c72ac70b745ac19998811b131d662c9ac69dbdbe7cb23e5b514b56664c5d3d6"],
+              ["4 2 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"]),
+    "TLSA": ("_443._tcp.rare.fanops.com", ["3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"],
+             ["3 1 1 0C72AC70B745AC19998811B131D662C9AC69DBDBE7CB23E5B514B56664C5D3D6"]),
+    "HTTPS": ("rare.fanops.com", ['1 . alpn="h3,h2" port=443 ipv4hint=192.0.2.10'],
+              ['1 . alpn="h3,h2" port=443 ipv4hint=192.0.2.10']),
+    "SVCB": ("_dns.rare.fanops.com", ["1 dns.fanops.com. alpn=dot port=853"],
+             ['1 dns.fanops.com. alpn="dot" port=853']),
+    "PTR": ("10.2.0.192.rare.fanops.com", ["api.fanops.com."], ["api.fanops.com."]),
+    "SRV": ("_sip._tcp.rare.fanops.com", ["10 60 5060 sip.fanops.com"], ["10 60 5060 sip.fanops.com."]),
+    "AAAA": ("v6.rare.fanops.com", ["2001:db8::10"], ["2001:db8::10"]),
+}
+
+
+def test_every_route53_type_is_stored_and_answered(dns_server):
+    s = dns_server
+    r53 = s.client("route53", region="us-east-1")
+    zid = r53.create_hosted_zone(Name="rare.fanops.com", CallerReference="rare")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch=batch(
+        *[("CREATE", rrset(name, kind, values)) for kind, (name, values, _) in RARER.items()]))
+    listed = {(x["Type"], x["Name"]): [r["Value"] for r in x["ResourceRecords"]]
+              for x in r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]}
+    for kind, (name, values, _) in RARER.items():
+        assert listed[(kind, name + ".")] == values, (kind, listed)
+
+    for kind, (name, _, shown) in RARER.items():
+        for transport in ([], ["+tcp"]):
+            out = dig(s.dns_port, *transport, name, kind, "+short")
+            # dig splits long hex fields in blocks: compare without blanks.
+            squeeze = lambda lines: sorted("".join(line.split()) for line in lines)  # noqa: E731
+            assert squeeze(out.strip().splitlines()) == squeeze(shown), (kind, transport, out)
+    # Authoritative, with the record type dig names.
+    full = dig(s.dns_port, "rare.fanops.com", "CAA")
+    assert "flags: qr aa" in full and "status: NOERROR" in full
+    assert 'IN\tCAA\t0 issue "amazon.com"' in full, full
+    # A type the name does not have: NODATA with the zone's SOA.
+    full = dig(s.dns_port, "host.rare.fanops.com", "TLSA")
+    assert "status: NOERROR" in full and "ANSWER: 0" in full and "SOA" in full
+
+
+def test_record_values_are_checked_as_route53_does(dns_server):
+    r53 = dns_server.client("route53", region="us-east-1")
+    zid = r53.create_hosted_zone(Name="check.fanops.com", CallerReference="check")["HostedZone"]["Id"]
+    bad = [
+        ("CAA", "0 issue amazon.com", "InvalidCharacterString (Value should be enclosed in quotation marks)"),
+        ("CAA", "300 issue \"amazon.com\"", "RRDATAIllegalNumber"),
+        ("DS", "60485 5 2 2BB183AF5F22588179A53B0A98631FAD1A292118", "DSRRDATAIllegalLength"),
+        ("SSHFP", "1 1 nothex", "RRDATAIllegalHex"),
+        ("TLSA", "4 1 1 00", "TLSARRDATAIllegalUsage"),
+        ("NAPTR", "100 10 U E2U+sip x .", "InvalidCharacterString"),
+        ("SPF", "v=spf1 -all", "InvalidCharacterString"),
+        ("HTTPS", "1 . colour=blue", "HTTPSRRDATAIllegalParams"),
+        ("A", "192.0.2.300", "ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)"),
+        ("MX", "10", "RRDATATooFewFields"),
+    ]
+    for kind, value, reason in bad:
+        msg = expect_error("InvalidChangeBatch", lambda: r53.change_resource_record_sets(
+            HostedZoneId=zid, ChangeBatch=batch(("CREATE", rrset("x.check.fanops.com", kind, [value])))))
+        assert "Invalid Resource Record: FATAL problem: " in msg and reason in msg, (kind, value, msg)
+        assert f"encountered with '{value}'" in msg, msg
+    # A DS record at the zone's apex is refused: it belongs to the parent zone.
+    msg = expect_error("InvalidChangeBatch", lambda: r53.change_resource_record_sets(
+        HostedZoneId=zid, ChangeBatch=batch(("CREATE", rrset("check.fanops.com", "DS",
+                                                             ["60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118"])))))
+    assert "is not permitted at apex" in msg, msg
+    # A type Route53 does not have is refused by the model.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        dns_server.client("route53", region="us-east-1", validate=False).change_resource_record_sets(
+            HostedZoneId=zid, ChangeBatch=batch(("CREATE", rrset("x.check.fanops.com", "HINFO", ['"a" "b"']))))
+    assert e.value.response["Error"]["Code"] == "InvalidInput", e.value.response
+    names = [x["Name"] for x in r53.list_resource_record_sets(HostedZoneId=zid)["ResourceRecordSets"]]
+    assert names == ["check.fanops.com.", "check.fanops.com."]
