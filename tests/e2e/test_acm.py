@@ -456,6 +456,46 @@ def test_ec_certificates(acm_server, tmp_path):
         assert "RSA" not in inter.subject.rfc4514_string()
 
 
+def test_a_data_dir_from_before_rsa_intermediates_gets_one(fresh_server, tmp_path):
+    """A CA stored with only its EC intermediate (as earlier versions kept it) gets an RSA intermediate,
+    signed by the same root and sealed like the others, the first time it is used."""
+    import sqlite3
+
+    s = fresh_server().start()
+    acm, r53 = s.client("acm"), s.client("route53", region="us-east-1")
+    zone = r53.create_hosted_zone(Name="older.fanops.com", CallerReference="older")["HostedZone"]["Id"]
+    ec_arn = acm.request_certificate(DomainName="ec.older.fanops.com", KeyAlgorithm="EC_prime256v1")["CertificateArn"]
+    publish(r53, zone, records(acm, ec_arn))
+    wait_issued(acm, ec_arn)
+    ec_got = acm.get_certificate(CertificateArn=ec_arn)
+    assert s.stop() == 0
+    with sqlite3.connect(s.data_dir / "m2sec.db") as db:
+        ca = json.loads(db.execute("SELECT value FROM settings WHERE name = 'ca.authority'").fetchone()[0])
+        del ca["rsa_intermediate_certificate_pem"], ca["rsa_intermediate_key_wrapped"]
+        db.execute("UPDATE settings SET value = ? WHERE name = 'ca.authority'", (json.dumps(ca),))
+    db.close()
+
+    s.restart()
+    acm = s.client("acm")
+    arn = acm.request_certificate(DomainName="rsa.older.fanops.com")["CertificateArn"]
+    publish(s.client("route53", region="us-east-1"), zone, records(acm, arn))
+    d = wait_issued(acm, arn)
+    assert d["SignatureAlgorithm"] == "SHA256WITHRSA"
+    got = acm.get_certificate(CertificateArn=arn)
+    verify_chain(tmp_path, got["Certificate"], got["CertificateChain"], name="upgraded")
+    rsa_chain, ec_chain = pem_certs(got["CertificateChain"]), pem_certs(ec_got["CertificateChain"])
+    assert same_pem(rsa_chain[1], ec_chain[1]), "the same root"
+    inter = x509.load_pem_x509_certificate(rsa_chain[0].encode())
+    assert isinstance(inter.public_key(), rsa.RSAPublicKey)
+    # Stored, its key sealed; the certificate issued before still verifies with its own chain.
+    with sqlite3.connect(s.data_dir / "m2sec.db") as db:
+        stored = db.execute("SELECT value FROM settings WHERE name = 'ca.authority'").fetchone()[0]
+    db.close()
+    assert same_pem(json.loads(stored)["rsa_intermediate_certificate_pem"], rsa_chain[0])
+    assert "PRIVATE KEY" not in stored
+    verify_chain(tmp_path, ec_got["Certificate"], ec_got["CertificateChain"], name="before")
+
+
 # ----------------------------------------------------------------------------------------------
 # Listing
 

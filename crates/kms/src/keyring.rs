@@ -19,8 +19,9 @@ use crate::error::{KmsError, Result};
 pub enum Material {
     /// SYMMETRIC_DEFAULT: AES-256-GCM.
     Symmetric(SymmetricKey),
-    /// Asymmetric (RSA, ECC, Ed25519, ML-DSA) and HMAC keys.
-    Private(PrivateKey),
+    /// Asymmetric (RSA, ECC, Ed25519, ML-DSA) and HMAC keys (boxed: parsed keys are large, and
+    /// every version sits behind an `Arc` anyway).
+    Private(Box<PrivateKey>),
 }
 
 impl Material {
@@ -34,7 +35,7 @@ impl Material {
         let spec =
             KeySpec::parse(key_spec).ok_or_else(|| format!("unknown key spec {key_spec}"))?;
         PrivateKey::from_material(spec, bytes)
-            .map(Material::Private)
+            .map(|k| Material::Private(Box::new(k)))
             .map_err(|e| e.to_string())
     }
 
