@@ -572,7 +572,7 @@ mod tests {
         match r.answers()[0].data() {
             Some(RData::NAPTR(n)) => {
                 assert_eq!((n.order(), n.preference()), (100, 10));
-                assert_eq!(&n.services()[..], b"E2U+sip");
+                assert_eq!(n.services(), b"E2U+sip");
                 assert!(n.replacement().is_root());
             }
             other => panic!("{other:?}"),

@@ -217,7 +217,7 @@ fn domain(field: &Field) -> Result<String, String> {
 
 fn hex(fields: &[Field], what: &str) -> Result<Vec<u8>, String> {
     let text: String = fields.iter().map(Field::text).collect();
-    if text.is_empty() || text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if text.is_empty() || (text.len() & 1) != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(format!("RRDATAIllegalHex ({what} is not hexadecimal)"));
     }
     Ok((0..text.len())
