@@ -632,8 +632,9 @@ fn import_accepts_openssl_certificates_and_refuses_mismatched_keys() {
         .trim()
         .trim_start_matches("serial=")
         .to_ascii_lowercase();
+    // DER adds a 00 byte before a serial whose top bit is set; compare the number itself.
     assert_eq!(
-        imported.serial.replace(':', ""),
+        imported.serial.replace(':', "").trim_start_matches("00"),
         serial_hex.trim_start_matches("00")
     );
     // PKCS#1 key, and the certificate as its own chain (self-signed).
