@@ -112,22 +112,41 @@ fn rsa_parts<'k>(
 }
 
 impl Kms {
+    /// The checks every asymmetric and HMAC operation makes, in AWS's order: the key exists and the
+    /// caller may use it, it is enabled, its usage fits, and its spec offers the algorithm.
+    async fn usable_key(
+        &self,
+        ctx: &RequestContext,
+        key_id: &str,
+        usage: &str,
+        algorithms: fn(KeySpec) -> &'static [&'static str],
+        requested: &str,
+    ) -> Result<(std::sync::Arc<LoadedKey>, &'static str)> {
+        let key = self
+            .key_for(ctx, key_id, Aliases::Accepted, Access::of(ctx))
+            .await?;
+        require_enabled(&key)?;
+        require_usage(&key, usage, &ctx.operation)?;
+        let allowed = algorithms(key.private_key()?.spec());
+        let algorithm = algorithm_of(&key, allowed, requested)?;
+        Ok((key, algorithm))
+    }
+
     pub(crate) async fn sign(
         &self,
         ctx: &RequestContext,
         req: SignRequest,
     ) -> Result<SignResponse> {
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
+        let (key, algorithm) = self
+            .usable_key(
+                ctx,
+                &req.key_id,
+                SIGN_VERIFY,
+                KeySpec::signing_algorithms,
+                &req.signing_algorithm,
+            )
             .await?;
-        require_enabled(&key)?;
-        require_usage(&key, SIGN_VERIFY, "Sign")?;
         let private = key.private_key()?;
-        let algorithm = algorithm_of(
-            &key,
-            private.spec().signing_algorithms(),
-            &req.signing_algorithm,
-        )?;
         let message_type = req.message_type.as_deref().unwrap_or("RAW");
         dry_run(req.dry_run)?;
         let signature = private
@@ -145,17 +164,16 @@ impl Kms {
         ctx: &RequestContext,
         req: VerifyRequest,
     ) -> Result<VerifyResponse> {
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
+        let (key, algorithm) = self
+            .usable_key(
+                ctx,
+                &req.key_id,
+                SIGN_VERIFY,
+                KeySpec::signing_algorithms,
+                &req.signing_algorithm,
+            )
             .await?;
-        require_enabled(&key)?;
-        require_usage(&key, SIGN_VERIFY, "Verify")?;
         let private = key.private_key()?;
-        let algorithm = algorithm_of(
-            &key,
-            private.spec().signing_algorithms(),
-            &req.signing_algorithm,
-        )?;
         let message_type = req.message_type.as_deref().unwrap_or("RAW");
         dry_run(req.dry_run)?;
         let valid = private
@@ -219,17 +237,16 @@ impl Kms {
         req: DeriveSharedSecretRequest,
     ) -> Result<DeriveSharedSecretResponse> {
         no_recipient(&req.recipient)?;
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
+        let (key, algorithm) = self
+            .usable_key(
+                ctx,
+                &req.key_id,
+                KEY_AGREEMENT,
+                KeySpec::key_agreement_algorithms,
+                &req.key_agreement_algorithm,
+            )
             .await?;
-        require_enabled(&key)?;
-        require_usage(&key, KEY_AGREEMENT, "DeriveSharedSecret")?;
         let private = key.private_key()?;
-        let algorithm = algorithm_of(
-            &key,
-            private.spec().key_agreement_algorithms(),
-            &req.key_agreement_algorithm,
-        )?;
         dry_run(req.dry_run)?;
         let secret = private
             .derive_shared_secret(&req.public_key.0)
@@ -247,13 +264,16 @@ impl Kms {
         ctx: &RequestContext,
         req: GenerateMacRequest,
     ) -> Result<GenerateMacResponse> {
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
+        let (key, algorithm) = self
+            .usable_key(
+                ctx,
+                &req.key_id,
+                GENERATE_VERIFY_MAC,
+                KeySpec::mac_algorithms,
+                &req.mac_algorithm,
+            )
             .await?;
-        require_enabled(&key)?;
-        require_usage(&key, GENERATE_VERIFY_MAC, "GenerateMac")?;
         let private = key.private_key()?;
-        let algorithm = algorithm_of(&key, private.spec().mac_algorithms(), &req.mac_algorithm)?;
         dry_run(req.dry_run)?;
         let mac = private
             .mac(algorithm, &req.message.0)
@@ -270,13 +290,16 @@ impl Kms {
         ctx: &RequestContext,
         req: VerifyMacRequest,
     ) -> Result<VerifyMacResponse> {
-        let key = self
-            .key_for(ctx, &req.key_id, Aliases::Accepted, Access::of(ctx))
+        let (key, algorithm) = self
+            .usable_key(
+                ctx,
+                &req.key_id,
+                GENERATE_VERIFY_MAC,
+                KeySpec::mac_algorithms,
+                &req.mac_algorithm,
+            )
             .await?;
-        require_enabled(&key)?;
-        require_usage(&key, GENERATE_VERIFY_MAC, "VerifyMac")?;
         let private = key.private_key()?;
-        let algorithm = algorithm_of(&key, private.spec().mac_algorithms(), &req.mac_algorithm)?;
         dry_run(req.dry_run)?;
         let valid = private
             .verify_mac(algorithm, &req.message.0, &req.mac.0)
