@@ -6,10 +6,12 @@ asymmetric material, wrapped with `cryptography` or the openssl CLI), reimport r
 The expired-token test runs a server of its own under libfaketime, 25 hours ahead (its requests are
 signed with that clock too).
 """
+import base64
 import datetime
 import os
 import time
 import uuid
+from pathlib import Path
 from unittest import mock
 
 import botocore.auth
@@ -413,3 +415,61 @@ def test_delete_asymmetric_material(kms):
                  SigningAlgorithm="ECDSA_SHA_256")
     import_key_material(kms, meta["KeyId"], private_der, algorithm="RSA_AES_KEY_WRAP_SHA_1")
     assert kms.get_public_key(KeyId=meta["KeyId"])["PublicKey"] == public_der
+
+
+def test_no_key_secret_reaches_the_data_dir_or_logs(fresh_server):
+    """Imported material, generated key pairs, shared secrets, MAC and signature inputs stay out of
+    the store (in the clear or base64), the trail and the server's log."""
+    from kms_asym_support import genpkey, openssl_derive
+    s = fresh_server().start()
+    kms = s.client("kms")
+    tag = uuid.uuid4().hex[:12]
+    secrets = {}
+
+    hmac_material = os.urandom(32)
+    hmac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Origin="EXTERNAL")["KeyMetadata"]
+    import_key_material(kms, hmac_key["KeyId"], hmac_material, algorithm="RSA_AES_KEY_WRAP_SHA_256")
+    message = f"mac-message-{tag}-secret".encode()
+    kms.generate_mac(KeyId=hmac_key["KeyId"], Message=message, MacAlgorithm="HMAC_SHA_256")
+    secrets["imported HMAC material"] = hmac_material
+    secrets["GenerateMac message"] = message
+
+    symmetric_material = os.urandom(32)
+    sym = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
+    import_key_material(kms, sym["KeyId"], symmetric_material)
+    secrets["imported symmetric material"] = symmetric_material
+
+    private_der, _ = genpkey("ECC_NIST_P256")
+    ec = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT", Origin="EXTERNAL")["KeyMetadata"]
+    import_key_material(kms, ec["KeyId"], private_der, algorithm="RSA_AES_KEY_WRAP_SHA_256")
+    secrets["imported EC private key"] = private_der
+    peer_private, peer_public = genpkey("ECC_NIST_P256")
+    shared = kms.derive_shared_secret(KeyId=ec["KeyId"], KeyAgreementAlgorithm="ECDH",
+                                      PublicKey=peer_public)["SharedSecret"]
+    assert shared == openssl_derive(peer_private, kms.get_public_key(KeyId=ec["KeyId"])["PublicKey"])
+    secrets["shared secret"] = shared
+
+    signer = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    sign_message = f"sign-message-{tag}-secret".encode()
+    kms.sign(KeyId=signer["KeyId"], Message=sign_message, SigningAlgorithm="ECDSA_SHA_256")
+    secrets["Sign message"] = sign_message
+
+    wrapper = kms.create_key()["KeyMetadata"]
+    pair = kms.generate_data_key_pair(KeyId=wrapper["KeyId"], KeyPairSpec="ECC_NIST_P256")
+    secrets["data key pair private key"] = pair["PrivateKeyPlaintext"]
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    rsa_plaintext = f"rsa-plaintext-{tag}".encode()
+    blob = kms.encrypt(KeyId=rsa["KeyId"], Plaintext=rsa_plaintext, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    kms.decrypt(KeyId=rsa["KeyId"], CiphertextBlob=blob["CiphertextBlob"], EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    secrets["RSA plaintext"] = rsa_plaintext
+    assert s.stop() == 0
+
+    files = {p: p.read_bytes() for p in Path(s.data_dir).rglob("*") if p.is_file()}
+    logs = s.logs().encode()
+    leaks = []
+    for what, secret in secrets.items():
+        for form in (secret, base64.b64encode(secret), base64.urlsafe_b64encode(secret).rstrip(b"=")):
+            for path, data in list(files.items()) + [(Path("server log"), logs)]:
+                if form in data:
+                    leaks.append(f"{what} in {path.name}")
+    assert leaks == []
