@@ -436,3 +436,35 @@ def test_ssm_condition_keys_overwrite_and_recursive(server):
     expect_error("AccessDeniedException", ssm.put_parameter, Name=f"{path}/x", Value="2", Type="String", Overwrite=True)
     assert ssm.get_parameters_by_path(Path=path, Recursive=False)["Parameters"][0]["Value"] == "1"
     expect_error("AccessDeniedException", ssm.get_parameters_by_path, Path=path, Recursive=True)
+
+
+# --- KMS condition keys from the request ------------------------------------------------------------
+
+def test_request_condition_keys_of_asymmetric_and_hmac_operations(server):
+    kms = server.client("kms")
+    signer = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    mac = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    symmetric = kms.create_key()["KeyMetadata"]
+    user = make_user(
+        server,
+        allow("kms:Sign", signer["Arn"], Condition={"StringEquals": {"kms:SigningAlgorithm": "ECDSA_SHA_256",
+                                                                     "kms:MessageType": "RAW"}}),
+        allow("kms:Encrypt", rsa["Arn"], Condition={"StringEquals": {"kms:EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}}),
+        allow("kms:GenerateMac", mac["Arn"], Condition={"StringEquals": {"kms:MacAlgorithm": "HMAC_SHA_256"}}),
+        allow("kms:GenerateDataKeyPair", symmetric["Arn"],
+              Condition={"StringEquals": {"kms:DataKeyPairSpec": "ECC_NIST_P256"}}),
+        allow("kms:DescribeKey", "*", Condition={"Bool": {"kms:MultiRegion": "false"}}),
+        prefix="reqkeys")
+    ukms = user.client(server)
+    ukms.sign(KeyId=signer["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256")
+    denial(ukms.sign, KeyId=signer["KeyId"], Message=b"\0" * 32, MessageType="DIGEST",
+           SigningAlgorithm="ECDSA_SHA_256")
+    ukms.encrypt(KeyId=rsa["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    denial(ukms.encrypt, KeyId=rsa["KeyId"], Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    ukms.generate_mac(KeyId=mac["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_256")
+    ukms.generate_data_key_pair(KeyId=symmetric["KeyId"], KeyPairSpec="ECC_NIST_P256")
+    denial(ukms.generate_data_key_pair, KeyId=symmetric["KeyId"], KeyPairSpec="ECC_NIST_P384")
+    ukms.describe_key(KeyId=symmetric["KeyId"])
+    mrk = kms.create_key(MultiRegion=True)["KeyMetadata"]
+    denial(ukms.describe_key, KeyId=mrk["KeyId"])

@@ -26,6 +26,8 @@ pub(crate) struct Access<'a> {
     pub encryption_context: Option<&'a EncryptionContext>,
     /// Set when another service (SSM) calls on the caller's behalf: `ssm.<region>.amazonaws.com`.
     pub via_service: Option<String>,
+    /// KMS condition keys taken from the request (`kms:SigningAlgorithm`, `kms:ReplicaRegion`, …).
+    pub request_keys: Vec<(&'static str, String)>,
 }
 
 impl<'a> Access<'a> {
@@ -34,6 +36,7 @@ impl<'a> Access<'a> {
             action: format!("kms:{}", ctx.operation),
             encryption_context: None,
             via_service: None,
+            request_keys: Vec::new(),
         }
     }
 
@@ -42,11 +45,18 @@ impl<'a> Access<'a> {
             action: action.to_string(),
             encryption_context: None,
             via_service: None,
+            request_keys: Vec::new(),
         }
     }
 
     pub fn with_context(mut self, c: &'a EncryptionContext) -> Self {
         self.encryption_context = Some(c);
+        self
+    }
+
+    /// Adds a condition key from the request, e.g. `("kms:SigningAlgorithm", "ECDSA_SHA_256")`.
+    pub fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.request_keys.push((key, value.into()));
         self
     }
 }
@@ -181,7 +191,22 @@ fn condition_keys(
         ("kms:KeySpec".into(), vec![key.record.key_spec.clone()]),
         ("kms:KeyUsage".into(), vec![key.record.key_usage.clone()]),
         ("kms:KeyOrigin".into(), vec![key.record.origin.clone()]),
+        (
+            "kms:MultiRegion".into(),
+            vec![key.record.attributes.multi_region.is_some().to_string()],
+        ),
     ];
+    if let Some(m) = &key.record.attributes.multi_region {
+        let kind = if m.primary_region == key.record.scope.region {
+            "PRIMARY"
+        } else {
+            "REPLICA"
+        };
+        extra.push(("kms:MultiRegionKeyType".into(), vec![kind.into()]));
+    }
+    for (k, v) in &access.request_keys {
+        extra.push(((*k).to_string(), vec![v.clone()]));
+    }
     if let Some(via) = &access.via_service {
         extra.push(("kms:ViaService".into(), vec![via.clone()]));
     }

@@ -121,10 +121,9 @@ impl Kms {
         usage: &str,
         algorithms: fn(KeySpec) -> &'static [&'static str],
         requested: &str,
+        access: Access<'_>,
     ) -> Result<(std::sync::Arc<LoadedKey>, &'static str)> {
-        let key = self
-            .key_for(ctx, key_id, Aliases::Accepted, Access::of(ctx))
-            .await?;
+        let key = self.key_for(ctx, key_id, Aliases::Accepted, access).await?;
         require_enabled(&key)?;
         require_usage(&key, usage, &ctx.operation)?;
         let allowed = algorithms(key.private_key()?.spec());
@@ -144,6 +143,12 @@ impl Kms {
                 SIGN_VERIFY,
                 KeySpec::signing_algorithms,
                 &req.signing_algorithm,
+                Access::of(ctx)
+                    .with("kms:SigningAlgorithm", &req.signing_algorithm)
+                    .with(
+                        "kms:MessageType",
+                        req.message_type.as_deref().unwrap_or("RAW"),
+                    ),
             )
             .await?;
         let private = key.private_key()?;
@@ -171,6 +176,12 @@ impl Kms {
                 SIGN_VERIFY,
                 KeySpec::signing_algorithms,
                 &req.signing_algorithm,
+                Access::of(ctx)
+                    .with("kms:SigningAlgorithm", &req.signing_algorithm)
+                    .with(
+                        "kms:MessageType",
+                        req.message_type.as_deref().unwrap_or("RAW"),
+                    ),
             )
             .await?;
         let private = key.private_key()?;
@@ -244,6 +255,7 @@ impl Kms {
                 KEY_AGREEMENT,
                 KeySpec::key_agreement_algorithms,
                 &req.key_agreement_algorithm,
+                Access::of(ctx).with("kms:KeyAgreementAlgorithm", &req.key_agreement_algorithm),
             )
             .await?;
         let private = key.private_key()?;
@@ -271,6 +283,7 @@ impl Kms {
                 GENERATE_VERIFY_MAC,
                 KeySpec::mac_algorithms,
                 &req.mac_algorithm,
+                Access::of(ctx).with("kms:MacAlgorithm", &req.mac_algorithm),
             )
             .await?;
         let private = key.private_key()?;
@@ -297,6 +310,7 @@ impl Kms {
                 GENERATE_VERIFY_MAC,
                 KeySpec::mac_algorithms,
                 &req.mac_algorithm,
+                Access::of(ctx).with("kms:MacAlgorithm", &req.mac_algorithm),
             )
             .await?;
         let private = key.private_key()?;
@@ -360,7 +374,9 @@ impl Kms {
                 ctx,
                 &req.key_id,
                 Aliases::Accepted,
-                Access::of(ctx).with_context(&req.encryption_context),
+                Access::of(ctx)
+                    .with_context(&req.encryption_context)
+                    .with("kms:DataKeyPairSpec", &req.key_pair_spec),
             )
             .await?;
         check_usable_for_encryption(&key)?;

@@ -125,8 +125,15 @@ impl Kms {
         // RSA ciphertext names no key: the caller must name it.
         if let Some(key) = expected.as_ref().filter(|k| !is_symmetric(k)) {
             let key = key.clone();
-            self.authorize_key(request, &key, &access.with_context(ctx))
-                .await?;
+            self.authorize_key(
+                request,
+                &key,
+                &access.with_context(ctx).with(
+                    "kms:EncryptionAlgorithm",
+                    algorithm.unwrap_or(SYMMETRIC_DEFAULT),
+                ),
+            )
+            .await?;
             check_usable_for_encryption(&key)?;
             let (plaintext, algorithm) =
                 crate::asymmetric::rsa_decrypt(&key, ciphertext, ctx, algorithm)?;
@@ -153,8 +160,15 @@ impl Kms {
                 .await?
                 .ok_or_else(invalid)?,
         };
-        self.authorize_key(request, &key, &access.with_context(ctx))
-            .await?;
+        self.authorize_key(
+            request,
+            &key,
+            &access.with_context(ctx).with(
+                "kms:EncryptionAlgorithm",
+                algorithm.unwrap_or(SYMMETRIC_DEFAULT),
+            ),
+        )
+        .await?;
         check_usable_for_encryption(&key)?;
         check_algorithm(algorithm, &key)?;
         let material = key
@@ -178,7 +192,12 @@ impl Kms {
                 ctx,
                 &req.key_id,
                 Aliases::Accepted,
-                Access::of(ctx).with_context(&req.encryption_context),
+                Access::of(ctx).with_context(&req.encryption_context).with(
+                    "kms:EncryptionAlgorithm",
+                    req.encryption_algorithm
+                        .as_deref()
+                        .unwrap_or(SYMMETRIC_DEFAULT),
+                ),
             )
             .await?;
         check_usable_for_encryption(&key)?;

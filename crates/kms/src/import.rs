@@ -127,8 +127,11 @@ impl Kms {
         ctx: &RequestContext,
         req: GetParametersForImportRequest,
     ) -> Result<GetParametersForImportResponse> {
+        let access = Access::of(ctx)
+            .with("kms:WrappingAlgorithm", &req.wrapping_algorithm)
+            .with("kms:WrappingKeySpec", &req.wrapping_key_spec);
         let key = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .key_for(ctx, &req.key_id, Aliases::Refused, access)
             .await?;
         require_external(&key, "GetParametersForImport")?;
         match req.wrapping_algorithm.as_str() {
@@ -177,12 +180,16 @@ impl Kms {
         ctx: &RequestContext,
         req: ImportKeyMaterialRequest,
     ) -> Result<ImportKeyMaterialResponse> {
+        let model = req.expiration_model.as_deref().unwrap_or(EXPIRES);
+        let mut access = Access::of(ctx).with("kms:ExpirationModel", model);
+        if let Some(t) = req.valid_to {
+            access = access.with("kms:ValidTo", (t.0 / 1000).to_string());
+        }
         let key = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .key_for(ctx, &req.key_id, Aliases::Refused, access)
             .await?;
         require_external(&key, "ImportKeyMaterial")?;
         let now = now_ms();
-        let model = req.expiration_model.as_deref().unwrap_or(EXPIRES);
         let valid_to = match (model, req.valid_to) {
             (EXPIRES, None) => return Err(KmsError::Validation(
                 "ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES (the default)."

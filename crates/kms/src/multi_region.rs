@@ -83,7 +83,12 @@ impl Kms {
         req: ReplicateKeyRequest,
     ) -> Result<ReplicateKeyResponse> {
         let primary = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .key_for(
+                ctx,
+                &req.key_id,
+                Aliases::Refused,
+                Access::of(ctx).with("kms:ReplicaRegion", &req.replica_region),
+            )
             .await?;
         let config = require_primary(&primary, "ReplicateKey")?.clone();
         match primary.record.key_state.as_str() {
@@ -205,7 +210,12 @@ impl Kms {
         req: UpdatePrimaryRegionRequest,
     ) -> Result<Empty> {
         let key = self
-            .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
+            .key_for(
+                ctx,
+                &req.key_id,
+                Aliases::Refused,
+                Access::of(ctx).with("kms:PrimaryRegion", &req.primary_region),
+            )
             .await?;
         let config = require_primary(&key, "UpdatePrimaryRegion")?.clone();
         if req.primary_region == config.primary_region {
