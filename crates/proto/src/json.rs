@@ -252,12 +252,13 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Clients send epoch seconds, possibly with a fraction.
-        let seconds = f64::deserialize(d)?;
-        if !seconds.is_finite() {
-            return Err(serde::de::Error::custom(
-                "timestamp is not a number of seconds",
-            ));
+        let seconds = match Value::deserialize(d)? {
+            Value::Number(n) => n.as_f64().filter(|f| f.is_finite()),
+            _ => None,
         }
+        .ok_or_else(|| {
+            serde::de::Error::custom("Member must be a timestamp in seconds since the epoch")
+        })?;
         Ok(Timestamp((seconds * 1000.0).round() as i64))
     }
 }
@@ -307,6 +308,19 @@ mod tests {
         assert_eq!(aws_path("."), "");
         assert_eq!(aws_path("Tags[0].TagKey"), "tags.1.member.tagKey");
         assert_eq!(aws_path("EncryptionContext.k"), "encryptionContext.k");
+    }
+
+    #[test]
+    fn timestamps_read_epoch_seconds() {
+        #[derive(Debug, Deserialize)]
+        struct In {
+            #[serde(rename = "ValidTo")]
+            valid_to: Timestamp,
+        }
+        let v: In = from_value(serde_json::json!({"ValidTo": 1_800_000_000.25})).unwrap();
+        assert_eq!(v.valid_to, Timestamp(1_800_000_000_250));
+        let e = from_value::<In>(serde_json::json!({"ValidTo": "tomorrow"})).unwrap_err();
+        assert!(e.message.contains("timestamp in seconds"), "{}", e.message);
     }
 
     #[test]
