@@ -306,3 +306,29 @@ def test_list_grants_filters(server, root_kms, key):
     rest = root_kms.list_grants(KeyId=key["KeyId"], Limit=1, Marker=page["NextMarker"])
     assert {page["Grants"][0]["GrantId"], rest["Grants"][0]["GrantId"]} == \
         {g["GrantId"] for g in root_kms.list_grants(KeyId=key["KeyId"])["Grants"]}
+
+
+# (KeySpec, KeyUsage) -> (grant operations that fit, one that does not)
+GRANT_FIT = {
+    ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"): (["Encrypt", "Decrypt", "GenerateDataKeyPair", "DescribeKey"], "Sign"),
+    ("RSA_2048", "ENCRYPT_DECRYPT"): (["Encrypt", "Decrypt", "GetPublicKey", "ReEncryptFrom"], "GenerateDataKey"),
+    ("ECC_NIST_P256", "SIGN_VERIFY"): (["Sign", "Verify", "GetPublicKey", "RetireGrant"], "Encrypt"),
+    ("HMAC_256", "GENERATE_VERIFY_MAC"): (["GenerateMac", "VerifyMac", "CreateGrant"], "Sign"),
+    ("ECC_NIST_P384", "KEY_AGREEMENT"): (["DeriveSharedSecret", "GetPublicKey"], "Verify"),
+}
+
+
+@pytest.mark.parametrize("spec,usage", list(GRANT_FIT))
+def test_grant_operations_must_fit_the_key(kms, spec, usage):
+    key = kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]["KeyId"]
+    fits, misfit = GRANT_FIT[(spec, usage)]
+    kms.create_grant(KeyId=key, GranteePrincipal=ROOT_ARN, Operations=fits)
+    expect_error("ValidationException", kms.create_grant, KeyId=key, GranteePrincipal=ROOT_ARN,
+                 Operations=fits + [misfit])
+    constraints = {"EncryptionContextSubset": {"app": "gates"}}
+    if spec == "SYMMETRIC_DEFAULT":
+        kms.create_grant(KeyId=key, GranteePrincipal=ROOT_ARN, Operations=["Decrypt"], Constraints=constraints)
+    else:
+        # Encryption context constraints exist for symmetric keys only.
+        expect_error("ValidationException", kms.create_grant, KeyId=key, GranteePrincipal=ROOT_ARN,
+                     Operations=fits, Constraints=constraints)

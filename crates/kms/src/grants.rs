@@ -113,6 +113,72 @@ fn constraints_hold(
     true
 }
 
+/// Grant operations every key accepts.
+const ANY_KEY: &[&str] = &["CreateGrant", "DescribeKey", "RetireGrant"];
+/// Grant operations with an encryption context, which grant constraints can restrict.
+const WITH_CONTEXT: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+];
+
+/// The grant operations a key can do, as AWS checks them in CreateGrant: by key type and usage.
+fn operations_of(key: &LoadedKey) -> Vec<&'static str> {
+    let mut ops = ANY_KEY.to_vec();
+    let r = &key.record;
+    match (r.key_spec.as_str(), r.key_usage.as_str()) {
+        (crate::keys::SYMMETRIC_DEFAULT, _) => ops.extend_from_slice(WITH_CONTEXT),
+        (_, "ENCRYPT_DECRYPT") => ops.extend_from_slice(&[
+            "Decrypt",
+            "Encrypt",
+            "GetPublicKey",
+            "ReEncryptFrom",
+            "ReEncryptTo",
+        ]),
+        (_, "SIGN_VERIFY") => ops.extend_from_slice(&["GetPublicKey", "Sign", "Verify"]),
+        (_, "GENERATE_VERIFY_MAC") => ops.extend_from_slice(&["GenerateMac", "VerifyMac"]),
+        (_, "KEY_AGREEMENT") => ops.extend_from_slice(&["DeriveSharedSecret", "GetPublicKey"]),
+        _ => {}
+    }
+    ops
+}
+
+fn check_operations_fit_key(
+    key: &LoadedKey,
+    operations: &[String],
+    constrained: bool,
+) -> Result<()> {
+    let allowed = operations_of(key);
+    let misfits: Vec<&str> = operations
+        .iter()
+        .map(String::as_str)
+        .filter(|o| !allowed.contains(o))
+        .collect();
+    if !misfits.is_empty() {
+        return Err(KmsError::Validation(format!(
+            "Grant operations {} are not valid for {}, a {} key with usage {}. Valid: {}.",
+            misfits.join(", "),
+            key.arn,
+            key.record.key_spec,
+            key.record.key_usage,
+            allowed.join(", ")
+        )));
+    }
+    // Encryption context constraints exist only for symmetric encryption keys.
+    if constrained && key.record.key_spec != crate::keys::SYMMETRIC_DEFAULT {
+        return Err(KmsError::Validation(format!(
+            "Grant constraints (encryption context) are valid only for symmetric encryption keys; {} is {}.",
+            key.arn, key.record.key_spec
+        )));
+    }
+    Ok(())
+}
+
 impl Kms {
     async fn grants_of(&self, scope: &Scope) -> Result<Vec<Grant>> {
         self.store
@@ -177,6 +243,7 @@ impl Kms {
                 "Operations must list at least one operation".into(),
             ));
         }
+        check_operations_fit_key(&key, &operations, req.constraints.is_some())?;
         let grants = self.grants_of(&scope).await?;
         // The same named grant again is the same grant (CreateGrant is idempotent by Name).
         if let Some(name) = &req.name {
