@@ -178,15 +178,14 @@ impl Kms {
         } else {
             Vec::new()
         };
-        let mut copies = copies.into_iter();
+        // The replica, its material and the configuration of every related key: one transaction.
+        let related = self
+            .related_records(&ctx.account, &new_config, &key_id)
+            .await?;
         self.store
-            .create_key(&record, copies.next().as_ref())
+            .create_related_key(&record, &copies, &related)
             .await?;
-        for version in copies {
-            self.store.add_key_version(&record, &version).await?;
-        }
-        self.set_multi_region_config(&ctx.account, &new_config, &key_id)
-            .await?;
+        self.forget_all(&ctx.account, &new_config, &key_id);
         drop(_guard);
         let replica = self
             .keyring
@@ -246,22 +245,41 @@ impl Kms {
         Ok(Empty {})
     }
 
-    /// Writes `config` into every related key that exists (primary and replicas).
+    /// The records of every related key that exists (primary and replicas), with `config` in them.
+    async fn related_records(
+        &self,
+        account: &str,
+        config: &MultiRegionConfig,
+        key_id: &str,
+    ) -> Result<Vec<KeyRecord>> {
+        let mut records = Vec::new();
+        for region in std::iter::once(&config.primary_region).chain(&config.replica_regions) {
+            let scope = Scope::new(account.to_string(), region.clone());
+            if let Some(mut record) = self.store.get_key(&scope, key_id).await? {
+                record.attributes.multi_region = Some(config.clone());
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    fn forget_all(&self, account: &str, config: &MultiRegionConfig, key_id: &str) {
+        for region in std::iter::once(&config.primary_region).chain(&config.replica_regions) {
+            self.keyring
+                .forget_key(&Scope::new(account.to_string(), region.clone()), key_id);
+        }
+    }
+
+    /// Writes `config` into every related key that exists (primary and replicas), in one transaction.
     async fn set_multi_region_config(
         &self,
         account: &str,
         config: &MultiRegionConfig,
         key_id: &str,
     ) -> Result<()> {
-        let regions = std::iter::once(&config.primary_region).chain(&config.replica_regions);
-        for region in regions {
-            let scope = Scope::new(account.to_string(), region.clone());
-            if let Some(mut record) = self.store.get_key(&scope, key_id).await? {
-                record.attributes.multi_region = Some(config.clone());
-                self.store.update_key(&record).await?;
-                self.keyring.forget_key(&scope, key_id);
-            }
-        }
+        let records = self.related_records(account, config, key_id).await?;
+        self.store.update_keys(&records).await?;
+        self.forget_all(account, config, key_id);
         Ok(())
     }
 
@@ -278,20 +296,20 @@ impl Kms {
         if config.primary_region == scope.region {
             return Ok(());
         }
-        self.set_multi_region_config(&scope.account, &config, key_id)
+        let mut records = self
+            .related_records(&scope.account, &config, key_id)
             .await?;
-        let primary_scope = Scope::new(scope.account.clone(), config.primary_region.clone());
-        if let Some(mut primary) = self.store.get_key(&primary_scope, key_id).await? {
-            if primary.key_state == state::PENDING_REPLICA_DELETION
-                && config.replica_regions.is_empty()
-            {
-                primary.key_state = state::PENDING_DELETION.into();
-                let days = primary.pending_window_days.unwrap_or(30);
-                primary.deletion_date = Some(now_ms() + days * crate::DAY_MS);
-                self.store.update_key(&primary).await?;
-                self.keyring.forget_key(&primary_scope, key_id);
+        for record in &mut records {
+            let waiting = record.scope.region == config.primary_region
+                && record.key_state == state::PENDING_REPLICA_DELETION;
+            if waiting && config.replica_regions.is_empty() {
+                record.key_state = state::PENDING_DELETION.into();
+                let days = record.pending_window_days.unwrap_or(30);
+                record.deletion_date = Some(now_ms() + days * crate::DAY_MS);
             }
         }
+        self.store.update_keys(&records).await?;
+        self.forget_all(&scope.account, &config, key_id);
         Ok(())
     }
 

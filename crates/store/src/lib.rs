@@ -47,8 +47,18 @@ pub trait Store: Send + Sync + 'static {
         key: &KeyRecord,
         first_version: Option<&KeyVersionRecord>,
     ) -> Result<()>;
+    /// Inserts a key with all its versions and rewrites related keys, in one transaction (a
+    /// multi-Region replica and the keys whose configuration now lists it).
+    async fn create_related_key(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        related: &[KeyRecord],
+    ) -> Result<()>;
     /// Overwrites a key's mutable fields.
     async fn update_key(&self, key: &KeyRecord) -> Result<()>;
+    /// Overwrites several keys in one transaction.
+    async fn update_keys(&self, keys: &[KeyRecord]) -> Result<()>;
     /// Adds a version (rotation) and updates the key in the same transaction.
     async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()>;
     /// Deletes every version of a key's material and updates the key in the same transaction

@@ -274,6 +274,38 @@ where
     Ok(())
 }
 
+async fn insert_key_in<'c, E>(exec: E, key: &KeyRecord) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(&format!(
+        "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    ))
+    .bind(&key.scope.account)
+    .bind(&key.scope.region)
+    .bind(&key.key_id)
+    .bind(&key.description)
+    .bind(&key.key_usage)
+    .bind(&key.key_spec)
+    .bind(&key.origin)
+    .bind(&key.key_manager)
+    .bind(&key.key_state)
+    .bind(key.created_at)
+    .bind(key.deletion_date)
+    .bind(key.pending_window_days)
+    .bind(key.rotation_enabled as i64)
+    .bind(key.rotation_period_days)
+    .bind(key.next_rotation_at)
+    .bind(key.current_version as i64)
+    .bind(&key.policy)
+    .bind(tags_json(key))
+    .bind(attributes_json(key))
+    .execute(exec)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
 async fn insert_version<'c, E>(exec: E, v: &KeyVersionRecord) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
@@ -388,39 +420,40 @@ impl Store for SqlStore {
         first_version: Option<&KeyVersionRecord>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query(&format!(
-            "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-        ))
-        .bind(&key.scope.account)
-        .bind(&key.scope.region)
-        .bind(&key.key_id)
-        .bind(&key.description)
-        .bind(&key.key_usage)
-        .bind(&key.key_spec)
-        .bind(&key.origin)
-        .bind(&key.key_manager)
-        .bind(&key.key_state)
-        .bind(key.created_at)
-        .bind(key.deletion_date)
-        .bind(key.pending_window_days)
-        .bind(key.rotation_enabled as i64)
-        .bind(key.rotation_period_days)
-        .bind(key.next_rotation_at)
-        .bind(key.current_version as i64)
-        .bind(&key.policy)
-        .bind(tags_json(key))
-        .bind(attributes_json(key))
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
+        insert_key_in(&mut *tx, key).await?;
         if let Some(first_version) = first_version {
             insert_version(&mut *tx, first_version).await?;
         }
         tx.commit().await.map_err(unavailable)
     }
 
+    async fn create_related_key(
+        &self,
+        key: &KeyRecord,
+        versions: &[KeyVersionRecord],
+        related: &[KeyRecord],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        insert_key_in(&mut *tx, key).await?;
+        for version in versions {
+            insert_version(&mut *tx, version).await?;
+        }
+        for other in related {
+            update_key_in(&mut *tx, other).await?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
     async fn update_key(&self, key: &KeyRecord) -> Result<()> {
         update_key_in(&self.pool, key).await
+    }
+
+    async fn update_keys(&self, keys: &[KeyRecord]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for key in keys {
+            update_key_in(&mut *tx, key).await?;
+        }
+        tx.commit().await.map_err(unavailable)
     }
 
     async fn add_key_version(&self, key: &KeyRecord, version: &KeyVersionRecord) -> Result<()> {

@@ -487,6 +487,39 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(store.get_key(&eu, "k-import").await.unwrap(), Some(pending));
     store.delete_key(&eu, "k-import").await.unwrap();
 
+    // A related key (a multi-Region replica) comes with all its versions, and the keys it relates to
+    // are rewritten in the same transaction; a failure leaves nothing behind.
+    let us_key = key(&us, "k-a");
+    let mut listed = k.clone();
+    listed.description = "lists the replica".into();
+    store
+        .create_related_key(
+            &us_key,
+            &[version(&us, "k-a", 1), version(&us, "k-a", 2)],
+            std::slice::from_ref(&listed),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.key_versions(&us, "k-a").await.unwrap().len(), 2);
+    assert_eq!(
+        store.get_key(&eu, "k-a").await.unwrap(),
+        Some(listed.clone())
+    );
+    let mut again = listed.clone();
+    again.description = "not written".into();
+    assert!(matches!(
+        store
+            .create_related_key(&us_key, &[], std::slice::from_ref(&again))
+            .await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store.get_key(&eu, "k-a").await.unwrap(),
+        Some(listed.clone())
+    );
+    store.delete_key(&us, "k-a").await.unwrap();
+    store.update_key(&k).await.unwrap();
+
     // Due keys: deletion date or next rotation at or before now.
     let due: Vec<_> = store
         .keys_due(4_999)
