@@ -1,10 +1,11 @@
 //! GetKeyLastUsage, answered from the trail: the newest successful cryptographic call that names the
-//! key. Custom key store operations, which answer the errors AWS documents for a store that does not
+//! key (read back from the newest record, at most `SCAN_LIMIT` records). Custom key store operations, which answer the errors AWS documents for a store that does not
 //! exist (m2sec keeps every key in its own store; there are no custom key stores to name).
 
 use m2sec_proto::json::Timestamp;
 use m2sec_proto::RequestContext;
-use m2sec_trail::lookup::{find, TrailFilter};
+use m2sec_store::TrailQuery;
+use m2sec_trail::record::index_of;
 use serde::Serialize;
 
 use crate::access::Access;
@@ -28,8 +29,9 @@ const TRACKED: &[&str] = &[
     "VerifyMac",
 ];
 
-/// At most this many records naming the key are read looking for a successful cryptographic call.
-const SCAN_LIMIT: usize = 5_000;
+/// At most this many records of the Region are read looking for the key's last use.
+const SCAN_LIMIT: usize = 200_000;
+const PAGE: i64 = 500;
 
 impl Kms {
     pub(crate) async fn get_key_last_usage(
@@ -41,31 +43,49 @@ impl Kms {
             .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
         self.trail.commit_pending().await;
-        let mut last = None;
+        // Newest first, back to the key's creation or SCAN_LIMIT records of the Region, whichever
+        // comes first; in the second case tracking starts at the oldest record read, as AWS
+        // reports a tracking window.
+        let created = key.record.created_at;
+        let mut tracking_start = created;
         let mut before = None;
-        let filter = TrailFilter::ResourceName(key.arn.clone());
         let mut scanned = 0;
-        'pages: while scanned < SCAN_LIMIT {
-            let page = find(
-                self.store.as_ref(),
-                &scope(ctx),
-                key.record.created_at.saturating_sub(1000),
-                now_ms() + 1000,
-                Some(&filter),
-                before,
-                200,
-            )
-            .await?;
-            let complete = page.len() < 200;
-            for (seq, body, indexed) in page {
-                before = Some(seq);
+        let mut last = None;
+        'pages: loop {
+            let rows = self
+                .store
+                .trail_lookup(&TrailQuery {
+                    scope: scope(ctx),
+                    start_ms: created.saturating_sub(1000),
+                    end_ms: now_ms() + 1000,
+                    event_name: None,
+                    before_seq: before,
+                    limit: PAGE,
+                })
+                .await?;
+            let complete = (rows.len() as i64) < PAGE;
+            for row in rows {
+                before = Some(row.seq);
                 scanned += 1;
-                if indexed.event_source != "kms.amazonaws.com"
-                    || !TRACKED.contains(&indexed.event_name.as_str())
+                if scanned > SCAN_LIMIT {
+                    tracking_start = row.event.event_time.max(created);
+                    break 'pages;
+                }
+                let e = &row.event;
+                if e.event_source != "kms.amazonaws.com"
+                    || e.service_event
+                    || !TRACKED.contains(&e.event_name.as_str())
+                    || !e.body.contains(key.arn.as_str())
                 {
                     continue;
                 }
-                let record: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                let Some(indexed) = index_of(&e.body) else {
+                    continue;
+                };
+                if !indexed.resources.iter().any(|(_, arn)| *arn == key.arn) {
+                    continue;
+                }
+                let record: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
                 if record.get("errorCode").is_some() {
                     continue;
                 }
@@ -87,9 +107,8 @@ impl Kms {
         }
         Ok(GetKeyLastUsageResponse {
             key_id: key.record.key_id.clone(),
-            key_creation_date: Timestamp(key.record.created_at),
-            // The trail records every call from the key's creation on (within its retention).
-            tracking_start_date: Timestamp(key.record.created_at),
+            key_creation_date: Timestamp(created),
+            tracking_start_date: Timestamp(tracking_start),
             key_last_usage: last,
         })
     }
