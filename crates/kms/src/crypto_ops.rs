@@ -122,18 +122,14 @@ impl Kms {
             Some(id) => Some(self.resolve(scope, id, Aliases::Accepted).await?),
             None => None,
         };
+        let access = access.with_context(ctx).with(
+            "kms:EncryptionAlgorithm",
+            algorithm.unwrap_or(SYMMETRIC_DEFAULT),
+        );
         // RSA ciphertext names no key: the caller must name it.
         if let Some(key) = expected.as_ref().filter(|k| !is_symmetric(k)) {
             let key = key.clone();
-            self.authorize_key(
-                request,
-                &key,
-                &access.with_context(ctx).with(
-                    "kms:EncryptionAlgorithm",
-                    algorithm.unwrap_or(SYMMETRIC_DEFAULT),
-                ),
-            )
-            .await?;
+            self.authorize_key(request, &key, &access).await?;
             check_usable_for_encryption(&key)?;
             let (plaintext, algorithm) =
                 crate::asymmetric::rsa_decrypt(&key, ciphertext, ctx, algorithm)?;
@@ -160,15 +156,7 @@ impl Kms {
                 .await?
                 .ok_or_else(invalid)?,
         };
-        self.authorize_key(
-            request,
-            &key,
-            &access.with_context(ctx).with(
-                "kms:EncryptionAlgorithm",
-                algorithm.unwrap_or(SYMMETRIC_DEFAULT),
-            ),
-        )
-        .await?;
+        self.authorize_key(request, &key, &access).await?;
         check_usable_for_encryption(&key)?;
         check_algorithm(algorithm, &key)?;
         let material = key
