@@ -149,7 +149,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
     let request_parameters = input
         .as_ref()
         .ok()
-        .and_then(|i| redact::request_parameters(model, operation, i));
+        .and_then(|i| redact::request_parameters_text(model, operation, i));
     let result = match input {
         Ok(input) => service.call(&ctx, operation, input).await,
         Err(e) => Err(e),
@@ -180,32 +180,34 @@ async fn record(
     ctx: &RequestContext,
     model: &m2sec_proto::model::ServiceModel,
     operation: &str,
-    request_parameters: Option<serde_json::Value>,
+    request_parameters: Option<String>,
     output: Option<serde_json::Value>,
     error: Option<&AwsError>,
 ) {
     let service = model.metadata.endpoint_prefix.as_str();
     let source = format!("{service}.amazonaws.com");
+    // The redacted input is JSON text already: it is copied into the record as it is.
+    let call = Call {
+        ctx,
+        event_source: &source,
+        event_name: operation,
+        // IAM and Route53 are global: AWS records their events in us-east-1.
+        region: if service == "iam" || service == "route53" {
+            "us-east-1"
+        } else {
+            &ctx.region
+        },
+        request_parameters: None,
+        response_elements: output
+            .as_ref()
+            .and_then(|v| redact::response_elements(model, operation, v)),
+        error,
+        invoked_by: None,
+        resources: vec![],
+    };
     state
         .trail
-        .call(&Call {
-            ctx,
-            event_source: &source,
-            event_name: operation,
-            // IAM and Route53 are global: AWS records their events in us-east-1.
-            region: if service == "iam" || service == "route53" {
-                "us-east-1"
-            } else {
-                &ctx.region
-            },
-            request_parameters,
-            response_elements: output
-                .as_ref()
-                .and_then(|v| redact::response_elements(model, operation, v)),
-            error,
-            invoked_by: None,
-            resources: vec![],
-        })
+        .call_with_text(&call, request_parameters.as_deref())
         .await;
 }
 
@@ -387,7 +389,7 @@ async fn call_recorded(
     let request_parameters = state
         .trail
         .is_enabled()
-        .then(|| redact::request_parameters(model, operation, &input))
+        .then(|| redact::request_parameters_text(model, operation, &input))
         .flatten();
     let result = match checked {
         Ok(()) => service.call(ctx, operation, input).await,

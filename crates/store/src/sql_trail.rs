@@ -60,7 +60,31 @@ fn digest_of(row: &AnyRow) -> Result<TrailDigestRecord> {
 /// The SQLite trail writer's own connection, opened on first use.
 pub(crate) struct SqliteAppender {
     path: PathBuf,
-    conn: Mutex<Option<rusqlite::Connection>>,
+    conn: Mutex<Option<Appending>>,
+}
+
+/// The open connection and the `synchronous` mode it is set to (set again only when it changes).
+struct Appending {
+    conn: rusqlite::Connection,
+    synced: Option<bool>,
+}
+
+/// Rows per INSERT statement on the SQLite appender (the rest of a batch goes one row a statement).
+const SQLITE_ROWS_PER_INSERT: usize = 16;
+
+/// The appender's INSERT of `rows` rows (1 or [`SQLITE_ROWS_PER_INSERT`]).
+fn sqlite_insert(rows: usize) -> &'static str {
+    static TEXT: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let text = TEXT.get_or_init(|| {
+        let of = |n: usize| {
+            format!(
+                "INSERT INTO trail_events ({COLUMNS}) VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; n].join(", ")
+            )
+        };
+        [of(1), of(SQLITE_ROWS_PER_INSERT)]
+    });
+    &text[usize::from(rows != 1)]
 }
 
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
@@ -80,69 +104,81 @@ impl SqliteAppender {
         }))
     }
 
+    fn open(&self) -> rusqlite::Result<Appending> {
+        let conn = rusqlite::Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL;")?;
+        Ok(Appending { conn, synced: None })
+    }
+
     fn append(&self, events: &[NewTrailEvent], link: ChainLink, sync: bool) -> Result<TrailHead> {
         let mut guard = self.conn.lock().expect("trail connection lock");
         if guard.is_none() {
-            let conn = rusqlite::Connection::open(&self.path).map_err(sqlite_error)?;
-            conn.busy_timeout(std::time::Duration::from_secs(10))
-                .map_err(sqlite_error)?;
-            conn.execute_batch("PRAGMA journal_mode=WAL;")
-                .map_err(sqlite_error)?;
-            *guard = Some(conn);
+            *guard = Some(self.open().map_err(sqlite_error)?);
         }
-        let conn = guard.as_mut().expect("connection just opened");
-        // FULL syncs the WAL at this commit; NORMAL leaves it to the next synced commit or checkpoint.
-        conn.execute_batch(if sync {
-            "PRAGMA synchronous=FULL;"
-        } else {
-            "PRAGMA synchronous=NORMAL;"
-        })
-        .map_err(sqlite_error)?;
-        let result = Self::append_on(conn, events, link);
+        let appending = guard.as_mut().expect("connection just opened");
+        let result = Self::append_on(appending, events, link, sync);
         if result.is_err() {
-            // Start from a fresh connection next time.
+            // Start from a fresh connection next time (dropping this one rolls back).
             *guard = None;
         }
         result.map_err(sqlite_error)
     }
 
     fn append_on(
-        conn: &mut rusqlite::Connection,
+        appending: &mut Appending,
         events: &[NewTrailEvent],
         link: ChainLink,
+        sync: bool,
     ) -> rusqlite::Result<TrailHead> {
-        // IMMEDIATE takes the write lock before the head is read.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (mut seq, mut hash): (i64, String) =
-            tx.query_row("SELECT seq, hash FROM trail_head WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+        let conn = &appending.conn;
+        if appending.synced != Some(sync) {
+            // FULL syncs the WAL at this commit; NORMAL leaves it to the next synced commit or
+            // checkpoint.
+            appending.synced = None;
+            conn.execute_batch(if sync {
+                "PRAGMA synchronous=FULL;"
+            } else {
+                "PRAGMA synchronous=NORMAL;"
             })?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO trail_events (seq, account, region, event_time, event_source, event_name, flags, body, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for e in events {
-                seq += 1;
-                hash = link(&hash, seq, &e.body);
-                insert.execute(rusqlite::params![
-                    seq,
-                    e.account,
-                    e.region,
-                    e.event_time,
-                    e.event_source,
-                    e.event_name,
-                    flags(e),
-                    e.body,
-                    hash
-                ])?;
+            appending.synced = Some(sync);
+        }
+        // IMMEDIATE takes the write lock before the head is read. The statements are cached: a batch
+        // then prepares nothing. On an error the caller drops the connection, which rolls back.
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        let (mut seq, mut hash): (i64, String) = conn
+            .prepare_cached("SELECT seq, hash FROM trail_head WHERE id = 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        // Full blocks of rows go in one statement each: SQLite then opens its cursor and finishes the
+        // statement once per block, not once per row.
+        for block in events.chunks(SQLITE_ROWS_PER_INSERT) {
+            let rows_per_statement = if block.len() == SQLITE_ROWS_PER_INSERT {
+                SQLITE_ROWS_PER_INSERT
+            } else {
+                1
+            };
+            let mut insert = conn.prepare_cached(sqlite_insert(rows_per_statement))?;
+            for rows in block.chunks(rows_per_statement) {
+                for (r, e) in rows.iter().enumerate() {
+                    seq += 1;
+                    hash = link(&hash, seq, &e.body);
+                    let at = r * 9;
+                    insert.raw_bind_parameter(at + 1, seq)?;
+                    insert.raw_bind_parameter(at + 2, e.account.as_str())?;
+                    insert.raw_bind_parameter(at + 3, e.region.as_str())?;
+                    insert.raw_bind_parameter(at + 4, e.event_time)?;
+                    insert.raw_bind_parameter(at + 5, e.event_source.as_str())?;
+                    insert.raw_bind_parameter(at + 6, e.event_name.as_str())?;
+                    insert.raw_bind_parameter(at + 7, flags(e))?;
+                    insert.raw_bind_parameter(at + 8, e.body.as_str())?;
+                    insert.raw_bind_parameter(at + 9, hash.as_str())?;
+                }
+                insert.raw_execute()?;
             }
         }
-        tx.execute(
-            "UPDATE trail_head SET seq = ?1, hash = ?2 WHERE id = 1",
-            rusqlite::params![seq, hash],
-        )?;
-        tx.commit()?;
+        conn.prepare_cached("UPDATE trail_head SET seq = ?1, hash = ?2 WHERE id = 1")?
+            .execute(rusqlite::params![seq, hash.as_str()])?;
+        conn.prepare_cached("COMMIT")?.execute([])?;
         Ok(TrailHead { seq, hash })
     }
 }

@@ -18,19 +18,56 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// A record's hash: SHA-256 over `prev_hash \n seq \n body`, in hex.
 pub fn link(prev_hash: &str, seq: i64, body: &str) -> String {
+    // `prev_hash \n seq \n` in one buffer on the stack (a hash is 64 bytes), so the digest is fed in
+    // two updates and nothing is allocated but the result.
+    let mut head = [0u8; 128];
+    let mut n = 0;
+    if prev_hash.len() <= 64 {
+        head[..prev_hash.len()].copy_from_slice(prev_hash.as_bytes());
+        n = prev_hash.len();
+    }
     let mut ctx = Context::new(&SHA256);
-    ctx.update(prev_hash.as_bytes());
-    ctx.update(b"\n");
-    ctx.update(seq.to_string().as_bytes());
-    ctx.update(b"\n");
+    if n != prev_hash.len() {
+        ctx.update(prev_hash.as_bytes());
+    }
+    head[n] = b'\n';
+    n += 1;
+    n += write_decimal(seq, &mut head[n..]);
+    head[n] = b'\n';
+    n += 1;
+    ctx.update(&head[..n]);
     ctx.update(body.as_bytes());
     let digest = ctx.finish();
-    let mut out = String::with_capacity(64);
-    for b in digest.as_ref() {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    let mut out = [0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(digest.as_ref()) {
+        pair[0] = HEX[(b >> 4) as usize];
+        pair[1] = HEX[(b & 15) as usize];
     }
-    out
+    String::from_utf8(out.to_vec()).expect("hex is ASCII")
+}
+
+/// `v` in decimal (as `i64::to_string` writes it) at the start of `out` (at least 20 bytes); returns
+/// its length.
+fn write_decimal(v: i64, out: &mut [u8]) -> usize {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut u = v.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    let mut n = 0;
+    if v < 0 {
+        out[0] = b'-';
+        n = 1;
+    }
+    let len = digits.len() - i;
+    out[n..n + len].copy_from_slice(&digits[i..]);
+    n + len
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -256,6 +293,33 @@ mod tests {
     use crate::signer::Signer;
     use m2sec_crypto::RootKey;
     use m2sec_store::{SqlStore, TrailDigestRecord};
+
+    /// `link` as first written: the definition of the chain's hash.
+    fn link_reference(prev_hash: &str, seq: i64, body: &str) -> String {
+        let mut ctx = Context::new(&SHA256);
+        ctx.update(prev_hash.as_bytes());
+        ctx.update(b"\n");
+        ctx.update(seq.to_string().as_bytes());
+        ctx.update(b"\n");
+        ctx.update(body.as_bytes());
+        hex::encode(ctx.finish().as_ref())
+    }
+
+    #[test]
+    fn link_hashes_as_defined() {
+        let long = "f".repeat(100);
+        for prev in [GENESIS, "", "abc", long.as_str()] {
+            for seq in [0, 1, 9, 10, 12_345, -7, i64::MAX, i64::MIN] {
+                for body in ["", "{\"eventVersion\":\"1.09\"}"] {
+                    assert_eq!(
+                        link(prev, seq, body),
+                        link_reference(prev, seq, body),
+                        "{prev} {seq}"
+                    );
+                }
+            }
+        }
+    }
 
     async fn store() -> (tempfile::TempDir, SqlStore) {
         let dir = tempfile::tempdir().unwrap();

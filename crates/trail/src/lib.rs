@@ -104,6 +104,17 @@ impl Trail {
         self.record(event, durable).await;
     }
 
+    /// As [`Trail::call`], with `requestParameters` given as JSON text (what
+    /// [`redact::request_parameters_text`] returns) in place of `call.request_parameters`.
+    pub async fn call_with_text(&self, call: &Call<'_>, request_parameters: Option<&str>) {
+        if !self.is_enabled() {
+            return;
+        }
+        let event = record::call_event_with(call, request_parameters.map(record::Params::Text));
+        let durable = !event.read_only && call.error.is_none();
+        self.record(event, durable).await;
+    }
+
     /// Records one of m2sec's own actions, committed before this returns.
     pub async fn service_event(&self, event: &ServiceEvent<'_>) {
         if !self.is_enabled() {

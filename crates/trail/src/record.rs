@@ -79,7 +79,7 @@ struct Record<'a> {
     error_code: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error_message: Option<&'a str>,
-    request_parameters: Option<&'a Value>,
+    request_parameters: Option<Params<'a>>,
     response_elements: Option<&'a Value>,
     #[serde(rename = "requestID", skip_serializing_if = "Option::is_none")]
     request_id: Option<&'a str>,
@@ -94,6 +94,25 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     service_event_details: Option<&'a Value>,
     event_category: &'static str,
+}
+
+/// `requestParameters`: a value, or the JSON text of one (as [`crate::redact::request_parameters_text`]
+/// writes it), copied into the record as it is.
+#[derive(Clone, Copy)]
+pub(crate) enum Params<'a> {
+    Value(&'a Value),
+    Text(&'a str),
+}
+
+impl Serialize for Params<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Params::Value(v) => v.serialize(s),
+            Params::Text(t) => serde_json::from_str::<Value>(t)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
+        }
+    }
 }
 
 /// What a call did, as the HTTP layer (or a service calling another) saw it.
@@ -152,11 +171,197 @@ pub fn event_time_text(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The record's JSON, written into a buffer sized for a typical record (no regrowing on the way).
+/// [`event_time_text`] into `buf`, without allocating, for the years 0–9999 (`None` for others).
+fn event_time_in(ms: i64, buf: &mut [u8; 20]) -> Option<&str> {
+    use chrono::{Datelike, Timelike};
+    let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            buf[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    for (at, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'Z'),
+    ] {
+        buf[at] = c;
+    }
+    std::str::from_utf8(buf).ok()
+}
+
+/// The record's JSON, exactly as `serde_json::to_string(record)` writes it (the derived `Serialize`
+/// is the reference the tests hold this to), written straight into a buffer sized for a typical
+/// record: keys and constant values are copied as they are, and only the strings that need it are
+/// escaped (by serde_json).
 fn to_text(record: &Record<'_>) -> String {
     let mut out = Vec::with_capacity(1536);
-    serde_json::to_writer(&mut out, record).expect("records serialize");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    write_record(&mut out, record);
+    // Only UTF-8 was written: literals, `&str`s and serde_json's output.
+    String::from_utf8(out).expect("records are UTF-8")
+}
+
+/// Whether serde_json escapes anything in `s`: a control character (below 0x20), `"` or `\`. Eight
+/// bytes at a time (each test is exact as to whether any byte of the word matches).
+pub(crate) fn needs_escaping(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut words = s.chunks_exact(8);
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if control
+            | zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string(out: &mut Vec<u8>, s: &str) {
+    if !needs_escaping(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("strings serialize");
+    }
+}
+
+/// `,"key":` then the string `value`; `key` needs no escaping.
+fn field(out: &mut Vec<u8>, key: &str, value: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    string(out, value);
+}
+
+fn value(out: &mut Vec<u8>, v: Option<&Value>) {
+    match v {
+        Some(v) => serde_json::to_writer(&mut *out, v).expect("values serialize"),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn write_identity(out: &mut Vec<u8>, id: &UserIdentity<'_>) {
+    out.push(b'{');
+    // The first member written has no comma before it.
+    let mut members = 0;
+    let mut opt = |out: &mut Vec<u8>, key: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            if members == 0 {
+                out.extend_from_slice(b"\"");
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
+                string(out, v);
+            } else {
+                field(out, key, v);
+            }
+            members += 1;
+        }
+    };
+    opt(out, "type", id.kind);
+    opt(out, "principalId", id.principal_id);
+    opt(out, "arn", id.arn);
+    opt(out, "accountId", Some(id.account_id));
+    opt(out, "accessKeyId", id.access_key_id);
+    opt(out, "userName", id.user_name);
+    if let Some(session) = &id.session_context {
+        let issuer = &session.session_issuer;
+        out.extend_from_slice(b",\"sessionContext\":{\"sessionIssuer\":{\"type\":");
+        string(out, issuer.kind);
+        field(out, "arn", issuer.arn);
+        field(out, "accountId", issuer.account_id);
+        field(out, "userName", issuer.user_name);
+        out.extend_from_slice(b"},\"attributes\":{\"mfaAuthenticated\":");
+        string(out, session.attributes.mfa_authenticated);
+        out.extend_from_slice(b"}}");
+    }
+    opt(out, "invokedBy", id.invoked_by);
+    out.push(b'}');
+}
+
+fn write_record(out: &mut Vec<u8>, r: &Record<'_>) {
+    out.extend_from_slice(b"{\"eventVersion\":");
+    string(out, r.event_version);
+    out.extend_from_slice(b",\"userIdentity\":");
+    write_identity(out, &r.user_identity);
+    field(out, "eventTime", r.event_time);
+    field(out, "eventSource", r.event_source);
+    field(out, "eventName", r.event_name);
+    field(out, "awsRegion", r.aws_region);
+    field(out, "sourceIPAddress", r.source_ip_address);
+    field(out, "userAgent", r.user_agent);
+    if let Some(code) = r.error_code {
+        field(out, "errorCode", code);
+    }
+    if let Some(message) = r.error_message {
+        field(out, "errorMessage", message);
+    }
+    out.extend_from_slice(b",\"requestParameters\":");
+    match r.request_parameters {
+        Some(Params::Text(text)) => out.extend_from_slice(text.as_bytes()),
+        Some(Params::Value(v)) => value(out, Some(v)),
+        None => value(out, None),
+    }
+    out.extend_from_slice(b",\"responseElements\":");
+    value(out, r.response_elements);
+    if let Some(id) = r.request_id {
+        field(out, "requestID", id);
+    }
+    field(out, "eventID", r.event_id);
+    out.extend_from_slice(if r.read_only {
+        b",\"readOnly\":true"
+    } else {
+        b",\"readOnly\":false"
+    });
+    if !r.resources.is_empty() {
+        out.extend_from_slice(b",\"resources\":[");
+        for (i, res) in r.resources.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"accountId\":");
+            string(out, res.account_id);
+            field(out, "type", res.kind);
+            field(out, "ARN", res.arn);
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    field(out, "eventType", r.event_type);
+    out.extend_from_slice(if r.management_event {
+        b",\"managementEvent\":true"
+    } else {
+        b",\"managementEvent\":false"
+    });
+    field(out, "recipientAccountId", r.recipient_account_id);
+    if let Some(details) = r.service_event_details {
+        out.extend_from_slice(b",\"serviceEventDetails\":");
+        value(out, Some(details));
+    }
+    field(out, "eventCategory", r.event_category);
+    out.push(b'}');
 }
 
 pub fn now_ms() -> i64 {
@@ -168,9 +373,25 @@ pub fn now_ms() -> i64 {
 
 /// The record of a call, ready to append.
 pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
+    call_event_with(call, call.request_parameters.as_ref().map(Params::Value))
+}
+
+/// The record of a call with `requestParameters` given apart from `call` (whose own are ignored).
+pub(crate) fn call_event_with(
+    call: &Call<'_>,
+    request_parameters: Option<Params<'_>>,
+) -> NewTrailEvent {
     let ctx = call.ctx;
     let time = now_ms();
-    let time_text = event_time_text(time);
+    let mut time_buf = [0u8; 20];
+    let time_owned;
+    let time_text = match event_time_in(time, &mut time_buf) {
+        Some(t) => t,
+        None => {
+            time_owned = event_time_text(time);
+            time_owned.as_str()
+        }
+    };
     let id = m2sec_proto::random_uuid();
     // A call made by a service for the caller has only its own resources, not the outer call's.
     let touched = if call.invoked_by.is_some() {
@@ -228,7 +449,7 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
             session_context,
             invoked_by: call.invoked_by,
         },
-        event_time: &time_text,
+        event_time: time_text,
         event_source: call.event_source,
         event_name: call.event_name,
         aws_region: call.region,
@@ -236,7 +457,7 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
         user_agent,
         error_code: call.error.map(|e| e.code.as_ref()),
         error_message: call.error.map(|e| e.message.as_str()),
-        request_parameters: call.request_parameters.as_ref(),
+        request_parameters,
         response_elements: call.response_elements.as_ref(),
         request_id: Some(&ctx.request_id),
         event_id: &id,
@@ -270,7 +491,15 @@ pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
 /// The record of one of m2sec's own actions (`eventType` `AwsServiceEvent`).
 pub fn service_event(event: &ServiceEvent<'_>) -> NewTrailEvent {
     let time = now_ms();
-    let time_text = event_time_text(time);
+    let mut time_buf = [0u8; 20];
+    let time_owned;
+    let time_text = match event_time_in(time, &mut time_buf) {
+        Some(t) => t,
+        None => {
+            time_owned = event_time_text(time);
+            time_owned.as_str()
+        }
+    };
     let id = m2sec_proto::random_uuid();
     let read_only = is_read_only(event.event_name);
     let record = Record {
@@ -285,7 +514,7 @@ pub fn service_event(event: &ServiceEvent<'_>) -> NewTrailEvent {
             session_context: None,
             invoked_by: Some(event.event_source),
         },
-        event_time: &time_text,
+        event_time: time_text,
         event_source: event.event_source,
         event_name: event.event_name,
         aws_region: event.region,
@@ -502,6 +731,143 @@ mod tests {
         let derived = index_of(&event.body).unwrap();
         assert_eq!(derived.agrees_with(&event), Ok(()));
         assert!(derived.service_event && derived.username.is_none());
+    }
+
+    #[test]
+    fn text_is_what_serde_writes() {
+        let params = serde_json::json!({"keyId": "alias/x", "encryptionContext": {"a\"b": "\u{1}\n é"},
+                                        "n": 1.5, "list": [1, null, true]});
+        let params_text = serde_json::to_string(&params).unwrap();
+        let details = serde_json::json!({"keyId": "k"});
+        let odd = "quote\" back\\ tab\t nl\n \u{7f} \u{1f} é ✓ /";
+        for variant in 0..8u32 {
+            let bit = |b: u32| variant & (1 << b) != 0;
+            let session = bit(0).then_some(SessionContext {
+                session_issuer: SessionIssuer {
+                    kind: "Role",
+                    arn: "arn:aws:iam::1:role/r",
+                    account_id: "1",
+                    user_name: odd,
+                },
+                attributes: SessionAttributes {
+                    mfa_authenticated: "false",
+                },
+            });
+            let some = |v: &'static str| (!bit(1)).then_some(v);
+            let record = Record {
+                event_version: EVENT_VERSION,
+                user_identity: UserIdentity {
+                    kind: some("IAMUser"),
+                    principal_id: some("p"),
+                    arn: Some(odd),
+                    account_id: "111122223333",
+                    access_key_id: some("AKIA"),
+                    user_name: some("alice"),
+                    session_context: session,
+                    invoked_by: bit(2).then_some("ssm.amazonaws.com"),
+                },
+                event_time: "2026-11-28T17:00:00Z",
+                event_source: "kms.amazonaws.com",
+                event_name: "Encrypt",
+                aws_region: "eu-west-1",
+                source_ip_address: "10.0.0.1",
+                user_agent: if bit(1) { odd } else { "" },
+                error_code: bit(2).then_some("NotFoundException"),
+                error_message: bit(2).then_some(odd),
+                request_parameters: (!bit(1)).then_some(if bit(0) {
+                    Params::Text(&params_text)
+                } else {
+                    Params::Value(&params)
+                }),
+                response_elements: bit(0).then_some(&params),
+                request_id: some("req"),
+                event_id: "id",
+                read_only: bit(1),
+                resources: if bit(0) {
+                    vec![
+                        ResourceRef {
+                            account_id: "1",
+                            kind: "AWS::KMS::Key",
+                            arn: odd,
+                        },
+                        ResourceRef {
+                            account_id: "1",
+                            kind: "AWS::KMS::Key",
+                            arn: "arn:k",
+                        },
+                    ]
+                } else {
+                    vec![]
+                },
+                event_type: "AwsApiCall",
+                management_event: !bit(2),
+                recipient_account_id: "111122223333",
+                service_event_details: bit(1).then_some(&details),
+                event_category: "Management",
+            };
+            assert_eq!(
+                to_text(&record),
+                serde_json::to_string(&record).unwrap(),
+                "variant {variant}"
+            );
+        }
+    }
+
+    #[test]
+    fn escaping_is_detected_in_every_position() {
+        let scalar = |s: &[u8]| s.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
+        for len in 0..24 {
+            for at in 0..len.max(1) {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    if len > 0 {
+                        s[at] = b;
+                    }
+                    // Neighbours that could carry a borrow into the byte tested.
+                    if at + 1 < len {
+                        s[at + 1] = 0x80;
+                    }
+                    assert_eq!(needs_escaping(&s), scalar(&s), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn event_time_as_chrono_writes_it() {
+        let mut buf = [0u8; 20];
+        for ms in [
+            0,
+            1,
+            999,
+            1_000,
+            -1,
+            -1_001,
+            1_795_885_200_123,
+            951_782_400_000,
+            253_402_300_799_999,
+            -62_167_219_200_000,
+            // Out of chrono's range: both read the epoch.
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(
+                event_time_in(ms, &mut buf),
+                Some(event_time_text(ms).as_str()),
+                "{ms}"
+            );
+        }
+        for ms in [253_402_300_800_000, -62_167_219_200_001] {
+            assert_eq!(event_time_in(ms, &mut buf), None, "{ms}");
+        }
+        let mut ms = -86_400_000 * 400;
+        while ms < 4_102_444_800_000 {
+            assert_eq!(
+                event_time_in(ms, &mut buf),
+                Some(event_time_text(ms).as_str())
+            );
+            ms += 7_654_321_987;
+        }
     }
 
     #[test]

@@ -24,6 +24,167 @@ pub fn response_elements(model: &ServiceModel, operation: &str, output: &Value) 
     redact(model, shape, output).filter(|v| !matches!(v, Value::Object(o) if o.is_empty()))
 }
 
+/// [`request_parameters`] as JSON text, exactly as serde_json writes that value, written straight from
+/// `input` (no value is built for it).
+pub fn request_parameters_text(
+    model: &ServiceModel,
+    operation: &str,
+    input: &Value,
+) -> Option<String> {
+    let shape = model.input_shape(operation)?;
+    let mut out = Vec::with_capacity(256);
+    // `{}` is how an empty object, and only it, is written.
+    if !write_redacted(model, shape, input, &mut out) || out == b"{}" {
+        return None;
+    }
+    Some(String::from_utf8(out).expect("serde_json and member names are UTF-8"))
+}
+
+fn is_blob(model: &ServiceModel, shape: ShapeId) -> bool {
+    matches!(model.shape_kind(shape), ShapeKind::Blob)
+}
+
+/// The chars of [`lower_camel`]`(s)`.
+fn lower_camel_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    let mut chars = s.chars();
+    let first = chars.next().into_iter().flat_map(char::to_lowercase);
+    first.chain(chars)
+}
+
+/// `a` and `b` compared as their [`lower_camel`] forms are (char order is UTF-8's byte order).
+fn lower_camel_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    lower_camel_chars(a).cmp(lower_camel_chars(b))
+}
+
+/// [`lower_camel`]`(name)` as a JSON string.
+fn write_lower_camel(out: &mut Vec<u8>, name: &str) {
+    match name.as_bytes() {
+        [first, rest @ ..]
+            if first.is_ascii() && !crate::record::needs_escaping(name.as_bytes()) =>
+        {
+            out.push(b'"');
+            out.push(first.to_ascii_lowercase());
+            out.extend_from_slice(rest);
+            out.push(b'"');
+        }
+        _ => write_str(out, &lower_camel(name)),
+    }
+}
+
+/// A string as serde_json writes it.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    if !crate::record::needs_escaping(s.as_bytes()) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, s).expect("strings serialize");
+    }
+}
+
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::String(s) => write_str(out, s),
+        other => serde_json::to_writer(&mut *out, other).expect("values serialize"),
+    }
+}
+
+/// What [`redact`] returns, written as JSON into `out`; `false` (nothing written) where it returns
+/// `None`.
+fn write_redacted(model: &ServiceModel, shape: ShapeId, value: &Value, out: &mut Vec<u8>) -> bool {
+    let kind = model.shape_kind(shape);
+    if matches!(kind, ShapeKind::Blob) {
+        return false;
+    }
+    if model.is_sensitive(shape) {
+        write_str(out, HIDDEN);
+        return true;
+    }
+    match (kind, value) {
+        (ShapeKind::Structure { members, .. }, Value::Object(fields)) => {
+            let member = |name: &str| {
+                members
+                    .binary_search_by(|m| m.name.as_str().cmp(name))
+                    .ok()
+                    .map(|i| members[i].shape)
+            };
+            // `redact` orders the members by their lowerCamel names (and a later one replaces an
+            // earlier one of the same name); the input is ordered by the names as sent. Where the
+            // two orders differ, take `redact`'s value.
+            let mut previous: Option<&str> = None;
+            let in_order = fields.keys().filter(|n| member(n).is_some()).all(|n| {
+                let ok = previous.is_none_or(|p| lower_camel_cmp(p, n).is_lt());
+                previous = Some(n);
+                ok
+            });
+            if !in_order {
+                let redacted = redact(model, shape, value).expect("structures redact to objects");
+                serde_json::to_writer(&mut *out, &redacted).expect("values serialize");
+                return true;
+            }
+            out.push(b'{');
+            let mut first = true;
+            for (name, v) in fields {
+                let Some(member_shape) = member(name) else {
+                    continue;
+                };
+                let credential = CREDENTIAL_MEMBERS.contains(&name.as_str());
+                if !credential && is_blob(model, member_shape) {
+                    continue;
+                }
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_lower_camel(out, name);
+                out.push(b':');
+                if credential {
+                    write_str(out, HIDDEN);
+                } else {
+                    write_redacted(model, member_shape, v, out);
+                }
+            }
+            out.push(b'}');
+            true
+        }
+        (ShapeKind::List(member), Value::Array(items)) => {
+            out.push(b'[');
+            let mut first = true;
+            for item in items {
+                if is_blob(model, member.shape) {
+                    break;
+                }
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_redacted(model, member.shape, item, out);
+            }
+            out.push(b']');
+            true
+        }
+        (ShapeKind::Map(_, value_ref), Value::Object(entries)) => {
+            out.push(b'{');
+            if !is_blob(model, value_ref.shape) {
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_str(out, k);
+                    out.push(b':');
+                    write_redacted(model, value_ref.shape, v, out);
+                }
+            }
+            out.push(b'}');
+            true
+        }
+        _ => {
+            write_value(out, value);
+            true
+        }
+    }
+}
+
 fn lower_camel(name: &str) -> String {
     let mut chars = name.chars();
     match chars.next() {
@@ -109,6 +270,100 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r, json!({"keyId": "arn:k"}));
+    }
+
+    /// An input with every member of `shape` (to a depth), odd strings, and a field the model lacks.
+    fn sample(model: &ServiceModel, shape: ShapeId, depth: usize) -> Value {
+        match model.shape_kind(shape) {
+            ShapeKind::Structure { members, .. } => {
+                let mut o = Map::new();
+                if depth < 4 {
+                    for m in members {
+                        o.insert(m.name.clone(), sample(model, m.shape, depth + 1));
+                    }
+                }
+                o.insert("NotInTheModel".into(), json!("x"));
+                o.insert("lowercase".into(), json!(1));
+                Value::Object(o)
+            }
+            ShapeKind::List(m) => Value::Array(if depth < 4 {
+                vec![
+                    sample(model, m.shape, depth + 1),
+                    sample(model, m.shape, depth + 1),
+                ]
+            } else {
+                vec![]
+            }),
+            ShapeKind::Map(_, v) => {
+                let mut o = Map::new();
+                if depth < 4 {
+                    o.insert("k\"1\n".into(), sample(model, v.shape, depth + 1));
+                    o.insert("Zed é".into(), sample(model, v.shape, depth + 1));
+                }
+                Value::Object(o)
+            }
+            ShapeKind::String => json!("va\"l\\ue\u{1} ✓ /"),
+            ShapeKind::Integer => json!(-42),
+            ShapeKind::Float => json!(1.25),
+            ShapeKind::Boolean => json!(true),
+            ShapeKind::Blob => json!("AAAA"),
+            ShapeKind::Timestamp => json!(1_700_000_000),
+        }
+    }
+
+    #[test]
+    fn text_is_the_redacted_value_as_serde_writes_it() {
+        let models = [
+            kms(),
+            ssm(),
+            ServiceModel::from_json(include_str!("../../proto/models/iam.json")),
+            ServiceModel::from_json(include_str!("../../proto/models/sts.json")),
+            ServiceModel::from_json(include_str!("../../proto/models/route53.json")),
+            ServiceModel::from_json(include_str!("../../proto/models/acm.json")),
+        ];
+        let mut checked = 0;
+        for model in &models {
+            for op in model.operation_names() {
+                let Some(shape) = model.input_shape(op) else {
+                    continue;
+                };
+                let full = sample(model, shape, 0);
+                let inputs = [
+                    full.clone(),
+                    json!({}),
+                    json!({"NotInTheModel": 1}),
+                    json!("not an object"),
+                    json!({"GrantTokens": ["t"], "SessionToken": "s"}),
+                    // Members the model names, with values of the wrong type.
+                    match &full {
+                        Value::Object(o) => Value::Object(
+                            o.keys()
+                                .map(|k| (k.clone(), json!([{"a": null}])))
+                                .collect(),
+                        ),
+                        other => other.clone(),
+                    },
+                ];
+                for input in &inputs {
+                    let expected = request_parameters(model, op, input)
+                        .map(|v| serde_json::to_string(&v).unwrap());
+                    assert_eq!(
+                        request_parameters_text(model, op, input),
+                        expected,
+                        "{op} {input}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 500, "{checked}");
+    }
+
+    #[test]
+    fn members_out_of_lower_camel_order_are_ordered_as_redact_orders_them() {
+        assert!(lower_camel_cmp("Zed", "abc").is_gt() && "Zed" < "abc");
+        assert!(lower_camel_cmp("KeyId", "keyId").is_eq());
+        assert!(lower_camel_cmp("", "a").is_lt() && lower_camel_cmp("É", "éa").is_lt());
     }
 
     #[test]
