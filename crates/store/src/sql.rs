@@ -240,70 +240,65 @@ fn attributes_json(key: &KeyRecord) -> String {
     serde_json::to_string(&key.attributes).expect("attributes serialize")
 }
 
+/// Writes a key with `sql`, whose `$1`…`$19` are the columns of [`KEY_COLUMNS`] in that order.
+async fn write_key<'c, E>(exec: E, sql: &str, key: &KeyRecord) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(sql)
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.key_id)
+        .bind(&key.description)
+        .bind(&key.key_usage)
+        .bind(&key.key_spec)
+        .bind(&key.origin)
+        .bind(&key.key_manager)
+        .bind(&key.key_state)
+        .bind(key.created_at)
+        .bind(key.deletion_date)
+        .bind(key.pending_window_days)
+        .bind(key.rotation_enabled as i64)
+        .bind(key.rotation_period_days)
+        .bind(key.next_rotation_at)
+        .bind(key.current_version as i64)
+        .bind(&key.policy)
+        .bind(tags_json(key))
+        .bind(attributes_json(key))
+        .execute(exec)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
 async fn update_key_in<'c, E>(exec: E, key: &KeyRecord) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(
+    // created_at ($10) never changes; writing it back keeps one binding order for both statements.
+    write_key(
+        exec,
         "UPDATE kms_keys SET description = $4, key_usage = $5, key_spec = $6, origin = $7, key_manager = $8, \
-         key_state = $9, deletion_date = $10, pending_window_days = $11, rotation_enabled = $12, \
-         rotation_period_days = $13, next_rotation_at = $14, current_version = $15, policy = $16, tags = $17, \
-         attributes = $18 WHERE account = $1 AND region = $2 AND key_id = $3",
+         key_state = $9, created_at = $10, deletion_date = $11, pending_window_days = $12, rotation_enabled = $13, \
+         rotation_period_days = $14, next_rotation_at = $15, current_version = $16, policy = $17, tags = $18, \
+         attributes = $19 WHERE account = $1 AND region = $2 AND key_id = $3",
+        key,
     )
-    .bind(&key.scope.account)
-    .bind(&key.scope.region)
-    .bind(&key.key_id)
-    .bind(&key.description)
-    .bind(&key.key_usage)
-    .bind(&key.key_spec)
-    .bind(&key.origin)
-    .bind(&key.key_manager)
-    .bind(&key.key_state)
-    .bind(key.deletion_date)
-    .bind(key.pending_window_days)
-    .bind(key.rotation_enabled as i64)
-    .bind(key.rotation_period_days)
-    .bind(key.next_rotation_at)
-    .bind(key.current_version as i64)
-    .bind(&key.policy)
-    .bind(tags_json(key))
-    .bind(attributes_json(key))
-    .execute(exec)
     .await
-    .map_err(unavailable)?;
-    Ok(())
 }
 
 async fn insert_key_in<'c, E>(exec: E, key: &KeyRecord) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(&format!(
-        "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-    ))
-    .bind(&key.scope.account)
-    .bind(&key.scope.region)
-    .bind(&key.key_id)
-    .bind(&key.description)
-    .bind(&key.key_usage)
-    .bind(&key.key_spec)
-    .bind(&key.origin)
-    .bind(&key.key_manager)
-    .bind(&key.key_state)
-    .bind(key.created_at)
-    .bind(key.deletion_date)
-    .bind(key.pending_window_days)
-    .bind(key.rotation_enabled as i64)
-    .bind(key.rotation_period_days)
-    .bind(key.next_rotation_at)
-    .bind(key.current_version as i64)
-    .bind(&key.policy)
-    .bind(tags_json(key))
-    .bind(attributes_json(key))
-    .execute(exec)
+    write_key(
+        exec,
+        &format!(
+            "INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ),
+        key,
+    )
     .await
-    .map_err(unavailable)?;
-    Ok(())
 }
 
 async fn insert_version<'c, E>(exec: E, v: &KeyVersionRecord) -> Result<()>
