@@ -445,7 +445,7 @@ def test_health(server):
     r = send("GET", server.endpoint + "/health")
     assert r.status == 200
     assert r.headers["content-type"].startswith("application/json")
-    assert r.json() == {"status": "ok"}
+    assert r.json() == {"status": "ok", "store": "ok", "trail": "ok"}
 
 
 def test_embedded_database_is_owner_only(server):

@@ -42,7 +42,8 @@ impl Kms {
         let key = self
             .key_for(ctx, &req.key_id, Aliases::Refused, Access::of(ctx))
             .await?;
-        self.trail.commit_pending().await;
+        // A failing trail holds nothing newer that could be read.
+        let _ = self.trail.commit_pending().await;
         // Newest first, back to the key's creation or SCAN_LIMIT records of the Region, whichever
         // comes first; in the second case tracking starts at the oldest record read, as AWS
         // reports a tracking window.

@@ -55,6 +55,37 @@ struct Credential {
     session: Option<(String, i64)>,
 }
 
+/// A request whose claim passed every check but the signature (see [`Authenticator::begin`]).
+pub struct Pending {
+    claim: Claim,
+    credential: Arc<Credential>,
+}
+
+impl Pending {
+    /// Checks the signature over the whole request, body included.
+    pub fn finish(
+        self,
+        auth: &Authenticator,
+        req: &RequestParts<'_>,
+    ) -> Result<Principal, AwsError> {
+        sigv4::verify(
+            req,
+            &self.claim,
+            self.credential.secret.expose(),
+            chrono::Utc::now(),
+            &auth.signing_keys,
+        )
+        .map_err(sigv4_error)?;
+        Ok(Principal {
+            caller: self.credential.caller.clone(),
+            access_key_id: self.claim.access_key_id,
+            account: self.credential.account.clone(),
+            arn: self.credential.arn.clone(),
+            region: self.claim.region,
+        })
+    }
+}
+
 pub struct Authenticator {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
@@ -106,6 +137,14 @@ impl Authenticator {
         req: &RequestParts<'_>,
         service: &str,
     ) -> Result<Principal, AwsError> {
+        self.begin(req, service).await?.finish(self, req)
+    }
+
+    /// Everything that needs no body: the claim is well-formed, scoped to `service`, within the clock
+    /// skew, and names an access key (or session) that exists and is active. `req.body` is not read.
+    /// The HTTP layer calls this before it reads a body, so an unsigned or unknown caller never makes
+    /// m2sec buffer one; [`Pending::finish`] then checks the signature over the body.
+    pub async fn begin(&self, req: &RequestParts<'_>, service: &str) -> Result<Pending, AwsError> {
         let claim: Claim = sigv4::parse_claim(req).map_err(sigv4_error)?;
         if claim.service != service {
             return Err(AwsError::new(
@@ -118,21 +157,8 @@ impl Authenticator {
             Some(token) => self.cached_session(token, &claim.access_key_id)?,
             None => self.credential(&claim.access_key_id).await?,
         };
-        sigv4::verify(
-            req,
-            &claim,
-            credential.secret.expose(),
-            chrono::Utc::now(),
-            &self.signing_keys,
-        )
-        .map_err(sigv4_error)?;
-        Ok(Principal {
-            caller: credential.caller.clone(),
-            access_key_id: claim.access_key_id,
-            account: credential.account.clone(),
-            arn: credential.arn.clone(),
-            region: claim.region,
-        })
+        sigv4::check_claim(&claim, chrono::Utc::now()).map_err(sigv4_error)?;
+        Ok(Pending { claim, credential })
     }
 
     /// Temporary credentials: the session token is the sealed session (see `m2sec_iam::sts`).

@@ -34,6 +34,25 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a complete request head (request line and headers); a keep-alive
+    /// connection idle this long is closed too.
+    #[serde(default = "default_header_timeout")]
+    pub http_header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body in full once m2sec starts reading it.
+    #[serde(default = "default_body_timeout")]
+    pub http_body_timeout_secs: u64,
+    /// Connections open at once at most (lowered to what the open-file limit allows). At the limit the
+    /// oldest idle connection is closed to make room.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Bytes all request bodies being received or handled may take together; beyond it a request waits
+    /// briefly, then is answered 503.
+    #[serde(default = "default_max_inflight_body")]
+    pub max_inflight_body_bytes: usize,
+    /// Seconds requests in progress get to finish at shutdown (SIGTERM, Ctrl-C) before their
+    /// connections are closed; the trail is then flushed and a last digest signed.
+    #[serde(default = "default_shutdown_drain")]
+    pub shutdown_drain_secs: f64,
     /// Milliseconds a node trusts its in-memory copy of a key or alias before re-reading the store:
     /// how late one node sees another's changes when several share a PostgreSQL store.
     #[serde(default = "default_cache_ttl")]
@@ -45,6 +64,16 @@ pub struct Config {
     /// them forever.
     #[serde(default = "default_retention")]
     pub trail_retention_days: f64,
+    /// Bytes the trail's records may take (estimated from the newest records); the oldest are pruned
+    /// beyond it, at a signed digest, checked every 30 s (or every digest interval when shorter). 0:
+    /// no size limit (age only).
+    #[serde(default)]
+    pub trail_max_bytes: u64,
+    /// Event sources whose calls are not recorded (`kms.amazonaws.com`), as CloudTrail's
+    /// `ExcludeManagementEventSources`: for operators who do not want cryptographic calls recorded. A
+    /// list, or one comma-separated string (as `M2SEC_TRAIL_EXCLUDE_EVENT_SOURCES` gives it).
+    #[serde(default, deserialize_with = "text_list")]
+    pub trail_exclude_event_sources: Vec<String>,
     /// Seconds between signed digests of the trail (one is also signed at shutdown).
     #[serde(default = "default_digest_interval")]
     pub trail_digest_interval_secs: u64,
@@ -99,6 +128,25 @@ fn upstream_servers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Socket
         .collect()
 }
 
+/// `["a", "b"]` or `"a,b"`.
+fn text_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Items {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Items::deserialize(d)? {
+        Items::List(list) => list,
+        Items::Text(text) => text.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| item.trim().to_string())
+        .filter(|item| !item.is_empty())
+        .collect())
+}
+
 /// Where the DNS server listens unless told otherwise.
 pub const DEFAULT_DNS_LISTEN: &str = "127.0.0.1:5353";
 
@@ -116,6 +164,21 @@ fn default_scheduler_interval() -> u64 {
 }
 fn default_max_body() -> usize {
     1024 * 1024
+}
+fn default_header_timeout() -> u64 {
+    20
+}
+fn default_body_timeout() -> u64 {
+    30
+}
+fn default_max_connections() -> usize {
+    8192
+}
+fn default_max_inflight_body() -> usize {
+    256 * 1024 * 1024
+}
+fn default_shutdown_drain() -> f64 {
+    10.0
 }
 fn default_cache_ttl() -> u64 {
     1000
@@ -146,9 +209,16 @@ impl Default for Config {
             unseal_passphrase_file: None,
             scheduler_interval_secs: default_scheduler_interval(),
             max_body_bytes: default_max_body(),
+            http_header_timeout_secs: default_header_timeout(),
+            http_body_timeout_secs: default_body_timeout(),
+            max_connections: default_max_connections(),
+            max_inflight_body_bytes: default_max_inflight_body(),
+            shutdown_drain_secs: default_shutdown_drain(),
             cache_ttl_ms: default_cache_ttl(),
             trail_enabled: true,
             trail_retention_days: default_retention(),
+            trail_max_bytes: 0,
+            trail_exclude_event_sources: Vec::new(),
             trail_digest_interval_secs: default_digest_interval(),
             dns_listen: None,
             acm_validity_days: default_acm_validity(),
@@ -193,9 +263,16 @@ const CONFIG_KEYS: &[&str] = &[
     "unseal_passphrase_file",
     "scheduler_interval_secs",
     "max_body_bytes",
+    "http_header_timeout_secs",
+    "http_body_timeout_secs",
+    "max_connections",
+    "max_inflight_body_bytes",
+    "shutdown_drain_secs",
     "cache_ttl_ms",
     "trail_enabled",
     "trail_retention_days",
+    "trail_max_bytes",
+    "trail_exclude_event_sources",
     "trail_digest_interval_secs",
     "dns_listen",
     "acm_validity_days",
@@ -212,6 +289,7 @@ const TEXT_KEYS: &[&str] = &[
     "unseal_passphrase_file",
     "dns_listen",
     "dns_upstream",
+    "trail_exclude_event_sources",
 ];
 
 impl Config {

@@ -145,6 +145,7 @@ pub(crate) fn passphrase(config: &Config) -> anyhow::Result<Option<SecretBytes>>
 }
 
 async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> anyhow::Result<()> {
+    let file_limit = http::connections::raise_file_limit();
     // Read the bootstrap file before touching the data dir, so a bad file changes nothing.
     let bootstrap = match bootstrap {
         Some((file, name)) => Some(bootstrap_roles::role_from_file(&file, name.as_deref())?),
@@ -208,10 +209,15 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             m2sec_trail::WriterConfig {
                 digest_interval: Duration::from_secs(config.trail_digest_interval_secs.max(1)),
                 retention_days: config.trail_retention_days.max(0.0),
+                max_bytes: config.trail_max_bytes,
+                exclude_event_sources: config.trail_exclude_event_sources.clone(),
             },
         )
         .await
         .map_err(|e| anyhow::anyhow!("trail: {e}"))?;
+        if !config.trail_exclude_event_sources.is_empty() {
+            tracing::warn!(sources = ?config.trail_exclude_event_sources, "calls to these services are not recorded in the trail");
+        }
         (trail, Some(task))
     } else {
         tracing::warn!("the trail is off: calls are not recorded");
@@ -285,6 +291,11 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             .signing_name
             .clone()
             .unwrap_or_else(|| meta.endpoint_prefix.clone());
+        // Smithy-generated SDKs (JavaScript v3, Rust) send only the last segment of a dotted target
+        // prefix (`CloudTrail_20131101`); botocore sends it whole. AWS accepts both.
+        if let Some((_, short)) = prefix.rsplit_once('.') {
+            json_services.insert(short.to_string(), (signing.clone(), service.clone()));
+        }
         json_services.insert(prefix, (signing, service));
     }
     let cache_ttl = Duration::from_millis(config.cache_ttl_ms);
@@ -324,21 +335,27 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         json_services,
         query_services,
         rest_services,
-        max_body_bytes: config.max_body_bytes,
+        body_limits: http::body::BodyLimits::new(
+            config.max_body_bytes,
+            Duration::from_secs(config.http_body_timeout_secs.max(1)),
+            config.max_inflight_body_bytes,
+        ),
         trail: trail.clone(),
         store: store.clone(),
+        store_probe: http::StoreProbe::new(node.clone()),
         authorizer: authorizer.clone(),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    tracing::info!(address = %listener.local_addr()?, "m2sec listening");
-    axum::serve(
-        listener,
-        http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = connection_limits(&config, file_limit);
+    tracing::info!(
+        address = %listener.local_addr()?,
+        max_connections = limits.max_connections,
+        open_file_limit = file_limit,
+        "m2sec listening"
+    );
+    http::connections::serve(listener, http::router(state), limits, shutdown_signal()).await;
     scheduler.abort();
     acm_jobs.abort();
     let _ = scheduler.await;
@@ -352,14 +369,46 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     if let Some(task) = dns {
         task.abort();
     }
-    // Commit what the trail still holds and sign a last digest.
-    trail.flush().await;
+    // Commit what the trail still holds and sign a last digest; a store that takes no writes (a full
+    // disk) does not hold the exit up.
+    match tokio::time::timeout(Duration::from_secs(10), trail.flush()).await {
+        Ok(Ok(())) => {}
+        _ => tracing::error!(
+            "the trail could not be flushed at shutdown; records of the last calls may be missing"
+        ),
+    }
     drop(trail);
     if let Some(task) = trail_writer {
         task.abort();
     }
     tracing::info!("m2sec stopped");
     Ok(())
+}
+
+/// Descriptors kept back from the HTTP connection cap: the store, the DNS server's sockets and
+/// connections, log files, upstream lookups.
+fn reserved_files(file_limit: u64) -> u64 {
+    (file_limit / 4).max(64)
+}
+
+fn connection_limits(config: &Config, file_limit: u64) -> http::connections::ConnectionLimits {
+    let allowed = file_limit
+        .saturating_sub(reserved_files(file_limit))
+        .max(16) as usize;
+    if config.max_connections > allowed {
+        tracing::info!(
+            max_connections = config.max_connections,
+            allowed,
+            open_file_limit = file_limit,
+            "max_connections lowered to what the open-file limit allows"
+        );
+    }
+    http::connections::ConnectionLimits {
+        header_timeout: Duration::from_secs(config.http_header_timeout_secs.max(1)),
+        max_connections: config.max_connections.min(allowed).max(1),
+        drain: Duration::from_secs_f64(config.shutdown_drain_secs.clamp(0.0, 3600.0)),
+        max_header_bytes: 64 * 1024,
+    }
 }
 
 /// The store lease that decides which node runs ACM's background work.

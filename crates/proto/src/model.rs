@@ -412,6 +412,21 @@ impl ServiceModel {
     }
 
     /// Every operation name in the model.
+    /// The error this service answers a server-side failure with (the store or the trail cannot be
+    /// written): its own (KMS's `KMSInternalException`, SSM's `InternalServerError`, IAM's
+    /// `ServiceFailure`), else AWS's common `InternalFailure`. Always status 500.
+    pub fn internal_error(&self, message: impl Into<String>) -> AwsError {
+        let mut own: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(name, _)| name.contains("Internal") || name.contains("ServiceFailure"))
+            .map(|(_, info)| info.code.as_str())
+            .collect();
+        own.sort_unstable();
+        let code = own.first().copied().unwrap_or("InternalFailure");
+        AwsError::new(code.to_string(), 500, message)
+    }
+
     pub fn operation_names(&self) -> impl Iterator<Item = &str> {
         self.operations.keys().map(String::as_str)
     }

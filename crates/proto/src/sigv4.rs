@@ -425,15 +425,7 @@ pub fn verify(
     now: DateTime<Utc>,
     cache: &SigningKeyCache,
 ) -> Result<(), SigV4Error> {
-    check_time(claim, now)?;
-    let request_date = fmt_scope_date(claim.amz_date);
-    if claim.date != request_date {
-        return Err(SigV4Error::ScopeDateMismatch {
-            scope_date: claim.date.clone(),
-            request_date,
-            amz_date: fmt_amz(claim.amz_date),
-        });
-    }
+    check_claim(claim, now)?;
     // A client-supplied payload hash is signed in place of the body, so it
     // must describe the body that actually arrived. `UNSIGNED-PAYLOAD` and
     // the streaming variants are refused: every operation here carries its
@@ -470,6 +462,21 @@ pub fn verify(
     let expected = signature(&key[..], &sts);
     constant_time::verify_slices_are_equal(expected.as_bytes(), claim.signature.as_bytes())
         .map_err(|_| SigV4Error::SignatureMismatch)
+}
+
+/// The checks that need neither the body nor the secret: the clock, then the scope date. The HTTP
+/// layer runs them before it reads a body, so a stale or malformed claim costs no buffering.
+pub fn check_claim(claim: &Claim, now: DateTime<Utc>) -> Result<(), SigV4Error> {
+    check_time(claim, now)?;
+    let request_date = fmt_scope_date(claim.amz_date);
+    if claim.date != request_date {
+        return Err(SigV4Error::ScopeDateMismatch {
+            scope_date: claim.date.clone(),
+            request_date,
+            amz_date: fmt_amz(claim.amz_date),
+        });
+    }
+    Ok(())
 }
 
 fn check_time(claim: &Claim, now: DateTime<Utc>) -> Result<(), SigV4Error> {

@@ -204,6 +204,9 @@ pub trait Store: Send + Sync + 'static {
     async fn trail_first_seq(&self) -> Result<Option<i64>>;
     /// The last seq of the records older than `time_ms`, if any.
     async fn trail_last_seq_before(&self, time_ms: i64) -> Result<Option<i64>>;
+    /// The mean size in bytes of the newest `newest` records (body and hash), if there are any: what
+    /// size-based retention estimates the trail's size with.
+    async fn trail_mean_record_bytes(&self, newest: i64) -> Result<Option<f64>>;
     async fn trail_put_digest(&self, digest: &TrailDigestRecord) -> Result<()>;
     /// Every digest, oldest first.
     async fn trail_digests(&self) -> Result<Vec<TrailDigestRecord>>;

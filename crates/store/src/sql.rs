@@ -1071,6 +1071,10 @@ impl Store for SqlStore {
         .await
     }
 
+    async fn trail_mean_record_bytes(&self, newest: i64) -> Result<Option<f64>> {
+        self.trail_mean_bytes(newest).await
+    }
+
     async fn trail_put_digest(&self, digest: &TrailDigestRecord) -> Result<()> {
         self.put_trail_digest(digest).await
     }

@@ -311,6 +311,18 @@ impl SqlStore {
         row.try_get::<Option<i64>, _>(0).map_err(unavailable)
     }
 
+    pub(crate) async fn trail_mean_bytes(&self, newest: i64) -> Result<Option<f64>> {
+        let row = sqlx::query(
+            "SELECT CAST(AVG(LENGTH(body) + LENGTH(hash)) AS DOUBLE PRECISION) FROM \
+             (SELECT body, hash FROM trail_events ORDER BY seq DESC LIMIT $1) newest",
+        )
+        .bind(newest)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.try_get::<Option<f64>, _>(0).map_err(unavailable)
+    }
+
     pub(crate) async fn put_trail_digest(&self, d: &TrailDigestRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO trail_digests (last_seq, created_at, body, signature) VALUES ($1, $2, $3, $4) \

@@ -263,6 +263,16 @@ async fn trail(store: &dyn Store) {
         .unwrap();
     assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 310 - 44);
 
+    // The mean size of the newest records (characters of body and hash).
+    let newest: Vec<_> = rows.iter().rev().take(10).collect();
+    let expected = newest
+        .iter()
+        .map(|r| (r.event.body.chars().count() + r.hash.chars().count()) as f64)
+        .sum::<f64>()
+        / 10.0;
+    let mean = store.trail_mean_record_bytes(10).await.unwrap().unwrap();
+    assert!((mean - expected).abs() < 1e-6, "{mean} vs {expected}");
+
     // Digests, then pruning up to one: it stays as the anchor.
     for last_seq in [100, 200, 310] {
         store

@@ -12,7 +12,9 @@ pub mod signer;
 pub mod usage;
 pub mod writer;
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use m2sec_crypto::RootKey;
 use m2sec_store::{NewTrailEvent, Store};
@@ -31,6 +33,44 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The call could not be recorded: the trail's store is failing (a full disk, a lost database). The
+/// caller answers with its service's internal error; the reason is in the writer's log lines and in
+/// [`Trail::failure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unrecorded;
+
+/// How long a caller waits between looks at the trail's health while its record is queued.
+const HEALTH_POLL: Duration = Duration::from_millis(250);
+
+/// Whether the writer can write. Set by the writer when a commit fails, cleared when one succeeds.
+#[derive(Default)]
+pub(crate) struct Health {
+    failing: AtomicBool,
+    /// When the failure began (Unix ms) and what the store said.
+    detail: Mutex<Option<(i64, String)>>,
+}
+
+impl Health {
+    pub(crate) fn set_failing(&self, error: String) {
+        let mut detail = self.detail.lock().expect("trail health");
+        if detail.is_none() {
+            *detail = Some((record::now_ms(), error));
+        }
+        self.failing.store(true, Ordering::Release);
+    }
+
+    /// Returns whether it was failing.
+    pub(crate) fn set_ok(&self) -> bool {
+        let was = self.failing.swap(false, Ordering::AcqRel);
+        *self.detail.lock().expect("trail health") = None;
+        was
+    }
+
+    fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Acquire)
+    }
+}
+
 /// The handle services and the HTTP layer record through. Cloning is cheap; a disabled trail records
 /// nothing.
 #[derive(Clone, Default)]
@@ -38,6 +78,10 @@ pub struct Trail {
     tx: Option<mpsc::Sender<writer::Message>>,
     /// Wakes the writer when a caller waits for a commit.
     urgent: Arc<Notify>,
+    health: Arc<Health>,
+    /// Event sources left out of the trail (`kms.amazonaws.com`), as CloudTrail's
+    /// `ExcludeManagementEventSources` does.
+    excluded: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Trail {
@@ -60,11 +104,15 @@ impl Trail {
         config: WriterConfig,
     ) -> Result<(Trail, tokio::task::JoinHandle<()>)> {
         let signer = Arc::new(signer::Signer::open_or_create(store.as_ref(), root).await?);
-        let (tx, urgent, task) = writer::start(store, signer, config);
+        let health = Arc::new(Health::default());
+        let excluded = Arc::new(config.exclude_event_sources.clone());
+        let (tx, urgent, task) = writer::start(store, signer, config, health.clone());
         Ok((
             Trail {
                 tx: Some(tx),
                 urgent,
+                health,
+                excluded,
             },
             task,
         ))
@@ -74,73 +122,149 @@ impl Trail {
         self.tx.is_some()
     }
 
-    /// Queues a record; with `durable`, returns once it is committed.
-    pub async fn record(&self, event: NewTrailEvent, durable: bool) {
+    /// Whether calls to `event_source` (`kms.amazonaws.com`) are recorded.
+    pub fn records(&self, event_source: &str) -> bool {
+        self.is_enabled() && !self.excluded.iter().any(|s| s == event_source)
+    }
+
+    /// Refuses at once while the trail cannot be written, so that a call which could not be recorded
+    /// is not carried out either.
+    pub fn check_writable(&self) -> std::result::Result<(), Unrecorded> {
+        if self.health.is_failing() {
+            return Err(Unrecorded);
+        }
+        Ok(())
+    }
+
+    /// Since when (Unix ms) and why the trail cannot be written, if it cannot.
+    pub fn failure(&self) -> Option<(i64, String)> {
+        self.health.detail.lock().expect("trail health").clone()
+    }
+
+    /// Queues a record; with `durable`, returns once it is committed. Fails (without waiting for the
+    /// store to recover) while the trail cannot be written; a record already queued stays queued and
+    /// is written once the store takes writes again.
+    pub async fn record(
+        &self,
+        event: NewTrailEvent,
+        durable: bool,
+    ) -> std::result::Result<(), Unrecorded> {
         let Some(tx) = &self.tx else {
-            return;
+            return Ok(());
         };
-        if durable {
+        if !self.records(&event.event_source) {
+            return Ok(());
+        }
+        let (done, committed) = if durable {
             let (done, committed) = oneshot::channel();
-            if tx
-                .send(writer::Message::Event(Box::new(event), Some(done)))
-                .await
-                .is_ok()
-            {
-                self.urgent.notify_one();
-                let _ = committed.await;
-            }
+            (Some(done), Some(committed))
         } else {
-            let _ = tx.send(writer::Message::Event(Box::new(event), None)).await;
+            (None, None)
+        };
+        self.send(tx, writer::Message::Event(Box::new(event), done))
+            .await?;
+        let Some(committed) = committed else {
+            return Ok(());
+        };
+        self.urgent.notify_one();
+        self.wait(committed).await
+    }
+
+    /// Sends to the writer; gives up when the queue stays full while the trail is failing.
+    async fn send(
+        &self,
+        tx: &mpsc::Sender<writer::Message>,
+        message: writer::Message,
+    ) -> std::result::Result<(), Unrecorded> {
+        let mut message = message;
+        loop {
+            match tx.send_timeout(message, HEALTH_POLL).await {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::SendTimeoutError::Timeout(m)) => {
+                    if self.health.is_failing() {
+                        return Err(Unrecorded);
+                    }
+                    message = m;
+                }
+                Err(mpsc::error::SendTimeoutError::Closed(_)) => return Err(Unrecorded),
+            }
+        }
+    }
+
+    /// Waits for the writer's answer; gives up as soon as the trail is failing.
+    async fn wait(&self, answer: oneshot::Receiver<bool>) -> std::result::Result<(), Unrecorded> {
+        tokio::pin!(answer);
+        loop {
+            match tokio::time::timeout(HEALTH_POLL, answer.as_mut()).await {
+                Ok(Ok(true)) => return Ok(()),
+                Ok(_) => return Err(Unrecorded),
+                Err(_) if self.health.is_failing() => return Err(Unrecorded),
+                Err(_) => {}
+            }
         }
     }
 
     /// Records a call. A successful change is answered only once its record is committed.
-    pub async fn call(&self, call: &Call<'_>) {
-        if !self.is_enabled() {
-            return;
+    pub async fn call(&self, call: &Call<'_>) -> std::result::Result<(), Unrecorded> {
+        if !self.records(call.event_source) {
+            return Ok(());
         }
         let event = record::call_event(call);
         let durable = !event.read_only && call.error.is_none();
-        self.record(event, durable).await;
+        self.record(event, durable).await
     }
 
     /// As [`Trail::call`], with `requestParameters` given as JSON text (what
     /// [`redact::request_parameters_text`] returns) in place of `call.request_parameters`.
-    pub async fn call_with_text(&self, call: &Call<'_>, request_parameters: Option<&str>) {
-        if !self.is_enabled() {
-            return;
+    pub async fn call_with_text(
+        &self,
+        call: &Call<'_>,
+        request_parameters: Option<&str>,
+    ) -> std::result::Result<(), Unrecorded> {
+        if !self.records(call.event_source) {
+            return Ok(());
         }
         let event = record::call_event_with(call, request_parameters.map(record::Params::Text));
         let durable = !event.read_only && call.error.is_none();
-        self.record(event, durable).await;
+        self.record(event, durable).await
     }
 
-    /// Records one of m2sec's own actions, committed before this returns.
+    /// Records one of m2sec's own actions, committed before this returns. An action that could not
+    /// be recorded is logged.
     pub async fn service_event(&self, event: &ServiceEvent<'_>) {
         if !self.is_enabled() {
             return;
         }
-        self.record(record::service_event(event), true).await;
+        if self
+            .record(record::service_event(event), true)
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                event = event.event_name,
+                "the trail cannot be written; this action of m2sec's own is not recorded yet"
+            );
+        }
     }
 
     /// Commits everything queued so far and signs a digest of the chain (at shutdown).
-    pub async fn flush(&self) {
-        self.commit_queued(true).await;
+    pub async fn flush(&self) -> std::result::Result<(), Unrecorded> {
+        self.commit_queued(true).await
     }
 
     /// Commits everything queued so far, so that a lookup sees every call answered before it.
-    pub async fn commit_pending(&self) {
-        self.commit_queued(false).await;
+    pub async fn commit_pending(&self) -> std::result::Result<(), Unrecorded> {
+        self.commit_queued(false).await
     }
 
-    async fn commit_queued(&self, sign: bool) {
+    async fn commit_queued(&self, sign: bool) -> std::result::Result<(), Unrecorded> {
         let Some(tx) = &self.tx else {
-            return;
+            return Ok(());
         };
+        self.check_writable()?;
         let (done, flushed) = oneshot::channel();
-        if tx.send(writer::Message::Flush(done, sign)).await.is_ok() {
-            self.urgent.notify_one();
-            let _ = flushed.await;
-        }
+        self.send(tx, writer::Message::Flush(done, sign)).await?;
+        self.urgent.notify_one();
+        self.wait(flushed).await
     }
 }

@@ -272,7 +272,8 @@ impl CloudTrail {
             ));
         }
         let before = input.next_token.as_deref().map(parse_token).transpose()?;
-        self.trail.commit_pending().await;
+        // A failing trail holds nothing newer that could be read.
+        let _ = self.trail.commit_pending().await;
         let mut found = find(
             self.store.as_ref(),
             &Scope::new(ctx.account.clone(), ctx.region.clone()),

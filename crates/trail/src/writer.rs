@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use crate::chain::{link, DigestBody};
 use crate::record::now_ms;
 use crate::signer::Signer;
+use crate::Health;
 
 /// Records per transaction at most.
 const MAX_BATCH: usize = 2048;
@@ -23,11 +24,18 @@ const QUEUE: usize = 16_384;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the writer commits what has queued when no caller waits for a commit.
 const COMMIT_INTERVAL: Duration = Duration::from_millis(20);
+/// How often the trail's size is compared with `max_bytes` (more often with a shorter digest interval).
+const SIZE_CHECK_EVERY: Duration = Duration::from_secs(30);
+/// How many of the newest records the size estimate averages.
+const SIZE_SAMPLE: i64 = 1000;
 
+/// A waiter is answered `true` once its record (or everything before its flush) is committed, and
+/// `false` at once if the commit fails: the records stay in the writer and are written when the store
+/// takes writes again, but nobody is kept waiting for that.
 pub(crate) enum Message {
-    Event(Box<NewTrailEvent>, Option<oneshot::Sender<()>>),
+    Event(Box<NewTrailEvent>, Option<oneshot::Sender<bool>>),
     /// Commit everything queued before (and with `sign`, sign a digest), then answer.
-    Flush(oneshot::Sender<()>, bool),
+    Flush(oneshot::Sender<bool>, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -35,12 +43,18 @@ pub struct WriterConfig {
     pub digest_interval: Duration,
     /// 0: keep records forever.
     pub retention_days: f64,
+    /// Size the records may take (estimated from the newest records' mean size); the oldest are
+    /// pruned beyond it, up to a signed digest. 0: no limit.
+    pub max_bytes: u64,
+    /// Event sources not recorded at all (`kms.amazonaws.com`).
+    pub exclude_event_sources: Vec<String>,
 }
 
 pub(crate) fn start(
     store: Arc<dyn Store>,
     signer: Arc<Signer>,
     config: WriterConfig,
+    health: Arc<Health>,
 ) -> (
     mpsc::Sender<Message>,
     Arc<Notify>,
@@ -48,7 +62,7 @@ pub(crate) fn start(
 ) {
     let (tx, rx) = mpsc::channel(QUEUE);
     let urgent = Arc::new(Notify::new());
-    let task = tokio::spawn(run(store, signer, config, rx, urgent.clone()));
+    let task = tokio::spawn(run(store, signer, config, rx, urgent.clone(), health));
     (tx, urgent, task)
 }
 
@@ -59,6 +73,8 @@ struct State {
     last_digest: Instant,
     digested_seq: i64,
     last_prune: Option<Instant>,
+    last_size_check: Option<Instant>,
+    health: Arc<Health>,
 }
 
 async fn run(
@@ -67,6 +83,7 @@ async fn run(
     config: WriterConfig,
     mut rx: mpsc::Receiver<Message>,
     urgent: Arc<Notify>,
+    health: Arc<Health>,
 ) {
     let digested_seq = match store.trail_last_digest().await {
         Ok(d) => d.map_or(0, |d| d.last_seq),
@@ -82,6 +99,8 @@ async fn run(
         last_digest: Instant::now(),
         digested_seq,
         last_prune: None,
+        last_size_check: None,
+        health,
     };
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     let mut open = true;
@@ -156,28 +175,47 @@ impl State {
         let events = Arc::new(events);
         if !events.is_empty() {
             let mut delay = Duration::from_millis(50);
+            // Synced to disk when someone waits for it (a change); reads ride along.
+            let sync = !acks.is_empty() || !flushes.is_empty();
             loop {
-                // Synced to disk when someone waits for it (a change); reads ride along.
-                let sync = !acks.is_empty() || !flushes.is_empty();
                 match self.store.trail_append(events.clone(), link, sync).await {
                     Ok(_) => break,
                     Err(e) => {
-                        tracing::error!(error = %e, records = events.len(), "writing the trail failed; retrying");
+                        if self.health.is_failing() {
+                            tracing::error!(error = %e, records = events.len(), "writing the trail failed again; calls are refused until it succeeds");
+                        } else {
+                            tracing::error!(error = %e, records = events.len(), "writing the trail failed (is the disk full?); calls that would be recorded are refused until it succeeds; retrying");
+                        }
+                        self.health.set_failing(e.to_string());
+                        // Nobody waits for the store to recover: callers answer with an error now,
+                        // and their records are written when it does.
+                        for ack in acks.drain(..) {
+                            let _ = ack.send(false);
+                        }
+                        for done in flushes.drain(..) {
+                            let _ = done.send(false);
+                        }
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(Duration::from_secs(5));
                     }
                 }
             }
+            if self.health.set_ok() {
+                tracing::warn!(
+                    records = events.len(),
+                    "the trail is written again; calls are accepted"
+                );
+            }
         }
         for ack in acks {
-            let _ = ack.send(());
+            let _ = ack.send(true);
         }
         if !flushes.is_empty() {
             if sign {
                 self.digest(true).await;
             }
             for done in flushes {
-                let _ = done.send(());
+                let _ = done.send(true);
             }
         }
     }
@@ -235,6 +273,19 @@ impl State {
 
     async fn maintain(&mut self) {
         self.digest(false).await;
+        let check_every = SIZE_CHECK_EVERY.min(self.config.digest_interval);
+        if self.config.max_bytes > 0 && self.last_size_check.is_none_or_elapsed(check_every) {
+            self.last_size_check = Some(Instant::now());
+            match prune_to_size(self.store.as_ref(), self.config.max_bytes).await {
+                // Pruning stops at a signed digest; sign one now so the next check has an anchor
+                // close to where the size limit falls.
+                Ok(SizePrune::NeedsAnchor) => self.digest(true).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning the trail to its size limit failed; will retry")
+                }
+            }
+        }
         if self.config.retention_days > 0.0 && self.last_prune.is_none_or_elapsed(PRUNE_EVERY) {
             self.last_prune = Some(Instant::now());
             if let Err(e) = prune(self.store.as_ref(), self.config.retention_days).await {
@@ -270,4 +321,53 @@ pub async fn prune(store: &dyn Store, retention_days: f64) -> crate::Result<u64>
         );
     }
     Ok(removed)
+}
+
+/// What [`prune_to_size`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SizePrune {
+    /// The trail is within its size.
+    Within,
+    /// Records were removed.
+    Pruned(u64),
+    /// The trail is over its size, but no signed digest lies early enough to prune up to.
+    NeedsAnchor,
+}
+
+/// Removes the oldest records while the trail is over `max_bytes`, up to the newest digest among
+/// them (it stays, so the first remaining record is still anchored). The size is estimated as the
+/// number of records times the mean size of the newest ones: no full scan.
+pub async fn prune_to_size(store: &dyn Store, max_bytes: u64) -> crate::Result<SizePrune> {
+    let Some(first) = store.trail_first_seq().await? else {
+        return Ok(SizePrune::Within);
+    };
+    let Some(mean) = store.trail_mean_record_bytes(SIZE_SAMPLE).await? else {
+        return Ok(SizePrune::Within);
+    };
+    let head = store.trail_head().await?;
+    let keep = (max_bytes as f64 / mean.max(1.0)).floor() as i64;
+    let through = head.seq - keep;
+    if through < first {
+        return Ok(SizePrune::Within);
+    }
+    let Some(anchor) = store
+        .trail_digests()
+        .await?
+        .iter()
+        .rev()
+        .find(|d| d.last_seq <= through && d.last_seq >= first)
+        .map(|d| d.last_seq)
+    else {
+        return Ok(SizePrune::NeedsAnchor);
+    };
+    let removed = store.trail_prune(anchor).await?;
+    if removed > 0 {
+        tracing::info!(
+            removed,
+            through = anchor,
+            max_bytes,
+            "pruned the oldest trail records: the trail was over trail_max_bytes"
+        );
+    }
+    Ok(SizePrune::Pruned(removed))
 }

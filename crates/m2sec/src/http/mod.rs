@@ -1,5 +1,10 @@
 //! The HTTP front: one route for the AWS JSON protocols (`POST /`, chosen by `X-Amz-Target`), a health
-//! route for load balancers, and a no-op route used as the benchmark baseline.
+//! route for load balancers, and a no-op route used as the benchmark baseline. Connections (timeouts,
+//! the connection cap, the drain at shutdown) are in [`connections`]; request bodies (size, deadline,
+//! memory budget) in [`body`].
+
+pub mod body;
+pub mod connections;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,10 +35,11 @@ pub struct AppState {
     pub query_services: HashMap<String, Arc<dyn QueryService>>,
     /// restXml services (Route53) by SigV4 signing name; their requests come to any other path.
     pub rest_services: HashMap<String, Arc<dyn QueryService>>,
-    pub max_body_bytes: usize,
+    pub body_limits: body::BodyLimits,
     pub trail: Trail,
     /// Serves the usage report route.
     pub store: Arc<dyn m2sec_store::Store>,
+    pub store_probe: StoreProbe,
     pub authorizer: Arc<m2sec_iam::Authorizer>,
 }
 
@@ -47,11 +53,69 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn health() -> impl IntoResponse {
-    (
-        [("content-type", "application/json")],
-        "{\"status\":\"ok\"}",
-    )
+/// For load balancers and operators: 200 while the store takes writes and the trail is written, 503
+/// otherwise (a full disk, a lost database). The reason is in the log, not here: this route answers
+/// anyone.
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let store_ok = state.store_probe.check(state.store.as_ref()).await;
+    let trail = state.trail.failure();
+    let ok = store_ok && trail.is_none();
+    let mut body = serde_json::json!({
+        "status": if ok { "ok" } else { "failing" },
+        "store": if store_ok { "ok" } else { "failing" },
+        "trail": if !state.trail.is_enabled() { "off" } else if trail.is_some() { "failing" } else { "ok" },
+    });
+    if let Some((since, _)) = trail {
+        body["trailFailingSince"] = serde_json::json!(since / 1000);
+    }
+    let mut response = Response::new(Body::from(body.to_string()));
+    if !ok {
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A small write to the store (one lease row), made at most once a second however often /health is
+/// asked, and bounded in time: a store that hangs is a failing store.
+pub struct StoreProbe {
+    node: String,
+    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+impl StoreProbe {
+    pub fn new(node: String) -> Self {
+        StoreProbe {
+            node,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn check(&self, store: &dyn m2sec_store::Store) -> bool {
+        let mut last = self.last.lock().await;
+        if let Some((at, ok)) = *last {
+            if at.elapsed() < std::time::Duration::from_secs(1) {
+                return ok;
+            }
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let probe = store.try_lease("health.probe", &self.node, now, 0);
+        let ok = match tokio::time::timeout(std::time::Duration::from_secs(2), probe).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "health: the store does not take writes");
+                false
+            }
+            Err(_) => {
+                tracing::error!("health: the store did not answer a write within 2 s");
+                false
+            }
+        };
+        *last = Some((std::time::Instant::now(), ok));
+        ok
+    }
 }
 
 /// Reads the request and does nothing else: the baseline that shows what HTTP alone costs in benchmarks.
@@ -61,6 +125,19 @@ async fn noop(_body: Bytes) -> impl IntoResponse {
 
 fn request_id() -> String {
     m2sec_proto::random_uuid()
+}
+
+/// A request refused as too large or too slow leaves its body unread: the connection cannot carry
+/// another request, and the client is told so.
+fn close_if_body_unread(response: &mut Response) {
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
+        response
+            .headers_mut()
+            .insert("connection", HeaderValue::from_static("close"));
+    }
 }
 
 fn respond(request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
@@ -82,6 +159,7 @@ fn respond(request_id: &str, result: Result<Vec<u8>, AwsError>) -> Response {
     if let Some(code) = error_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
         headers.insert("x-amzn-errortype", code);
     }
+    close_if_body_unread(&mut response);
     response
 }
 
@@ -89,7 +167,7 @@ async fn aws_json(State(state): State<Arc<AppState>>, request: Request) -> Respo
     let request_id = request_id();
     // awsQuery (IAM, STS) has no X-Amz-Target: its service is the one the request is signed for.
     if !request.headers().contains_key("x-amz-target") {
-        if let Some(service) = query_service_of(&state, request.headers()) {
+        if let Some(service) = query_service_of(&state, request.headers(), request.uri().query()) {
             return aws_query(&state, service, request, &request_id).await;
         }
     }
@@ -111,7 +189,6 @@ fn source_ip(request: &Request) -> Option<String> {
 async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<Vec<u8>, AwsError> {
     let source_ip = source_ip(&request);
     let (parts, body) = request.into_parts();
-    let body = read_body(body, state.max_body_bytes).await?;
     let target = header(&parts.headers, "x-amz-target")
         .ok_or_else(|| AwsError::unknown_operation("(no X-Amz-Target header)"))?;
     let (prefix, operation) =
@@ -120,16 +197,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         .json_services
         .get(prefix)
         .ok_or_else(|| AwsError::unknown_operation(target))?;
-
-    let path = parts.uri.path();
-    let signed = RequestParts {
-        method: parts.method.as_str(),
-        path,
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &body,
-    };
-    let principal = state.auth.authenticate(&signed, signing_name).await?;
+    let (body, principal) = authenticated_body(state, &parts, body, signing_name).await?;
     let ctx = principal.into_context(
         request_id,
         operation,
@@ -140,12 +208,13 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
     let input = json::prepare(model, operation, &body)
         .map_err(|e| json::own_validation_error(service.as_ref(), operation, e));
     // Reads of the trail itself are not recorded in it; calls to no operation are not calls.
-    let recorded = state.trail.is_enabled()
+    let recorded = records(state, model)
         && model.metadata.endpoint_prefix != "cloudtrail"
         && model.has_operation(operation);
     if !recorded {
         return service.call(&ctx, operation, input?).await;
     }
+    writable(state, model)?;
     let request_parameters = input
         .as_ref()
         .ok()
@@ -170,8 +239,28 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         output,
         result.as_ref().err(),
     )
-    .await;
+    .await?;
     result
+}
+
+/// Whether calls of the service of `model` are recorded (the trail is on and does not leave them out).
+fn records(state: &AppState, model: &m2sec_proto::model::ServiceModel) -> bool {
+    state.trail.is_enabled()
+        && state
+            .trail
+            .records(&format!("{}.amazonaws.com", model.metadata.endpoint_prefix))
+}
+
+/// A call that could not be recorded is answered with the service's internal error (and is not carried
+/// out when that is known before).
+fn unrecorded(model: &m2sec_proto::model::ServiceModel) -> AwsError {
+    model.internal_error(
+        "The request could not be recorded in the audit trail, so it was refused. Try again later.",
+    )
+}
+
+fn writable(state: &AppState, model: &m2sec_proto::model::ServiceModel) -> Result<(), AwsError> {
+    state.trail.check_writable().map_err(|_| unrecorded(model))
 }
 
 /// Records a call in the trail: its redacted input, and for a change its redacted answer.
@@ -183,7 +272,7 @@ async fn record(
     request_parameters: Option<String>,
     output: Option<serde_json::Value>,
     error: Option<&AwsError>,
-) {
+) -> Result<(), AwsError> {
     let service = model.metadata.endpoint_prefix.as_str();
     let source = format!("{service}.amazonaws.com");
     // The redacted input is JSON text already: it is copied into the record as it is.
@@ -208,39 +297,8 @@ async fn record(
     state
         .trail
         .call_with_text(&call, request_parameters.as_deref())
-        .await;
-}
-
-/// How much of an oversized body is still read (and dropped) so that clients which send the whole
-/// body before reading the answer see the 413 instead of a broken connection.
-const OVERSIZE_DRAIN_BYTES: usize = 16 * 1024 * 1024;
-
-async fn read_body(body: Body, max: usize) -> Result<Bytes, AwsError> {
-    use http_body_util::BodyExt;
-    let mut body = body;
-    let mut buf = bytes::BytesMut::new();
-    let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame =
-            frame.map_err(|_| AwsError::serialization("The request body could not be read"))?;
-        let Ok(chunk) = frame.into_data() else {
-            continue;
-        };
-        total += chunk.len();
-        if total <= max {
-            buf.extend_from_slice(&chunk);
-        } else if total > max + OVERSIZE_DRAIN_BYTES {
-            break;
-        }
-    }
-    if total > max {
-        return Err(AwsError::new(
-            "RequestEntityTooLargeException",
-            413,
-            format!("The request body is larger than {max} bytes"),
-        ));
-    }
-    Ok(buf.freeze())
+        .await
+        .map_err(|_| unrecorded(model))
 }
 
 /// IAM and STS name authentication failures differently from the JSON services.
@@ -270,12 +328,48 @@ fn signed_service<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<
     parts.nth(3)
 }
 
-/// The awsQuery service a request is signed for, if any.
-fn query_service_of(state: &AppState, headers: &HeaderMap) -> Option<Arc<dyn QueryService>> {
+/// The awsQuery service a request is signed for, if any: by its Authorization header, or by its
+/// presigned query string (a presigned STS `GetCallerIdentity` URL, as Vault's AWS auth method and
+/// EKS tokens send it).
+fn query_service_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Option<Arc<dyn QueryService>> {
     state
         .query_services
-        .get(signed_service(headers, None)?)
+        .get(signed_service(headers, query)?)
         .cloned()
+}
+
+/// The SigV4 parameters of a presigned query string, which are not the operation's input.
+const PRESIGN_PARAMETERS: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// The form an awsQuery request carries its input in: the body, or for a request without one (a GET,
+/// a presigned URL) the query string less its SigV4 parameters.
+fn query_form<'a>(body: &'a [u8], query: Option<&str>) -> std::borrow::Cow<'a, [u8]> {
+    match query {
+        Some(query) if body.is_empty() => std::borrow::Cow::Owned(
+            query
+                .split('&')
+                .filter(|pair| {
+                    let name = pair.split_once('=').map_or(*pair, |(k, _)| k);
+                    !PRESIGN_PARAMETERS.contains(&name)
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+                .into_bytes(),
+        ),
+        _ => std::borrow::Cow::Borrowed(body),
+    }
 }
 
 /// restXml (Route53): any path other than the JSON and awsQuery endpoint's `/`, for the service the
@@ -328,6 +422,7 @@ async fn rest_xml(State(state): State<Arc<AppState>>, request: Request) -> Respo
             out.insert(n, v);
         }
     }
+    close_if_body_unread(&mut response);
     response
 }
 
@@ -386,16 +481,18 @@ async fn call_recorded(
     checked: Result<(), AwsError>,
 ) -> Result<serde_json::Value, AwsError> {
     let model = service.model();
-    let request_parameters = state
-        .trail
-        .is_enabled()
+    let recorded = records(state, model);
+    if recorded {
+        writable(state, model)?;
+    }
+    let request_parameters = recorded
         .then(|| redact::request_parameters_text(model, operation, &input))
         .flatten();
     let result = match checked {
         Ok(()) => service.call(ctx, operation, input).await,
         Err(e) => Err(e),
     };
-    if state.trail.is_enabled() {
+    if recorded {
         let output = result
             .as_ref()
             .ok()
@@ -409,7 +506,7 @@ async fn call_recorded(
             output.cloned(),
             result.as_ref().err(),
         )
-        .await;
+        .await?;
     }
     result
 }
@@ -442,10 +539,37 @@ async fn aws_query(
     if let Ok(v) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert("x-amzn-requestid", v);
     }
+    close_if_body_unread(&mut response);
     response
 }
 
-/// Reads a request's body and authenticates it for the service of `model` (its SigV4 signing name).
+/// Authenticates a request for `signing_name` and reads its body: first every check that needs no
+/// body (so an unsigned or unknown caller is refused before a byte of its body is read), then the
+/// body within [`body::BodyLimits`], then the signature over it.
+async fn authenticated_body(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    signing_name: &str,
+) -> Result<(body::ReadBody, crate::auth::Principal), AwsError> {
+    let unread = RequestParts {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &[],
+    };
+    let pending = state.auth.begin(&unread, signing_name).await?;
+    let body = body::read(body, &parts.headers, &state.body_limits).await?;
+    let signed = RequestParts {
+        body: &body,
+        ..unread
+    };
+    let principal = pending.finish(&state.auth, &signed)?;
+    Ok((body, principal))
+}
+
+/// As [`authenticated_body`] for the service of `model` (its SigV4 signing name).
 async fn signed_request(
     state: &AppState,
     model: &m2sec_proto::model::ServiceModel,
@@ -453,7 +577,7 @@ async fn signed_request(
 ) -> Result<
     (
         axum::http::request::Parts,
-        Bytes,
+        body::ReadBody,
         crate::auth::Principal,
         Option<String>,
     ),
@@ -461,20 +585,12 @@ async fn signed_request(
 > {
     let source_ip = source_ip(&request);
     let (parts, body) = request.into_parts();
-    let body = read_body(body, state.max_body_bytes).await?;
     let signing_name = model
         .metadata
         .signing_name
         .as_deref()
         .unwrap_or(&model.metadata.endpoint_prefix);
-    let signed = RequestParts {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &body,
-    };
-    let principal = state.auth.authenticate(&signed, signing_name).await?;
+    let (body, principal) = authenticated_body(state, &parts, body, signing_name).await?;
     Ok((parts, body, principal, source_ip))
 }
 
@@ -488,7 +604,8 @@ async fn query_call(
     let (parts, body, principal, source_ip) = signed_request(state, model, request)
         .await
         .map_err(query_auth_error)?;
-    let (operation, input) = query_protocol::parse_request(model, &body)?;
+    let (operation, input) =
+        query_protocol::parse_request(model, &query_form(&body, parts.uri.query()))?;
     let ctx = principal.into_context(
         request_id,
         &operation,
