@@ -110,7 +110,10 @@ impl Kms {
             m2sec_proto::AwsError::new(e.aws_code(), 400, message)
         });
         let invoked_by = format!("{service}.amazonaws.com");
-        self.trail
+        // The calling service's own record decides whether its call is answered (a failing trail
+        // refuses it there); this record rides along.
+        let _ = self
+            .trail
             .call(&m2sec_trail::Call {
                 ctx,
                 event_source: "kms.amazonaws.com",

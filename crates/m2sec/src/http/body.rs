@@ -45,11 +45,6 @@ impl BodyLimits {
             )),
         }
     }
-
-    /// Bytes of the budget free now (for /health).
-    pub fn budget_available(&self) -> usize {
-        self.budget.available_permits()
-    }
 }
 
 /// A body read in full, holding its share of the memory budget until it is dropped.
