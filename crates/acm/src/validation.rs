@@ -246,6 +246,7 @@ mod tests {
         let (addr, task) = m2sec_dns::serve(
             "127.0.0.1:0".parse().unwrap(),
             Arc::new(Fixed(Arc::new(vec![remote]))),
+            m2sec_dns::Limits::default(),
         )
         .await
         .unwrap();

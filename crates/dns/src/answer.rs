@@ -81,17 +81,25 @@ pub fn answer(zones: &[Zone], query: &[u8]) -> Option<Vec<u8>> {
     for _ in 0..MAX_CHAIN {
         match current.resolve(&name, &kind) {
             Answer::Records(sets) => {
+                let sets = if qtype == RecordType::ANY {
+                    one_rrset(sets)
+                } else {
+                    sets
+                };
                 let mut next = None;
                 for set in &sets {
                     if let Some(alias) = &set.alias {
                         // An alias answers with its target's records, under the queried name.
-                        next = Some((alias.dns_name.clone(), Some(name.clone())));
+                        next = Some((alias.dns_name.clone(), Some((name.clone(), &set.kind))));
                         continue;
                     }
                     for record in records_of(set) {
                         response.add_answer(record);
                     }
-                    if set.kind == "CNAME" && qtype != RecordType::CNAME {
+                    // A CNAME found for ANY is the answer itself: RFC 1034 §3.6.2 restarts the query
+                    // at the target only when the name has none of the records asked for.
+                    if set.kind == "CNAME" && qtype != RecordType::CNAME && qtype != RecordType::ANY
+                    {
                         next = set.records.first().map(|t| (t.clone(), None));
                     }
                 }
@@ -100,9 +108,15 @@ pub fn answer(zones: &[Zone], query: &[u8]) -> Option<Vec<u8>> {
                         let Some(z) = enclosing(zones, &target) else {
                             break;
                         };
-                        if let Some(owner) = owner {
-                            // Resolve the alias target and write its records under `owner`.
-                            if let Answer::Records(target_sets) = z.resolve(&target, &kind) {
+                        if let Some((owner, alias_kind)) = owner {
+                            // Resolve the alias target and write its records under `owner` (for
+                            // ANY, the records of the alias's own type only).
+                            let wanted = if qtype == RecordType::ANY {
+                                alias_kind
+                            } else {
+                                &kind
+                            };
+                            if let Answer::Records(target_sets) = z.resolve(&target, wanted) {
                                 for set in target_sets.iter().filter(|s| s.alias.is_none()) {
                                     let renamed = RecordSet {
                                         name: owner.clone(),
@@ -137,6 +151,31 @@ pub fn answer(zones: &[Zone], query: &[u8]) -> Option<Vec<u8>> {
         }
     }
     response.to_vec().ok()
+}
+
+/// The one RRset answering an ANY query: RFC 8482 §4.1, as BIND's `minimal-any` does, so that ANY
+/// gets an attacker no more amplification than a query for one type already does (a name's whole set
+/// of records could be many times the query's size). A real RRset rather than §4.2's synthesized HINFO:
+/// it is no larger than what a query for its type gets anyway, and stays useful to whoever asks ANY
+/// to have a look. The RRset is the one of lowest type code, so the choice does not depend on the
+/// order the sets were written in; at a delegated name (NS and DS) that is the NS set.
+fn one_rrset(sets: Vec<RecordSet>) -> Vec<RecordSet> {
+    let Some(kind) = sets
+        .iter()
+        .map(|s| s.kind.clone())
+        .min_by_key(|k| type_code(k))
+    else {
+        return sets;
+    };
+    sets.into_iter().filter(|s| s.kind == kind).collect()
+}
+
+/// The type code of a Route53 record type (SPF, type 99, has no name in hickory-proto).
+fn type_code(kind: &str) -> u16 {
+    match kind {
+        "SPF" => 99,
+        other => other.parse::<RecordType>().map_or(u16::MAX, u16::from),
+    }
 }
 
 /// Route53's name of a query type (SPF, type 99, has none in hickory-proto).
@@ -668,6 +707,89 @@ mod tests {
         let r = ask("www.fanops.com.", RecordType::A);
         assert_eq!(r.answers().len(), 1);
         assert_eq!(r.answers()[0].name().to_ascii(), "www.fanops.com.");
+    }
+
+    /// The (name, type) of each RRset of the answer section.
+    fn rrsets(r: &Message) -> Vec<(String, RecordType)> {
+        let mut sets: Vec<(String, RecordType)> = r
+            .answers()
+            .iter()
+            .map(|a| (a.name().to_ascii(), a.record_type()))
+            .collect();
+        sets.dedup();
+        sets
+    }
+
+    #[test]
+    fn any_is_answered_with_one_rrset() {
+        let mut z = zones().remove(0);
+        let long = format!("\"{}\"", "v".repeat(250));
+        let ds = "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118";
+        let changes: Vec<Change> = [
+            ("fanops.com", "TXT", long.as_str()),
+            ("fanops.com", "MX", "10 mx.fanops.com"),
+            ("fanops.com", "AAAA", "2001:db8::1"),
+            ("fanops.com", "A", "192.0.2.1"),
+            ("sub.fanops.com", "DS", ds),
+            ("sub.fanops.com", "NS", "ns1.elsewhere.example."),
+        ]
+        .iter()
+        .map(|(name, kind, value)| Change {
+            action: Action::Create,
+            set: set(name, kind, &[value]),
+        })
+        .collect();
+        z.apply(&changes).unwrap();
+        let zones = vec![z];
+
+        // The apex holds SOA, NS, TXT, MX, AAAA and A: the answer is its A RRset, whatever the order
+        // the sets were written in.
+        let r = ask_in(&zones, "fanops.com.", RecordType::ANY);
+        assert_eq!(r.response_code(), ResponseCode::NoError);
+        assert!(r.authoritative());
+        assert_eq!(rrsets(&r), [("fanops.com.".into(), RecordType::A)]);
+        assert_eq!(r.answers().len(), 1);
+        // Over UDP too, and whole (no truncation needed), about the size of an A query's answer.
+        let mut m = Message::new();
+        m.add_query(Query::query(
+            Name::from_ascii("fanops.com.").unwrap(),
+            RecordType::ANY,
+        ));
+        let query = m.to_vec().unwrap();
+        let udp = answer_udp(&zones, &query).unwrap();
+        let reply = Message::from_vec(&udp).unwrap();
+        assert!(!reply.truncated());
+        assert_eq!(rrsets(&reply), [("fanops.com.".into(), RecordType::A)]);
+        assert!(udp.len() < 3 * query.len(), "{} bytes", udp.len());
+
+        let r = ask_in(&zones, "mail.fanops.com.", RecordType::ANY);
+        assert_eq!(rrsets(&r), [("mail.fanops.com.".into(), RecordType::MX)]);
+        // A delegated name: its NS RRset.
+        let r = ask_in(&zones, "sub.fanops.com.", RecordType::ANY);
+        assert_eq!(rrsets(&r), [("sub.fanops.com.".into(), RecordType::NS)]);
+        // A CNAME is the answer, not followed.
+        let r = ask_in(&zones, "link.fanops.com.", RecordType::ANY);
+        assert_eq!(rrsets(&r), [("link.fanops.com.".into(), RecordType::CNAME)]);
+        // An alias: its target's records of the alias's type, under the alias's name.
+        let r = ask_in(&zones, "www.fanops.com.", RecordType::ANY);
+        assert_eq!(rrsets(&r), [("www.fanops.com.".into(), RecordType::A)]);
+        assert_eq!(r.answers().len(), 1);
+    }
+
+    #[test]
+    fn any_for_missing_names_and_foreign_zones() {
+        let zones = zones();
+        let r = ask_in(&zones, "nope.fanops.com.", RecordType::ANY);
+        assert_eq!(r.response_code(), ResponseCode::NXDomain);
+        assert!(r.answers().is_empty());
+        assert!(matches!(r.name_servers()[0].data(), Some(RData::SOA(_))));
+        // `_tcp.fanops.com` has records below it only: NODATA, with the SOA.
+        let r = ask_in(&zones, "_tcp.fanops.com.", RecordType::ANY);
+        assert_eq!(r.response_code(), ResponseCode::NoError);
+        assert!(r.answers().is_empty());
+        assert!(matches!(r.name_servers()[0].data(), Some(RData::SOA(_))));
+        let r = ask_in(&zones, "example.org.", RecordType::ANY);
+        assert_eq!(r.response_code(), ResponseCode::Refused);
     }
 
     #[test]

@@ -8,4 +8,4 @@ pub mod server;
 pub mod upstream;
 
 pub use answer::answer;
-pub use server::{serve, StoreZones, ZoneSource};
+pub use server::{serve, Limits, StoreZones, ZoneSource};

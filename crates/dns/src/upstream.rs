@@ -302,6 +302,7 @@ mod tests {
         let (addr, task) = crate::serve(
             "127.0.0.1:0".parse().unwrap(),
             Arc::new(Fixed(Arc::new(vec![zone]))),
+            crate::Limits::default(),
         )
         .await
         .unwrap();

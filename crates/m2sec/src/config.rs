@@ -81,6 +81,10 @@ pub struct Config {
     /// when that is free.
     #[serde(default)]
     pub dns_listen: Option<String>,
+    /// Seconds a DNS client's TCP connection may stay idle, or take to send one message, before the
+    /// server closes it (BIND's `tcp-idle-timeout` is 30 s too).
+    #[serde(default = "default_dns_tcp_idle_timeout")]
+    pub dns_tcp_idle_timeout_secs: u64,
     /// Validity of the certificates ACM issues, in days.
     #[serde(default = "default_acm_validity")]
     pub acm_validity_days: u32,
@@ -192,6 +196,9 @@ fn default_retention() -> f64 {
 fn default_digest_interval() -> u64 {
     60
 }
+fn default_dns_tcp_idle_timeout() -> u64 {
+    30
+}
 fn default_acm_validity() -> u32 {
     198
 }
@@ -221,6 +228,7 @@ impl Default for Config {
             trail_exclude_event_sources: Vec::new(),
             trail_digest_interval_secs: default_digest_interval(),
             dns_listen: None,
+            dns_tcp_idle_timeout_secs: default_dns_tcp_idle_timeout(),
             acm_validity_days: default_acm_validity(),
             acm_renew_before_days: default_acm_renew_before(),
             dns_upstream: Vec::new(),
@@ -275,6 +283,7 @@ const CONFIG_KEYS: &[&str] = &[
     "trail_exclude_event_sources",
     "trail_digest_interval_secs",
     "dns_listen",
+    "dns_tcp_idle_timeout_secs",
     "acm_validity_days",
     "acm_renew_before_days",
     "dns_upstream",

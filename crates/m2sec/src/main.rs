@@ -503,7 +503,11 @@ async fn start_dns(
         Duration::from_millis(config.cache_ttl_ms),
         generation,
     ));
-    match m2sec_dns::serve(address, zones).await {
+    let limits = m2sec_dns::Limits {
+        tcp_idle_timeout: Duration::from_secs(config.dns_tcp_idle_timeout_secs),
+        ..Default::default()
+    };
+    match m2sec_dns::serve(address, zones, limits).await {
         Ok((bound, task)) => {
             tracing::info!(address = %bound, "DNS server answering for the account's Route53 zones");
             Ok(Some(task))
