@@ -6,6 +6,7 @@
 
 mod records;
 mod sql;
+mod sql_probe;
 mod sql_trail;
 pub mod test_suite;
 

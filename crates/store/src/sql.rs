@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// (version, SQLite text, PostgreSQL text); append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         include_str!("../migrations/sqlite/0001_init.sql"),
@@ -72,6 +72,13 @@ impl SqlStore {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating the SQLite file if needed, and
     /// applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
+        let store = Self::connect_unmigrated(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub(crate) async fn connect_unmigrated(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -111,13 +118,11 @@ impl SqlStore {
         } else {
             None
         };
-        let store = SqlStore {
+        Ok(SqlStore {
             pool,
             engine,
             trail_appender,
-        };
-        store.migrate().await?;
-        Ok(store)
+        })
     }
 
     /// The SQLite URL for a file inside the data dir.
