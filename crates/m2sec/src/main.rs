@@ -190,9 +190,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         tracing::info!(role = %arn, "role created from iamRoleStatements");
     }
 
+    // One count of this node's IAM changes for every cache of IAM state: the access keys, the policies.
+    let iam_generation = Arc::new(m2sec_iam::IamGeneration::default());
     let authorizer = Arc::new(m2sec_iam::Authorizer::new(
         store.clone(),
         Duration::from_millis(config.cache_ttl_ms),
+        iam_generation.clone(),
     ));
     let (trail, trail_writer) = if config.trail_enabled {
         let (trail, task) = m2sec_trail::Trail::start(
@@ -288,6 +291,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             store.clone(),
             root.clone(),
             authorizer.clone(),
+            iam_generation.clone(),
         )),
     );
     query_services.insert(
@@ -313,7 +317,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     );
     let dns = start_dns(&config, store.clone(), zone_generation).await?;
     let state = Arc::new(http::AppState {
-        auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl),
+        auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl, iam_generation),
         json_services,
         query_services,
         rest_services,

@@ -6,6 +6,8 @@
 
 mod records;
 mod sql;
+#[cfg(test)]
+mod sql_migration_tests;
 mod sql_probe;
 mod sql_trail;
 pub mod test_suite;
