@@ -32,7 +32,7 @@ pub use asymmetric::{
 };
 pub use import::{wrap_for_import, WrappingKey};
 pub use keyspec::KeySpec;
-pub use root::{RootKey, RootKeyOrigin};
+pub use root::{NewRootKey, RootKey, RootKeyOrigin};
 pub use secret::SecretBytes;
 pub use symmetric::SymmetricKey;
 

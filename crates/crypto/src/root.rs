@@ -10,10 +10,16 @@
 //!   fails the GCM tag and is refused without touching anything.
 //!
 //! The mode is chosen when the data dir is created and cannot silently change afterwards.
+//!
+//! A data dir gets a root key once, when it is new. A key is generated in memory
+//! ([`RootKey::generate`]) and written ([`NewRootKey::persist`]) only after the caller has made sure no
+//! data exists that an earlier root key was protecting: a data dir (or store) that lost its key file
+//! must be refused with [`missing`], not given a new key that would leave its data undecryptable and
+//! the lost key with a rival once it is found.
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use zeroize::Zeroizing;
@@ -69,18 +75,17 @@ impl RootKey {
         Self::from_material(crate::random_bytes(32).expose()).expect("32-byte key")
     }
 
-    /// Opens the data dir's root key, creating it on first start.
+    /// Opens the data dir's root key; `None` if it has none (nothing is created here).
     ///
-    /// With `passphrase`, a new data dir gets a sealed root key and an existing sealed one is unsealed;
-    /// without it, the development key file is used. Mixing the two is refused with a message that says
-    /// what to do.
-    pub fn open_or_create(
+    /// With `passphrase` an existing sealed key is unsealed; without it, the development key file is
+    /// used. Mixing the two is refused with a message that says what to do.
+    pub fn open(
         data_dir: &Path,
         passphrase: Option<&SecretBytes>,
-    ) -> Result<(RootKey, RootKeyOrigin), CryptoError> {
+    ) -> Result<Option<(RootKey, RootKeyOrigin)>, CryptoError> {
         let dev = data_dir.join(DEV_FILE);
         let sealed = data_dir.join(SEALED_FILE);
-        match (dev.exists(), sealed.exists(), passphrase) {
+        let opened = match (dev.exists(), sealed.exists(), passphrase) {
             (true, true, _) => Err(CryptoError::RootKey(format!(
                 "both {} and {} exist in {}; remove the one that is not in use",
                 DEV_FILE,
@@ -100,9 +105,33 @@ impl RootKey {
                  or set M2SEC_UNSEAL_PASSPHRASE",
                 data_dir.display()
             ))),
-            (false, false, None) => Ok((create_dev(&dev)?, RootKeyOrigin::CreatedDevFile)),
-            (false, false, Some(p)) => Ok((create_sealed(&sealed, p)?, RootKeyOrigin::CreatedSealed)),
-        }
+            (false, false, _) => return Ok(None),
+        };
+        opened.map(Some)
+    }
+
+    /// A new root key, in memory until [`NewRootKey::persist`]: sealed with `passphrase` if given,
+    /// else a development key file.
+    pub fn generate(passphrase: Option<&SecretBytes>) -> Result<NewRootKey, CryptoError> {
+        let material = crate::random_bytes(32);
+        let (file, contents, origin) = match passphrase {
+            None => (
+                DEV_FILE,
+                Zeroizing::new(format!("{DEV_HEADER}{}\n", hex::encode(material.expose()))),
+                RootKeyOrigin::CreatedDevFile,
+            ),
+            Some(p) => (
+                SEALED_FILE,
+                Zeroizing::new(sealed_text(material.expose(), p)?),
+                RootKeyOrigin::CreatedSealed,
+            ),
+        };
+        Ok(NewRootKey {
+            key: RootKey::from_material(material.expose())?,
+            file,
+            contents,
+            origin,
+        })
     }
 
     /// Wraps a secret for storage. `aad` binds it to its identity (e.g. key ARN and version): a wrapped
@@ -171,11 +200,48 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), CryptoError> {
     Ok(())
 }
 
-fn create_dev(path: &Path) -> Result<RootKey, CryptoError> {
-    let material = crate::random_bytes(32);
-    let text = Zeroizing::new(format!("{DEV_HEADER}{}\n", hex::encode(material.expose())));
-    write_private(path, text.as_bytes())?;
-    RootKey::from_material(material.expose())
+/// A root key generated for a data dir and not yet written there.
+pub struct NewRootKey {
+    key: RootKey,
+    file: &'static str,
+    contents: Zeroizing<String>,
+    origin: RootKeyOrigin,
+}
+
+impl std::fmt::Debug for NewRootKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NewRootKey({}, ***)", self.file)
+    }
+}
+
+impl NewRootKey {
+    /// The file it will be written to: [`DEV_FILE`] or [`SEALED_FILE`].
+    pub fn file_name(&self) -> &'static str {
+        self.file
+    }
+
+    /// Writes the key file into `data_dir` (never over an existing file) and hands out the key.
+    pub fn persist(self, data_dir: &Path) -> Result<(RootKey, RootKeyOrigin), CryptoError> {
+        write_private(&data_dir.join(self.file), self.contents.as_bytes())?;
+        Ok((self.key, self.origin))
+    }
+}
+
+/// The refusal to start when `data_dir` has no root key but holds data (`evidence`: what was found)
+/// that a lost one protects. Names the missing file: the sealed one if a passphrase was given.
+pub fn missing(data_dir: &Path, passphrase_given: bool, evidence: &str) -> CryptoError {
+    let (expected, other) = if passphrase_given {
+        (SEALED_FILE, DEV_FILE)
+    } else {
+        (DEV_FILE, SEALED_FILE)
+    };
+    let dir = data_dir.display();
+    CryptoError::RootKey(format!(
+        "{expected} is missing from the data dir {dir}, which holds data only its root key can \
+         decrypt ({evidence}). Nothing was changed: no new root key was created. Restore {expected} \
+         (or {other}, if that is how this data dir was set up) into {dir}, or start with an empty \
+         data dir"
+    ))
 }
 
 fn open_dev(path: &Path) -> Result<RootKey, CryptoError> {
@@ -214,23 +280,21 @@ fn sealed_aad() -> &'static [u8] {
     SEALED_MAGIC.as_bytes()
 }
 
-fn create_sealed(path: &Path, passphrase: &SecretBytes) -> Result<RootKey, CryptoError> {
+/// The contents of a sealed root key file holding `material`.
+fn sealed_text(material: &[u8], passphrase: &SecretBytes) -> Result<String, CryptoError> {
     if passphrase.len() < 8 {
         return Err(CryptoError::RootKey(
             "the unseal passphrase must be at least 8 characters".into(),
         ));
     }
-    let material = crate::random_bytes(32);
     let salt = crate::random_bytes(16);
     let kek = derive_kek(passphrase, salt.expose())?;
-    let wrapped = RootKey::from_material(&kek[..])?.wrap(material.expose(), sealed_aad());
-    let text = format!(
+    let wrapped = RootKey::from_material(&kek[..])?.wrap(material, sealed_aad());
+    Ok(format!(
         "{SEALED_MAGIC}\nkdf=argon2id m={ARGON2_M_KIB} t={ARGON2_T} p={ARGON2_P}\nsalt={}\nwrapped={}\n",
         hex::encode(salt.expose()),
         hex::encode(wrapped)
-    );
-    write_private(path, text.as_bytes())?;
-    RootKey::from_material(material.expose())
+    ))
 }
 
 fn unseal(path: &Path, passphrase: &SecretBytes) -> Result<RootKey, CryptoError> {
@@ -254,22 +318,77 @@ fn unseal(path: &Path, passphrase: &SecretBytes) -> Result<RootKey, CryptoError>
     RootKey::from_material(material.expose())
 }
 
-/// Where the root key of `data_dir` lives, whichever mode it uses.
-pub fn files(data_dir: &Path) -> [PathBuf; 2] {
-    [data_dir.join(DEV_FILE), data_dir.join(SEALED_FILE)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// What `m2sec serve` does for a data dir known to hold no data.
+    fn open_or_create(
+        dir: &Path,
+        passphrase: Option<&SecretBytes>,
+    ) -> Result<(RootKey, RootKeyOrigin), CryptoError> {
+        match RootKey::open(dir, passphrase)? {
+            Some(opened) => Ok(opened),
+            None => RootKey::generate(passphrase)?.persist(dir),
+        }
+    }
+
+    #[test]
+    fn a_new_key_is_written_only_when_persisted_and_never_over_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(RootKey::open(dir.path(), None).unwrap().is_none());
+        let new = RootKey::generate(None).unwrap();
+        assert_eq!(new.file_name(), DEV_FILE);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "opening and generating write nothing"
+        );
+        let (key, origin) = new.persist(dir.path()).unwrap();
+        assert_eq!(origin, RootKeyOrigin::CreatedDevFile);
+        let wrapped = key.wrap(b"material", b"aad");
+
+        let before = fs::read(dir.path().join(DEV_FILE)).unwrap();
+        assert!(RootKey::generate(None)
+            .unwrap()
+            .persist(dir.path())
+            .is_err());
+        assert_eq!(fs::read(dir.path().join(DEV_FILE)).unwrap(), before);
+        let (again, _) = RootKey::open(dir.path(), None).unwrap().unwrap();
+        assert_eq!(
+            again.unwrap(&wrapped, b"aad").unwrap().expose(),
+            b"material"
+        );
+    }
+
+    #[test]
+    fn the_refusal_names_the_missing_file_the_data_dir_and_what_to_do() {
+        let dir = Path::new("/srv/m2sec-data");
+        let text = missing(dir, false, "m2sec.db, credentials").to_string();
+        assert!(
+            text.starts_with("root-key.dev is missing from the data dir /srv/m2sec-data"),
+            "{text}"
+        );
+        for part in [
+            "(m2sec.db, credentials)",
+            "Nothing was changed",
+            "Restore root-key.dev",
+            "root-key.sealed",
+            "empty data dir",
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        let sealed = missing(dir, true, "m2sec.db").to_string();
+        assert!(sealed.starts_with("root-key.sealed is missing"), "{sealed}");
+    }
+
     #[test]
     fn dev_file_is_created_then_reopened() {
         let dir = tempfile::tempdir().unwrap();
-        let (k1, o1) = RootKey::open_or_create(dir.path(), None).unwrap();
+        let (k1, o1) = open_or_create(dir.path(), None).unwrap();
         assert_eq!(o1, RootKeyOrigin::CreatedDevFile);
         let wrapped = k1.wrap(b"material", b"arn|1");
-        let (k2, o2) = RootKey::open_or_create(dir.path(), None).unwrap();
+        let (k2, o2) = open_or_create(dir.path(), None).unwrap();
         assert_eq!(o2, RootKeyOrigin::OpenedDevFile);
         assert_eq!(k2.unwrap(&wrapped, b"arn|1").unwrap().expose(), b"material");
         assert!(
@@ -287,21 +406,21 @@ mod tests {
         }
         // A dev data dir refuses a passphrase instead of silently ignoring it.
         let p = SecretBytes::from_slice(b"correct horse battery");
-        assert!(RootKey::open_or_create(dir.path(), Some(&p)).is_err());
+        assert!(open_or_create(dir.path(), Some(&p)).is_err());
     }
 
     #[test]
     fn passphrase_seals_and_wrong_passphrase_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = SecretBytes::from_slice(b"correct horse battery");
-        let (k1, o1) = RootKey::open_or_create(dir.path(), Some(&p)).unwrap();
+        let (k1, o1) = open_or_create(dir.path(), Some(&p)).unwrap();
         assert_eq!(o1, RootKeyOrigin::CreatedSealed);
         let wrapped = k1.wrap(b"material", b"x");
         let before = fs::read(dir.path().join(SEALED_FILE)).unwrap();
 
         let wrong = SecretBytes::from_slice(b"wrong horse battery");
         assert!(matches!(
-            RootKey::open_or_create(dir.path(), Some(&wrong)),
+            open_or_create(dir.path(), Some(&wrong)),
             Err(CryptoError::WrongPassphrase)
         ));
         assert_eq!(
@@ -309,9 +428,9 @@ mod tests {
             before,
             "nothing changed"
         );
-        assert!(RootKey::open_or_create(dir.path(), None).is_err());
+        assert!(open_or_create(dir.path(), None).is_err());
 
-        let (k2, o2) = RootKey::open_or_create(dir.path(), Some(&p)).unwrap();
+        let (k2, o2) = open_or_create(dir.path(), Some(&p)).unwrap();
         assert_eq!(o2, RootKeyOrigin::UnsealedWithPassphrase);
         assert_eq!(k2.unwrap(&wrapped, b"x").unwrap().expose(), b"material");
         let text = fs::read_to_string(dir.path().join(SEALED_FILE)).unwrap();

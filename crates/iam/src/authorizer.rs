@@ -1,28 +1,31 @@
 //! Authorization: may this caller perform this action on this resource? Identity-based policies
 //! (inline and attached, of the user or of the assumed role) are loaded once per principal and cached;
-//! IAM writes clear the cache, and entries expire after a TTL so other nodes' writes are seen too.
+//! an IAM change on this node makes the cache stale at once (see [`crate::generation`]), and entries
+//! expire after a TTL so other nodes' changes are seen too.
 //!
 //! Resource-based decisions (KMS key policies, grants, role trust policies) are made by their services
 //! with [`Authorizer::identity_decision`] as one input, following AWS's evaluation logic.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use m2sec_proto::{AwsError, Caller, RequestContext};
 use m2sec_store::Store;
 
 use crate::entities::{self, ManagedPolicy, Role, User, POLICY, ROLE, USER};
+use crate::generation::{IamGeneration, Stamp};
 use crate::policy::{
     combine, Context, Decision, PolicyDocument, PolicyKind, Principal, PrincipalKind, Request,
 };
 
 /// A principal's identity-based policies, parsed, with when they were loaded.
-type CachedPolicies = (Arc<Vec<PolicyDocument>>, Instant);
+type CachedPolicies = (Arc<Vec<PolicyDocument>>, Stamp);
 
 pub struct Authorizer {
     store: Arc<dyn Store>,
     ttl: Duration,
+    generation: Arc<IamGeneration>,
     cache: RwLock<HashMap<String, CachedPolicies>>,
 }
 
@@ -117,17 +120,14 @@ fn parse_stored(text: &str) -> Option<PolicyDocument> {
 }
 
 impl Authorizer {
-    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
+    /// `generation` is the one the IAM API advances on every change.
+    pub fn new(store: Arc<dyn Store>, ttl: Duration, generation: Arc<IamGeneration>) -> Self {
         Authorizer {
             store,
             ttl,
+            generation,
             cache: RwLock::new(HashMap::new()),
         }
-    }
-
-    /// Forgets every cached policy set (after any IAM write).
-    pub fn invalidate(&self) {
-        self.cache.write().expect("policy cache lock").clear();
     }
 
     async fn load_policies(&self, ctx: &RequestContext) -> Result<Vec<PolicyDocument>, AwsError> {
@@ -177,16 +177,17 @@ impl Authorizer {
             .read()
             .expect("policy cache lock")
             .get(&key)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .filter(|(_, stamp)| self.generation.is_fresh(stamp, self.ttl))
             .map(|(p, _)| p.clone());
         let policies = match cached {
             Some(p) => p,
             None => {
+                let stamp = self.generation.stamp();
                 let loaded = Arc::new(self.load_policies(ctx).await?);
                 self.cache
                     .write()
                     .expect("policy cache lock")
-                    .insert(key, (loaded.clone(), Instant::now()));
+                    .insert(key, (loaded.clone(), stamp));
                 loaded
             }
         };

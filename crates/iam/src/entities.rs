@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use m2sec_store::{Document, Store, StoreError};
+use m2sec_store::{AccessKeyRecord, Document, Store, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -150,4 +150,20 @@ pub async fn save<T: Serialize>(
 
 pub async fn remove(store: &dyn Store, account: &str, kind: &str, name: &str) -> Result<bool> {
     Ok(store.delete_document(account, "", kind, name).await?)
+}
+
+/// Whether an access key still signs as the user it was created for. Keys are bound to the user's
+/// unique id (`UserId`, AIDA…) as in AWS, not to the name: a user deleted and created again under the
+/// same name is another user, and a key of the first, should one outlive it, never signs as the
+/// second. The account root's keys belong to no user.
+pub async fn key_signs_as_its_user(store: &dyn Store, key: &AccessKeyRecord) -> Result<bool> {
+    let Some(name) = &key.user_name else {
+        return Ok(true);
+    };
+    // Only a key whose user was already gone when user ids were recorded (migration 7) has none.
+    let Some(user_id) = &key.user_id else {
+        return Ok(false);
+    };
+    let user = load::<User>(store, &key.account, USER, name).await?;
+    Ok(user.is_some_and(|u| &u.id == user_id))
 }

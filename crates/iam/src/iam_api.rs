@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::authorizer::Authorizer;
 use crate::entities::{self, ManagedPolicy, PolicyVersion, Role, User, POLICY, ROLE, USER};
 use crate::error::{IamError, Result};
+use crate::generation::IamGeneration;
 use crate::policy::{PolicyDocument, PolicyKind};
 
 /// botocore's IAM model, compiled once.
@@ -70,6 +71,8 @@ pub struct Iam {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
     authorizer: Arc<Authorizer>,
+    /// Advanced after every change, so this node's caches of IAM state drop it before we answer.
+    generation: Arc<IamGeneration>,
     writes: tokio::sync::Mutex<()>,
 }
 
@@ -274,19 +277,27 @@ impl QueryService for Iam {
             )
             .await?;
         let result = self.run(ctx, operation, input).await;
-        if result.is_ok() && !operation.starts_with("Get") && !operation.starts_with("List") {
-            self.authorizer.invalidate();
+        // Failed changes too: one may have stored part of its work before failing.
+        if !operation.starts_with("Get") && !operation.starts_with("List") {
+            self.generation.advance();
         }
         Ok(result?)
     }
 }
 
 impl Iam {
-    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, authorizer: Arc<Authorizer>) -> Self {
+    /// `generation`: the one the caches of IAM state (the `authorizer`'s among them) are stamped with.
+    pub fn new(
+        store: Arc<dyn Store>,
+        root: Arc<RootKey>,
+        authorizer: Arc<Authorizer>,
+        generation: Arc<IamGeneration>,
+    ) -> Self {
         Iam {
             store,
             root,
             authorizer,
+            generation,
             writes: tokio::sync::Mutex::new(()),
         }
     }
@@ -415,9 +426,12 @@ impl Iam {
             }
             "CreateAccessKey" => {
                 let owner = Self::key_owner(ctx, &input);
-                let principal_arn = match &owner {
-                    Some(name) => self.user(account, name).await?.arn,
-                    None => format!("arn:aws:iam::{account}:root"),
+                let (principal_arn, user_id) = match &owner {
+                    Some(name) => {
+                        let user = self.user(account, name).await?;
+                        (user.arn, Some(user.id))
+                    }
+                    None => (format!("arn:aws:iam::{account}:root"), None),
                 };
                 if owner.is_some()
                     && store
@@ -438,6 +452,7 @@ impl Iam {
                         access_key_id: id.clone(),
                         account: account.into(),
                         user_name: owner.clone(),
+                        user_id,
                         principal_arn,
                         wrapped_secret: self.root.wrap(secret.as_bytes(), &secret_aad(&id)),
                         status: "Active".into(),

@@ -5,9 +5,11 @@
 pub mod authorizer;
 mod entities;
 pub mod error;
+pub mod generation;
 pub mod iam_api;
 pub mod policy;
 pub mod sts;
 
 pub use authorizer::Authorizer;
-pub use entities::{Role, User};
+pub use entities::{key_signs_as_its_user, Role, User};
+pub use generation::IamGeneration;

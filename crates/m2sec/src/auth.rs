@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use m2sec_crypto::{RootKey, SecretBytes};
+use m2sec_iam::generation::{IamGeneration, Stamp};
 use m2sec_iam::sts::Session;
 use m2sec_proto::sigv4::{self, Claim, RequestParts, SigningKeyCache};
 use m2sec_proto::{AwsError, Caller};
@@ -50,7 +51,7 @@ struct Credential {
     arn: String,
     caller: Caller,
     secret: SecretBytes,
-    fetched: Instant,
+    fetched: Stamp,
     /// For temporary credentials: the session token they came from, and when they expire (Unix ms).
     session: Option<(String, i64)>,
 }
@@ -89,8 +90,10 @@ impl Pending {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     root: Arc<RootKey>,
-    /// Access keys re-read after this long, so a key made inactive or deleted (on any node) stops working.
+    /// Access keys re-read after this long, so a key made inactive or deleted on another node stops
+    /// working; a change made through this node's IAM API advances `generation` and takes effect at once.
     ttl: Duration,
+    generation: Arc<IamGeneration>,
     credentials: RwLock<HashMap<String, Arc<Credential>>>,
     signing_keys: SigningKeyCache,
 }
@@ -114,6 +117,15 @@ fn unrecognized() -> AwsError {
     )
 }
 
+fn lookup_failed(e: impl std::fmt::Display) -> AwsError {
+    tracing::error!(error = %e, "access key lookup failed");
+    AwsError::new(
+        "ServiceUnavailableException",
+        503,
+        "The service is unavailable. Try again later.",
+    )
+}
+
 fn sigv4_error(e: sigv4::SigV4Error) -> AwsError {
     AwsError::new(e.aws_code(), 400, e.message())
 }
@@ -121,11 +133,17 @@ fn sigv4_error(e: sigv4::SigV4Error) -> AwsError {
 pub use m2sec_iam::iam_api::secret_aad;
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, root: Arc<RootKey>, ttl: Duration) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        root: Arc<RootKey>,
+        ttl: Duration,
+        generation: Arc<IamGeneration>,
+    ) -> Self {
         Authenticator {
             store,
             root,
             ttl,
+            generation,
             credentials: RwLock::new(HashMap::new()),
             signing_keys: SigningKeyCache::new(),
         }
@@ -178,7 +196,7 @@ impl Authenticator {
                 session_name: session.session_name.clone(),
             },
             secret: SecretBytes::from_slice(session.secret.as_bytes()),
-            fetched: Instant::now(),
+            fetched: self.generation.stamp(),
             session: Some((token.to_string(), session.expires_at)),
         })
     }
@@ -228,23 +246,24 @@ impl Authenticator {
             .get(access_key_id)
         {
             // A session's entry never serves a request without its token.
-            if c.session.is_none() && c.fetched.elapsed() < self.ttl {
+            if c.session.is_none() && self.generation.is_fresh(&c.fetched, self.ttl) {
                 return Ok(c.clone());
             }
         }
+        let fetched = self.generation.stamp();
         let record = self
             .store
             .get_access_key(access_key_id)
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "access key lookup failed");
-                AwsError::new(
-                    "ServiceUnavailableException",
-                    503,
-                    "The service is unavailable. Try again later.",
-                )
-            })?
+            .map_err(lookup_failed)?
             .filter(|r| r.status == "Active");
+        let record = match record {
+            Some(r) => m2sec_iam::key_signs_as_its_user(self.store.as_ref(), &r)
+                .await
+                .map_err(lookup_failed)?
+                .then_some(r),
+            None => None,
+        };
         let Some(record) = record else {
             self.credentials
                 .write()
@@ -270,7 +289,7 @@ impl Authenticator {
                 None => Caller::Root,
             },
             secret,
-            fetched: Instant::now(),
+            fetched,
             session: None,
         });
         self.credentials

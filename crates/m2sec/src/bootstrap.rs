@@ -123,6 +123,7 @@ async fn create_key(
             access_key_id: id.to_string(),
             account: account.to_string(),
             user_name: None,
+            user_id: None,
             principal_arn: arn.to_string(),
             wrapped_secret: root.wrap(secret, &secret_aad(id)),
             status: "Active".into(),

@@ -4,6 +4,7 @@ mod auth;
 mod bootstrap;
 mod bootstrap_roles;
 mod config;
+mod data_dir;
 mod http;
 mod trail_cli;
 mod usage_route;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use m2sec_crypto::{RootKey, RootKeyOrigin, SecretBytes};
+use m2sec_crypto::{RootKeyOrigin, SecretBytes};
 use m2sec_kms::Kms;
 use m2sec_proto::json::JsonService;
 use m2sec_proto::query_service::QueryService;
@@ -152,16 +153,8 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         None => None,
     };
     let admin = bootstrap::admin_from_env()?;
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700));
-    }
     let passphrase = passphrase(&config)?;
-    let (root, origin) = RootKey::open_or_create(&config.data_dir, passphrase.as_ref())
-        .map_err(|e| anyhow::anyhow!("root key: {e}"))?;
+    let (root, origin) = data_dir::root_key(&config, passphrase.as_ref()).await?;
     match origin {
         RootKeyOrigin::CreatedDevFile | RootKeyOrigin::OpenedDevFile => tracing::warn!(
             file = %config.data_dir.join(m2sec_crypto::root::DEV_FILE).display(),
@@ -198,9 +191,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         tracing::info!(role = %arn, "role created from iamRoleStatements");
     }
 
+    // One count of this node's IAM changes for every cache of IAM state: the access keys, the policies.
+    let iam_generation = Arc::new(m2sec_iam::IamGeneration::default());
     let authorizer = Arc::new(m2sec_iam::Authorizer::new(
         store.clone(),
         Duration::from_millis(config.cache_ttl_ms),
+        iam_generation.clone(),
     ));
     let (trail, trail_writer) = if config.trail_enabled {
         let (trail, task) = m2sec_trail::Trail::start(
@@ -306,6 +302,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             store.clone(),
             root.clone(),
             authorizer.clone(),
+            iam_generation.clone(),
         )),
     );
     query_services.insert(
@@ -331,7 +328,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     );
     let dns = start_dns(&config, store.clone(), zone_generation).await?;
     let state = Arc::new(http::AppState {
-        auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl),
+        auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl, iam_generation),
         json_services,
         query_services,
         rest_services,

@@ -127,13 +127,12 @@ pub fn run_trail(action: TrailCommand) -> anyhow::Result<()> {
 
 async fn verify(config: Config) -> anyhow::Result<()> {
     let store = open(&config).await?;
-    let [dev, sealed] = m2sec_crypto::root::files(&config.data_dir);
-    if !dev.exists() && !sealed.exists() {
-        bail!("no root key in {}", config.data_dir.display());
-    }
     let passphrase = crate::passphrase(&config)?;
-    let (root, _) = m2sec_crypto::RootKey::open_or_create(&config.data_dir, passphrase.as_ref())
-        .map_err(|e| anyhow::anyhow!("root key: {e}"))?;
+    let Some((root, _)) = m2sec_crypto::RootKey::open(&config.data_dir, passphrase.as_ref())
+        .map_err(|e| anyhow::anyhow!("root key: {e}"))?
+    else {
+        bail!("no root key in {}", config.data_dir.display());
+    };
     // The public key the digests are checked with must be the sealed signing key's own.
     let public_key = match m2sec_trail::signer::Signer::open(store.as_ref(), &root).await {
         Ok(signer) => signer.public_key().to_vec(),

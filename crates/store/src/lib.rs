@@ -6,6 +6,9 @@
 
 mod records;
 mod sql;
+#[cfg(test)]
+mod sql_migration_tests;
+mod sql_probe;
 mod sql_trail;
 pub mod test_suite;
 

@@ -116,6 +116,8 @@ pub struct AccessKeyRecord {
     pub account: String,
     /// The IAM user owning the key; `None` for the account root.
     pub user_name: Option<String>,
+    /// That user's unique id (`AIDA…`): the key is bound to this user, not to whoever has the name later.
+    pub user_id: Option<String>,
     /// The principal the key signs as, e.g. `arn:aws:iam::000000000000:root`.
     pub principal_arn: String,
     pub wrapped_secret: Vec<u8>,
@@ -130,6 +132,7 @@ impl std::fmt::Debug for AccessKeyRecord {
             .field("access_key_id", &self.access_key_id)
             .field("account", &self.account)
             .field("user_name", &self.user_name)
+            .field("user_id", &self.user_id)
             .field("principal_arn", &self.principal_arn)
             .field("wrapped_secret", &"***")
             .field("status", &self.status)

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// (version, SQLite text, PostgreSQL text); append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         include_str!("../migrations/sqlite/0001_init.sql"),
@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_kms_key_attributes.sql"),
         include_str!("../migrations/postgres/0006_kms_key_attributes.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_access_key_user_id.sql"),
+        include_str!("../migrations/postgres/0007_access_key_user_id.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -72,6 +77,13 @@ impl SqlStore {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating the SQLite file if needed, and
     /// applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
+        let store = Self::connect_unmigrated(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema.
+    pub(crate) async fn connect_unmigrated(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -111,13 +123,11 @@ impl SqlStore {
         } else {
             None
         };
-        let store = SqlStore {
+        Ok(SqlStore {
             pool,
             engine,
             trail_appender,
-        };
-        store.migrate().await?;
-        Ok(store)
+        })
     }
 
     /// The SQLite URL for a file inside the data dir.
@@ -126,11 +136,16 @@ impl SqlStore {
     }
 
     async fn migrate(&self) -> Result<()> {
+        self.migrate_through(i64::MAX).await
+    }
+
+    /// Applies the pending migrations numbered up to `last`.
+    pub(crate) async fn migrate_through(&self, last: i64) -> Result<()> {
         sqlx::raw_sql("CREATE TABLE IF NOT EXISTS m2sec_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
-        for (version, sqlite, postgres) in MIGRATIONS {
+        for (version, sqlite, postgres) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
             let mut tx = self.pool.begin().await.map_err(unavailable)?;
             let done = sqlx::query("SELECT version FROM m2sec_migrations WHERE version = $1")
                 .bind(*version)
@@ -373,7 +388,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 const ACCESS_KEY_COLUMNS: &str =
-    "access_key_id, account, user_name, principal_arn, wrapped_secret, status, created_at";
+    "access_key_id, account, user_name, user_id, principal_arn, wrapped_secret, status, created_at";
 
 fn access_key_from_row(row: &AnyRow) -> Result<AccessKeyRecord> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
@@ -381,6 +396,7 @@ fn access_key_from_row(row: &AnyRow) -> Result<AccessKeyRecord> {
         access_key_id: row.try_get("access_key_id").map_err(corrupt)?,
         account: row.try_get("account").map_err(corrupt)?,
         user_name: row.try_get("user_name").map_err(corrupt)?,
+        user_id: row.try_get("user_id").map_err(corrupt)?,
         principal_arn: row.try_get("principal_arn").map_err(corrupt)?,
         wrapped_secret: row.try_get("wrapped_secret").map_err(corrupt)?,
         status: row.try_get("status").map_err(corrupt)?,
@@ -625,8 +641,8 @@ impl Store for SqlStore {
 
     async fn create_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, status, created_at, user_name) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO access_keys (access_key_id, account, principal_arn, wrapped_secret, status, created_at, user_name, user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&key.access_key_id)
         .bind(&key.account)
@@ -635,6 +651,7 @@ impl Store for SqlStore {
         .bind(&key.status)
         .bind(key.created_at)
         .bind(&key.user_name)
+        .bind(&key.user_id)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;

@@ -607,6 +607,7 @@ pub async fn run(store: &dyn Store) {
         access_key_id: "AKIATEST".into(),
         account: "111122223333".into(),
         user_name: None,
+        user_id: None,
         principal_arn: "arn:aws:iam::111122223333:root".into(),
         wrapped_secret: vec![9; 56],
         status: "Active".into(),
@@ -633,10 +634,16 @@ pub async fn run(store: &dyn Store) {
     let user_key = AccessKeyRecord {
         access_key_id: "AKIAUSER1".into(),
         user_name: Some("gate-admin".into()),
+        user_id: Some("AIDAGATEADMIN0000001".into()),
         principal_arn: "arn:aws:iam::111122223333:user/gate-admin".into(),
         ..store.get_access_key("AKIATEST").await.unwrap().unwrap()
     };
     store.create_access_key(&user_key).await.unwrap();
+    assert_eq!(
+        store.get_access_key("AKIAUSER1").await.unwrap().as_ref(),
+        Some(&user_key),
+        "the user's unique id is kept with the key"
+    );
     let ids = |keys: Vec<AccessKeyRecord>| {
         keys.into_iter()
             .map(|k| k.access_key_id)

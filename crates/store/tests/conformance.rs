@@ -4,11 +4,17 @@ use m2sec_store::{SqlStore, Store};
 async fn sqlite_passes_the_suite_and_keeps_data_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let url = SqlStore::sqlite_url(&dir.path().join("m2sec.db"));
+    assert!(!SqlStore::holds_data(&url).await.unwrap());
     {
         let store = SqlStore::connect(&url).await.unwrap();
         assert_eq!(store.backend(), "sqlite");
+        assert!(
+            !SqlStore::holds_data(&url).await.unwrap(),
+            "migrated, empty"
+        );
         m2sec_store::test_suite::run(&store).await;
     }
+    assert!(SqlStore::holds_data(&url).await.unwrap());
     // Reopening runs no migration twice and finds the data.
     let store = SqlStore::connect(&url).await.unwrap();
     assert!(store.get_access_key("AKIATEST").await.unwrap().is_some());
@@ -24,4 +30,5 @@ async fn postgres_passes_the_suite() {
     let store = SqlStore::connect(&url).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     m2sec_store::test_suite::run(&store).await;
+    assert!(SqlStore::holds_data(&url).await.unwrap());
 }
