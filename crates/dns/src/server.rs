@@ -85,8 +85,9 @@ pub struct Limits {
     /// server closes it (RFC 7766 §6.2.3: idle connections are closed by the server).
     pub tcp_idle_timeout: Duration,
     /// Open TCP connections at most; a connection beyond them is closed as soon as it is accepted.
-    /// Lowered to half the process's open-file limit when that is smaller, so that DNS clients cannot
-    /// take every file descriptor from the HTTP API and the store.
+    /// Lowered to an eighth of the process's open-file limit when that is smaller, so that DNS clients
+    /// cannot take the file descriptors of the HTTP API and the store (the HTTP connection cap leaves
+    /// a quarter of the limit to the rest of the process).
     pub tcp_connections: usize,
 }
 
@@ -123,7 +124,7 @@ pub async fn serve<S: ZoneSource>(
     Ok((bound, task))
 }
 
-/// `wanted`, or half the soft limit on open files if that is lower (Linux; elsewhere `wanted`).
+/// `wanted`, or an eighth of the soft limit on open files if that is lower (Linux; elsewhere `wanted`).
 fn connection_cap(wanted: usize) -> usize {
     let Some(files) = std::fs::read_to_string("/proc/self/limits")
         .ok()
@@ -131,12 +132,12 @@ fn connection_cap(wanted: usize) -> usize {
     else {
         return wanted;
     };
-    let cap = wanted.min(files / 2).max(1);
+    let cap = wanted.min(files / 8).max(1);
     if cap < wanted {
         tracing::info!(
             connections = cap,
             open_files = files,
-            "DNS over TCP: connections capped at half the open-file limit"
+            "DNS over TCP: connections capped at an eighth of the open-file limit"
         );
     }
     cap
