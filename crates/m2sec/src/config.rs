@@ -101,20 +101,8 @@ pub struct Config {
 /// `["192.0.2.53:53", "2001:db8::53"]` or `"192.0.2.53:53,2001:db8::53"`: each an address with or
 /// without a port (53).
 fn upstream_servers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Servers {
-        List(Vec<String>),
-        Text(String),
-    }
-    let items: Vec<String> = match Servers::deserialize(d)? {
-        Servers::List(list) => list,
-        Servers::Text(text) => text.split(',').map(str::to_string).collect(),
-    };
-    items
+    text_list(d)?
         .iter()
-        .map(|item| item.trim())
-        .filter(|item| !item.is_empty())
         .map(|item| {
             item.parse::<SocketAddr>()
                 .or_else(|_| {
