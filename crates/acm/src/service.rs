@@ -153,12 +153,7 @@ pub struct Acm {
     wake: Option<Arc<tokio::sync::Notify>>,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use m2sec_store::now_ms;
 
 fn error(code: &'static str, message: impl Into<String>) -> AwsError {
     AwsError::new(code, 400, message)

@@ -42,9 +42,4 @@ pub enum CaError {
     Store(#[from] m2sec_store::StoreError),
 }
 
-pub(crate) fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-}
+pub(crate) use m2sec_store::now_ms;

@@ -84,9 +84,7 @@ impl ManagedPolicy {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use m2sec_store::now_ms;
 
 pub async fn load<T: DeserializeOwned>(
     store: &dyn Store,

@@ -76,9 +76,7 @@ pub struct Iam {
     writes: tokio::sync::Mutex<()>,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use m2sec_store::now_ms;
 
 /// IAM's timestamps on the wire (ISO 8601, UTC).
 pub fn iso(ms: i64) -> String {

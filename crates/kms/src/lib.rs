@@ -76,12 +76,7 @@ enum Aliases {
     Refused,
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use m2sec_store::now_ms;
 
 pub(crate) const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 

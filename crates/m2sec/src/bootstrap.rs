@@ -13,9 +13,7 @@ use crate::config::Config;
 
 const ADMIN_SETTING: &str = "admin_access_key_id";
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use m2sec_store::now_ms;
 
 /// An admin key pair chosen in the environment.
 pub struct GivenAdmin {

@@ -48,12 +48,7 @@ fn store_error(e: StoreError) -> AwsError {
     AwsError::internal("ServiceUnavailable", 503)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use m2sec_store::now_ms;
 
 fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

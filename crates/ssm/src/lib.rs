@@ -56,9 +56,7 @@ pub(crate) fn scope(ctx: &RequestContext) -> Scope {
     Scope::new(ctx.account.clone(), ctx.region.clone())
 }
 
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+pub(crate) use m2sec_store::now_ms;
 
 use m2sec_proto::run_json as run;
 

@@ -4,6 +4,7 @@
 //! The store holds records, not rules: what a key state means, or whether an alias may be created, is
 //! decided by the services. Secrets arrive here already wrapped by the root key.
 
+mod clock;
 mod records;
 mod sql;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod sql_probe;
 mod sql_trail;
 pub mod test_suite;
 
+pub use clock::now_ms;
 pub use records::*;
 pub use sql::SqlStore;
 

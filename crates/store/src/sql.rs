@@ -177,12 +177,7 @@ impl SqlStore {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use crate::clock::now_ms;
 
 const KEY_COLUMNS: &str = "account, region, key_id, description, key_usage, key_spec, origin, key_manager, key_state, \
      created_at, deletion_date, pending_window_days, rotation_enabled, rotation_period_days, next_rotation_at, \

@@ -364,12 +364,7 @@ fn write_record(out: &mut Vec<u8>, r: &Record<'_>) {
     out.push(b'}');
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use m2sec_store::now_ms;
 
 /// The record of a call, ready to append.
 pub fn call_event(call: &Call<'_>) -> NewTrailEvent {
