@@ -378,7 +378,10 @@ def test_full_disk_fails_fast_reports_and_recovers(fresh_server, small_tmpfs):
     assert failures, "no call failed on a full disk"
     assert all(o[2] >= 500 for o in failures), failures
     assert {o[0] for o in failures} <= {"KMSInternalException", "ServiceUnavailableException", "DependencyTimeoutException"}, failures
-    wait_for(lambda: health(s).status == 503, timeout=10, what="/health to report the failure")
+    try:
+        wait_for(lambda: health(s).status == 503, timeout=10, what="/health to report the failure")
+    except Exception as e:
+        raise AssertionError(f"{e!r}; server exit={s.proc.poll()}; log tail:\n{s.logs()[-3000:]}") from e
     body = health(s).json()
     assert body["status"] == "failing"
     assert "disk" in s.logs().lower() or "full" in s.logs().lower()

@@ -154,7 +154,10 @@ fn write_credentials(path: &Path, id: &str, secret: &str) -> anyhow::Result<()> 
 /// Shown once, on the terminal that started the data dir (never logged).
 fn print_exports(config: &Config, id: &str, secret: &str) {
     let endpoint = format!("http://{}", config.listen);
-    println!(
+    // Not `println!`: a stdout that cannot be written (closed, or a full disk) must not stop the start.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stdout(),
         "\nm2sec created the admin (account root) access key for this data dir.\n\
          It is saved in {}; it will not be shown again.\n\n\
          export AWS_ENDPOINT_URL={endpoint}\n\

@@ -91,6 +91,9 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .with_writer(std::io::stderr)
+        // A log that cannot be written (stderr on a full disk) is dropped: the default reports it with
+        // `eprintln!`, which panics when stderr fails, and would end the request being logged.
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
