@@ -2,12 +2,13 @@
 """Encrypt throughput of two m2sec builds, measured alternately in one run (the machine is shared and
 noisy: only the ratio of runs made side by side means anything).
 
-  python3 bench/compare_builds.py BIN_BEFORE BIN_AFTER [ROUNDS] [SECONDS]
+  python3 bench/compare_builds.py BIN_BEFORE BIN_AFTER [ROUNDS] [SECONDS] [CASE]
 
 Starts both binaries on free 127.0.0.1 ports with their own data dirs (trail on, default settings),
 sets each up with `bench.py setup`, signs Encrypt with `bench.py sign` and replays it with
 `wrk -t2 -c16` for SECONDS (default 8) after a 2 s warm-up, alternating BEFORE and AFTER for ROUNDS
-(default 4). Prints each round's req/s and the AFTER/BEFORE ratio, then the mean ratio.
+(default 4). CASE is one of `bench.py cases` (default m2sec-encrypt; m2sec-noop measures HTTP alone).
+Prints each round's req/s and the AFTER/BEFORE ratio, then the mean ratio.
 """
 import os
 import re
@@ -59,6 +60,7 @@ def main():
     before, after = sys.argv[1], sys.argv[2]
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 4
     seconds = int(sys.argv[4]) if len(sys.argv) > 4 else 8
+    case = sys.argv[5] if len(sys.argv) > 5 else "m2sec-encrypt"
     tmp = tempfile.mkdtemp(prefix="m2sec-ab-")
     procs = []
     try:
@@ -77,7 +79,7 @@ def main():
             for name in order:
                 url, state = servers[name]
                 lua = f"{tmp}/{name}.lua"
-                subprocess.run([sys.executable, HERE / "bench.py", "sign", "m2sec-encrypt", url, state, lua],
+                subprocess.run([sys.executable, HERE / "bench.py", "sign", case, url, state, lua],
                                check=True, env=dict(os.environ, BENCH_ACCESS_KEY_ID=ACCESS,
                                                     BENCH_SECRET_ACCESS_KEY=SECRET))
                 wrk(lua, url, 2)

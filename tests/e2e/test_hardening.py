@@ -152,6 +152,23 @@ def test_slow_body_of_a_signed_request_is_cut_off(fresh_server):
     assert b"RequestTimeoutException" in received
 
 
+def test_a_request_in_progress_outlives_the_head_timeout(fresh_server):
+    # The head timeout closes connections waiting for a request, never one whose request is being read.
+    s = fresh_server(env=FAST | {"M2SEC_HTTP_BODY_TIMEOUT_SECS": "10"}).start()
+    body = json.dumps({"Limit": 10}).encode()
+    headers = signed_headers(s, "TrentService.ListKeys", body)
+    sock = connect(s)
+    sock.sendall(head_bytes(s, headers, len(body)))
+    for b in body[:-1]:
+        sock.sendall(bytes([b]))
+        time.sleep(4.0 / len(body))
+    sock.sendall(body[-1:])
+    sock.settimeout(5)
+    received = sock.recv(65536)
+    assert received.startswith(b"HTTP/1.1 200"), received[:300]
+    assert b"Keys" in received
+
+
 def test_idle_sockets_beyond_the_file_limit_do_not_stop_health(fresh_server):
     """2,000 idle sockets against a server whose open-file limit is 1,024 (hard): /health still
     answers, the oldest idle connections are closed to make room, and the log says so."""

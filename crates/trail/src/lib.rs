@@ -176,7 +176,12 @@ impl Trail {
         tx: &mpsc::Sender<writer::Message>,
         message: writer::Message,
     ) -> std::result::Result<(), Unrecorded> {
-        let mut message = message;
+        // The common case, a queue with room, takes no timer (timers share one lock in tokio).
+        let mut message = match tx.try_send(message) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(Unrecorded),
+            Err(mpsc::error::TrySendError::Full(m)) => m,
+        };
         loop {
             match tx.send_timeout(message, HEALTH_POLL).await {
                 Ok(()) => return Ok(()),

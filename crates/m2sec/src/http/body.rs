@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::HeaderMap;
+use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use m2sec_proto::AwsError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -112,7 +113,12 @@ pub async fn read(
     let mut body = body;
     let deadline = tokio::time::Instant::now() + limits.timeout;
     loop {
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+        // A frame already received is taken without a timer (timers share one lock in tokio's driver).
+        let next = match std::pin::pin!(body.frame()).now_or_never() {
+            Some(next) => Ok(next),
+            None => tokio::time::timeout_at(deadline, body.frame()).await,
+        };
+        let frame = match next {
             Ok(Some(frame)) => frame,
             Ok(None) => break,
             Err(_) => {
@@ -167,6 +173,9 @@ async fn reserve_budget(
         return Ok(None);
     }
     let n = u32::try_from(bytes).map_err(|_| too_large(limits.max_bytes))?;
+    if let Ok(permit) = limits.budget.clone().try_acquire_many_owned(n) {
+        return Ok(Some(permit));
+    }
     match tokio::time::timeout(BUDGET_WAIT, limits.budget.clone().acquire_many_owned(n)).await {
         Ok(Ok(permit)) => Ok(Some(permit)),
         _ => {

@@ -1,8 +1,12 @@
 //! Accepting and keeping connections: the part of HTTP that a hostile or unlucky client sees first.
 //!
-//! - **Timeouts.** A connection must send a complete request head within `header_timeout`; the same
-//!   timer closes a keep-alive connection that stays idle that long (hyper starts it whenever it waits
-//!   for a head). Bodies have their own deadline (see `body.rs`).
+//! - **Timeouts.** A connection must send a complete request head within `header_timeout` of being
+//!   opened or of its previous answer; the same rule closes a keep-alive connection that stays idle
+//!   that long, and one whose client does not read its answer. One sweeper task checks every
+//!   connection a few times per timeout (a connection is closed between `header_timeout` and a tick
+//!   later), so a request costs two atomic stores rather than a timer of its own: timers share one
+//!   lock in tokio's driver, and a timer per request measurably slowed every call. Bodies have their
+//!   own deadline (see `body.rs`).
 //! - **A cap on connections**, derived from the file-descriptor limit (raised to the hard limit at
 //!   start). At the cap, the oldest connection that has no request in progress is closed to make room
 //!   (idle keep-alive connections and clients still trickling their head are the cheapest to lose);
@@ -17,7 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,7 +29,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
@@ -66,9 +70,12 @@ enum Phase {
     Closing,
 }
 
+/// [`Entry::state`] while a request is being handled (HTTP/1.1 handles one at a time).
+const BUSY: u64 = u64::MAX;
+
 struct Entry {
-    /// Requests of this connection being handled now.
-    active: Arc<AtomicUsize>,
+    /// [`BUSY`], or since when (ms after the tracker's epoch) the connection has waited for a request.
+    state: Arc<AtomicU64>,
     evict: Arc<Notify>,
 }
 
@@ -80,6 +87,7 @@ struct Registry {
 }
 
 struct Tracker {
+    epoch: Instant,
     registry: Mutex<Registry>,
     /// Woken whenever a connection ends (the drain waits on it).
     ended: Notify,
@@ -87,6 +95,10 @@ struct Tracker {
 }
 
 impl Tracker {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
     fn len(&self) -> usize {
         self.registry
             .lock()
@@ -101,7 +113,7 @@ impl Tracker {
         let idle = registry
             .open
             .iter()
-            .find(|(_, e)| e.active.load(Ordering::Acquire) == 0)
+            .find(|(_, e)| e.state.load(Ordering::Acquire) != BUSY)
             .map(|(id, _)| *id);
         match idle.and_then(|id| registry.open.remove(&id)) {
             Some(entry) => {
@@ -110,6 +122,28 @@ impl Tracker {
             }
             None => false,
         }
+    }
+
+    /// Closes every connection that has waited for a request longer than `timeout`; returns how many.
+    fn close_timed_out(&self, timeout: Duration) -> usize {
+        let now = self.now_ms();
+        let limit = timeout.as_millis() as u64;
+        let mut registry = self.registry.lock().expect("connection registry");
+        let before = registry.open.len();
+        registry.open.retain(|_, e| {
+            let since = e.state.load(Ordering::Acquire);
+            // A request that began since the load keeps its connection.
+            let expired = since != BUSY
+                && now.saturating_sub(since) >= limit
+                && e.state
+                    .compare_exchange(since, BUSY, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok();
+            if expired {
+                e.evict.notify_one();
+            }
+            !expired
+        });
+        before - registry.open.len()
     }
 
     /// Waits until no connection is open, or until `deadline`; true when none is.
@@ -145,10 +179,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let tracker = Arc::new(Tracker {
+        epoch: Instant::now(),
         registry: Mutex::default(),
         ended: Notify::new(),
         last_warning: Mutex::new(None),
     });
+    let sweeper = tokio::spawn(sweep(tracker.clone(), limits.header_timeout));
     let (phase_tx, phase_rx) = watch::channel(Phase::Serving);
     tokio::pin!(shutdown);
     let mut backoff = Duration::from_millis(5);
@@ -194,10 +230,10 @@ pub async fn serve(
             });
         }
         let entry = Entry {
-            active: Arc::new(AtomicUsize::new(0)),
+            state: Arc::new(AtomicU64::new(tracker.now_ms())),
             evict: Arc::new(Notify::new()),
         };
-        let (active, evict) = (entry.active.clone(), entry.evict.clone());
+        let (state, evict) = (entry.state.clone(), entry.evict.clone());
         let id = {
             let mut registry = tracker.registry.lock().expect("connection registry");
             registry.next_id += 1;
@@ -210,7 +246,7 @@ pub async fn serve(
             remote,
             router.clone(),
             limits.clone(),
-            active,
+            state,
             evict,
             phase_rx.clone(),
             ConnectionGuard {
@@ -220,6 +256,7 @@ pub async fn serve(
         ));
     }
     drop(listener);
+    sweeper.abort();
     let open = tracker.len();
     tracing::info!(
         open_connections = open,
@@ -241,6 +278,24 @@ pub async fn serve(
     }
 }
 
+/// Closes connections that wait too long for a request (see the module doc), a few times per timeout.
+async fn sweep(tracker: Arc<Tracker>, timeout: Duration) {
+    let tick = (timeout / 8).clamp(Duration::from_millis(100), Duration::from_secs(1));
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let closed = tracker.close_timed_out(timeout);
+        if closed > 0 {
+            tracing::debug!(
+                closed,
+                timeout_secs = timeout.as_secs_f64(),
+                "closed connections that sent no complete request in time"
+            );
+        }
+    }
+}
+
 /// Takes a connection out of the registry when its task ends, however it ends.
 struct ConnectionGuard {
     tracker: Arc<Tracker>,
@@ -259,12 +314,16 @@ impl Drop for ConnectionGuard {
     }
 }
 
-/// Counts a request as in progress while it is handled.
-struct ActiveRequest(Arc<AtomicUsize>);
+/// Marks the connection busy while a request is handled; when the answer is ready, the wait for the
+/// next request (or for the client to read this answer) starts.
+struct ActiveRequest {
+    state: Arc<AtomicU64>,
+    tracker: Arc<Tracker>,
+}
 
 impl Drop for ActiveRequest {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.state.store(self.tracker.now_ms(), Ordering::Release);
     }
 }
 
@@ -273,16 +332,20 @@ async fn connection(
     remote: SocketAddr,
     router: Router,
     limits: ConnectionLimits,
-    active: Arc<AtomicUsize>,
+    state: Arc<AtomicU64>,
     evict: Arc<Notify>,
     mut phase: watch::Receiver<Phase>,
-    _guard: ConnectionGuard,
+    guard: ConnectionGuard,
 ) {
     let _ = stream.set_nodelay(true);
+    let tracker = guard.tracker.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(remote));
-        active.fetch_add(1, Ordering::AcqRel);
-        let in_progress = ActiveRequest(active.clone());
+        state.store(BUSY, Ordering::Release);
+        let in_progress = ActiveRequest {
+            state: state.clone(),
+            tracker: tracker.clone(),
+        };
         let router = router.clone();
         async move {
             let response = router.oneshot(request.map(Body::new)).await;
@@ -292,8 +355,8 @@ async fn connection(
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
+        // The sweeper times connections out (see the module doc); hyper keeps no timer of its own.
+        .header_read_timeout(None)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
