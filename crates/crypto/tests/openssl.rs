@@ -19,7 +19,7 @@ fn openssl() -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("NOTE: openssl CLI not found; skipping openssl interop checks");
+        m2sec_test_support::missing("the openssl CLI (its interop checks)");
     }
     ok
 }

@@ -531,7 +531,7 @@ fn botocore_parses_our_responses() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !available {
-        eprintln!("skipped: python3 with botocore is not installed");
+        m2sec_test_support::missing("python3 with botocore");
         return;
     }
     let dir = std::env::temp_dir().join(format!("m2sec-query-{}", std::process::id()));

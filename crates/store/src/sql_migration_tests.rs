@@ -90,7 +90,7 @@ async fn sqlite_access_keys_get_their_users_ids() {
 #[tokio::test]
 async fn postgres_access_keys_get_their_users_ids() {
     let Some(url) = fresh_postgres().await else {
-        eprintln!("M2SEC_TEST_POSTGRES_URL not set; PostgreSQL migration test skipped");
+        m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL migrations)");
         return;
     };
     access_keys_get_their_users_ids(&url).await;

@@ -24,7 +24,7 @@ async fn sqlite_passes_the_suite_and_keeps_data_across_reopen() {
 #[tokio::test]
 async fn postgres_passes_the_suite() {
     let Ok(url) = std::env::var("M2SEC_TEST_POSTGRES_URL") else {
-        eprintln!("M2SEC_TEST_POSTGRES_URL not set; PostgreSQL conformance skipped");
+        m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL conformance)");
         return;
     };
     let store = SqlStore::connect(&url).await.unwrap();
