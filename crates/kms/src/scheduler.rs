@@ -90,49 +90,33 @@ impl Kms {
     }
 }
 
-/// Runs [`Kms::run_due_jobs`] every `interval` until the task is dropped. Nodes sharing a store take
-/// turns through the store's lease `kms.jobs`: a tick runs only on the node (`node`, its id) that holds
-/// it; the holder renews it every tick, and another node takes it over once it has lapsed (three
-/// intervals, at least 3 s and at most 5 minutes, without renewal).
+/// The store lease of KMS's scheduled jobs (see [`m2sec_store::lease`]).
+pub const LEASE: &str = "kms.jobs";
+
+/// Runs [`Kms::run_due_jobs`] every `interval`, on the node of those sharing the store that holds
+/// [`LEASE`], until the task is dropped.
 pub async fn run(kms: Arc<Kms>, interval: Duration, node: String) {
-    const LEASE: &str = "kms.jobs";
-    let ttl_ms = (interval.as_millis() as i64)
-        .saturating_mul(3)
-        .clamp(3_000, 300_000);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut held = false;
-    loop {
-        ticker.tick().await;
-        match kms.store.try_lease(LEASE, &node, now_ms(), ttl_ms).await {
-            Ok(true) => {
-                if !held {
-                    tracing::info!(node = %node, lease = LEASE, "this node runs KMS's scheduled jobs");
-                }
-                held = true;
-            }
-            Ok(false) => {
-                if held {
-                    tracing::info!(node = %node, lease = LEASE, "another node runs KMS's scheduled jobs now");
-                }
-                held = false;
-                continue;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, node = %node, lease = LEASE, "KMS scheduled jobs skipped: the job lease could not be taken; will retry");
-                held = false;
-                continue;
+    let job = m2sec_store::lease::LeasedJob {
+        lease: LEASE,
+        what: "KMS's scheduled jobs",
+        node,
+        interval,
+        wake: None,
+    };
+    m2sec_store::lease::run(kms.store.clone(), job, || {
+        let kms = kms.clone();
+        async move {
+            match kms.run_due_jobs().await {
+                Ok(r) if r != TickReport::default() => tracing::info!(
+                    rotated = r.rotated,
+                    deleted = r.deleted,
+                    expired = r.expired,
+                    "KMS scheduled jobs"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "KMS scheduled jobs failed; will retry"),
             }
         }
-        match kms.run_due_jobs().await {
-            Ok(r) if r != TickReport::default() => tracing::info!(
-                rotated = r.rotated,
-                deleted = r.deleted,
-                expired = r.expired,
-                "KMS scheduled jobs"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "KMS scheduled jobs failed; will retry"),
-        }
-    }
+    })
+    .await
 }

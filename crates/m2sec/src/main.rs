@@ -361,7 +361,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     let _ = scheduler.await;
     let _ = acm_jobs.await;
     // Hand the jobs over: another node sharing the store takes them at its next tick.
-    for lease in [ACM_LEASE, "kms.jobs"] {
+    for lease in [ACM_LEASE, m2sec_kms::scheduler::LEASE] {
         if let Err(e) = store.release_lease(lease, &node).await {
             tracing::warn!(lease, error = %e, "could not release the job lease; it lapses by itself");
         }
@@ -411,13 +411,12 @@ fn connection_limits(config: &Config, file_limit: u64) -> http::connections::Con
     }
 }
 
-/// The store lease that decides which node runs ACM's background work.
+/// The store lease of ACM's background work (see [`m2sec_store::lease`]).
 const ACM_LEASE: &str = "acm.jobs";
 
 /// ACM's background work (validation of pending certificates, managed renewal), every `interval` and
-/// whenever `wake` is notified (a Route53 change). Nodes sharing a store take turns through the lease
-/// [`ACM_LEASE`]: a run happens only on the node that holds it; the holder renews it on each run, and
-/// another node takes it over once it has lapsed (three intervals, at least 3 s, at most 5 minutes).
+/// whenever `wake` is notified (a Route53 change), on the node of those sharing the store that holds
+/// [`ACM_LEASE`].
 async fn run_acm_jobs(
     acm: Arc<m2sec_acm::service::Acm>,
     store: Arc<dyn Store>,
@@ -425,41 +424,16 @@ async fn run_acm_jobs(
     wake: Arc<tokio::sync::Notify>,
     node: String,
 ) {
-    let ttl_ms = (interval.as_millis() as i64)
-        .saturating_mul(3)
-        .clamp(3_000, 300_000);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut held = false;
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = wake.notified() => {}
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        match store.try_lease(ACM_LEASE, &node, now, ttl_ms).await {
-            Ok(true) => {
-                if !held {
-                    tracing::info!(node = %node, lease = ACM_LEASE, "this node runs ACM's background jobs");
-                }
-                held = true;
-            }
-            Ok(false) => {
-                if held {
-                    tracing::info!(node = %node, lease = ACM_LEASE, "another node runs ACM's background jobs now");
-                }
-                held = false;
-                continue;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, node = %node, lease = ACM_LEASE, "ACM scheduled jobs skipped: the job lease could not be taken; will retry");
-                held = false;
-                continue;
-            }
-        }
+    let job = m2sec_store::lease::LeasedJob {
+        lease: ACM_LEASE,
+        what: "ACM's background jobs",
+        node: node.clone(),
+        interval,
+        wake: Some(wake),
+    };
+    m2sec_store::lease::run(store, job, || {
+        let (acm, node) = (acm.clone(), node.clone());
+        async move {
         match acm.run_due_jobs().await {
             Ok(r) if r != Default::default() => tracing::info!(
                 issued = r.issued,
@@ -474,7 +448,9 @@ async fn run_acm_jobs(
                 tracing::warn!(error = %e, node = %node, "ACM scheduled jobs failed; will retry")
             }
         }
-    }
+        }
+    })
+    .await
 }
 
 /// The DNS server for the account's Route53 zones. The default address is taken if free (a second

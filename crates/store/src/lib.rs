@@ -5,6 +5,7 @@
 //! decided by the services. Secrets arrive here already wrapped by the root key.
 
 mod clock;
+pub mod lease;
 mod records;
 mod sql;
 #[cfg(test)]
