@@ -164,7 +164,7 @@ impl Tracker {
 
     fn warn_every_few_seconds(&self, f: impl FnOnce()) {
         let mut last = self.last_warning.lock().expect("warning clock");
-        if last.map_or(true, |t| t.elapsed() >= Duration::from_secs(5)) {
+        if !matches!(*last, Some(t) if t.elapsed() < Duration::from_secs(5)) {
             *last = Some(Instant::now());
             f();
         }
