@@ -383,6 +383,16 @@ pub async fn run(store: &dyn Store) {
     parameters(store).await;
     trail(store).await;
     leases(store).await;
+    keys(store).await;
+    aliases(store).await;
+    access_keys(store).await;
+    settings(store).await;
+    documents(store).await;
+}
+
+/// KMS keys: creation with their first version, scoping, listing, updates (one and several at
+/// once), versions, imported material, related keys, due keys, and the list of every key.
+async fn keys(store: &dyn Store) {
     let eu = Scope::new("111122223333", "eu-west-1");
     let us = Scope::new("111122223333", "us-east-1");
     let other_account = Scope::new("444455556666", "eu-west-1");
@@ -548,6 +558,49 @@ pub async fn run(store: &dyn Store) {
         .collect();
     assert_eq!(due, ["k-a"]);
 
+    // Several keys change in one transaction.
+    let mut b = store.get_key(&eu, "k-b").await.unwrap().unwrap();
+    let mut c = store.get_key(&eu, "k-c").await.unwrap().unwrap();
+    b.description = "b, changed with c".into();
+    c.key_state = "Disabled".into();
+    store.update_keys(&[b.clone(), c.clone()]).await.unwrap();
+    assert_eq!(store.get_key(&eu, "k-b").await.unwrap(), Some(b));
+    assert_eq!(store.get_key(&eu, "k-c").await.unwrap(), Some(c.clone()));
+    c.key_state = "Enabled".into();
+    store.update_keys(std::slice::from_ref(&c)).await.unwrap();
+    store.update_keys(&[]).await.unwrap();
+
+    // Every key of every account and region, ordered by account, region and key id.
+    store
+        .create_key(
+            &key(&other_account, "k-z"),
+            Some(&version(&other_account, "k-z", 1)),
+        )
+        .await
+        .unwrap();
+    let all: Vec<(String, String)> = store
+        .all_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.scope.account, k.key_id))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ("111122223333".to_string(), "k-a".to_string()),
+            ("111122223333".to_string(), "k-b".to_string()),
+            ("111122223333".to_string(), "k-c".to_string()),
+            ("444455556666".to_string(), "k-z".to_string()),
+        ]
+    );
+    store.delete_key(&other_account, "k-z").await.unwrap();
+}
+
+/// KMS aliases, and what deleting a key does to them. Uses the keys [`keys`] left.
+async fn aliases(store: &dyn Store) {
+    let eu = Scope::new("111122223333", "eu-west-1");
+    let us = Scope::new("111122223333", "us-east-1");
     // Aliases: unique per scope, retargetable, listed by name.
     let alias = |scope: &Scope, name: &str, target: &str| AliasRecord {
         scope: scope.clone(),
@@ -601,8 +654,10 @@ pub async fn run(store: &dyn Store) {
     assert_eq!(store.get_alias(&eu, "alias/b").await.unwrap(), None);
     assert!(store.get_alias(&us, "alias/a").await.unwrap().is_some());
     assert!(store.get_key(&eu, "k-b").await.unwrap().is_some());
+}
 
-    // Access keys.
+/// Access keys: the account's own and its users', status changes, deletion.
+async fn access_keys(store: &dyn Store) {
     let ak = AccessKeyRecord {
         access_key_id: "AKIATEST".into(),
         account: "111122223333".into(),
@@ -620,15 +675,6 @@ pub async fn run(store: &dyn Store) {
     ));
     assert_eq!(store.get_access_key("AKIATEST").await.unwrap(), Some(ak));
     assert_eq!(store.get_access_key("AKIANONE").await.unwrap(), None);
-
-    // Settings: insert, replace, absent.
-    assert_eq!(store.get_setting("admin").await.unwrap(), None);
-    store.put_setting("admin", "AKIA1").await.unwrap();
-    store.put_setting("admin", "AKIA2").await.unwrap();
-    assert_eq!(
-        store.get_setting("admin").await.unwrap().as_deref(),
-        Some("AKIA2")
-    );
 
     // Access keys of users: listed per user, status changes, deletion.
     let user_key = AccessKeyRecord {
@@ -675,8 +721,21 @@ pub async fn run(store: &dyn Store) {
     );
     assert!(store.delete_access_key("AKIAUSER1").await.unwrap());
     assert!(!store.delete_access_key("AKIAUSER1").await.unwrap());
+}
 
-    // Documents: create-only vs replace, scoped by account, region and kind.
+/// Settings: insert, replace, absent.
+async fn settings(store: &dyn Store) {
+    assert_eq!(store.get_setting("admin").await.unwrap(), None);
+    store.put_setting("admin", "AKIA1").await.unwrap();
+    store.put_setting("admin", "AKIA2").await.unwrap();
+    assert_eq!(
+        store.get_setting("admin").await.unwrap().as_deref(),
+        Some("AKIA2")
+    );
+}
+
+/// Documents (IAM, Route53, ACM records): create-only vs replace, scoped by account, region and kind.
+async fn documents(store: &dyn Store) {
     let doc = |kind: &str, name: &str, body: &str| Document {
         account: "111122223333".into(),
         region: "".into(),
