@@ -8,10 +8,6 @@ mod clock;
 pub mod lease;
 mod records;
 mod sql;
-#[cfg(test)]
-mod sql_migration_tests;
-mod sql_probe;
-mod sql_trail;
 pub mod test_suite;
 
 pub use clock::now_ms;

@@ -2,7 +2,7 @@
 //! data dir a new root key while the store lives elsewhere (`--store postgres://…`): data written
 //! under a lost root key must not be met by a new one.
 
-use crate::sql::{unavailable, Engine, SqlStore, MIGRATIONS};
+use super::{unavailable, Engine, SqlStore, MIGRATIONS};
 use crate::Result;
 
 /// The tables the migrations create, except those a migration fills itself (the trail's head row):

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::sql::{unavailable, SqlStore};
+use super::{unavailable, SqlStore};
 use crate::{
     ChainLink, NewTrailEvent, Result, StoreError, TrailCount, TrailDigestRecord, TrailHead,
     TrailQuery, TrailRow,

@@ -2,7 +2,7 @@
 //! on a fresh PostgreSQL database when `M2SEC_TEST_POSTGRES_URL` is set. Also [`SqlStore::holds_data`]
 //! on a store never migrated, and on one migrated but empty.
 
-use crate::sql::SqlStore;
+use super::SqlStore;
 use crate::{Document, Store};
 
 async fn fresh_postgres() -> Option<String> {
