@@ -4,9 +4,8 @@
 //!
 //! One file per resource area holds its queries and row conversions: `keys` (KMS keys, versions,
 //! aliases), `parameters` (SSM), `identity` (access keys, settings, job leases), `documents` (IAM,
-//! Route53 and ACM records); the trail's tables (`trail`), the
-//! store probe (`probe`). The [`Store`] implementation
-//! here only routes each method to its area.
+//! Route53 and ACM records), `trail` (the trail's tables) and `probe` (the health probe). The
+//! [`Store`] implementation here only routes each method to its area.
 
 mod documents;
 mod identity;
