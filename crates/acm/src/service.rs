@@ -155,6 +155,16 @@ pub struct Acm {
 
 use m2sec_store::now_ms;
 
+/// A new certificate's ARN in the caller's account and region.
+fn new_certificate_arn(ctx: &RequestContext) -> String {
+    m2sec_proto::arn::build(
+        "acm",
+        &ctx.region,
+        &ctx.account,
+        &format!("certificate/{}", m2sec_proto::random_uuid()),
+    )
+}
+
 fn error(code: &'static str, message: impl Into<String>) -> AwsError {
     AwsError::new(code, 400, message)
 }
@@ -643,12 +653,7 @@ impl Acm {
                 }
             }
         }
-        let arn = format!(
-            "arn:aws:acm:{}:{}:certificate/{}",
-            ctx.region,
-            ctx.account,
-            m2sec_proto::random_uuid()
-        );
+        let arn = new_certificate_arn(ctx);
         let mut certificate =
             Certificate::requested(&ctx.account, &arn, &domain, &sans, key_algorithm, now_ms());
         certificate.idempotency_token = token;
@@ -866,15 +871,7 @@ impl Acm {
                 }
                 (arn.to_string(), Some(stored))
             }
-            None => (
-                format!(
-                    "arn:aws:acm:{}:{}:certificate/{}",
-                    ctx.region,
-                    ctx.account,
-                    m2sec_proto::random_uuid()
-                ),
-                None,
-            ),
+            None => (new_certificate_arn(ctx), None),
         };
         // The key as PKCS#8 DER is what ExportCertificate would need; imported certificates keep the PEM
         // they came with, wrapped.

@@ -307,13 +307,13 @@ impl Iam {
             return arn.clone();
         }
         if let Some(role) = &input.role_name {
-            return format!("arn:aws:iam::{account}:role/{role}");
+            return m2sec_proto::arn::iam(account, &format!("role/{role}"));
         }
         if let Some(user) = &input.user_name {
-            return format!("arn:aws:iam::{account}:user/{user}");
+            return m2sec_proto::arn::iam(account, &format!("user/{user}"));
         }
         if let Some(policy) = &input.policy_name {
-            return format!("arn:aws:iam::{account}:policy/{policy}");
+            return m2sec_proto::arn::iam(account, &format!("policy/{policy}"));
         }
         "*".into()
     }
@@ -363,7 +363,7 @@ impl Iam {
                 let user = User {
                     name: name.into(),
                     id: unique_id("AIDA", 17),
-                    arn: format!("arn:aws:iam::{account}:user{path}{name}"),
+                    arn: m2sec_proto::arn::iam(account, &format!("user{path}{name}")),
                     path,
                     created_at: now_ms(),
                     tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
@@ -429,7 +429,7 @@ impl Iam {
                         let user = self.user(account, name).await?;
                         (user.arn, Some(user.id))
                     }
-                    None => (format!("arn:aws:iam::{account}:root"), None),
+                    None => (m2sec_proto::arn::account_root(account), None),
                 };
                 if owner.is_some()
                     && store
@@ -623,7 +623,7 @@ impl Iam {
                 let role = Role {
                     name: name.into(),
                     id: unique_id("AROA", 17),
-                    arn: format!("arn:aws:iam::{account}:role{path}{name}"),
+                    arn: m2sec_proto::arn::iam(account, &format!("role{path}{name}")),
                     path,
                     created_at: now_ms(),
                     trust_policy: trust.into(),
@@ -682,7 +682,7 @@ impl Iam {
                 let policy = ManagedPolicy {
                     name: name.into(),
                     id: unique_id("ANPA", 17),
-                    arn: format!("arn:aws:iam::{account}:policy{path}{name}"),
+                    arn: m2sec_proto::arn::iam(account, &format!("policy{path}{name}")),
                     path,
                     description: input.description.clone(),
                     created_at: now,
@@ -868,7 +868,7 @@ pub async fn bootstrap_role(
             name: role_name.into(),
             id: unique_id("AROA", 17),
             path: "/".into(),
-            arn: format!("arn:aws:iam::{account}:role/{role_name}"),
+            arn: m2sec_proto::arn::iam(account, &format!("role/{role_name}")),
             created_at: now_ms(),
             trust_policy: String::new(),
             description: Some("Created from iamRoleStatements by m2sec serve --bootstrap".into()),

@@ -58,9 +58,9 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:sts::{}:assumed-role/{}/{}",
-            self.account, self.role_name, self.session_name
+        m2sec_proto::arn::sts(
+            &self.account,
+            &format!("assumed-role/{}/{}", self.role_name, self.session_name),
         )
     }
 
@@ -296,7 +296,7 @@ impl Sts {
         // Would another principal of the account be allowed as well? Then the trust policy names the
         // account, and the caller's own policies decide.
         let stand_in = Principal {
-            arn: format!("arn:aws:iam::{}:user/m2sec-account-check", ctx.account),
+            arn: m2sec_proto::arn::iam(&ctx.account, "user/m2sec-account-check"),
             account: ctx.account.clone(),
             kind: PrincipalKind::User,
         };

@@ -217,7 +217,7 @@ impl Kms {
             creation_date: Timestamp(g.created_at),
             grantee_principal: g.grantee.clone(),
             retiring_principal: g.retiring.clone(),
-            issuing_account: format!("arn:aws:iam::{}:root", scope.account),
+            issuing_account: m2sec_proto::arn::account_root(&scope.account),
             operations: g.operations.clone(),
             constraints: g.constraints.clone(),
         }

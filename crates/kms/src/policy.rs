@@ -20,7 +20,7 @@ pub(crate) fn default_policy(account: &str) -> String {
         "Statement": [{
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Principal": {"AWS": m2sec_proto::arn::account_root(account)},
             "Action": "kms:*",
             "Resource": "*"
         }]
@@ -49,7 +49,7 @@ pub(crate) fn aws_managed_policy(account: &str, service: &str, region: &str) -> 
             // its IAM policies), so a SecureString's ciphertext opens with `aws kms decrypt`.
             "Sid": "Allow direct access to key metadata to the account",
             "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Principal": {"AWS": m2sec_proto::arn::account_root(account)},
             "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Decrypt"],
             "Resource": "*"
         }]

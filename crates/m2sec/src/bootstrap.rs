@@ -57,7 +57,7 @@ pub async fn ensure_admin(
     config: &Config,
     given: Option<GivenAdmin>,
 ) -> anyhow::Result<()> {
-    let root_arn = format!("arn:aws:iam::{}:root", config.account_id);
+    let root_arn = m2sec_proto::arn::account_root(&config.account_id);
     match given {
         Some(GivenAdmin { id, secret }) => {
             match store.get_access_key(&id).await? {

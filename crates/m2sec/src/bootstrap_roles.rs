@@ -102,7 +102,7 @@ pub fn trust_policy(account: &str) -> String {
         "Version": "2012-10-17",
         "Statement": [{
             "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com", "AWS": format!("arn:aws:iam::{account}:root")},
+            "Principal": {"Service": "lambda.amazonaws.com", "AWS": m2sec_proto::arn::account_root(account)},
             "Action": "sts:AssumeRole"
         }]
     })

@@ -34,6 +34,27 @@ pub fn build(service: &str, region: &str, account: &str, resource: &str) -> Stri
     format!("arn:{PARTITION}:{service}:{region}:{account}:{resource}")
 }
 
+/// An IAM ARN, `arn:aws:iam::ACCOUNT:RESOURCE` (IAM is global: no region).
+pub fn iam(account: &str, resource: &str) -> String {
+    build("iam", "", account, resource)
+}
+
+/// The account itself (its root user), `arn:aws:iam::ACCOUNT:root`: the principal of default key
+/// policies and of the admin key.
+pub fn account_root(account: &str) -> String {
+    iam(account, "root")
+}
+
+/// An STS ARN, `arn:aws:sts::ACCOUNT:RESOURCE` (assumed-role sessions).
+pub fn sts(account: &str, resource: &str) -> String {
+    build("sts", "", account, resource)
+}
+
+/// A Route53 ARN, `arn:aws:route53:::RESOURCE` (global, and without an account).
+pub fn route53(resource: &str) -> String {
+    build("route53", "", "", resource)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +74,14 @@ mod tests {
         assert_eq!(arn.resource, "alias/can2025-jwt-secret");
         assert!(Arn::parse("alias/x").is_none());
         assert!(Arn::parse("arn:aws:kms").is_none());
+        assert_eq!(
+            account_root("123456789012"),
+            "arn:aws:iam::123456789012:root"
+        );
+        assert_eq!(
+            sts("123456789012", "assumed-role/r/s"),
+            "arn:aws:sts::123456789012:assumed-role/r/s"
+        );
+        assert_eq!(route53("hostedzone/Z1"), "arn:aws:route53:::hostedzone/Z1");
     }
 }

@@ -575,7 +575,7 @@ impl QueryService for Route53 {
         input: Value,
     ) -> Result<Value, AwsError> {
         let zone_arn = |id: Option<&str>| match id {
-            Some(id) => format!("arn:aws:route53:::hostedzone/{}", bare_zone_id(id)),
+            Some(id) => m2sec_proto::arn::route53(&format!("hostedzone/{}", bare_zone_id(id))),
             None => "*".to_string(),
         };
         let resource = match operation {
@@ -585,12 +585,12 @@ impl QueryService for Route53 {
             "ChangeResourceRecordSets" | "ListResourceRecordSets" => {
                 zone_arn(text(&input, "HostedZoneId"))
             }
-            "GetChange" => format!(
-                "arn:aws:route53:::change/{}",
+            "GetChange" => m2sec_proto::arn::route53(&format!(
+                "change/{}",
                 text(&input, "Id")
                     .unwrap_or("")
                     .trim_start_matches("/change/")
-            ),
+            )),
             _ => "*".to_string(),
         };
         let implemented = matches!(
