@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the parts of a botocore service model that m2sec validates against (shapes, operations,
-metadata; no documentation) to crates/proto/models/<service>.json.
+"""Writes the parts of a botocore service model that m2sec validates against (shapes, operations with
+their HTTP binding, errors and host prefix, metadata; no documentation) to crates/proto/models/<service>.json.
 
 Usage: tools/strip-model.py kms 2014-11-01
 The source is the botocore package installed on the machine (Apache-2.0, see crates/proto/models/NOTICE).
@@ -26,7 +26,7 @@ def strip(node):
 out = {
     "botocoreVersion": botocore.__version__,
     "metadata": strip(model["metadata"]),
-    "operations": {name: {k: strip(op[k]) for k in ("name", "http", "input", "output", "errors") if k in op}
+    "operations": {name: {k: strip(op[k]) for k in ("name", "http", "input", "output", "errors", "endpoint") if k in op}
                    for name, op in model["operations"].items()},
     "shapes": strip(model["shapes"]),
 }

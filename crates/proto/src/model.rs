@@ -12,6 +12,11 @@
 //! and statuses of exception shapes. See [`ServiceModel::shape_kind`]. For restXml
 //! ([`crate::rest_xml`]) it keeps each operation's HTTP binding ([`ServiceModel::http`]), the input's
 //! root element ([`ServiceModel::input_root`]) and where each member travels ([`MemberRef::location`]).
+//! For restJson1 ([`crate::rest_json`]) it adds the structure member sent as the whole body
+//! ([`ServiceModel::payload`]), timestamp formats ([`MemberRef::timestamp_format`]) and JSON values
+//! in headers ([`MemberRef::json_value`]); for awsJson, the JSON version
+//! ([`Metadata::json_version`]). Host prefixes ([`ServiceModel::host_prefix`]), host labels and
+//! unions are kept for the services whose models have them.
 
 use std::collections::HashMap;
 
@@ -40,6 +45,8 @@ pub struct Metadata {
     /// The namespace of awsQuery / restXml responses (for restXml, taken from the inputs' when the
     /// metadata has none).
     pub xml_namespace: Option<String>,
+    /// awsJson: `1.0` (DynamoDB) or `1.1` (KMS, SSM, ACM, CloudTrail).
+    pub json_version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +54,13 @@ struct RawOperation {
     http: Option<RawHttp>,
     input: Option<ShapeRef>,
     output: Option<ShapeRef>,
+    endpoint: Option<RawEndpoint>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEndpoint {
+    host_prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +86,13 @@ struct ShapeRef {
     result_wrapper: Option<String>,
     location: Option<String>,
     xml_namespace: Option<RawNamespace>,
+    timestamp_format: Option<String>,
+    #[serde(default)]
+    jsonvalue: bool,
+    #[serde(default)]
+    host_label: bool,
+    #[serde(default)]
+    streaming: bool,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +128,15 @@ struct RawShape {
     #[serde(default)]
     exception: bool,
     error: Option<RawError>,
+    payload: Option<String>,
+    #[serde(rename = "timestampFormat")]
+    timestamp_format: Option<String>,
+    #[serde(default)]
+    jsonvalue: bool,
+    #[serde(default)]
+    union: bool,
+    #[serde(default)]
+    streaming: bool,
 }
 
 /// A compiled shape, named by [`ServiceModel`] accessors.
@@ -124,11 +154,42 @@ pub struct MemberRef {
     pub location_name: Option<String>,
     /// `flattened` (lists and maps): elements repeat in place of a wrapping element.
     pub flattened: bool,
-    /// restXml: where the member travels when not in the body.
+    /// REST protocols: where the member travels when not in the body.
     pub location: Option<Location>,
+    /// `timestampFormat` of a timestamp (the reference's, else the shape's); None for the
+    /// protocol's default.
+    pub timestamp_format: Option<TimestampFormat>,
+    /// `jsonvalue`: a string holding a JSON document (base64-encoded when sent in a header).
+    pub json_value: bool,
+    /// `hostLabel`: the member fills a label of the operation's host prefix.
+    pub host_label: bool,
+    /// `streaming`: a blob or string payload sent as a stream of bytes (S3 object bodies).
+    pub streaming: bool,
 }
 
-/// restXml: the part of the HTTP message a structure member travels in, instead of the XML body.
+/// How a timestamp is written, when a model names it (`timestampFormat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampFormat {
+    /// `2026-11-28T15:00:00Z`.
+    Iso8601,
+    /// An HTTP date: `Sat, 28 Nov 2026 15:00:00 GMT`.
+    Rfc822,
+    /// Seconds since the epoch, possibly with a fraction.
+    UnixTimestamp,
+}
+
+impl TimestampFormat {
+    fn parse(text: &str) -> Option<TimestampFormat> {
+        Some(match text.to_ascii_lowercase().as_str() {
+            "iso8601" => TimestampFormat::Iso8601,
+            "rfc822" => TimestampFormat::Rfc822,
+            "unixtimestamp" => TimestampFormat::UnixTimestamp,
+            _ => return None,
+        })
+    }
+}
+
+/// REST protocols: the part of the HTTP message a structure member travels in, instead of the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     /// A `{label}` of the request URI.
@@ -156,7 +217,7 @@ impl Location {
     }
 }
 
-/// restXml: an operation's HTTP binding.
+/// REST protocols: an operation's HTTP binding.
 #[derive(Debug, Clone)]
 pub struct HttpBinding {
     pub method: String,
@@ -211,6 +272,8 @@ struct Operation {
     http: Option<HttpBinding>,
     /// The input's `locationName` and `xmlNamespace.uri`.
     input_root: Option<(String, Option<String>)>,
+    /// `endpoint.hostPrefix` (`{AccountId}.`).
+    host_prefix: Option<String>,
 }
 
 struct Shape {
@@ -221,6 +284,9 @@ struct Shape {
     pattern: Option<(String, Regex)>,
     enum_values: Option<Vec<String>>,
     sensitive: bool,
+    /// The member sent as the whole HTTP body (REST protocols).
+    payload: Option<String>,
+    union: bool,
 }
 
 /// A service's operations and shapes, compiled for validation and the wire protocols.
@@ -261,6 +327,14 @@ impl ServiceModel {
                     .or_else(|| target.location_name.clone()),
                 flattened: r.flattened || target.flattened,
                 location: r.location.as_deref().and_then(Location::parse),
+                timestamp_format: r
+                    .timestamp_format
+                    .as_deref()
+                    .or(target.timestamp_format.as_deref())
+                    .and_then(TimestampFormat::parse),
+                json_value: r.jsonvalue || target.jsonvalue,
+                host_label: r.host_label,
+                streaming: r.streaming || target.streaming,
             }
         };
         let shapes = names
@@ -306,6 +380,8 @@ impl ServiceModel {
                     pattern,
                     enum_values: s.enum_values.clone(),
                     sensitive: s.sensitive,
+                    payload: s.payload.clone(),
+                    union: s.union,
                 }
             })
             .collect();
@@ -327,6 +403,7 @@ impl ServiceModel {
                         let ns = i.xml_namespace.as_ref().and_then(|n| n.uri.clone());
                         Some((name, ns))
                     }),
+                    host_prefix: op.endpoint.as_ref().and_then(|e| e.host_prefix.clone()),
                 };
                 (name.clone(), operation)
             })
@@ -379,6 +456,15 @@ impl ServiceModel {
         &self.shapes[shape.0].kind
     }
 
+    /// The shape named `name` in the model.
+    pub fn shape_id(&self, name: &str) -> Option<ShapeId> {
+        // Shapes are compiled in name order.
+        self.shapes
+            .binary_search_by(|s| s.name.as_str().cmp(name))
+            .ok()
+            .map(ShapeId)
+    }
+
     /// The shape's name in the model (`CreateHostedZoneResponse`).
     pub fn shape_name(&self, shape: ShapeId) -> &str {
         &self.shapes[shape.0].name
@@ -396,6 +482,27 @@ impl ServiceModel {
         Some((name.as_str(), ns.as_deref()))
     }
 
+    /// REST protocols: the member of structure `shape` that is the whole HTTP body (`payload`), if
+    /// the structure names one.
+    pub fn payload(&self, shape: ShapeId) -> Option<&MemberRef> {
+        let name = self.shapes[shape.0].payload.as_deref()?;
+        match &self.shapes[shape.0].kind {
+            ShapeKind::Structure { members, .. } => members.iter().find(|m| m.name == name),
+            _ => None,
+        }
+    }
+
+    /// `union`: a structure of which exactly one member is set.
+    pub fn is_union(&self, shape: ShapeId) -> bool {
+        self.shapes[shape.0].union
+    }
+
+    /// The operation's host prefix (`endpoint.hostPrefix`, with `{Label}`s filled from the members
+    /// marked [`MemberRef::host_label`]), if the model gives one.
+    pub fn host_prefix(&self, operation: &str) -> Option<&str> {
+        self.operations.get(operation)?.host_prefix.as_deref()
+    }
+
     /// Whether values of the shape must not be echoed.
     pub fn is_sensitive(&self, shape: ShapeId) -> bool {
         self.shapes[shape.0].sensitive
@@ -411,7 +518,6 @@ impl ServiceModel {
         self.errors.iter().map(|(name, info)| (name.as_str(), info))
     }
 
-    /// Every operation name in the model.
     /// The error this service answers a server-side failure with (the store or the trail cannot be
     /// written): its own (KMS's `KMSInternalException`, SSM's `InternalServerError`, IAM's
     /// `ServiceFailure`), else AWS's common `InternalFailure`. Always status 500.
@@ -427,6 +533,7 @@ impl ServiceModel {
         AwsError::new(code.to_string(), 500, message)
     }
 
+    /// Every operation name in the model.
     pub fn operation_names(&self) -> impl Iterator<Item = &str> {
         self.operations.keys().map(String::as_str)
     }
