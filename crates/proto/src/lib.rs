@@ -1,7 +1,7 @@
-//! AWS wire formats shared by every m2sec service: the awsJson1.1 protocol ([`json`]), the awsQuery
-//! protocol ([`query`]), the restXml protocol ([`rest_xml`]), request validation driven by botocore's
-//! service models ([`model`]), SigV4 verification ([`sigv4`]), ARNs ([`arn`]) and the error scheme
-//! ([`AwsError`]).
+//! AWS wire formats shared by every m2sec service: the awsJson 1.0 and 1.1 protocols ([`json`]), the
+//! awsQuery protocol ([`query`]), the restXml protocol ([`rest_xml`]), the restJson1 protocol
+//! ([`rest_json`]), request validation driven by botocore's service models ([`model`]), SigV4
+//! verification ([`sigv4`]), ARNs ([`arn`]) and the error scheme ([`AwsError`]).
 //!
 //! Nothing here sees key material or storage.
 
@@ -11,8 +11,11 @@ pub mod json;
 pub mod model;
 pub mod query;
 pub mod query_service;
+mod rest;
+pub mod rest_json;
 pub mod rest_xml;
 pub mod sigv4;
+mod xml_in;
 mod xml_out;
 
 pub use error::AwsError;
