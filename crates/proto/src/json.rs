@@ -1,6 +1,10 @@
-//! The awsJson1.1 protocol (KMS `TrentService`, SSM `AmazonSSM`, ACM `CertificateManager`):
-//! `POST /` with `X-Amz-Target: <Prefix>.<Operation>` and a JSON body; errors are
-//! `{"__type": "<Exception>", "message": "..."}`.
+//! The awsJson protocols: 1.1 (KMS `TrentService`, SSM `AmazonSSM`, ACM `CertificateManager`,
+//! CloudTrail) and 1.0 (DynamoDB `DynamoDB_20120810`). Both are `POST /` with
+//! `X-Amz-Target: <Prefix>.<Operation>` and a JSON body, in `application/x-amz-json-<version>` as the
+//! model's `metadata.jsonVersion` says ([`content_type`]). Errors are
+//! `{"__type": "<Exception>", "message": "..."}`; awsJson 1.0 services qualify the exception with the
+//! namespace it is declared in (`com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`), as
+//! DynamoDB does ([`error_body_for`]). botocore reads both: it keeps what follows the last `#`.
 //!
 //! [`dispatch`] is the one path every request takes after authentication: find the operation in the
 //! service model, parse and validate the body against the model, then call the service.
@@ -15,7 +19,19 @@ use zeroize::Zeroizing;
 use crate::model::ServiceModel;
 use crate::{AwsError, RequestContext};
 
+/// awsJson 1.1's content type.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// awsJson 1.0's content type (DynamoDB).
+pub const CONTENT_TYPE_1_0: &str = "application/x-amz-json-1.0";
+
+/// The content type of the service's awsJson version: 1.0 when its model says `jsonVersion` 1.0,
+/// else 1.1.
+pub fn content_type(model: &ServiceModel) -> &'static str {
+    match model.metadata.json_version.as_deref() {
+        Some("1.0") => CONTENT_TYPE_1_0,
+        _ => CONTENT_TYPE,
+    }
+}
 
 /// A service speaking awsJson1.1. Implementations never see HTTP.
 #[async_trait]
@@ -183,6 +199,41 @@ pub fn error_body(err: &AwsError) -> Vec<u8> {
     })
 }
 
+/// The error body in the form the service's clients expect. awsJson 1.1: as [`error_body`].
+/// awsJson 1.0: `__type` names the exception with its namespace — the service's
+/// (`com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`) for the exceptions its model
+/// declares, the front end's for the common ones (`com.amazon.coral.validate#ValidationException`,
+/// `com.amazon.coral.service#SerializationException`, `…#UnknownOperationException`,
+/// `…#AccessDeniedException`), as DynamoDB answers.
+pub fn error_body_for(model: &ServiceModel, err: &AwsError) -> Vec<u8> {
+    if model.metadata.json_version.as_deref() != Some("1.0") {
+        return error_body(err);
+    }
+    let declared = model.errors().any(|(_, info)| info.code == err.code);
+    let namespace = if declared {
+        let version: String = model
+            .metadata
+            .api_version
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        format!(
+            "com.amazonaws.{}.v{version}",
+            model.metadata.endpoint_prefix
+        )
+    } else if err.code == "ValidationException" {
+        "com.amazon.coral.validate".to_string()
+    } else {
+        "com.amazon.coral.service".to_string()
+    };
+    to_body(&serde_json::json!({
+        "__type": format!("{namespace}#{}", err.code),
+        "message": err.message,
+    }))
+}
+
 /// A blob member (base64 on the wire).
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct Blob(pub Vec<u8>);
@@ -300,6 +351,37 @@ mod tests {
         assert_eq!(
             e.message,
             "1 validation error detected: Value null at 'plaintext' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
+    fn versions_choose_content_type_and_error_form() {
+        let kms = ServiceModel::from_json(include_str!("../models/kms.json"));
+        let dynamodb = ServiceModel::from_json(include_str!("../models/dynamodb.json"));
+        assert_eq!(content_type(&kms), "application/x-amz-json-1.1");
+        assert_eq!(content_type(&dynamodb), "application/x-amz-json-1.0");
+        let missing = AwsError::new("NotFoundException", 400, "Key 'k' does not exist");
+        assert_eq!(error_body_for(&kms, &missing), error_body(&missing));
+        let body = |e: &AwsError| -> Value {
+            serde_json::from_slice(&error_body_for(&dynamodb, e)).unwrap()
+        };
+        let e = AwsError::new(
+            "ResourceNotFoundException",
+            400,
+            "Requested resource not found",
+        );
+        assert_eq!(
+            body(&e),
+            serde_json::json!({"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                               "message": "Requested resource not found"})
+        );
+        assert_eq!(
+            body(&AwsError::validation("1 validation error detected"))["__type"],
+            "com.amazon.coral.validate#ValidationException"
+        );
+        assert_eq!(
+            body(&AwsError::serialization("bad"))["__type"],
+            "com.amazon.coral.service#SerializationException"
         );
     }
 
