@@ -85,7 +85,8 @@ pub fn input_error(model: &ServiceModel, mut err: AwsError) -> AwsError {
 /// The HTTP status, headers and body for `output`, a JSON value shaped like the operation's output
 /// shape. The status is the operation's `responseCode` (200 unless the model says otherwise, or a
 /// `statusCode` member); members bound to headers become headers; the body is the `payload` member
-/// when the output names one, else a JSON object of the other members. A `Content-Type` header is
+/// when the output names one (a blob's base64 value is sent as its bytes; text that is not base64 is
+/// sent as it is), else a JSON object of the other members. A `Content-Type` header is
 /// included whenever there is a body, unless a member already sets it. Operations without output and
 /// outputs without body members have an empty body.
 pub fn serialize_response(
