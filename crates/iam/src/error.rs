@@ -1,7 +1,7 @@
 //! One error enum for IAM and STS; each variant names the model's exception shape, whose wire code
 //! and status come from the model (`NoSuchEntityException` is sent as `NoSuchEntity`, 404).
 
-use m2sec_proto::AwsError;
+use m2sec_proto::{AwsError, ServiceError, INTERNAL_MESSAGE};
 use m2sec_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -48,19 +48,21 @@ impl IamError {
     }
 }
 
+impl ServiceError for IamError {
+    const SERVICE: &'static str = "IAM/STS";
+    fn aws_code(&self) -> &'static str {
+        self.code_and_status().0
+    }
+    fn status(&self) -> u16 {
+        self.code_and_status().1
+    }
+    fn internal_message(&self) -> Option<&'static str> {
+        matches!(self, IamError::Store(_) | IamError::Internal(_)).then_some(INTERNAL_MESSAGE)
+    }
+}
+
 impl From<IamError> for AwsError {
     fn from(e: IamError) -> AwsError {
-        let (code, status) = e.code_and_status();
-        match &e {
-            IamError::Store(_) | IamError::Internal(_) => {
-                tracing::error!(error = %e, "IAM/STS request failed inside the service");
-                AwsError::new(
-                    code,
-                    status,
-                    "The service encountered an internal error. Try again later.",
-                )
-            }
-            _ => AwsError::new(code, status, e.to_string()),
-        }
+        AwsError::from_service(e)
     }
 }

@@ -1,6 +1,6 @@
 //! One error enum for KMS; each variant knows its AWS exception name and status.
 
-use m2sec_proto::AwsError;
+use m2sec_proto::{AwsError, ServiceError, INTERNAL_MESSAGE};
 use m2sec_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -112,20 +112,28 @@ impl KmsError {
     }
 }
 
+impl ServiceError for KmsError {
+    const SERVICE: &'static str = "KMS";
+    fn aws_code(&self) -> &'static str {
+        self.aws_code()
+    }
+    fn status(&self) -> u16 {
+        self.status()
+    }
+    fn internal_message(&self) -> Option<&'static str> {
+        match self {
+            KmsError::Store(_) => Some(
+                "The system timed out while trying to fulfill the request. You can retry the request.",
+            ),
+            KmsError::Internal(_) => Some(INTERNAL_MESSAGE),
+            _ => None,
+        }
+    }
+}
+
 impl From<KmsError> for AwsError {
     fn from(e: KmsError) -> AwsError {
-        match &e {
-            KmsError::Store(_) | KmsError::Internal(_) => {
-                tracing::error!(error = %e, "KMS request failed inside the service");
-                let message = if matches!(e, KmsError::Store(_)) {
-                    "The system timed out while trying to fulfill the request. You can retry the request."
-                } else {
-                    "The service encountered an internal error. Try again later."
-                };
-                AwsError::new(e.aws_code(), e.status(), message)
-            }
-            _ => AwsError::new(e.aws_code(), e.status(), e.to_string()),
-        }
+        AwsError::from_service(e)
     }
 }
 

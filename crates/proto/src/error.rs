@@ -53,11 +53,39 @@ impl AwsError {
 
     /// A server-side failure; `detail` is not sent to the client.
     pub fn internal(code: &'static str, status: u16) -> Self {
-        Self::new(
-            code,
-            status,
-            "The service encountered an internal error. Try again later.",
-        )
+        Self::new(code, status, INTERNAL_MESSAGE)
+    }
+}
+
+/// The message a client gets for a failure inside a service; the detail goes to the log.
+pub const INTERNAL_MESSAGE: &str = "The service encountered an internal error. Try again later.";
+
+/// What each service's error enum implements (one variant per AWS exception it answers), so that one
+/// conversion, [`AwsError::from_service`], turns any of them into what the client sees: a caller's
+/// error keeps its message; a failure inside the service (the store, corrupt state) is logged in
+/// full and answered with a generic message, so no internal detail reaches a client.
+pub trait ServiceError: std::fmt::Display {
+    /// The service in log lines (`KMS`).
+    const SERVICE: &'static str;
+    /// AWS's exception name.
+    fn aws_code(&self) -> &'static str;
+    /// The HTTP status.
+    fn status(&self) -> u16;
+    /// For a failure inside the service: the message sent instead of the detail. `None` for an
+    /// error the request caused.
+    fn internal_message(&self) -> Option<&'static str>;
+}
+
+impl AwsError {
+    /// The client's view of a service's error (see [`ServiceError`]).
+    pub fn from_service<E: ServiceError>(e: E) -> AwsError {
+        match e.internal_message() {
+            Some(message) => {
+                tracing::error!(service = E::SERVICE, error = %e, "request failed inside the service");
+                AwsError::new(e.aws_code(), e.status(), message)
+            }
+            None => AwsError::new(e.aws_code(), e.status(), e.to_string()),
+        }
     }
 }
 

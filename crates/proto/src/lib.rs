@@ -18,7 +18,7 @@ pub mod sigv4;
 mod xml_in;
 mod xml_out;
 
-pub use error::AwsError;
+pub use error::{AwsError, ServiceError, INTERNAL_MESSAGE};
 
 /// A random-looking UUID (v4 layout), as AWS request and event ids. They only need to be unique, not
 /// secret: each thread draws a 128-bit seed once from aws-lc's generator and then mixes a counter into it

@@ -1,7 +1,7 @@
 //! One error enum for SSM Parameter Store; each variant knows its AWS exception name and status.
 
 use m2sec_kms::error::KmsError;
-use m2sec_proto::AwsError;
+use m2sec_proto::{AwsError, ServiceError, INTERNAL_MESSAGE};
 use m2sec_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -109,19 +109,22 @@ impl SsmError {
     }
 }
 
+impl ServiceError for SsmError {
+    const SERVICE: &'static str = "SSM";
+    fn aws_code(&self) -> &'static str {
+        self.aws_code()
+    }
+    fn status(&self) -> u16 {
+        self.status()
+    }
+    fn internal_message(&self) -> Option<&'static str> {
+        matches!(self, SsmError::Store(_) | SsmError::Internal(_)).then_some(INTERNAL_MESSAGE)
+    }
+}
+
 impl From<SsmError> for AwsError {
     fn from(e: SsmError) -> AwsError {
-        match &e {
-            SsmError::Store(_) | SsmError::Internal(_) => {
-                tracing::error!(error = %e, "SSM request failed inside the service");
-                AwsError::new(
-                    e.aws_code(),
-                    e.status(),
-                    "The service encountered an internal error. Try again later.",
-                )
-            }
-            _ => AwsError::new(e.aws_code(), e.status(), e.to_string()),
-        }
+        AwsError::from_service(e)
     }
 }
 
