@@ -1,36 +1,7 @@
 //! Every operation of botocore's KMS model, implemented or not. The router test checks this list
 //! against the model, so a new AWS operation cannot go unnoticed.
 
-macro_rules! operations {
-    ($($name:ident => $implemented:expr),* $(,)?) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum KmsOperation { $($name),* }
-
-        impl KmsOperation {
-            pub const ALL: &'static [KmsOperation] = &[$(KmsOperation::$name),*];
-
-            pub fn from_name(name: &str) -> Option<Self> {
-                match name { $(stringify!($name) => Some(KmsOperation::$name),)* _ => None }
-            }
-
-            pub fn name(self) -> &'static str {
-                match self { $(KmsOperation::$name => stringify!($name)),* }
-            }
-
-            /// Whether m2sec implements it; the others answer `UnsupportedOperationException`.
-            pub fn implemented(self) -> bool {
-                match self { $(KmsOperation::$name => $implemented),* }
-            }
-
-            /// The IAM action a caller needs, e.g. `kms:Encrypt`.
-            pub fn action(self) -> String {
-                format!("kms:{}", self.name())
-            }
-        }
-    };
-}
-
-operations! {
+m2sec_proto::service_operations!(KmsOperation, "kms", {
     CancelKeyDeletion => true,
     ConnectCustomKeyStore => true,
     CreateAlias => true,
@@ -85,7 +56,7 @@ operations! {
     UpdatePrimaryRegion => true,
     Verify => true,
     VerifyMac => true,
-}
+});
 
 #[cfg(test)]
 mod tests {
@@ -93,12 +64,8 @@ mod tests {
 
     #[test]
     fn every_model_operation_is_listed_and_nothing_else() {
-        let model = crate::model();
-        let mut from_model: Vec<&str> = model.operation_names().collect();
-        from_model.sort();
-        let mut listed: Vec<&str> = KmsOperation::ALL.iter().map(|o| o.name()).collect();
-        listed.sort();
-        assert_eq!(from_model, listed);
+        let listed: Vec<&str> = KmsOperation::ALL.iter().map(|o| o.name()).collect();
+        m2sec_proto::operations::check_operations(crate::model(), &listed);
         for op in KmsOperation::ALL {
             assert_eq!(KmsOperation::from_name(op.name()), Some(*op));
             assert_eq!(op.action(), format!("kms:{}", op.name()));

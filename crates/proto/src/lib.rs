@@ -9,6 +9,7 @@ pub mod arn;
 mod error;
 pub mod json;
 pub mod model;
+pub mod operations;
 pub mod query;
 pub mod query_service;
 mod rest;

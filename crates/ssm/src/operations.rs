@@ -2,36 +2,7 @@
 //! rest of Systems Manager answers `UnsupportedOperationException`. The test checks this list against
 //! the model.
 
-macro_rules! operations {
-    ($($name:ident => $implemented:expr),* $(,)?) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum SsmOperation { $($name),* }
-
-        impl SsmOperation {
-            pub const ALL: &'static [SsmOperation] = &[$(SsmOperation::$name),*];
-
-            pub fn from_name(name: &str) -> Option<Self> {
-                match name { $(stringify!($name) => Some(SsmOperation::$name),)* _ => None }
-            }
-
-            pub fn name(self) -> &'static str {
-                match self { $(SsmOperation::$name => stringify!($name)),* }
-            }
-
-            /// Whether m2sec implements it; the others answer `UnsupportedOperationException`.
-            pub fn implemented(self) -> bool {
-                match self { $(SsmOperation::$name => $implemented),* }
-            }
-
-            /// The IAM action a caller needs, e.g. `ssm:GetParameter`.
-            pub fn action(self) -> String {
-                format!("ssm:{}", self.name())
-            }
-        }
-    };
-}
-
-operations! {
+m2sec_proto::service_operations!(SsmOperation, "ssm", {
     AddTagsToResource => true,
     AssociateOpsItemRelatedItem => false,
     CancelCommand => false,
@@ -178,7 +149,7 @@ operations! {
     UpdatePatchBaseline => false,
     UpdateResourceDataSync => false,
     UpdateServiceSetting => false,
-}
+});
 
 #[cfg(test)]
 mod tests {
@@ -186,11 +157,8 @@ mod tests {
 
     #[test]
     fn every_model_operation_is_listed_and_nothing_else() {
-        let mut from_model: Vec<&str> = crate::model().operation_names().collect();
-        from_model.sort();
-        let mut listed: Vec<&str> = SsmOperation::ALL.iter().map(|o| o.name()).collect();
-        listed.sort();
-        assert_eq!(from_model, listed);
+        let listed: Vec<&str> = SsmOperation::ALL.iter().map(|o| o.name()).collect();
+        m2sec_proto::operations::check_operations(crate::model(), &listed);
         for op in SsmOperation::ALL {
             assert_eq!(SsmOperation::from_name(op.name()), Some(*op));
         }
