@@ -1,7 +1,28 @@
 //! ACM: certificates for the account's domains, validated through DNS for real and issued by m2sec's
 //! CA. [`validation`] says which CNAME proves control of a domain and whether it is in place;
-//! [`certificate`] is a certificate's record and its validation life.
+//! [`certificate`] is a certificate's record and its validation life. Handlers are grouped by
+//! resource area:
+//!
+//! | file | operations |
+//! |------|------------|
+//! | `certificates.rs` | RequestCertificate, DescribeCertificate, ListCertificates, GetCertificate, DeleteCertificate, ImportCertificate, ExportCertificate, RenewCertificate, RevokeCertificate, UpdateCertificateOptions |
+//! | `tags.rs` | AddTagsToCertificate, RemoveTagsFromCertificate, ListTagsForCertificate |
+//! | `account.rs` | GetAccountConfiguration, PutAccountConfiguration |
+//! | `jobs.rs` | the background job: issuance once validated, timeouts, managed renewal |
+//!
+//! `service.rs` holds the service (loading and saving records, the CA, the dispatch table),
+//! `records.rs` what is stored, `operations.rs` the operation list checked against the model, and
+//! `error.rs` the error enum.
 
+mod account;
 pub mod certificate;
+mod certificates;
+pub mod error;
+mod jobs;
+pub mod operations;
+mod records;
 pub mod service;
+mod tags;
 pub mod validation;
+
+pub use jobs::JobReport;
