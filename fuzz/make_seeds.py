@@ -65,6 +65,8 @@ def sigv4_seeds():
 
 def query_seeds():
     for i, case in enumerate(fixture("query/requests.json")["fixtures"]):
+        if case["service"] not in ("iam", "sts"):
+            continue
         write("query_form", f"{case['service']}-{case['operation']}-{i}.form", case["body"])
 
 
@@ -208,13 +210,18 @@ def acm_seeds():
             chain_der = openssl("x509", "-outform", "DER", "-in", p("ca.pem"))
             pkcs8_der = openssl("pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in", p(f"{kind}.key"))
             # Form byte: odd = DER; (byte >> 1) % 3 picks PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY.
-            write("acm_import", f"der-{kind}-pkcs8.der", b"\x01" + cert_der + b"\0" + pkcs8_der + b"\0" + chain_der)
+            write("acm_import", f"der-{kind}-pkcs8.der", b"\x01" + der_fields(cert_der, pkcs8_der, chain_der))
             if kind == "rsa":
                 pkcs1 = openssl("rsa", "-traditional", "-outform", "DER", "-in", p("rsa.key"))
-                write("acm_import", "der-rsa-pkcs1.der", b"\x03" + cert_der + b"\0" + pkcs1)
+                write("acm_import", "der-rsa-pkcs1.der", b"\x03" + der_fields(cert_der, pkcs1))
             else:
                 sec1 = openssl("ec", "-outform", "DER", "-in", p("ec.key"))
-                write("acm_import", "der-ec-sec1.der", b"\x05" + cert_der + b"\0" + sec1)
+                write("acm_import", "der-ec-sec1.der", b"\x05" + der_fields(cert_der, sec1))
+
+
+def der_fields(certificate, key, chain=b""):
+    """The DER form of the acm_import target: 16-bit lengths before the certificate and the key."""
+    return len(certificate).to_bytes(2, "big") + certificate + len(key).to_bytes(2, "big") + key + chain
 
 
 # ---- Route53 record values, as the e2e tests and Route53's documentation write them ----

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use m2sec_crypto::{KeySpec, PrivateKey, SecretBytes, SymmetricKey};
@@ -74,11 +74,18 @@ impl<'a> HttpRequest<'a> {
     }
 }
 
-/// The secret and the time of the SigV4 fixtures the `sigv4_claim` seeds come from
-/// (`crates/proto/tests/fixtures/sigv4`), so a seed's signature verifies.
-pub fn sigv4_fixture_secret_and_time() -> (&'static [u8], DateTime<Utc>) {
-    let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:30Z").expect("a time");
-    (b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", now.with_timezone(&Utc))
+/// The secret of the SigV4 fixtures the `sigv4_claim` seeds come from (AWS's documented example key).
+pub const SIGV4_SECRET: &[u8] = b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+/// The server's clock for a request that claims `amz_date`: 30 s later for dates from 1970 to 9999,
+/// so the seeds (botocore's, dated 2024, and AWS's test suite, dated 2015) reach the signature check;
+/// the fixtures' time (2024-05-01T12:00:30Z) for other dates, which the clock checks then refuse.
+pub fn sigv4_clock(amz_date: DateTime<Utc>) -> DateTime<Utc> {
+    if (1970..=9999).contains(&amz_date.year()) {
+        amz_date + TimeDelta::seconds(30)
+    } else {
+        DateTime::parse_from_rfc3339("2024-05-01T12:00:30Z").expect("a time").with_timezone(&Utc)
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -138,14 +145,18 @@ pub fn key_spec(byte: u8) -> KeySpec {
 }
 
 /// ImportCertificate's three members from the fuzzer's bytes. The first byte picks the form: even,
-/// the NUL-separated fields are the PEM text a client sends; odd, they are DER, wrapped here in PEM
-/// (the private key under the tag the byte picks), so mutations reach the DER readers directly.
+/// the rest is the PEM text a client sends, certificate, private key and chain separated by NUL; odd,
+/// it is DER (a 16-bit big-endian length before the certificate and before the key, the chain last),
+/// wrapped here in PEM with the private key under the tag the byte picks, so that mutations reach the
+/// DER readers directly.
 pub fn acm_import_fields(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Option<Vec<u8>>)> {
     let (&form, rest) = data.split_first()?;
-    let [certificate, key, chain] = fields(rest);
     let (certificate, key, chain) = if form & 1 == 0 {
+        let [certificate, key, chain] = fields(rest);
         (certificate.to_vec(), key.to_vec(), chain.to_vec())
     } else {
+        let (certificate, rest) = length_prefixed(rest)?;
+        let (key, chain) = length_prefixed(rest)?;
         let tags = ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
         let pem =
             |tag: &str, der: &[u8]| pem::encode(&pem::Pem::new(tag, der.to_vec())).into_bytes();
@@ -157,6 +168,13 @@ pub fn acm_import_fields(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>, Option<Vec<u8
         )
     };
     Some((certificate, key, (!chain.is_empty()).then_some(chain)))
+}
+
+/// A field after its 16-bit big-endian length, and what follows it.
+fn length_prefixed(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = data.split_first_chunk::<2>()?;
+    let len = usize::from(u16::from_be_bytes(*len));
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 /// The zones the `dns_answer` target answers from: one of each record type Route53 takes, a CNAME
