@@ -38,17 +38,14 @@ pub struct Route53 {
     changed: Option<Arc<tokio::sync::Notify>>,
 }
 
-fn error(code: &'static str, message: impl Into<String>) -> AwsError {
-    let status = model().error(code).map_or(400, |e| e.status);
-    AwsError::new(code, status, message)
-}
-
 fn store_error(e: StoreError) -> AwsError {
-    tracing::error!(error = %e, "route53 store failure");
-    AwsError::internal("ServiceUnavailable", 503)
+    AwsError::from(Route53Error::Store(e))
 }
 
 use m2sec_store::now_ms;
+
+use crate::error::Route53Error;
+use crate::operations::Route53Operation;
 
 fn iso(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -82,10 +79,9 @@ fn max_items(input: &Value, default: usize) -> Result<usize, AwsError> {
             .filter(|n| *n >= 1)
             .map(|n| n.min(default))
             .ok_or_else(|| {
-                error(
-                    "InvalidInput",
-                    format!("MaxItems must be a positive number, not '{v}'"),
-                )
+                AwsError::from(Route53Error::InvalidInput(format!(
+                    "MaxItems must be a positive number, not '{v}'"
+                )))
             }),
     }
 }
@@ -225,10 +221,9 @@ impl Route53 {
             .await
             .map_err(store_error)?
             .ok_or_else(|| {
-                error(
-                    "NoSuchHostedZone",
-                    format!("No hosted zone found with ID: {id}"),
-                )
+                AwsError::from(Route53Error::NoSuchHostedZone(format!(
+                    "No hosted zone found with ID: {id}"
+                )))
             })
     }
 
@@ -268,12 +263,11 @@ impl Route53 {
         input: Value,
     ) -> Result<Value, AwsError> {
         let name = normalize(text(&input, "Name").unwrap_or(""))
-            .map_err(|e| error("InvalidDomainName", e))?;
+            .map_err(|e| AwsError::from(Route53Error::InvalidDomainName(e)))?;
         if name == "." {
-            return Err(error(
-                "InvalidDomainName",
-                "The root zone cannot be created",
-            ));
+            return Err(AwsError::from(Route53Error::InvalidDomainName(
+                "The root zone cannot be created".into(),
+            )));
         }
         let reference = text(&input, "CallerReference").unwrap_or("").to_string();
         let config = input.get("HostedZoneConfig");
@@ -287,10 +281,7 @@ impl Route53 {
             .await
             .map_err(store_error)?;
         if let Some(z) = existing.iter().find(|z| z.caller_reference == reference) {
-            return Err(error(
-                "HostedZoneAlreadyExists",
-                format!("A hosted zone has already been created with the specified caller reference ({}: {})", z.id, z.name),
-            ));
+            return Err(AwsError::from(Route53Error::HostedZoneAlreadyExists(format!("A hosted zone has already been created with the specified caller reference ({}: {})", z.id, z.name))));
         }
         let servers: Vec<String> = NAME_SERVERS.iter().map(|s| s.to_string()).collect();
         let zone = Zone::new(
@@ -330,10 +321,9 @@ impl Route53 {
         let marker = text(&input, "Marker").map(bare_zone_id);
         let start = match marker {
             Some(m) => all.iter().position(|z| z.id.as_str() == m).ok_or_else(|| {
-                error(
-                    "InvalidInput",
-                    format!("The marker {m} is not a hosted zone id"),
-                )
+                AwsError::from(Route53Error::InvalidInput(format!(
+                    "The marker {m} is not a hosted zone id"
+                )))
             })?,
             None => 0,
         };
@@ -364,7 +354,9 @@ impl Route53 {
             (crate::names::sort_key(&a.name), &a.id).cmp(&(crate::names::sort_key(&b.name), &b.id))
         });
         let from = match text(&input, "DNSName") {
-            Some(n) => Some(normalize(n).map_err(|e| error("InvalidDomainName", e))?),
+            Some(n) => {
+                Some(normalize(n).map_err(|e| AwsError::from(Route53Error::InvalidDomainName(e)))?)
+            }
             None => None,
         };
         let from_id = text(&input, "HostedZoneId").map(bare_zone_id);
@@ -412,10 +404,7 @@ impl Route53 {
             .iter()
             .all(|s| s.name == zone.name && (s.kind == "SOA" || s.kind == "NS"));
         if !apex_only {
-            return Err(error(
-                "HostedZoneNotEmpty",
-                "The specified hosted zone contains non-required resource record sets and so cannot be deleted.",
-            ));
+            return Err(AwsError::from(Route53Error::HostedZoneNotEmpty("The specified hosted zone contains non-required resource record sets and so cannot be deleted.".into())));
         }
         zones::delete(self.store.as_ref(), &ctx.account, &zone.id)
             .await
@@ -439,9 +428,11 @@ impl Route53 {
             .into_iter()
             .flatten()
         {
-            let action = text(c, "Action")
-                .and_then(Action::parse)
-                .ok_or_else(|| error("InvalidInput", "Action must be CREATE, DELETE or UPSERT"))?;
+            let action = text(c, "Action").and_then(Action::parse).ok_or_else(|| {
+                AwsError::from(Route53Error::InvalidInput(
+                    "Action must be CREATE, DELETE or UPSERT".into(),
+                ))
+            })?;
             let set = record_set_of(c.get("ResourceRecordSet").unwrap_or(&Value::Null))?;
             changes.push(Change { action, set });
         }
@@ -450,11 +441,10 @@ impl Route53 {
             .zone(ctx, text(&input, "HostedZoneId").unwrap_or(""))
             .await?;
         zone.apply(&changes).map_err(|problems| {
-            AwsError::new(
-                "InvalidChangeBatch",
-                400,
-                format!("[{}]", problems.join(", ")),
-            )
+            AwsError::from(Route53Error::InvalidChangeBatch(format!(
+                "[{}]",
+                problems.join(", ")
+            )))
         })?;
         self.save(ctx, &zone, false).await?;
         let change = self.change_info(ctx, text(&batch, "Comment")).await?;
@@ -474,7 +464,8 @@ impl Route53 {
         let sets = zone.sorted();
         let start = match text(&input, "StartRecordName") {
             Some(name) => {
-                let name = normalize(name).map_err(|e| error("InvalidInput", e))?;
+                let name =
+                    normalize(name).map_err(|e| AwsError::from(Route53Error::InvalidInput(e)))?;
                 let key = crate::names::sort_key(&name);
                 let kind = text(&input, "StartRecordType");
                 sets.iter()
@@ -486,10 +477,9 @@ impl Route53 {
             }
             None => {
                 if text(&input, "StartRecordType").is_some() {
-                    return Err(error(
-                        "InvalidInput",
-                        "StartRecordType requires StartRecordName",
-                    ));
+                    return Err(AwsError::from(Route53Error::InvalidInput(
+                        "StartRecordType requires StartRecordName".into(),
+                    )));
                 }
                 0
             }
@@ -518,10 +508,9 @@ impl Route53 {
             .await
             .map_err(store_error)?
             .ok_or_else(|| {
-                error(
-                    "NoSuchChange",
-                    format!("A change with the specified change ID does not exist: {id}"),
-                )
+                AwsError::from(Route53Error::NoSuchChange(format!(
+                    "A change with the specified change ID does not exist: {id}"
+                )))
             })?;
         let info: Value = serde_json::from_str(&doc.body)
             .map_err(|e| store_error(StoreError::Corrupt(e.to_string())))?;
@@ -593,34 +582,23 @@ impl QueryService for Route53 {
             )),
             _ => "*".to_string(),
         };
-        let implemented = matches!(
-            operation,
-            "CreateHostedZone"
-                | "GetHostedZone"
-                | "ListHostedZones"
-                | "ListHostedZonesByName"
-                | "DeleteHostedZone"
-                | "ChangeResourceRecordSets"
-                | "ListResourceRecordSets"
-                | "GetChange"
-                | "GetHostedZoneCount"
-                | "UpdateHostedZoneComment"
-        );
-        if !implemented {
-            return Err(AwsError::unsupported("Route53", operation));
-        }
+        let op = Route53Operation::from_name(operation)
+            .filter(|o| o.implemented())
+            .ok_or_else(|| AwsError::unsupported("Route53", operation))?;
         self.authorize(ctx, operation, &resource).await?;
-        match operation {
-            "CreateHostedZone" => self.create_hosted_zone(ctx, input).await,
-            "GetHostedZone" => self.get_hosted_zone(ctx, input).await,
-            "ListHostedZones" => self.list_hosted_zones(ctx, input).await,
-            "ListHostedZonesByName" => self.list_hosted_zones_by_name(ctx, input).await,
-            "DeleteHostedZone" => self.delete_hosted_zone(ctx, input).await,
-            "ChangeResourceRecordSets" => self.change_resource_record_sets(ctx, input).await,
-            "ListResourceRecordSets" => self.list_resource_record_sets(ctx, input).await,
-            "GetChange" => self.get_change(ctx, input).await,
-            "GetHostedZoneCount" => self.get_hosted_zone_count(ctx).await,
-            _ => self.update_hosted_zone_comment(ctx, input).await,
+        use Route53Operation as Op;
+        match op {
+            Op::CreateHostedZone => self.create_hosted_zone(ctx, input).await,
+            Op::GetHostedZone => self.get_hosted_zone(ctx, input).await,
+            Op::ListHostedZones => self.list_hosted_zones(ctx, input).await,
+            Op::ListHostedZonesByName => self.list_hosted_zones_by_name(ctx, input).await,
+            Op::DeleteHostedZone => self.delete_hosted_zone(ctx, input).await,
+            Op::ChangeResourceRecordSets => self.change_resource_record_sets(ctx, input).await,
+            Op::ListResourceRecordSets => self.list_resource_record_sets(ctx, input).await,
+            Op::GetChange => self.get_change(ctx, input).await,
+            Op::GetHostedZoneCount => self.get_hosted_zone_count(ctx).await,
+            Op::UpdateHostedZoneComment => self.update_hosted_zone_comment(ctx, input).await,
+            _ => Err(AwsError::unsupported("Route53", operation)),
         }
     }
 }

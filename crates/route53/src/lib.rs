@@ -3,7 +3,9 @@
 //! and m2sec's DNS server read the same zones.
 
 pub mod api;
+pub mod error;
 pub mod names;
+pub mod operations;
 pub mod rdata;
 pub mod store;
 pub mod zone;
