@@ -8,6 +8,9 @@ pub struct AwsError {
     pub code: Cow<'static, str>,
     pub message: String,
     pub status: u16,
+    /// For a validation error of the model: the input members that failed (`maxResults`,
+    /// `lookupAttributes.1.member.attributeKey`), so a service can name the failure its own way.
+    pub members: Vec<String>,
 }
 
 impl AwsError {
@@ -20,7 +23,14 @@ impl AwsError {
             code: code.into(),
             message: message.into(),
             status,
+            members: Vec::new(),
         }
+    }
+
+    /// The same error, naming the input members that failed.
+    pub fn with_members(mut self, members: Vec<String>) -> Self {
+        self.members = members;
+        self
     }
 
     /// `ValidationException` (400).

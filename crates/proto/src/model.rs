@@ -555,20 +555,19 @@ impl ServiceModel {
         }
         let mut errors = Vec::new();
         self.check(shape, input, "", &mut errors);
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(AwsError::validation(format!(
-                "1 validation error detected: {}",
-                errors[0]
-            ))),
-            n => Err(AwsError::validation(format!(
+        let messages: Vec<&str> = errors.iter().map(|f| f.message.as_str()).collect();
+        let error = match errors.len() {
+            0 => return Ok(()),
+            1 => AwsError::validation(format!("1 validation error detected: {}", messages[0])),
+            n => AwsError::validation(format!(
                 "{n} validation errors detected: {}",
-                errors.join("; ")
-            ))),
-        }
+                messages.join("; ")
+            )),
+        };
+        Err(error.with_members(errors.into_iter().map(|f| f.path).collect()))
     }
 
-    fn check(&self, index: usize, value: &Value, path: &str, errors: &mut Vec<String>) {
+    fn check(&self, index: usize, value: &Value, path: &str, errors: &mut Vec<Failure>) {
         let shape = &self.shapes[index];
         let shown = |v: &Value| -> String {
             if shape.sensitive || matches!(shape.kind, ShapeKind::Blob) {
@@ -580,21 +579,27 @@ impl ServiceModel {
                 }
             }
         };
-        let fail = |errors: &mut Vec<String>, v: &Value, constraint: String| {
-            errors.push(format!(
-                "{} at '{path}' failed to satisfy constraint: {constraint}",
-                shown(v)
-            ));
+        let fail = |errors: &mut Vec<Failure>, v: &Value, constraint: String| {
+            errors.push(Failure {
+                path: path.to_string(),
+                message: format!(
+                    "{} at '{path}' failed to satisfy constraint: {constraint}",
+                    shown(v)
+                ),
+            });
         };
         match (&shape.kind, value) {
             (_, Value::Null) => {}
             (ShapeKind::Structure { members, required }, Value::Object(map)) => {
                 for name in required {
                     if map.get(name).is_none_or(Value::is_null) {
-                        errors.push(format!(
-                            "Value null at '{}' failed to satisfy constraint: Member must not be null",
-                            join(path, name)
-                        ));
+                        let at = join(path, name);
+                        errors.push(Failure {
+                            message: format!(
+                                "Value null at '{at}' failed to satisfy constraint: Member must not be null"
+                            ),
+                            path: at,
+                        });
                     }
                 }
                 for member in members {
@@ -698,8 +703,8 @@ impl ServiceModel {
         shape: &Shape,
         len: usize,
         value: &Value,
-        fail: &dyn Fn(&mut Vec<String>, &Value, String),
-        errors: &mut Vec<String>,
+        fail: &dyn Fn(&mut Vec<Failure>, &Value, String),
+        errors: &mut Vec<Failure>,
     ) {
         if let Some(min) = shape.min {
             if (len as f64) < min {
@@ -720,6 +725,12 @@ impl ServiceModel {
             }
         }
     }
+}
+
+/// One failed constraint: where (`maxResults`, `lookupAttributes.1.member.attributeKey`) and what.
+struct Failure {
+    path: String,
+    message: String,
 }
 
 fn kind_name(kind: &ShapeKind) -> &'static str {

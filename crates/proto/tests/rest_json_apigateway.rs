@@ -134,6 +134,7 @@ fn errors_carry_the_code_in_header_and_body() {
             "1 validation error detected: Value null at 'name' failed to satisfy constraint: \
              Member must not be null"
         )
+        .with_members(vec!["name".into()])
     );
     let conflict = AwsError::new("ConflictException", 409, "exists");
     assert_eq!(input_error(&m, conflict.clone()), conflict);

@@ -350,15 +350,18 @@ impl JsonService for CloudTrail {
         if operation != "LookupEvents" {
             return error;
         }
-        let code = if error.message.contains("'maxResults'") {
+        // CloudTrail names the failure after the member that failed (MaxResults first, then the
+        // lookup attributes, then the event category).
+        let failed = |f: &dyn Fn(&str) -> bool| error.members.iter().any(|m| f(m));
+        let code = if failed(&|m| m == "maxResults") {
             return AwsError::new(
                 "InvalidMaxResultsException",
                 400,
                 "MaxResults must be between 1 and 50.",
             );
-        } else if error.message.contains("'lookupAttributes") {
+        } else if failed(&|m| m.starts_with("lookupAttributes")) {
             "InvalidLookupAttributesException"
-        } else if error.message.contains("'eventCategory'") {
+        } else if failed(&|m| m == "eventCategory") {
             "InvalidEventCategoryException"
         } else {
             return error;
