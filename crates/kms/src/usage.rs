@@ -86,19 +86,14 @@ impl Kms {
                 if !indexed.resources.iter().any(|(_, arn)| *arn == key.arn) {
                     continue;
                 }
-                let record: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
-                if record.get("errorCode").is_some() {
+                if indexed.error_code.is_some() {
                     continue;
                 }
                 last = Some(KeyLastUsageData {
-                    operation: indexed.event_name.clone(),
+                    operation: indexed.event_name,
                     timestamp: Timestamp(indexed.event_time),
-                    cloud_trail_event_id: indexed.event_id.clone(),
-                    kms_request_id: record
-                        .get("requestID")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
+                    cloud_trail_event_id: indexed.event_id,
+                    kms_request_id: indexed.request_id.unwrap_or_default(),
                 });
                 break 'pages;
             }

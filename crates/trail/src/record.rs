@@ -566,6 +566,10 @@ pub struct Indexed {
     pub access_key_id: Option<String>,
     /// (type, ARN) of each resource.
     pub resources: Vec<(String, String)>,
+    /// The call's error code, when it failed.
+    pub error_code: Option<String>,
+    /// The request id the caller was answered with.
+    pub request_id: Option<String>,
 }
 
 impl Indexed {
@@ -642,6 +646,8 @@ pub fn index_of(body: &str) -> Option<Indexed> {
             .and_then(Value::as_str)
             .map(str::to_string),
         resources,
+        error_code: text("errorCode"),
+        request_id: text("requestID"),
     })
 }
 
