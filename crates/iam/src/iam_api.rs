@@ -8,7 +8,7 @@ use m2sec_crypto::RootKey;
 use m2sec_proto::model::ServiceModel;
 use m2sec_proto::query_service::QueryService;
 use m2sec_proto::{AwsError, Caller, RequestContext};
-use m2sec_store::{AccessKeyRecord, Store};
+use m2sec_store::Store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -16,6 +16,7 @@ use crate::authorizer::Authorizer;
 use crate::entities::{self, ManagedPolicy, PolicyVersion, Role, User, POLICY, ROLE, USER};
 use crate::error::{IamError, Result};
 use crate::generation::IamGeneration;
+use crate::operations::IamOperation;
 use crate::policy::{PolicyDocument, PolicyKind};
 
 /// botocore's IAM model, compiled once.
@@ -24,56 +25,16 @@ pub fn model() -> &'static ServiceModel {
     MODEL.get_or_init(|| ServiceModel::from_json(include_str!("../../proto/models/iam.json")))
 }
 
-const MAX_KEYS_PER_USER: usize = 2;
-const MAX_POLICY_VERSIONS: usize = 5;
-
-/// The operations m2sec implements; the rest of IAM answers `UnsupportedOperation`.
-pub const IMPLEMENTED: &[&str] = &[
-    "CreateUser",
-    "GetUser",
-    "ListUsers",
-    "DeleteUser",
-    "CreateAccessKey",
-    "ListAccessKeys",
-    "UpdateAccessKey",
-    "DeleteAccessKey",
-    "PutUserPolicy",
-    "GetUserPolicy",
-    "ListUserPolicies",
-    "DeleteUserPolicy",
-    "AttachUserPolicy",
-    "DetachUserPolicy",
-    "ListAttachedUserPolicies",
-    "CreateRole",
-    "GetRole",
-    "ListRoles",
-    "DeleteRole",
-    "UpdateAssumeRolePolicy",
-    "PutRolePolicy",
-    "GetRolePolicy",
-    "ListRolePolicies",
-    "DeleteRolePolicy",
-    "AttachRolePolicy",
-    "DetachRolePolicy",
-    "ListAttachedRolePolicies",
-    "CreatePolicy",
-    "GetPolicy",
-    "DeletePolicy",
-    "ListPolicies",
-    "CreatePolicyVersion",
-    "GetPolicyVersion",
-    "ListPolicyVersions",
-    "DeletePolicyVersion",
-    "SetDefaultPolicyVersion",
-];
+pub(crate) const MAX_KEYS_PER_USER: usize = 2;
+pub(crate) const MAX_POLICY_VERSIONS: usize = 5;
 
 pub struct Iam {
-    store: Arc<dyn Store>,
-    root: Arc<RootKey>,
-    authorizer: Arc<Authorizer>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) root: Arc<RootKey>,
+    pub(crate) authorizer: Arc<Authorizer>,
     /// Advanced after every change, so this node's caches of IAM state drop it before we answer.
-    generation: Arc<IamGeneration>,
-    writes: tokio::sync::Mutex<()>,
+    pub(crate) generation: Arc<IamGeneration>,
+    pub(crate) writes: tokio::sync::Mutex<()>,
 }
 
 use m2sec_store::now_ms;
@@ -87,7 +48,7 @@ pub fn iso(ms: i64) -> String {
 }
 
 /// IAM returns policy documents URL-encoded (RFC 3986); botocore decodes them.
-fn encoded(document: &str) -> String {
+pub(crate) fn encoded(document: &str) -> String {
     percent_encoding::utf8_percent_encode(document, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
@@ -113,7 +74,7 @@ pub fn secret_aad(access_key_id: &str) -> Vec<u8> {
     format!("m2sec:access-key-secret:v1|{access_key_id}").into_bytes()
 }
 
-fn check_path(path: &Option<String>) -> Result<String> {
+pub(crate) fn check_path(path: &Option<String>) -> Result<String> {
     let path = path.clone().unwrap_or_else(|| "/".into());
     if !path.starts_with('/') || !path.ends_with('/') || path.contains("//") {
         return Err(IamError::InvalidInput(format!(
@@ -123,7 +84,7 @@ fn check_path(path: &Option<String>) -> Result<String> {
     Ok(path)
 }
 
-fn check_document(text: &str, kind: PolicyKind, limit: usize) -> Result<()> {
+pub(crate) fn check_document(text: &str, kind: PolicyKind, limit: usize) -> Result<()> {
     let size = text.chars().filter(|c| !c.is_whitespace()).count();
     if size > limit {
         return Err(IamError::LimitExceeded(format!(
@@ -136,7 +97,7 @@ fn check_document(text: &str, kind: PolicyKind, limit: usize) -> Result<()> {
 }
 
 /// Pages a list with IAM's Marker/MaxItems (marker = position).
-fn page<T>(
+pub(crate) fn page<T>(
     items: Vec<T>,
     marker: Option<&str>,
     max: Option<i64>,
@@ -155,7 +116,12 @@ fn page<T>(
     Ok((page, truncated, truncated.then(|| end.to_string())))
 }
 
-fn listing(key: &str, items: Vec<Value>, truncated: bool, marker: Option<String>) -> Value {
+pub(crate) fn listing(
+    key: &str,
+    items: Vec<Value>,
+    truncated: bool,
+    marker: Option<String>,
+) -> Value {
     let mut out = json!({ key: items, "IsTruncated": truncated });
     if let Some(m) = marker {
         out["Marker"] = json!(m);
@@ -163,7 +129,7 @@ fn listing(key: &str, items: Vec<Value>, truncated: bool, marker: Option<String>
     out
 }
 
-fn tags_json(tags: &[(String, String)]) -> Value {
+pub(crate) fn tags_json(tags: &[(String, String)]) -> Value {
     Value::Array(
         tags.iter()
             .map(|(k, v)| json!({"Key": k, "Value": v}))
@@ -171,7 +137,7 @@ fn tags_json(tags: &[(String, String)]) -> Value {
     )
 }
 
-fn user_json(u: &User) -> Value {
+pub(crate) fn user_json(u: &User) -> Value {
     let mut v = json!({"Path": u.path, "UserName": u.name, "UserId": u.id, "Arn": u.arn, "CreateDate": iso(u.created_at)});
     if !u.tags.is_empty() {
         v["Tags"] = tags_json(&u.tags);
@@ -179,7 +145,7 @@ fn user_json(u: &User) -> Value {
     v
 }
 
-fn role_json(r: &Role) -> Value {
+pub(crate) fn role_json(r: &Role) -> Value {
     let mut v = json!({
         "Path": r.path, "RoleName": r.name, "RoleId": r.id, "Arn": r.arn, "CreateDate": iso(r.created_at),
         "AssumeRolePolicyDocument": encoded(&r.trust_policy), "MaxSessionDuration": r.max_session_duration,
@@ -193,7 +159,7 @@ fn role_json(r: &Role) -> Value {
     v
 }
 
-fn policy_json(p: &ManagedPolicy) -> Value {
+pub(crate) fn policy_json(p: &ManagedPolicy) -> Value {
     let mut v = json!({
         "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path, "DefaultVersionId": p.default_version,
         "AttachmentCount": p.attachments, "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
@@ -205,42 +171,42 @@ fn policy_json(p: &ManagedPolicy) -> Value {
     v
 }
 
-fn version_json(p: &ManagedPolicy, v: &PolicyVersion) -> Value {
+pub(crate) fn version_json(p: &ManagedPolicy, v: &PolicyVersion) -> Value {
     json!({"Document": encoded(&v.document), "VersionId": v.id, "IsDefaultVersion": v.id == p.default_version, "CreateDate": iso(v.created_at)})
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
-struct Input {
-    user_name: Option<String>,
-    role_name: Option<String>,
-    policy_name: Option<String>,
-    policy_arn: Option<String>,
-    policy_document: Option<String>,
-    assume_role_policy_document: Option<String>,
-    path: Option<String>,
-    path_prefix: Option<String>,
-    description: Option<String>,
-    max_session_duration: Option<i64>,
-    access_key_id: Option<String>,
-    status: Option<String>,
-    version_id: Option<String>,
-    set_as_default: Option<bool>,
-    marker: Option<String>,
-    max_items: Option<i64>,
-    scope: Option<String>,
-    only_attached: Option<bool>,
-    tags: Vec<Tag>,
+pub(crate) struct Input {
+    pub(crate) user_name: Option<String>,
+    pub(crate) role_name: Option<String>,
+    pub(crate) policy_name: Option<String>,
+    pub(crate) policy_arn: Option<String>,
+    pub(crate) policy_document: Option<String>,
+    pub(crate) assume_role_policy_document: Option<String>,
+    pub(crate) path: Option<String>,
+    pub(crate) path_prefix: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) max_session_duration: Option<i64>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) version_id: Option<String>,
+    pub(crate) set_as_default: Option<bool>,
+    pub(crate) marker: Option<String>,
+    pub(crate) max_items: Option<i64>,
+    pub(crate) scope: Option<String>,
+    pub(crate) only_attached: Option<bool>,
+    pub(crate) tags: Vec<Tag>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Tag {
-    key: String,
-    value: String,
+pub(crate) struct Tag {
+    pub(crate) key: String,
+    pub(crate) value: String,
 }
 
-fn required<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str> {
+pub(crate) fn required<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str> {
     v.as_deref()
         .ok_or_else(|| IamError::InvalidInput(format!("{name} is required")))
 }
@@ -257,26 +223,21 @@ impl QueryService for Iam {
         operation: &str,
         input: Value,
     ) -> Result<Value, AwsError> {
-        if !IMPLEMENTED.contains(&operation) {
+        let Some(op) = IamOperation::from_name(operation).filter(|o| o.implemented()) else {
             return Err(AwsError::new(
                 "UnsupportedOperation",
                 400,
                 format!("IAM operation {operation} is not supported by m2sec"),
             ));
-        }
+        };
         let input: Input = m2sec_proto::json::from_value(input)?;
         let resource = self.resource_of(ctx, &input);
         self.authorizer
-            .authorize(
-                ctx,
-                &format!("iam:{operation}"),
-                &resource,
-                &Default::default(),
-            )
+            .authorize(ctx, &op.action(), &resource, &Default::default())
             .await?;
-        let result = self.run(ctx, operation, input).await;
+        let result = self.run(ctx, op, input).await;
         // Failed changes too: one may have stored part of its work before failing.
-        if !operation.starts_with("Get") && !operation.starts_with("List") {
+        if !op.is_read() {
             self.generation.advance();
         }
         Ok(result?)
@@ -301,7 +262,7 @@ impl Iam {
     }
 
     /// The ARN an IAM call acts on, for authorization.
-    fn resource_of(&self, ctx: &RequestContext, input: &Input) -> String {
+    pub(crate) fn resource_of(&self, ctx: &RequestContext, input: &Input) -> String {
         let account = &ctx.account;
         if let Some(arn) = &input.policy_arn {
             return arn.clone();
@@ -318,7 +279,7 @@ impl Iam {
         "*".into()
     }
 
-    async fn user(&self, account: &str, name: &str) -> Result<User> {
+    pub(crate) async fn user(&self, account: &str, name: &str) -> Result<User> {
         entities::load(self.store.as_ref(), account, USER, name)
             .await?
             .ok_or_else(|| {
@@ -326,7 +287,7 @@ impl Iam {
             })
     }
 
-    async fn role(&self, account: &str, name: &str) -> Result<Role> {
+    pub(crate) async fn role(&self, account: &str, name: &str) -> Result<Role> {
         entities::load(self.store.as_ref(), account, ROLE, name)
             .await?
             .ok_or_else(|| {
@@ -334,7 +295,7 @@ impl Iam {
             })
     }
 
-    async fn policy(&self, account: &str, arn: &str) -> Result<ManagedPolicy> {
+    pub(crate) async fn policy(&self, account: &str, arn: &str) -> Result<ManagedPolicy> {
         let name = arn.rsplit('/').next().unwrap_or(arn);
         entities::load::<ManagedPolicy>(self.store.as_ref(), account, POLICY, name)
             .await?
@@ -345,484 +306,70 @@ impl Iam {
     }
 
     /// The user an access-key call is about: the named one, else the caller (root for the admin key).
-    fn key_owner(ctx: &RequestContext, input: &Input) -> Option<String> {
+    pub(crate) fn key_owner(ctx: &RequestContext, input: &Input) -> Option<String> {
         input.user_name.clone().or_else(|| match &ctx.caller {
             Caller::User { name } => Some(name.clone()),
             _ => None,
         })
     }
 
-    async fn run(&self, ctx: &RequestContext, operation: &str, input: Input) -> Result<Value> {
-        let account = ctx.account.as_str();
-        let store = self.store.as_ref();
-        let _guard = self.writes.lock().await;
-        Ok(match operation {
-            "CreateUser" => {
-                let name = required(&input.user_name, "UserName")?;
-                let path = check_path(&input.path)?;
-                let user = User {
-                    name: name.into(),
-                    id: unique_id("AIDA", 17),
-                    arn: m2sec_proto::arn::iam(account, &format!("user{path}{name}")),
-                    path,
-                    created_at: now_ms(),
-                    tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-                    inline: Default::default(),
-                    attached: Vec::new(),
-                };
-                entities::save(store, account, USER, name, &user, true).await?;
-                json!({"User": user_json(&user)})
+    async fn run(&self, ctx: &RequestContext, op: IamOperation, input: Input) -> Result<Value> {
+        let operation = op.name();
+        // Reads take no lock; changes are serialized on this node (read-modify-write of documents).
+        let _guard = if op.is_read() {
+            None
+        } else {
+            Some(self.writes.lock().await)
+        };
+        use IamOperation as Op;
+        match op {
+            Op::CreateUser
+            | Op::GetUser
+            | Op::ListUsers
+            | Op::DeleteUser
+            | Op::CreateAccessKey
+            | Op::ListAccessKeys
+            | Op::UpdateAccessKey
+            | Op::DeleteAccessKey => self.run_users(ctx, operation, input).await,
+            Op::PutUserPolicy
+            | Op::GetUserPolicy
+            | Op::ListUserPolicies
+            | Op::DeleteUserPolicy
+            | Op::AttachUserPolicy
+            | Op::DetachUserPolicy
+            | Op::ListAttachedUserPolicies
+            | Op::PutRolePolicy
+            | Op::GetRolePolicy
+            | Op::ListRolePolicies
+            | Op::DeleteRolePolicy
+            | Op::AttachRolePolicy
+            | Op::DetachRolePolicy
+            | Op::ListAttachedRolePolicies => {
+                self.run_principal_policies(ctx, operation, input).await
             }
-            "GetUser" => match &input.user_name {
-                Some(name) => json!({"User": user_json(&self.user(account, name).await?)}),
-                None => match &ctx.caller {
-                    Caller::User { name } => {
-                        json!({"User": user_json(&self.user(account, name).await?)})
-                    }
-                    Caller::Root => {
-                        json!({"User": {"Path": "/", "UserName": "root", "UserId": account, "Arn": ctx.principal_arn, "CreateDate": iso(0)}})
-                    }
-                    Caller::Role { .. } => {
-                        return Err(IamError::InvalidInput(
-                            "Must specify userName when calling with non-User credentials".into(),
-                        ))
-                    }
-                },
-            },
-            "ListUsers" => {
-                let prefix = input.path_prefix.clone().unwrap_or_else(|| "/".into());
-                let users: Vec<User> = entities::list(store, account, USER).await?;
-                let users: Vec<Value> = users
-                    .iter()
-                    .filter(|u| u.path.starts_with(&prefix))
-                    .map(user_json)
-                    .collect();
-                let (items, truncated, marker) =
-                    page(users, input.marker.as_deref(), input.max_items)?;
-                listing("Users", items, truncated, marker)
-            }
-            "DeleteUser" => {
-                let user = self
-                    .user(account, required(&input.user_name, "UserName")?)
-                    .await?;
-                if !user.inline.is_empty() || !user.attached.is_empty() {
-                    return Err(IamError::DeleteConflict(
-                        "Cannot delete entity, must delete policies first.".into(),
-                    ));
-                }
-                if !store
-                    .list_access_keys(account, Some(&user.name))
-                    .await?
-                    .is_empty()
-                {
-                    return Err(IamError::DeleteConflict(
-                        "Cannot delete entity, must delete access keys first.".into(),
-                    ));
-                }
-                entities::remove(store, account, USER, &user.name).await?;
-                json!({})
-            }
-            "CreateAccessKey" => {
-                let owner = Self::key_owner(ctx, &input);
-                let (principal_arn, user_id) = match &owner {
-                    Some(name) => {
-                        let user = self.user(account, name).await?;
-                        (user.arn, Some(user.id))
-                    }
-                    None => (m2sec_proto::arn::account_root(account), None),
-                };
-                if owner.is_some()
-                    && store
-                        .list_access_keys(account, owner.as_deref())
-                        .await?
-                        .len()
-                        >= MAX_KEYS_PER_USER
-                {
-                    return Err(IamError::LimitExceeded(format!(
-                        "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
-                    )));
-                }
-                let id = unique_id("AKIA", 16);
-                let secret = new_secret();
-                let created_at = now_ms();
-                store
-                    .create_access_key(&AccessKeyRecord {
-                        access_key_id: id.clone(),
-                        account: account.into(),
-                        user_name: owner.clone(),
-                        user_id,
-                        principal_arn,
-                        wrapped_secret: self.root.wrap(secret.as_bytes(), &secret_aad(&id)),
-                        status: "Active".into(),
-                        created_at,
-                    })
-                    .await?;
-                json!({"AccessKey": {"UserName": owner.unwrap_or_else(|| "root".into()), "AccessKeyId": id,
-                    "Status": "Active", "SecretAccessKey": secret.as_str(), "CreateDate": iso(created_at)}})
-            }
-            "ListAccessKeys" => {
-                let owner = Self::key_owner(ctx, &input);
-                if let Some(name) = &owner {
-                    self.user(account, name).await?;
-                }
-                let keys: Vec<Value> = store
-                    .list_access_keys(account, owner.as_deref())
-                    .await?
-                    .iter()
-                    .map(|k| json!({"UserName": owner.clone().unwrap_or_else(|| "root".into()), "AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": iso(k.created_at)}))
-                    .collect();
-                let (items, truncated, marker) =
-                    page(keys, input.marker.as_deref(), input.max_items)?;
-                listing("AccessKeyMetadata", items, truncated, marker)
-            }
-            "UpdateAccessKey" | "DeleteAccessKey" => {
-                let id = required(&input.access_key_id, "AccessKeyId")?;
-                let owner = Self::key_owner(ctx, &input);
-                let key = store
-                    .get_access_key(id)
-                    .await?
-                    .filter(|k| k.account == account && k.user_name == owner)
-                    .ok_or_else(|| {
-                        IamError::NoSuchEntity(format!(
-                            "The Access Key with id {id} cannot be found."
-                        ))
-                    })?;
-                if operation == "UpdateAccessKey" {
-                    let status = required(&input.status, "Status")?;
-                    store
-                        .set_access_key_status(&key.access_key_id, status)
-                        .await?;
-                } else {
-                    store.delete_access_key(&key.access_key_id).await?;
-                }
-                json!({})
-            }
-            "PutUserPolicy" | "PutRolePolicy" => {
-                let name = required(&input.policy_name, "PolicyName")?.to_string();
-                let doc = required(&input.policy_document, "PolicyDocument")?.to_string();
-                if operation == "PutUserPolicy" {
-                    check_document(&doc, PolicyKind::Identity, 2048)?;
-                    let mut user = self
-                        .user(account, required(&input.user_name, "UserName")?)
-                        .await?;
-                    user.inline.insert(name, doc);
-                    entities::save(store, account, USER, &user.name.clone(), &user, false).await?;
-                } else {
-                    check_document(&doc, PolicyKind::Identity, 10240)?;
-                    let mut role = self
-                        .role(account, required(&input.role_name, "RoleName")?)
-                        .await?;
-                    role.inline.insert(name, doc);
-                    entities::save(store, account, ROLE, &role.name.clone(), &role, false).await?;
-                }
-                json!({})
-            }
-            "GetUserPolicy" | "GetRolePolicy" | "DeleteUserPolicy" | "DeleteRolePolicy"
-            | "ListUserPolicies" | "ListRolePolicies" => {
-                let on_user = operation.contains("User");
-                let (owner, mut inline) = if on_user {
-                    let u = self
-                        .user(account, required(&input.user_name, "UserName")?)
-                        .await?;
-                    (u.name.clone(), u.inline.clone())
-                } else {
-                    let r = self
-                        .role(account, required(&input.role_name, "RoleName")?)
-                        .await?;
-                    (r.name.clone(), r.inline.clone())
-                };
-                if operation.starts_with("List") {
-                    let names: Vec<Value> = inline.keys().map(|k| json!(k)).collect();
-                    let (items, truncated, marker) =
-                        page(names, input.marker.as_deref(), input.max_items)?;
-                    return Ok(listing("PolicyNames", items, truncated, marker));
-                }
-                let name = required(&input.policy_name, "PolicyName")?;
-                let missing = || {
-                    IamError::NoSuchEntity(format!(
-                        "The {} policy with name {name} cannot be found.",
-                        if on_user { "user" } else { "role" }
-                    ))
-                };
-                if operation.starts_with("Get") {
-                    let doc = inline.get(name).ok_or_else(missing)?;
-                    let owner_key = if on_user { "UserName" } else { "RoleName" };
-                    json!({owner_key: owner, "PolicyName": name, "PolicyDocument": encoded(doc)})
-                } else {
-                    inline.remove(name).ok_or_else(missing)?;
-                    if on_user {
-                        let mut u = self.user(account, &owner).await?;
-                        u.inline = inline;
-                        entities::save(store, account, USER, &owner, &u, false).await?;
-                    } else {
-                        let mut r = self.role(account, &owner).await?;
-                        r.inline = inline;
-                        entities::save(store, account, ROLE, &owner, &r, false).await?;
-                    }
-                    json!({})
-                }
-            }
-            "AttachUserPolicy" | "DetachUserPolicy" | "AttachRolePolicy" | "DetachRolePolicy" => {
-                let arn = required(&input.policy_arn, "PolicyArn")?;
-                let mut policy = self.policy(account, arn).await?;
-                let attach = operation.starts_with("Attach");
-                let changed = if operation.contains("User") {
-                    let mut u = self
-                        .user(account, required(&input.user_name, "UserName")?)
-                        .await?;
-                    let changed = toggle(&mut u.attached, arn, attach, &policy)?;
-                    entities::save(store, account, USER, &u.name.clone(), &u, false).await?;
-                    changed
-                } else {
-                    let mut r = self
-                        .role(account, required(&input.role_name, "RoleName")?)
-                        .await?;
-                    let changed = toggle(&mut r.attached, arn, attach, &policy)?;
-                    entities::save(store, account, ROLE, &r.name.clone(), &r, false).await?;
-                    changed
-                };
-                if changed {
-                    policy.attachments += if attach { 1 } else { -1 };
-                    entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
-                        .await?;
-                }
-                json!({})
-            }
-            "ListAttachedUserPolicies" | "ListAttachedRolePolicies" => {
-                let attached = if operation.contains("User") {
-                    self.user(account, required(&input.user_name, "UserName")?)
-                        .await?
-                        .attached
-                } else {
-                    self.role(account, required(&input.role_name, "RoleName")?)
-                        .await?
-                        .attached
-                };
-                let items: Vec<Value> = attached
-                    .iter()
-                    .map(|arn| json!({"PolicyArn": arn, "PolicyName": arn.rsplit('/').next().unwrap_or(arn)}))
-                    .collect();
-                let (items, truncated, marker) =
-                    page(items, input.marker.as_deref(), input.max_items)?;
-                listing("AttachedPolicies", items, truncated, marker)
-            }
-            "CreateRole" => {
-                let name = required(&input.role_name, "RoleName")?;
-                let trust = required(
-                    &input.assume_role_policy_document,
-                    "AssumeRolePolicyDocument",
-                )?;
-                check_document(trust, PolicyKind::Trust, 2048)?;
-                let path = check_path(&input.path)?;
-                let max = input.max_session_duration.unwrap_or(3600);
-                if !(3600..=43200).contains(&max) {
-                    return Err(IamError::InvalidInput(
-                        "MaxSessionDuration must be between 3600 and 43200 seconds".into(),
-                    ));
-                }
-                let role = Role {
-                    name: name.into(),
-                    id: unique_id("AROA", 17),
-                    arn: m2sec_proto::arn::iam(account, &format!("role{path}{name}")),
-                    path,
-                    created_at: now_ms(),
-                    trust_policy: trust.into(),
-                    description: input.description.clone(),
-                    max_session_duration: max,
-                    tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-                    inline: Default::default(),
-                    attached: Vec::new(),
-                };
-                entities::save(store, account, ROLE, name, &role, true).await?;
-                json!({"Role": role_json(&role)})
-            }
-            "GetRole" => {
-                json!({"Role": role_json(&self.role(account, required(&input.role_name, "RoleName")?).await?)})
-            }
-            "ListRoles" => {
-                let prefix = input.path_prefix.clone().unwrap_or_else(|| "/".into());
-                let roles: Vec<Role> = entities::list(store, account, ROLE).await?;
-                let roles: Vec<Value> = roles
-                    .iter()
-                    .filter(|r| r.path.starts_with(&prefix))
-                    .map(role_json)
-                    .collect();
-                let (items, truncated, marker) =
-                    page(roles, input.marker.as_deref(), input.max_items)?;
-                listing("Roles", items, truncated, marker)
-            }
-            "DeleteRole" => {
-                let role = self
-                    .role(account, required(&input.role_name, "RoleName")?)
-                    .await?;
-                if !role.inline.is_empty() || !role.attached.is_empty() {
-                    return Err(IamError::DeleteConflict(
-                        "Cannot delete entity, must delete policies first.".into(),
-                    ));
-                }
-                entities::remove(store, account, ROLE, &role.name).await?;
-                json!({})
-            }
-            "UpdateAssumeRolePolicy" => {
-                let doc = required(&input.policy_document, "PolicyDocument")?;
-                check_document(doc, PolicyKind::Trust, 2048)?;
-                let mut role = self
-                    .role(account, required(&input.role_name, "RoleName")?)
-                    .await?;
-                role.trust_policy = doc.into();
-                entities::save(store, account, ROLE, &role.name.clone(), &role, false).await?;
-                json!({})
-            }
-            "CreatePolicy" => {
-                let name = required(&input.policy_name, "PolicyName")?;
-                let doc = required(&input.policy_document, "PolicyDocument")?;
-                check_document(doc, PolicyKind::Identity, 6144)?;
-                let path = check_path(&input.path)?;
-                let now = now_ms();
-                let policy = ManagedPolicy {
-                    name: name.into(),
-                    id: unique_id("ANPA", 17),
-                    arn: m2sec_proto::arn::iam(account, &format!("policy{path}{name}")),
-                    path,
-                    description: input.description.clone(),
-                    created_at: now,
-                    updated_at: now,
-                    default_version: "v1".into(),
-                    versions: vec![PolicyVersion {
-                        id: "v1".into(),
-                        document: doc.into(),
-                        created_at: now,
-                    }],
-                    attachments: 0,
-                    tags: input.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-                };
-                entities::save(store, account, POLICY, name, &policy, true).await?;
-                json!({"Policy": policy_json(&policy)})
-            }
-            "GetPolicy" => {
-                json!({"Policy": policy_json(&self.policy(account, required(&input.policy_arn, "PolicyArn")?).await?)})
-            }
-            "DeletePolicy" => {
-                let policy = self
-                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
-                    .await?;
-                if policy.attachments > 0 {
-                    return Err(IamError::DeleteConflict(
-                        "Cannot delete a policy attached to entities.".into(),
-                    ));
-                }
-                entities::remove(store, account, POLICY, &policy.name).await?;
-                json!({})
-            }
-            "ListPolicies" => {
-                // Only customer managed policies exist here; Scope=AWS lists none.
-                let prefix = input.path_prefix.clone().unwrap_or_else(|| "/".into());
-                let policies: Vec<ManagedPolicy> = if input.scope.as_deref() == Some("AWS") {
-                    Vec::new()
-                } else {
-                    entities::list(store, account, POLICY).await?
-                };
-                let items: Vec<Value> = policies
-                    .iter()
-                    .filter(|p| {
-                        p.path.starts_with(&prefix)
-                            && (input.only_attached != Some(true) || p.attachments > 0)
-                    })
-                    .map(policy_json)
-                    .collect();
-                let (items, truncated, marker) =
-                    page(items, input.marker.as_deref(), input.max_items)?;
-                listing("Policies", items, truncated, marker)
-            }
-            "CreatePolicyVersion" => {
-                let mut policy = self
-                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
-                    .await?;
-                let doc = required(&input.policy_document, "PolicyDocument")?;
-                check_document(doc, PolicyKind::Identity, 6144)?;
-                if policy.versions.len() >= MAX_POLICY_VERSIONS {
-                    return Err(IamError::LimitExceeded(format!(
-                        "A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version."
-                    )));
-                }
-                let next = policy
-                    .versions
-                    .iter()
-                    .filter_map(|v| v.id.trim_start_matches('v').parse::<u32>().ok())
-                    .max()
-                    .unwrap_or(0)
-                    + 1;
-                let version = PolicyVersion {
-                    id: format!("v{next}"),
-                    document: doc.into(),
-                    created_at: now_ms(),
-                };
-                if input.set_as_default == Some(true) {
-                    policy.default_version = version.id.clone();
-                }
-                policy.updated_at = version.created_at;
-                policy.versions.push(version.clone());
-                entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
-                    .await?;
-                json!({"PolicyVersion": version_json(&policy, &version)})
-            }
-            "GetPolicyVersion" | "DeletePolicyVersion" | "SetDefaultPolicyVersion" => {
-                let mut policy = self
-                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
-                    .await?;
-                let id = required(&input.version_id, "VersionId")?;
-                let version = policy
-                    .versions
-                    .iter()
-                    .find(|v| v.id == id)
-                    .cloned()
-                    .ok_or_else(|| {
-                        IamError::NoSuchEntity(format!(
-                            "Policy {} version {id} does not exist or is not attachable.",
-                            policy.arn
-                        ))
-                    })?;
-                match operation {
-                    "GetPolicyVersion" => {
-                        return Ok(json!({"PolicyVersion": version_json(&policy, &version)}))
-                    }
-                    "DeletePolicyVersion" if policy.default_version == id => {
-                        return Err(IamError::DeleteConflict(
-                            "Cannot delete the default version of a policy.".into(),
-                        ))
-                    }
-                    "DeletePolicyVersion" => policy.versions.retain(|v| v.id != id),
-                    _ => policy.default_version = id.into(),
-                }
-                entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
-                    .await?;
-                json!({})
-            }
-            "ListPolicyVersions" => {
-                let policy = self
-                    .policy(account, required(&input.policy_arn, "PolicyArn")?)
-                    .await?;
-                let items: Vec<Value> = policy
-                    .versions
-                    .iter()
-                    .rev()
-                    .map(|v| version_json(&policy, v))
-                    .collect();
-                let (items, truncated, marker) =
-                    page(items, input.marker.as_deref(), input.max_items)?;
-                listing("Versions", items, truncated, marker)
-            }
-            other => {
-                return Err(IamError::Unsupported(format!(
-                    "IAM operation {other} is not supported by m2sec"
-                )))
-            }
-        })
+            Op::CreateRole
+            | Op::GetRole
+            | Op::ListRoles
+            | Op::DeleteRole
+            | Op::UpdateAssumeRolePolicy => self.run_roles(ctx, operation, input).await,
+            Op::CreatePolicy
+            | Op::GetPolicy
+            | Op::DeletePolicy
+            | Op::ListPolicies
+            | Op::CreatePolicyVersion
+            | Op::GetPolicyVersion
+            | Op::ListPolicyVersions
+            | Op::DeletePolicyVersion
+            | Op::SetDefaultPolicyVersion => self.run_managed_policies(ctx, operation, input).await,
+            _ => Err(IamError::Unsupported(format!(
+                "IAM operation {operation} is not supported by m2sec"
+            ))),
+        }
     }
 }
 
 /// Attaches or detaches `arn`; returns whether anything changed.
-fn toggle(
+pub(crate) fn toggle(
     attached: &mut Vec<String>,
     arn: &str,
     attach: bool,
