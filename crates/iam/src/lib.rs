@@ -24,6 +24,7 @@ pub mod policy;
 mod principal_policies;
 mod roles;
 pub mod sts;
+pub mod sts_operations;
 mod users;
 
 pub use authorizer::Authorizer;

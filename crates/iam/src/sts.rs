@@ -111,16 +111,17 @@ impl QueryService for Sts {
         operation: &str,
         input: Value,
     ) -> Result<Value, AwsError> {
-        match operation {
-            "GetCallerIdentity" => Ok(self.get_caller_identity(ctx).await?),
-            "AssumeRole" => {
+        use crate::sts_operations::StsOperation as Op;
+        match Op::from_name(operation).filter(|o| o.implemented()) {
+            Some(Op::GetCallerIdentity) => Ok(self.get_caller_identity(ctx).await?),
+            Some(Op::AssumeRole) => {
                 self.assume_role(ctx, m2sec_proto::json::from_value(input)?)
                     .await
             }
-            other => Err(AwsError::new(
+            _ => Err(AwsError::new(
                 "UnsupportedOperation",
                 400,
-                format!("STS operation {other} is not supported by m2sec"),
+                format!("STS operation {operation} is not supported by m2sec"),
             )),
         }
     }

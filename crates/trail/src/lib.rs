@@ -6,6 +6,7 @@
 
 pub mod chain;
 pub mod lookup;
+pub mod operations;
 pub mod record;
 pub mod redact;
 pub mod signer;

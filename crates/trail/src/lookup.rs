@@ -334,15 +334,16 @@ impl JsonService for CloudTrail {
         operation: &str,
         input: serde_json::Value,
     ) -> Result<Vec<u8>, AwsError> {
-        match operation {
-            "LookupEvents" => {
+        use crate::operations::CloudTrailOperation as Op;
+        match Op::from_name(operation).filter(|o| o.implemented()) {
+            Some(op @ Op::LookupEvents) => {
                 let context = m2sec_iam::authorizer::context(ctx, &[]);
                 self.authorizer
-                    .authorize(ctx, "cloudtrail:LookupEvents", "*", &context)
+                    .authorize(ctx, &op.action(), "*", &context)
                     .await?;
                 run!(self.lookup_events(ctx, input))
             }
-            other => Err(AwsError::unsupported("CloudTrail", other)),
+            _ => Err(AwsError::unsupported("CloudTrail", operation)),
         }
     }
 
