@@ -96,37 +96,25 @@ pub(crate) fn check_document(text: &str, kind: PolicyKind, limit: usize) -> Resu
     Ok(())
 }
 
-/// Pages a list with IAM's Marker/MaxItems (marker = position).
-pub(crate) fn page<T>(
-    items: Vec<T>,
-    marker: Option<&str>,
-    max: Option<i64>,
-) -> Result<(Vec<T>, bool, Option<String>)> {
-    let start: usize = match marker {
+/// One page of a listing under `key`, with IAM's Marker/MaxItems from `input` (marker = position):
+/// `{key: [...], "IsTruncated": …, "Marker": …}`.
+pub(crate) fn paged(key: &str, items: Vec<Value>, input: &Input) -> Result<Value> {
+    let start: usize = match input.marker.as_deref() {
         Some(m) => m
             .parse()
             .map_err(|_| IamError::InvalidInput(format!("Invalid Marker: {m}")))?,
         None => 0,
     };
-    let max = max.unwrap_or(100).clamp(1, 1000) as usize;
+    let max = input.max_items.unwrap_or(100).clamp(1, 1000) as usize;
     let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(start).take(max).collect();
+    let page: Vec<Value> = items.into_iter().skip(start).take(max).collect();
     let end = start + page.len();
     let truncated = end < total;
-    Ok((page, truncated, truncated.then(|| end.to_string())))
-}
-
-pub(crate) fn listing(
-    key: &str,
-    items: Vec<Value>,
-    truncated: bool,
-    marker: Option<String>,
-) -> Value {
-    let mut out = json!({ key: items, "IsTruncated": truncated });
-    if let Some(m) = marker {
-        out["Marker"] = json!(m);
+    let mut out = json!({ key: page, "IsTruncated": truncated });
+    if truncated {
+        out["Marker"] = json!(end.to_string());
     }
-    out
+    Ok(out)
 }
 
 pub(crate) fn tags_json(tags: &[(String, String)]) -> Value {

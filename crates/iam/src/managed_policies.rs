@@ -77,9 +77,7 @@ impl Iam {
                     })
                     .map(policy_json)
                     .collect();
-                let (items, truncated, marker) =
-                    page(items, input.marker.as_deref(), input.max_items)?;
-                listing("Policies", items, truncated, marker)
+                paged("Policies", items, &input)?
             }
             "CreatePolicyVersion" => {
                 let mut policy = self
@@ -155,9 +153,7 @@ impl Iam {
                     .rev()
                     .map(|v| version_json(&policy, v))
                     .collect();
-                let (items, truncated, marker) =
-                    page(items, input.marker.as_deref(), input.max_items)?;
-                listing("Versions", items, truncated, marker)
+                paged("Versions", items, &input)?
             }
             other => {
                 return Err(IamError::Unsupported(format!(

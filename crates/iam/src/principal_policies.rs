@@ -55,9 +55,7 @@ impl Iam {
                 };
                 if operation.starts_with("List") {
                     let names: Vec<Value> = inline.keys().map(|k| json!(k)).collect();
-                    let (items, truncated, marker) =
-                        page(names, input.marker.as_deref(), input.max_items)?;
-                    return Ok(listing("PolicyNames", items, truncated, marker));
+                    return paged("PolicyNames", names, &input);
                 }
                 let name = required(&input.policy_name, "PolicyName")?;
                 let missing = || {
@@ -124,9 +122,7 @@ impl Iam {
                     .iter()
                     .map(|arn| json!({"PolicyArn": arn, "PolicyName": arn.rsplit('/').next().unwrap_or(arn)}))
                     .collect();
-                let (items, truncated, marker) =
-                    page(items, input.marker.as_deref(), input.max_items)?;
-                listing("AttachedPolicies", items, truncated, marker)
+                paged("AttachedPolicies", items, &input)?
             }
             other => {
                 return Err(IamError::Unsupported(format!(

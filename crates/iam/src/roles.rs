@@ -61,9 +61,7 @@ impl Iam {
                     .filter(|r| r.path.starts_with(&prefix))
                     .map(role_json)
                     .collect();
-                let (items, truncated, marker) =
-                    page(roles, input.marker.as_deref(), input.max_items)?;
-                listing("Roles", items, truncated, marker)
+                paged("Roles", roles, &input)?
             }
             "DeleteRole" => {
                 let role = self

@@ -59,9 +59,7 @@ impl Iam {
                     .filter(|u| u.path.starts_with(&prefix))
                     .map(user_json)
                     .collect();
-                let (items, truncated, marker) =
-                    page(users, input.marker.as_deref(), input.max_items)?;
-                listing("Users", items, truncated, marker)
+                paged("Users", users, &input)?
             }
             "DeleteUser" => {
                 let user = self
@@ -133,9 +131,7 @@ impl Iam {
                     .iter()
                     .map(|k| json!({"UserName": owner.clone().unwrap_or_else(|| "root".into()), "AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": iso(k.created_at)}))
                     .collect();
-                let (items, truncated, marker) =
-                    page(keys, input.marker.as_deref(), input.max_items)?;
-                listing("AccessKeyMetadata", items, truncated, marker)
+                paged("AccessKeyMetadata", keys, &input)?
             }
             "UpdateAccessKey" | "DeleteAccessKey" => {
                 let id = required(&input.access_key_id, "AccessKeyId")?;
