@@ -1,10 +1,10 @@
 //! The account's ACM configuration: GetAccountConfiguration, PutAccountConfiguration.
 
 use m2sec_proto::{AwsError, RequestContext};
-use serde_json::{json, Value};
 
 use crate::records::*;
 use crate::service::*;
+use crate::shapes::*;
 
 impl Acm {
     pub(crate) async fn account_configuration(
@@ -24,23 +24,22 @@ impl Acm {
     pub(crate) async fn get_account_configuration(
         &self,
         ctx: &RequestContext,
-    ) -> Result<Value, AwsError> {
-        Ok(
-            json!({ "ExpiryEvents": { "DaysBeforeExpiry": self.account_configuration(ctx).await? } }),
-        )
+        _input: serde::de::IgnoredAny,
+    ) -> Result<GetAccountConfigurationResponse, AwsError> {
+        Ok(GetAccountConfigurationResponse {
+            expiry_events: ExpiryEvents {
+                days_before_expiry: Some(self.account_configuration(ctx).await?),
+            },
+        })
     }
 
     /// PutAccountConfiguration.
     pub(crate) async fn put_account_configuration(
         &self,
         ctx: &RequestContext,
-        input: &Value,
-    ) -> Result<Value, AwsError> {
-        if let Some(days) = input
-            .get("ExpiryEvents")
-            .and_then(|e| e.get("DaysBeforeExpiry"))
-            .and_then(Value::as_i64)
-        {
+        input: PutAccountConfigurationRequest,
+    ) -> Result<Empty, AwsError> {
+        if let Some(days) = input.expiry_events.days_before_expiry {
             self.store
                 .put_setting(
                     &format!("{SETTINGS}.{}.{}", ctx.account, ctx.region),
@@ -49,6 +48,6 @@ impl Acm {
                 .await
                 .map_err(store_error)?;
         }
-        Ok(json!({}))
+        Ok(Empty {})
     }
 }

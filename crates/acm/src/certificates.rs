@@ -5,39 +5,48 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use m2sec_ca::KeyAlgorithm;
-use m2sec_crypto::SecretBytes;
 use m2sec_proto::json::Timestamp;
 use m2sec_proto::{AwsError, RequestContext};
 use m2sec_store::{now_ms, StoreError};
-use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
 use crate::certificate::Certificate;
 use crate::error::AcmError;
 use crate::records::*;
 use crate::service::*;
+use crate::shapes::*;
+
+/// ExportOption / Options.Export as the API spells it.
+fn export_option(stored: &Stored) -> &'static str {
+    if stored.export {
+        "ENABLED"
+    } else {
+        "DISABLED"
+    }
+}
 
 impl Acm {
     pub(crate) async fn request_certificate(
         &self,
         ctx: &RequestContext,
-        input: Value,
-    ) -> Result<Value, AwsError> {
-        if let Some(method) = text(&input, "ValidationMethod") {
+        input: RequestCertificateRequest,
+    ) -> Result<CertificateArnOutput, AwsError> {
+        if let Some(method) = &input.validation_method {
             if method != "DNS" {
                 return Err(AwsError::from(AcmError::Validation(format!("ValidationMethod {method} is not supported by m2sec: it validates domains through DNS (ValidationMethod DNS)."))));
             }
         }
-        if input.get("CertificateAuthorityArn").is_some() {
+        if input.certificate_authority_arn.is_some() {
             return Err(AwsError::from(AcmError::Validation(
                 "Private certificates (CertificateAuthorityArn) are not supported by m2sec.".into(),
             )));
         }
-        let key_algorithm = text(&input, "KeyAlgorithm").unwrap_or("RSA_2048");
+        let key_algorithm = input.key_algorithm.as_deref().unwrap_or("RSA_2048");
         if KeyAlgorithm::from_name(key_algorithm).is_none() {
             return Err(AwsError::from(AcmError::Validation(format!("KeyAlgorithm {key_algorithm} is not supported; use RSA_2048, EC_prime256v1 or EC_secp384r1."))));
         }
-        let domain = text(&input, "DomainName").unwrap_or("").to_string();
-        let sans = strings(input.get("SubjectAlternativeNames"));
+        let domain = input.domain_name.clone();
+        let sans = &input.subject_alternative_names;
         for name in std::iter::once(&domain).chain(sans.iter()) {
             if m2sec_route53::names::normalize(name).is_err() || !name.contains('.') {
                 return Err(AwsError::from(AcmError::Validation(format!(
@@ -45,7 +54,7 @@ impl Acm {
                 ))));
             }
         }
-        let token = text(&input, "IdempotencyToken").map(str::to_string);
+        let token = input.idempotency_token.clone();
         let _guard = self.writes.lock().await;
         if let Some(token) = &token {
             for doc in self
@@ -59,23 +68,23 @@ impl Acm {
                         && s.certificate.domain_name == domain.to_ascii_lowercase()
                         && now_ms() - s.certificate.created_at < 3_600_000
                     {
-                        return Ok(json!({ "CertificateArn": s.certificate.arn }));
+                        return Ok(CertificateArnOutput {
+                            certificate_arn: s.certificate.arn,
+                        });
                     }
                 }
             }
         }
         let arn = new_certificate_arn(ctx);
         let mut certificate =
-            Certificate::requested(&ctx.account, &arn, &domain, &sans, key_algorithm, now_ms());
+            Certificate::requested(&ctx.account, &arn, &domain, sans, key_algorithm, now_ms());
         certificate.idempotency_token = token;
-        let options = input.get("Options");
-        certificate.transparency_logging = options
-            .and_then(|o| text(o, "CertificateTransparencyLoggingPreference"))
-            .map(str::to_string);
+        let options = input.options.unwrap_or_default();
+        certificate.transparency_logging = options.certificate_transparency_logging_preference;
         let stored = Stored {
             certificate,
-            tags: tags_of(&input),
-            export: options.and_then(|o| text(o, "Export")) == Some("ENABLED"),
+            tags: input.tags.into_iter().map(Tag::pair).collect(),
+            export: options.export.as_deref() == Some("ENABLED"),
             material: None,
             imported_at: None,
             revoked_at: None,
@@ -86,142 +95,152 @@ impl Acm {
         };
         self.save(place(ctx), &stored, true).await?;
         ctx.touch("AWS::ACM::Certificate", &arn);
-        Ok(json!({ "CertificateArn": arn }))
+        Ok(CertificateArnOutput {
+            certificate_arn: arn,
+        })
     }
 
-    pub(crate) fn detail(&self, stored: &Stored) -> Value {
+    pub(crate) fn detail(&self, stored: &Stored) -> CertificateDetail {
         let c = &stored.certificate;
         let imported = c.kind == "IMPORTED";
-        let mut d = json!({
-            "CertificateArn": c.arn,
-            "DomainName": c.domain_name,
-            "SubjectAlternativeNames": c.subject_alternative_names,
-            "Status": c.status,
-            "Type": c.kind,
-            "CreatedAt": Timestamp(c.created_at),
-            "InUseBy": stored.in_use_by,
-            "KeyAlgorithm": stored.material.as_ref().map_or_else(
-                || KeyAlgorithm::from_name(&c.key_algorithm).map_or("RSA-2048", |k| k.detail_name()).to_string(),
+        let validations: Option<Vec<DomainValidation>> = (!imported).then(|| {
+            c.domains
+                .iter()
+                .map(|v| DomainValidation {
+                    domain_name: v.domain_name.clone(),
+                    validation_domain: v.domain_name.clone(),
+                    validation_status: v.status.clone(),
+                    validation_method: "DNS",
+                    resource_record: ResourceRecord {
+                        name: v.record_name.clone(),
+                        kind: "CNAME",
+                        value: v.record_value.clone(),
+                    },
+                })
+                .collect()
+        });
+        let material = stored.material.as_ref();
+        CertificateDetail {
+            certificate_arn: c.arn.clone(),
+            domain_name: c.domain_name.clone(),
+            subject_alternative_names: c.subject_alternative_names.clone(),
+            status: c.status.clone(),
+            kind: c.kind.clone(),
+            created_at: Timestamp(c.created_at),
+            in_use_by: stored.in_use_by.clone(),
+            key_algorithm: material.map_or_else(
+                || {
+                    KeyAlgorithm::from_name(&c.key_algorithm)
+                        .map_or("RSA-2048", |k| k.detail_name())
+                        .to_string()
+                },
                 |m| m.key_algorithm_detail.clone(),
             ),
             // As in ACM: managed renewal is for certificates that are in use.
-            "RenewalEligibility": if !imported && c.status == "ISSUED" && !stored.in_use_by.is_empty() { "ELIGIBLE" } else { "INELIGIBLE" },
-            "Options": {
-                "CertificateTransparencyLoggingPreference": c.transparency_logging.as_deref().unwrap_or("ENABLED"),
-                "Export": if stored.export { "ENABLED" } else { "DISABLED" },
+            renewal_eligibility: if !imported
+                && c.status == "ISSUED"
+                && !stored.in_use_by.is_empty()
+            {
+                "ELIGIBLE"
+            } else {
+                "INELIGIBLE"
             },
-        });
-        if !imported {
-            d["DomainValidationOptions"] = Value::Array(
-                c.domains
-                    .iter()
-                    .map(|v| {
-                        json!({
-                            "DomainName": v.domain_name,
-                            "ValidationDomain": v.domain_name,
-                            "ValidationStatus": v.status,
-                            "ValidationMethod": "DNS",
-                            "ResourceRecord": { "Name": v.record_name, "Type": "CNAME", "Value": v.record_value },
-                        })
-                    })
-                    .collect(),
-            );
+            options: CertificateOptions {
+                certificate_transparency_logging_preference: Some(
+                    c.transparency_logging
+                        .clone()
+                        .unwrap_or_else(|| "ENABLED".into()),
+                ),
+                export: Some(export_option(stored).into()),
+            },
+            renewal_summary: stored.renewal.as_ref().map(|r| RenewalSummary {
+                renewal_status: r.status.clone(),
+                domain_validation_options: validations.clone().unwrap_or_default(),
+                updated_at: Timestamp(r.updated_at),
+                renewal_status_reason: r.reason.clone(),
+            }),
+            domain_validation_options: validations,
+            serial: material.and(c.serial.clone()),
+            subject: material.map(|m| m.subject.clone()),
+            issuer: material.map(|m| m.issuer.clone()),
+            signature_algorithm: material.map(|m| m.signature_algorithm.clone()),
+            key_usages: material.map(|_| {
+                vec![
+                    KeyUsage {
+                        name: "DIGITAL_SIGNATURE",
+                    },
+                    KeyUsage {
+                        name: "KEY_ENCIPHERMENT",
+                    },
+                ]
+            }),
+            extended_key_usages: material.map(|_| {
+                vec![
+                    ExtendedKeyUsage {
+                        name: "TLS_WEB_SERVER_AUTHENTICATION",
+                        oid: "1.3.6.1.5.5.7.3.1",
+                    },
+                    ExtendedKeyUsage {
+                        name: "TLS_WEB_CLIENT_AUTHENTICATION",
+                        oid: "1.3.6.1.5.5.7.3.2",
+                    },
+                ]
+            }),
+            issued_at: c.issued_at.filter(|_| !imported).map(Timestamp),
+            imported_at: stored.imported_at.map(Timestamp),
+            not_before: c.not_before.map(Timestamp),
+            not_after: c.not_after.map(Timestamp),
+            revoked_at: stored.revoked_at.map(Timestamp),
+            revocation_reason: stored.revocation_reason.clone(),
+            failure_reason: matches!(c.status.as_str(), "VALIDATION_TIMED_OUT" | "FAILED")
+                .then_some("OTHER"),
         }
-        if let Some(m) = &stored.material {
-            d["Serial"] = json!(c.serial);
-            d["Subject"] = json!(m.subject);
-            d["Issuer"] = json!(m.issuer);
-            d["SignatureAlgorithm"] = json!(m.signature_algorithm);
-            d["KeyUsages"] =
-                json!([{ "Name": "DIGITAL_SIGNATURE" }, { "Name": "KEY_ENCIPHERMENT" }]);
-            d["ExtendedKeyUsages"] = json!([
-                { "Name": "TLS_WEB_SERVER_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.1" },
-                { "Name": "TLS_WEB_CLIENT_AUTHENTICATION", "OID": "1.3.6.1.5.5.7.3.2" },
-            ]);
-        }
-        for (member, value) in [
-            ("IssuedAt", c.issued_at.filter(|_| !imported)),
-            ("ImportedAt", stored.imported_at),
-            ("NotBefore", c.not_before),
-            ("NotAfter", c.not_after),
-            ("RevokedAt", stored.revoked_at),
-        ] {
-            if let Some(ms) = value {
-                d[member] = json!(Timestamp(ms));
-            }
-        }
-        if let Some(r) = &stored.renewal {
-            d["RenewalSummary"] = json!({
-                "RenewalStatus": r.status,
-                "DomainValidationOptions": d["DomainValidationOptions"].clone(),
-                "UpdatedAt": Timestamp(r.updated_at),
-            });
-            if let Some(reason) = &r.reason {
-                d["RenewalSummary"]["RenewalStatusReason"] = json!(reason);
-            }
-        }
-        if let Some(reason) = &stored.revocation_reason {
-            d["RevocationReason"] = json!(reason);
-        }
-        if c.status == "VALIDATION_TIMED_OUT" || c.status == "FAILED" {
-            d["FailureReason"] = json!("OTHER");
-        }
-        d
     }
 
-    pub(crate) fn summary(&self, stored: &Stored) -> Value {
-        let detail = self.detail(stored);
-        let mut s = json!({
-            "CertificateArn": detail["CertificateArn"],
-            "DomainName": detail["DomainName"],
-            "SubjectAlternativeNameSummaries": detail["SubjectAlternativeNames"],
-            "HasAdditionalSubjectAlternativeNames": false,
-            "Status": detail["Status"],
-            "Type": detail["Type"],
+    pub(crate) fn summary(&self, stored: &Stored) -> CertificateSummary {
+        let d = self.detail(stored);
+        let issued = stored.material.is_some();
+        CertificateSummary {
+            certificate_arn: d.certificate_arn,
+            domain_name: d.domain_name,
+            subject_alternative_name_summaries: d.subject_alternative_names,
+            has_additional_subject_alternative_names: false,
+            status: d.status,
+            kind: d.kind,
             // Summaries spell key algorithms as the API's enum does (`RSA_2048`).
-            "KeyAlgorithm": detail["KeyAlgorithm"].as_str().map(|k| k.replace('-', "_")),
-            "InUse": !stored.in_use_by.is_empty(),
-            "RenewalEligibility": detail["RenewalEligibility"],
-            "CreatedAt": detail["CreatedAt"],
-            "ExportOption": if stored.export { "ENABLED" } else { "DISABLED" },
-            "Exported": stored.exported,
-        });
-        for member in [
-            "IssuedAt",
-            "ImportedAt",
-            "NotBefore",
-            "NotAfter",
-            "RevokedAt",
-        ] {
-            if !detail[member].is_null() {
-                s[member] = detail[member].clone();
-            }
+            key_algorithm: d.key_algorithm.replace('-', "_"),
+            in_use: !stored.in_use_by.is_empty(),
+            renewal_eligibility: d.renewal_eligibility,
+            created_at: d.created_at,
+            export_option: export_option(stored),
+            exported: stored.exported,
+            issued_at: d.issued_at,
+            imported_at: d.imported_at,
+            not_before: d.not_before,
+            not_after: d.not_after,
+            revoked_at: d.revoked_at,
+            key_usages: issued.then(|| vec!["DIGITAL_SIGNATURE", "KEY_ENCIPHERMENT"]),
+            extended_key_usages: issued.then(|| {
+                vec![
+                    "TLS_WEB_SERVER_AUTHENTICATION",
+                    "TLS_WEB_CLIENT_AUTHENTICATION",
+                ]
+            }),
         }
-        if stored.material.is_some() {
-            s["KeyUsages"] = json!(["DIGITAL_SIGNATURE", "KEY_ENCIPHERMENT"]);
-            s["ExtendedKeyUsages"] = json!([
-                "TLS_WEB_SERVER_AUTHENTICATION",
-                "TLS_WEB_CLIENT_AUTHENTICATION"
-            ]);
-        }
-        s
     }
 
     pub(crate) async fn list_certificates(
         &self,
         ctx: &RequestContext,
-        input: Value,
-    ) -> Result<Value, AwsError> {
-        let statuses = strings(input.get("CertificateStatuses"));
-        let key_types = match input.get("Includes").and_then(|i| i.get("keyTypes")) {
-            Some(list) => strings(Some(list)),
+        input: ListCertificatesRequest,
+    ) -> Result<ListCertificatesResponse, AwsError> {
+        let statuses = input.certificate_statuses;
+        let key_types = match input.includes.and_then(|i| i.key_types) {
+            Some(list) => list,
             None => DEFAULT_KEY_TYPES.iter().map(|s| s.to_string()).collect(),
         };
-        let max = input
-            .get("MaxItems")
-            .and_then(Value::as_u64)
-            .unwrap_or(1000) as usize;
-        let after = text(&input, "NextToken").map(str::to_string);
+        let max = input.max_items.unwrap_or(1000);
+        let after = input.next_token;
         let mut all = Vec::new();
         for doc in self
             .store
@@ -248,30 +267,29 @@ impl Acm {
             None => 0,
         };
         let page: Vec<&(String, Stored)> = all.iter().skip(start).take(max).collect();
-        let mut out = json!({ "CertificateSummaryList": page.iter().map(|(_, s)| self.summary(s)).collect::<Vec<_>>() });
-        if start + page.len() < all.len() {
-            if let Some((id, _)) = page.last() {
-                out["NextToken"] = json!(id);
-            }
-        }
-        Ok(out)
+        let next_token = if start + page.len() < all.len() {
+            page.last().map(|(id, _)| id.clone())
+        } else {
+            None
+        };
+        Ok(ListCertificatesResponse {
+            certificate_summary_list: page.iter().map(|(_, s)| self.summary(s)).collect(),
+            next_token,
+        })
     }
 
     pub(crate) async fn import_certificate(
         &self,
         ctx: &RequestContext,
-        input: Value,
-    ) -> Result<Value, AwsError> {
-        let certificate = blob(&input, "Certificate")?;
-        let key = SecretBytes::new(blob(&input, "PrivateKey")?);
-        let chain = match input.get("CertificateChain") {
-            Some(_) => Some(blob(&input, "CertificateChain")?),
-            None => None,
-        };
-        let imported = m2sec_ca::inspect_import(&certificate, key.expose(), chain.as_deref())
-            .map_err(ca_error)?;
+        input: ImportCertificateRequest,
+    ) -> Result<CertificateArnOutput, AwsError> {
+        let certificate = input.certificate.0;
+        let key = input.private_key;
+        let chain = input.certificate_chain.map(|c| c.0);
+        let imported =
+            m2sec_ca::inspect_import(&certificate, &key.0, chain.as_deref()).map_err(ca_error)?;
         let _guard = self.writes.lock().await;
-        let (arn, previous) = match text(&input, "CertificateArn") {
+        let (arn, previous) = match input.certificate_arn.as_deref() {
             Some(arn) => {
                 let stored = self.load_locked(ctx, arn).await?;
                 if stored.certificate.kind != "IMPORTED" {
@@ -283,7 +301,7 @@ impl Acm {
         };
         // The key as PKCS#8 DER is what ExportCertificate would need; imported certificates keep the PEM
         // they came with, wrapped.
-        let wrapped = self.root.wrap(key.expose(), &key_aad(&arn));
+        let wrapped = self.root.wrap(&key.0, &key_aad(&arn));
         let mut cert = Certificate::requested(
             &ctx.account,
             &arn,
@@ -315,7 +333,7 @@ impl Acm {
                 .map(|p| p.tags.clone())
                 .unwrap_or_default()
                 .into_iter()
-                .chain(tags_of(&input))
+                .chain(input.tags.into_iter().map(Tag::pair))
                 .collect(),
             export: false,
             material: Some(Material {
@@ -338,16 +356,18 @@ impl Acm {
         };
         self.save(place(ctx), &stored, false).await?;
         ctx.touch("AWS::ACM::Certificate", &arn);
-        Ok(json!({ "CertificateArn": arn }))
+        Ok(CertificateArnOutput {
+            certificate_arn: arn,
+        })
     }
 
     pub(crate) async fn export_certificate(
         &self,
         ctx: &RequestContext,
-        input: Value,
-    ) -> Result<Value, AwsError> {
-        let arn = text(&input, "CertificateArn").unwrap_or("");
-        let passphrase = SecretBytes::new(blob(&input, "Passphrase")?);
+        input: ExportCertificateRequest,
+    ) -> Result<ExportCertificateResponse, AwsError> {
+        let arn = input.certificate_arn.as_str();
+        let passphrase = input.passphrase;
         let _guard = self.writes.lock().await;
         let mut stored = self.load_locked(ctx, arn).await?;
         if !stored.export || stored.certificate.kind != "AMAZON_ISSUED" {
@@ -357,25 +377,26 @@ impl Acm {
         }
         let key = self.private_key(&stored)?;
         let private_key =
-            m2sec_ca::export_encrypted_pkcs8(&key, passphrase.expose()).map_err(ca_error)?;
+            m2sec_ca::export_encrypted_pkcs8(&key, &passphrase.0).map_err(ca_error)?;
         stored.exported = true;
         self.save(place(ctx), &stored, false).await?;
         let material = stored
             .material
             .as_ref()
             .expect("issued certificates have material");
-        Ok(json!({
-            "Certificate": material.certificate_pem,
-            "CertificateChain": material.chain_pem,
-            "PrivateKey": private_key,
-        }))
+        Ok(ExportCertificateResponse {
+            certificate: material.certificate_pem.clone(),
+            certificate_chain: material.chain_pem.clone(),
+            private_key: Zeroizing::new(private_key),
+        })
     }
 
     pub(crate) async fn renew_certificate(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-    ) -> Result<Value, AwsError> {
+        input: CertificateArnInput,
+    ) -> Result<Empty, AwsError> {
+        let arn = input.certificate_arn.as_str();
         let _guard = self.writes.lock().await;
         let mut stored = self.load_locked(ctx, arn).await?;
         if stored.certificate.kind != "AMAZON_ISSUED" || stored.certificate.status != "ISSUED" {
@@ -383,34 +404,36 @@ impl Acm {
         }
         self.issue(&mut stored).await?;
         self.save(place(ctx), &stored, false).await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     /// DescribeCertificate.
     pub(crate) async fn describe_certificate(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-    ) -> Result<Value, AwsError> {
-        let out = { json!({ "Certificate": self.detail(&self.load(ctx, arn).await?) }) };
-        Ok(out)
+        input: CertificateArnInput,
+    ) -> Result<DescribeCertificateResponse, AwsError> {
+        let stored = self.load(ctx, &input.certificate_arn).await?;
+        Ok(DescribeCertificateResponse {
+            certificate: self.detail(&stored),
+        })
     }
 
     /// GetCertificate.
     pub(crate) async fn get_certificate(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-    ) -> Result<Value, AwsError> {
+        input: CertificateArnInput,
+    ) -> Result<GetCertificateResponse, AwsError> {
+        let arn = input.certificate_arn.as_str();
         let stored = self.load(ctx, arn).await?;
         Ok(
             match (&stored.material, stored.certificate.status.as_str()) {
                 (Some(m), "ISSUED" | "REVOKED" | "EXPIRED" | "INACTIVE") => {
-                    let mut out = json!({ "Certificate": m.certificate_pem });
-                    if !m.chain_pem.is_empty() {
-                        out["CertificateChain"] = json!(m.chain_pem);
+                    GetCertificateResponse {
+                        certificate: m.certificate_pem.clone(),
+                        certificate_chain: (!m.chain_pem.is_empty()).then(|| m.chain_pem.clone()),
                     }
-                    out
                 }
                 _ => {
                     return Err(AwsError::from(AcmError::RequestInProgress(format!(
@@ -426,8 +449,9 @@ impl Acm {
     pub(crate) async fn delete_certificate(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-    ) -> Result<Value, AwsError> {
+        input: CertificateArnInput,
+    ) -> Result<Empty, AwsError> {
+        let arn = input.certificate_arn.as_str();
         let _guard = self.writes.lock().await;
         let stored = self.load_locked(ctx, arn).await?;
         if !stored.in_use_by.is_empty() {
@@ -441,19 +465,19 @@ impl Acm {
             .delete_document(&ctx.account, &ctx.region, KIND, id)
             .await
             .map_err(store_error)?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     /// RevokeCertificate.
     pub(crate) async fn revoke_certificate(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-        input: &Value,
-    ) -> Result<Value, AwsError> {
-        let reason = text(input, "RevocationReason")
-            .unwrap_or("UNSPECIFIED")
-            .to_string();
+        input: RevokeCertificateRequest,
+    ) -> Result<CertificateArnOutput, AwsError> {
+        let arn = input.certificate_arn.as_str();
+        let reason = input
+            .revocation_reason
+            .unwrap_or_else(|| "UNSPECIFIED".into());
         let stored = self
             .modify(ctx, arn, |s| {
                 if s.certificate.status != "ISSUED" || s.certificate.kind != "AMAZON_ISSUED" {
@@ -467,27 +491,28 @@ impl Acm {
                 Ok(())
             })
             .await?;
-        Ok(json!({ "CertificateArn": stored.certificate.arn }))
+        Ok(CertificateArnOutput {
+            certificate_arn: stored.certificate.arn,
+        })
     }
 
     /// UpdateCertificateOptions.
     pub(crate) async fn update_certificate_options(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-        input: &Value,
-    ) -> Result<Value, AwsError> {
-        let options = input.get("Options").cloned().unwrap_or(Value::Null);
-        self.modify(ctx, arn, |s| {
-            if let Some(p) = text(&options, "CertificateTransparencyLoggingPreference") {
-                s.certificate.transparency_logging = Some(p.to_string());
+        input: UpdateCertificateOptionsRequest,
+    ) -> Result<Empty, AwsError> {
+        let options = input.options;
+        self.modify(ctx, &input.certificate_arn, |s| {
+            if let Some(p) = options.certificate_transparency_logging_preference {
+                s.certificate.transparency_logging = Some(p);
             }
-            if let Some(e) = text(&options, "Export") {
+            if let Some(e) = options.export {
                 s.export = e == "ENABLED";
             }
             Ok(())
         })
         .await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 }

@@ -11,7 +11,7 @@
 //! | `jobs.rs` | the background job: issuance once validated, timeouts, managed renewal |
 //!
 //! `service.rs` holds the service (loading and saving records, the CA, the dispatch table),
-//! `records.rs` what is stored, `operations.rs` the operation list checked against the model, and
+//! `records.rs` what is stored, `shapes.rs` the typed requests and answers, `operations.rs` the operation list checked against the model, and
 //! `error.rs` the error enum.
 
 mod account;
@@ -22,6 +22,7 @@ mod jobs;
 pub mod operations;
 mod records;
 pub mod service;
+pub mod shapes;
 mod tags;
 pub mod validation;
 

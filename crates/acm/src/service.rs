@@ -99,48 +99,8 @@ pub(crate) fn ca_error(e: m2sec_ca::CaError) -> AwsError {
     }
 }
 
-pub(crate) fn text<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
-    input.get(member).and_then(Value::as_str)
-}
-
-/// The strings of a list member (empty when absent).
-pub(crate) fn strings(list: Option<&Value>) -> Vec<String> {
-    list.and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 pub(crate) fn key_aad(arn: &str) -> Vec<u8> {
     format!("m2sec acm private key {arn}").into_bytes()
-}
-
-/// The blob member `name` of `input` (base64 on the wire).
-pub(crate) fn blob(input: &Value, name: &str) -> Result<Vec<u8>, AwsError> {
-    let text = text(input, name).unwrap_or("");
-    B64.decode(text.as_bytes())
-        .map_err(|_| AwsError::from(AcmError::Validation(format!("{name} is not valid base64"))))
-}
-
-pub(crate) fn tags_of(input: &Value) -> Vec<(String, Option<String>)> {
-    input
-        .get("Tags")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(|t| {
-                    Some((
-                        text(t, "Key")?.to_string(),
-                        text(t, "Value").map(str::to_string),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 impl Acm {
@@ -388,7 +348,10 @@ impl JsonService for Acm {
         operation: &str,
         input: Value,
     ) -> Result<Vec<u8>, AwsError> {
-        let arn = text(&input, "CertificateArn").map(str::to_string);
+        let arn = input
+            .get("CertificateArn")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let resource = arn.clone().unwrap_or_else(|| "*".into());
         let context = m2sec_iam::authorizer::context(ctx, &[]);
         let op = AcmOperation::from_name(operation)
@@ -402,30 +365,27 @@ impl JsonService for Acm {
                 ctx.touch("AWS::ACM::Certificate", a);
             }
         }
-        let arn = arn.unwrap_or_default();
+        use m2sec_proto::run_json as run;
         use AcmOperation as Op;
-        let out = match op {
-            Op::RequestCertificate => self.request_certificate(ctx, input).await?,
-            Op::DescribeCertificate => self.describe_certificate(ctx, &arn).await?,
-            Op::ListCertificates => self.list_certificates(ctx, input).await?,
-            Op::GetCertificate => self.get_certificate(ctx, &arn).await?,
-            Op::DeleteCertificate => self.delete_certificate(ctx, &arn).await?,
-            Op::ImportCertificate => self.import_certificate(ctx, input).await?,
-            Op::ExportCertificate => self.export_certificate(ctx, input).await?,
-            Op::RenewCertificate => self.renew_certificate(ctx, &arn).await?,
-            Op::RevokeCertificate => self.revoke_certificate(ctx, &arn, &input).await?,
-            Op::UpdateCertificateOptions => {
-                self.update_certificate_options(ctx, &arn, &input).await?
-            }
-            Op::AddTagsToCertificate => self.add_tags(ctx, &arn, &input).await?,
-            Op::RemoveTagsFromCertificate => self.remove_tags(ctx, &arn, &input).await?,
-            Op::ListTagsForCertificate => self.list_tags(ctx, &arn).await?,
-            Op::GetAccountConfiguration => self.get_account_configuration(ctx).await?,
-            Op::PutAccountConfiguration => self.put_account_configuration(ctx, &input).await?,
+        match op {
+            Op::RequestCertificate => run!(self.request_certificate(ctx, input)),
+            Op::DescribeCertificate => run!(self.describe_certificate(ctx, input)),
+            Op::ListCertificates => run!(self.list_certificates(ctx, input)),
+            Op::GetCertificate => run!(self.get_certificate(ctx, input)),
+            Op::DeleteCertificate => run!(self.delete_certificate(ctx, input)),
+            Op::ImportCertificate => run!(self.import_certificate(ctx, input)),
+            Op::ExportCertificate => run!(self.export_certificate(ctx, input)),
+            Op::RenewCertificate => run!(self.renew_certificate(ctx, input)),
+            Op::RevokeCertificate => run!(self.revoke_certificate(ctx, input)),
+            Op::UpdateCertificateOptions => run!(self.update_certificate_options(ctx, input)),
+            Op::AddTagsToCertificate => run!(self.add_tags(ctx, input)),
+            Op::RemoveTagsFromCertificate => run!(self.remove_tags(ctx, input)),
+            Op::ListTagsForCertificate => run!(self.list_tags(ctx, input)),
+            Op::GetAccountConfiguration => run!(self.get_account_configuration(ctx, input)),
+            Op::PutAccountConfiguration => run!(self.put_account_configuration(ctx, input)),
             Op::ResendValidationEmail | Op::SearchCertificates => {
-                return Err(AwsError::unsupported("ACM", operation))
+                Err(AwsError::unsupported("ACM", operation))
             }
-        };
-        Ok(m2sec_proto::json::to_body(&out))
+        }
     }
 }

@@ -1,24 +1,22 @@
 //! Certificate tags: AddTagsToCertificate, RemoveTagsFromCertificate, ListTagsForCertificate.
 
 use m2sec_proto::{AwsError, RequestContext};
-use serde_json::{json, Value};
 
 use crate::error::AcmError;
 use crate::service::*;
+use crate::shapes::*;
 
 impl Acm {
     /// AddTagsToCertificate.
     pub(crate) async fn add_tags(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-        input: &Value,
-    ) -> Result<Value, AwsError> {
-        let tags = tags_of(input);
-        self.modify(ctx, arn, |s| {
-            for (k, v) in tags {
-                s.tags.retain(|(key, _)| *key != k);
-                s.tags.push((k, v));
+        input: TagsRequest,
+    ) -> Result<Empty, AwsError> {
+        self.modify(ctx, &input.certificate_arn, |s| {
+            for tag in input.tags {
+                s.tags.retain(|(key, _)| *key != tag.key);
+                s.tags.push(tag.pair());
             }
             if s.tags.len() > 50 {
                 return Err(AwsError::from(AcmError::TooManyTags(
@@ -28,44 +26,41 @@ impl Acm {
             Ok(())
         })
         .await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
-    /// RemoveTagsFromCertificate.
+    /// RemoveTagsFromCertificate: a tag given without a value removes the key whatever its value.
     pub(crate) async fn remove_tags(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-        input: &Value,
-    ) -> Result<Value, AwsError> {
-        let tags = tags_of(input);
-        self.modify(ctx, arn, |s| {
+        input: TagsRequest,
+    ) -> Result<Empty, AwsError> {
+        let tags = input.tags;
+        self.modify(ctx, &input.certificate_arn, |s| {
             s.tags.retain(|(k, v)| {
                 !tags
                     .iter()
-                    .any(|(tk, tv)| tk == k && (tv.is_none() || tv == v))
+                    .any(|t| t.key == *k && (t.value.is_none() || t.value == *v))
             });
             Ok(())
         })
         .await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
 
     /// ListTagsForCertificate.
     pub(crate) async fn list_tags(
         &self,
         ctx: &RequestContext,
-        arn: &str,
-    ) -> Result<Value, AwsError> {
-        let stored = self.load(ctx, arn).await?;
-        let tags: Vec<Value> = stored
-            .tags
-            .iter()
-            .map(|(k, v)| match v {
-                Some(v) => json!({ "Key": k, "Value": v }),
-                None => json!({ "Key": k }),
-            })
-            .collect();
-        Ok(json!({ "Tags": tags }))
+        input: CertificateArnInput,
+    ) -> Result<ListTagsForCertificateResponse, AwsError> {
+        let stored = self.load(ctx, &input.certificate_arn).await?;
+        Ok(ListTagsForCertificateResponse {
+            tags: stored
+                .tags
+                .into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect(),
+        })
     }
 }
