@@ -16,8 +16,10 @@ use crate::authorizer::Authorizer;
 use crate::entities::{self, ManagedPolicy, PolicyVersion, Role, User, POLICY, ROLE, USER};
 use crate::error::{IamError, Result};
 use crate::generation::IamGeneration;
+use crate::managed_policies::VersionAction;
 use crate::operations::IamOperation;
 use crate::policy::{PolicyDocument, PolicyKind};
+use crate::shapes::*;
 
 /// botocore's IAM model, compiled once.
 pub fn model() -> &'static ServiceModel {
@@ -96,9 +98,9 @@ pub(crate) fn check_document(text: &str, kind: PolicyKind, limit: usize) -> Resu
     Ok(())
 }
 
-/// One page of a listing under `key`, with IAM's Marker/MaxItems from `input` (marker = position):
+/// One page of a listing under `key`, with IAM's Marker/MaxItems (the marker is a position):
 /// `{key: [...], "IsTruncated": …, "Marker": …}`.
-pub(crate) fn paged(key: &str, items: Vec<Value>, input: &Input) -> Result<Value> {
+pub(crate) fn paged(key: &str, items: Vec<Value>, input: &Paging) -> Result<Value> {
     let start: usize = match input.marker.as_deref() {
         Some(m) => m
             .parse()
@@ -163,42 +165,6 @@ pub(crate) fn version_json(p: &ManagedPolicy, v: &PolicyVersion) -> Value {
     json!({"Document": encoded(&v.document), "VersionId": v.id, "IsDefaultVersion": v.id == p.default_version, "CreateDate": iso(v.created_at)})
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-pub(crate) struct Input {
-    pub(crate) user_name: Option<String>,
-    pub(crate) role_name: Option<String>,
-    pub(crate) policy_name: Option<String>,
-    pub(crate) policy_arn: Option<String>,
-    pub(crate) policy_document: Option<String>,
-    pub(crate) assume_role_policy_document: Option<String>,
-    pub(crate) path: Option<String>,
-    pub(crate) path_prefix: Option<String>,
-    pub(crate) description: Option<String>,
-    pub(crate) max_session_duration: Option<i64>,
-    pub(crate) access_key_id: Option<String>,
-    pub(crate) status: Option<String>,
-    pub(crate) version_id: Option<String>,
-    pub(crate) set_as_default: Option<bool>,
-    pub(crate) marker: Option<String>,
-    pub(crate) max_items: Option<i64>,
-    pub(crate) scope: Option<String>,
-    pub(crate) only_attached: Option<bool>,
-    pub(crate) tags: Vec<Tag>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct Tag {
-    pub(crate) key: String,
-    pub(crate) value: String,
-}
-
-pub(crate) fn required<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str> {
-    v.as_deref()
-        .ok_or_else(|| IamError::InvalidInput(format!("{name} is required")))
-}
-
 #[async_trait]
 impl QueryService for Iam {
     fn model(&self) -> &ServiceModel {
@@ -218,8 +184,8 @@ impl QueryService for Iam {
                 format!("IAM operation {operation} is not supported by m2sec"),
             ));
         };
-        let input: Input = m2sec_proto::json::from_value(input)?;
-        let resource = self.resource_of(ctx, &input);
+        let target = Target::deserialize(&input).unwrap_or_default();
+        let resource = self.resource_of(ctx, &target);
         self.authorizer
             .authorize(ctx, &op.action(), &resource, &Default::default())
             .await?;
@@ -250,7 +216,7 @@ impl Iam {
     }
 
     /// The ARN an IAM call acts on, for authorization.
-    pub(crate) fn resource_of(&self, ctx: &RequestContext, input: &Input) -> String {
+    pub(crate) fn resource_of(&self, ctx: &RequestContext, input: &Target) -> String {
         let account = &ctx.account;
         if let Some(arn) = &input.policy_arn {
             return arn.clone();
@@ -294,15 +260,22 @@ impl Iam {
     }
 
     /// The user an access-key call is about: the named one, else the caller (root for the admin key).
-    pub(crate) fn key_owner(ctx: &RequestContext, input: &Input) -> Option<String> {
-        input.user_name.clone().or_else(|| match &ctx.caller {
+    pub(crate) fn key_owner(ctx: &RequestContext, user_name: Option<String>) -> Option<String> {
+        user_name.or_else(|| match &ctx.caller {
             Caller::User { name } => Some(name.clone()),
             _ => None,
         })
     }
 
-    async fn run(&self, ctx: &RequestContext, op: IamOperation, input: Input) -> Result<Value> {
-        let operation = op.name();
+    /// The dispatch table: each operation to its handler (see the table in `lib.rs`).
+    async fn run(
+        &self,
+        ctx: &RequestContext,
+        op: IamOperation,
+        input: Value,
+    ) -> std::result::Result<Value, AwsError> {
+        use m2sec_proto::json::from_value as typed;
+        use VersionAction as V;
         // Reads take no lock; changes are serialized on this node (read-modify-write of documents).
         let _guard = if op.is_read() {
             None
@@ -310,49 +283,55 @@ impl Iam {
             Some(self.writes.lock().await)
         };
         use IamOperation as Op;
-        match op {
-            Op::CreateUser
-            | Op::GetUser
-            | Op::ListUsers
-            | Op::DeleteUser
-            | Op::CreateAccessKey
-            | Op::ListAccessKeys
-            | Op::UpdateAccessKey
-            | Op::DeleteAccessKey => self.run_users(ctx, operation, input).await,
-            Op::PutUserPolicy
-            | Op::GetUserPolicy
-            | Op::ListUserPolicies
-            | Op::DeleteUserPolicy
-            | Op::AttachUserPolicy
-            | Op::DetachUserPolicy
-            | Op::ListAttachedUserPolicies
-            | Op::PutRolePolicy
-            | Op::GetRolePolicy
-            | Op::ListRolePolicies
-            | Op::DeleteRolePolicy
-            | Op::AttachRolePolicy
-            | Op::DetachRolePolicy
-            | Op::ListAttachedRolePolicies => {
-                self.run_principal_policies(ctx, operation, input).await
+        let out = match op {
+            Op::CreateUser => self.create_user(ctx, typed(input)?).await,
+            Op::GetUser => self.get_user(ctx, typed(input)?).await,
+            Op::ListUsers => self.list_users(ctx, typed(input)?).await,
+            Op::DeleteUser => self.delete_user(ctx, typed(input)?).await,
+            Op::CreateAccessKey => self.create_access_key(ctx, typed(input)?).await,
+            Op::ListAccessKeys => self.list_access_keys(ctx, typed(input)?).await,
+            Op::UpdateAccessKey => self.change_access_key(ctx, typed(input)?, false).await,
+            Op::DeleteAccessKey => self.change_access_key(ctx, typed(input)?, true).await,
+            Op::PutUserPolicy => self.put_inline_policy(ctx, for_user(input)?).await,
+            Op::PutRolePolicy => self.put_inline_policy(ctx, for_role(input)?).await,
+            Op::GetUserPolicy => self.get_inline_policy(ctx, for_user(input)?).await,
+            Op::GetRolePolicy => self.get_inline_policy(ctx, for_role(input)?).await,
+            Op::ListUserPolicies => self.list_inline_policies(ctx, for_user(input)?).await,
+            Op::ListRolePolicies => self.list_inline_policies(ctx, for_role(input)?).await,
+            Op::DeleteUserPolicy => self.delete_inline_policy(ctx, for_user(input)?).await,
+            Op::DeleteRolePolicy => self.delete_inline_policy(ctx, for_role(input)?).await,
+            Op::AttachUserPolicy => self.attach_policy(ctx, for_user(input)?, true).await,
+            Op::AttachRolePolicy => self.attach_policy(ctx, for_role(input)?, true).await,
+            Op::DetachUserPolicy => self.attach_policy(ctx, for_user(input)?, false).await,
+            Op::DetachRolePolicy => self.attach_policy(ctx, for_role(input)?, false).await,
+            Op::ListAttachedUserPolicies => {
+                self.list_attached_policies(ctx, for_user(input)?).await
             }
-            Op::CreateRole
-            | Op::GetRole
-            | Op::ListRoles
-            | Op::DeleteRole
-            | Op::UpdateAssumeRolePolicy => self.run_roles(ctx, operation, input).await,
-            Op::CreatePolicy
-            | Op::GetPolicy
-            | Op::DeletePolicy
-            | Op::ListPolicies
-            | Op::CreatePolicyVersion
-            | Op::GetPolicyVersion
-            | Op::ListPolicyVersions
-            | Op::DeletePolicyVersion
-            | Op::SetDefaultPolicyVersion => self.run_managed_policies(ctx, operation, input).await,
+            Op::ListAttachedRolePolicies => {
+                self.list_attached_policies(ctx, for_role(input)?).await
+            }
+            Op::CreateRole => self.create_role(ctx, typed(input)?).await,
+            Op::GetRole => self.get_role(ctx, typed(input)?).await,
+            Op::ListRoles => self.list_roles(ctx, typed(input)?).await,
+            Op::DeleteRole => self.delete_role(ctx, typed(input)?).await,
+            Op::UpdateAssumeRolePolicy => self.update_assume_role_policy(ctx, typed(input)?).await,
+            Op::CreatePolicy => self.create_policy(ctx, typed(input)?).await,
+            Op::GetPolicy => self.get_policy(ctx, typed(input)?).await,
+            Op::DeletePolicy => self.delete_policy(ctx, typed(input)?).await,
+            Op::ListPolicies => self.list_policies(ctx, typed(input)?).await,
+            Op::CreatePolicyVersion => self.create_policy_version(ctx, typed(input)?).await,
+            Op::GetPolicyVersion => self.policy_version(ctx, typed(input)?, V::Get).await,
+            Op::DeletePolicyVersion => self.policy_version(ctx, typed(input)?, V::Delete).await,
+            Op::SetDefaultPolicyVersion => {
+                self.policy_version(ctx, typed(input)?, V::SetDefault).await
+            }
+            Op::ListPolicyVersions => self.list_policy_versions(ctx, typed(input)?).await,
             _ => Err(IamError::Unsupported(format!(
-                "IAM operation {operation} is not supported by m2sec"
+                "IAM operation {} is not supported by m2sec",
+                op.name()
             ))),
-        }
+        };
+        Ok(out?)
     }
 }
 

@@ -10,7 +10,8 @@
 //! | `roles.rs` | CreateRole, GetRole, ListRoles, DeleteRole, UpdateAssumeRolePolicy |
 //! | `managed_policies.rs` | CreatePolicy, GetPolicy, DeletePolicy, ListPolicies, Create/Get/List/Delete PolicyVersion, SetDefaultPolicyVersion |
 //!
-//! `iam_api.rs` holds the service, its dispatch and the shapes shared by the handlers;
+//! `iam_api.rs` holds the service, its dispatch table and the views of its answers; `shapes.rs` the
+//! typed inputs;
 //! `operations.rs` the operation list checked against the model.
 
 pub mod authorizer;
@@ -23,6 +24,7 @@ pub mod operations;
 pub mod policy;
 mod principal_policies;
 mod roles;
+mod shapes;
 pub mod sts;
 pub mod sts_operations;
 mod users;

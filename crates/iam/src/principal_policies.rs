@@ -1,134 +1,176 @@
-//! Users' and roles' inline and attached policies.
+//! Users' and roles' inline and attached policies: Put/Get/List/Delete User and Role Policy,
+//! Attach/Detach/ListAttached User and Role Policies. Each pair shares one handler over an [`Owner`].
+
+use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
 use m2sec_proto::RequestContext;
 
-use crate::entities::{self, POLICY, ROLE, USER};
+use crate::entities::{self, Role, User, POLICY, ROLE, USER};
 use crate::error::{IamError, Result};
 use crate::iam_api::*;
 use crate::policy::PolicyKind;
+use crate::shapes::*;
+
+/// A loaded user or role.
+enum Principal {
+    User(User),
+    Role(Role),
+}
+
+impl Principal {
+    fn inline(&mut self) -> &mut BTreeMap<String, String> {
+        match self {
+            Principal::User(u) => &mut u.inline,
+            Principal::Role(r) => &mut r.inline,
+        }
+    }
+
+    fn attached(&mut self) -> &mut Vec<String> {
+        match self {
+            Principal::User(u) => &mut u.attached,
+            Principal::Role(r) => &mut r.attached,
+        }
+    }
+}
+
+impl Owner {
+    fn noun(&self) -> &'static str {
+        match self {
+            Owner::User(_) => "user",
+            Owner::Role(_) => "role",
+        }
+    }
+}
 
 impl Iam {
-    pub(crate) async fn run_principal_policies(
-        &self,
-        ctx: &RequestContext,
-        operation: &str,
-        input: Input,
-    ) -> Result<Value> {
-        let account = ctx.account.as_str();
-        let store = self.store.as_ref();
-        Ok(match operation {
-            "PutUserPolicy" | "PutRolePolicy" => {
-                let name = required(&input.policy_name, "PolicyName")?.to_string();
-                let doc = required(&input.policy_document, "PolicyDocument")?.to_string();
-                if operation == "PutUserPolicy" {
-                    check_document(&doc, PolicyKind::Identity, 2048)?;
-                    let mut user = self
-                        .user(account, required(&input.user_name, "UserName")?)
-                        .await?;
-                    user.inline.insert(name, doc);
-                    entities::save(store, account, USER, &user.name.clone(), &user, false).await?;
-                } else {
-                    check_document(&doc, PolicyKind::Identity, 10240)?;
-                    let mut role = self
-                        .role(account, required(&input.role_name, "RoleName")?)
-                        .await?;
-                    role.inline.insert(name, doc);
-                    entities::save(store, account, ROLE, &role.name.clone(), &role, false).await?;
-                }
-                json!({})
-            }
-            "GetUserPolicy" | "GetRolePolicy" | "DeleteUserPolicy" | "DeleteRolePolicy"
-            | "ListUserPolicies" | "ListRolePolicies" => {
-                let on_user = operation.contains("User");
-                let (owner, mut inline) = if on_user {
-                    let u = self
-                        .user(account, required(&input.user_name, "UserName")?)
-                        .await?;
-                    (u.name.clone(), u.inline.clone())
-                } else {
-                    let r = self
-                        .role(account, required(&input.role_name, "RoleName")?)
-                        .await?;
-                    (r.name.clone(), r.inline.clone())
-                };
-                if operation.starts_with("List") {
-                    let names: Vec<Value> = inline.keys().map(|k| json!(k)).collect();
-                    return paged("PolicyNames", names, &input);
-                }
-                let name = required(&input.policy_name, "PolicyName")?;
-                let missing = || {
-                    IamError::NoSuchEntity(format!(
-                        "The {} policy with name {name} cannot be found.",
-                        if on_user { "user" } else { "role" }
-                    ))
-                };
-                if operation.starts_with("Get") {
-                    let doc = inline.get(name).ok_or_else(missing)?;
-                    let owner_key = if on_user { "UserName" } else { "RoleName" };
-                    json!({owner_key: owner, "PolicyName": name, "PolicyDocument": encoded(doc)})
-                } else {
-                    inline.remove(name).ok_or_else(missing)?;
-                    if on_user {
-                        let mut u = self.user(account, &owner).await?;
-                        u.inline = inline;
-                        entities::save(store, account, USER, &owner, &u, false).await?;
-                    } else {
-                        let mut r = self.role(account, &owner).await?;
-                        r.inline = inline;
-                        entities::save(store, account, ROLE, &owner, &r, false).await?;
-                    }
-                    json!({})
-                }
-            }
-            "AttachUserPolicy" | "DetachUserPolicy" | "AttachRolePolicy" | "DetachRolePolicy" => {
-                let arn = required(&input.policy_arn, "PolicyArn")?;
-                let mut policy = self.policy(account, arn).await?;
-                let attach = operation.starts_with("Attach");
-                let changed = if operation.contains("User") {
-                    let mut u = self
-                        .user(account, required(&input.user_name, "UserName")?)
-                        .await?;
-                    let changed = toggle(&mut u.attached, arn, attach, &policy)?;
-                    entities::save(store, account, USER, &u.name.clone(), &u, false).await?;
-                    changed
-                } else {
-                    let mut r = self
-                        .role(account, required(&input.role_name, "RoleName")?)
-                        .await?;
-                    let changed = toggle(&mut r.attached, arn, attach, &policy)?;
-                    entities::save(store, account, ROLE, &r.name.clone(), &r, false).await?;
-                    changed
-                };
-                if changed {
-                    policy.attachments += if attach { 1 } else { -1 };
-                    entities::save(store, account, POLICY, &policy.name.clone(), &policy, false)
-                        .await?;
-                }
-                json!({})
-            }
-            "ListAttachedUserPolicies" | "ListAttachedRolePolicies" => {
-                let attached = if operation.contains("User") {
-                    self.user(account, required(&input.user_name, "UserName")?)
-                        .await?
-                        .attached
-                } else {
-                    self.role(account, required(&input.role_name, "RoleName")?)
-                        .await?
-                        .attached
-                };
-                let items: Vec<Value> = attached
-                    .iter()
-                    .map(|arn| json!({"PolicyArn": arn, "PolicyName": arn.rsplit('/').next().unwrap_or(arn)}))
-                    .collect();
-                paged("AttachedPolicies", items, &input)?
-            }
-            other => {
-                return Err(IamError::Unsupported(format!(
-                    "IAM operation {other} is not supported by m2sec"
-                )))
-            }
+    async fn principal(&self, account: &str, owner: &Owner) -> Result<Principal> {
+        Ok(match owner {
+            Owner::User(name) => Principal::User(self.user(account, name).await?),
+            Owner::Role(name) => Principal::Role(self.role(account, name).await?),
         })
     }
+
+    async fn save_principal(&self, account: &str, principal: &Principal) -> Result<()> {
+        let store = self.store.as_ref();
+        match principal {
+            Principal::User(u) => entities::save(store, account, USER, &u.name, u, false).await,
+            Principal::Role(r) => entities::save(store, account, ROLE, &r.name, r, false).await,
+        }
+    }
+
+    /// PutUserPolicy, PutRolePolicy.
+    pub(crate) async fn put_inline_policy(
+        &self,
+        ctx: &RequestContext,
+        (owner, input): (Owner, PutInlinePolicy),
+    ) -> Result<Value> {
+        let limit = match owner {
+            Owner::User(_) => 2048,
+            Owner::Role(_) => 10240,
+        };
+        check_document(&input.policy_document, PolicyKind::Identity, limit)?;
+        let mut principal = self.principal(&ctx.account, &owner).await?;
+        principal
+            .inline()
+            .insert(input.policy_name, input.policy_document);
+        self.save_principal(&ctx.account, &principal).await?;
+        Ok(json!({}))
+    }
+
+    /// GetUserPolicy, GetRolePolicy.
+    pub(crate) async fn get_inline_policy(
+        &self,
+        ctx: &RequestContext,
+        (owner, input): (Owner, InlinePolicyName),
+    ) -> Result<Value> {
+        let mut principal = self.principal(&ctx.account, &owner).await?;
+        let name = input.policy_name;
+        let document = principal
+            .inline()
+            .get(&name)
+            .ok_or_else(|| missing_inline(&owner, &name))?;
+        let (owner_key, owner_name) = match &owner {
+            Owner::User(n) => ("UserName", n),
+            Owner::Role(n) => ("RoleName", n),
+        };
+        Ok(json!({owner_key: owner_name, "PolicyName": name, "PolicyDocument": encoded(document)}))
+    }
+
+    /// DeleteUserPolicy, DeleteRolePolicy.
+    pub(crate) async fn delete_inline_policy(
+        &self,
+        ctx: &RequestContext,
+        (owner, input): (Owner, InlinePolicyName),
+    ) -> Result<Value> {
+        let mut principal = self.principal(&ctx.account, &owner).await?;
+        principal
+            .inline()
+            .remove(&input.policy_name)
+            .ok_or_else(|| missing_inline(&owner, &input.policy_name))?;
+        self.save_principal(&ctx.account, &principal).await?;
+        Ok(json!({}))
+    }
+
+    /// ListUserPolicies, ListRolePolicies.
+    pub(crate) async fn list_inline_policies(
+        &self,
+        ctx: &RequestContext,
+        (owner, input): (Owner, Listing),
+    ) -> Result<Value> {
+        let mut principal = self.principal(&ctx.account, &owner).await?;
+        let names: Vec<Value> = principal.inline().keys().map(|k| json!(k)).collect();
+        paged("PolicyNames", names, &input.paging)
+    }
+
+    /// AttachUserPolicy, AttachRolePolicy (`attach`), DetachUserPolicy, DetachRolePolicy.
+    pub(crate) async fn attach_policy(
+        &self,
+        ctx: &RequestContext,
+        (owner, input): (Owner, AttachedPolicy),
+        attach: bool,
+    ) -> Result<Value> {
+        let account = ctx.account.as_str();
+        let arn = input.policy_arn.as_str();
+        let mut policy = self.policy(account, arn).await?;
+        let mut principal = self.principal(account, &owner).await?;
+        let changed = toggle(principal.attached(), arn, attach, &policy)?;
+        self.save_principal(account, &principal).await?;
+        if changed {
+            policy.attachments += if attach { 1 } else { -1 };
+            entities::save(
+                self.store.as_ref(),
+                account,
+                POLICY,
+                &policy.name,
+                &policy,
+                false,
+            )
+            .await?;
+        }
+        Ok(json!({}))
+    }
+
+    /// ListAttachedUserPolicies, ListAttachedRolePolicies.
+    pub(crate) async fn list_attached_policies(
+        &self,
+        ctx: &RequestContext,
+        (owner, input): (Owner, Listing),
+    ) -> Result<Value> {
+        let mut principal = self.principal(&ctx.account, &owner).await?;
+        let items: Vec<Value> = principal
+            .attached()
+            .iter()
+            .map(|arn| json!({"PolicyArn": arn, "PolicyName": arn.rsplit('/').next().unwrap_or(arn)}))
+            .collect();
+        paged("AttachedPolicies", items, &input.paging)
+    }
+}
+
+fn missing_inline(owner: &Owner, name: &str) -> IamError {
+    IamError::NoSuchEntity(format!(
+        "The {} policy with name {name} cannot be found.",
+        owner.noun()
+    ))
 }
