@@ -8,6 +8,7 @@
 //! | `certificates.rs` | RequestCertificate, DescribeCertificate, ListCertificates, GetCertificate, DeleteCertificate, ImportCertificate, ExportCertificate, RenewCertificate, RevokeCertificate, UpdateCertificateOptions |
 //! | `tags.rs` | AddTagsToCertificate, RemoveTagsFromCertificate, ListTagsForCertificate |
 //! | `account.rs` | GetAccountConfiguration, PutAccountConfiguration |
+//! | `in_use.rs` | what services that use certificates see (InUseBy, the material the edge serves) |
 //! | `jobs.rs` | the background job: issuance once validated, timeouts, managed renewal |
 //!
 //! `service.rs` holds the service (loading and saving records, the CA, the dispatch table),
@@ -18,6 +19,7 @@ mod account;
 pub mod certificate;
 mod certificates;
 pub mod error;
+pub mod in_use;
 mod jobs;
 pub mod operations;
 mod records;

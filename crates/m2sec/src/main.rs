@@ -280,7 +280,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         acm_wake.clone(),
         node.clone(),
     ));
-    for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail, acm] {
+    for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail, acm.clone()] {
         let meta = &service.model().metadata;
         let prefix = meta
             .target_prefix
@@ -329,6 +329,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             .notify_changes(acm_wake),
         ),
     );
+    let apigateway = Arc::new(m2sec_apigateway::ApiGateway::new(
+        store.clone(),
+        authorizer.clone(),
+        acm.clone(),
+    ));
+    rest_services.insert("apigateway".into(), apigateway.clone());
     let dns = start_dns(&config, store.clone(), zone_generation).await?;
     let state = Arc::new(http::AppState {
         auth: auth::Authenticator::new(store.clone(), root.clone(), cache_ttl, iam_generation),

@@ -47,6 +47,8 @@ pub struct Metadata {
     pub xml_namespace: Option<String>,
     /// awsJson: `1.0` (DynamoDB) or `1.1` (KMS, SSM, ACM, CloudTrail).
     pub json_version: Option<String>,
+    /// `json`, `query`, `rest-xml`, `rest-json`.
+    pub protocol: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -18,8 +18,8 @@ use axum::Router;
 use m2sec_proto::json::{self, JsonService};
 use m2sec_proto::query::{self as query_protocol};
 use m2sec_proto::query_service::QueryService;
-use m2sec_proto::rest_xml;
 use m2sec_proto::sigv4::RequestParts;
+use m2sec_proto::{rest_json, rest_xml};
 use m2sec_proto::{AwsError, RequestContext};
 
 use m2sec_trail::redact;
@@ -374,6 +374,12 @@ fn query_form<'a>(body: &'a [u8], query: Option<&str>) -> std::borrow::Cow<'a, [
 
 /// restXml (Route53): any path other than the JSON and awsQuery endpoint's `/`, for the service the
 /// request is signed for.
+/// Whether a REST service speaks restJson1 (API Gateway) rather than restXml (Route53).
+fn is_rest_json(model: &m2sec_proto::model::ServiceModel) -> bool {
+    model.metadata.protocol.as_deref() == Some("rest-json")
+}
+
+/// The REST services (restXml, restJson1), chosen by the request's SigV4 signing name.
 async fn rest_xml(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let request_id = request_id();
     let service = signed_service(request.headers(), request.uri().query())
@@ -391,16 +397,22 @@ async fn rest_xml(State(state): State<Arc<AppState>>, request: Request) -> Respo
         return respond(&request_id, Err(e));
     };
     let model = service.model();
+    let json = is_rest_json(model);
     let (status, headers, body) =
         match rest_call(&state, service.as_ref(), request, &request_id).await {
             Ok(done) => done,
+            Err(e) if json => {
+                let e = rest_json::input_error(model, e);
+                tracing::debug!(code = %e.code, status = e.status, "request refused");
+                rest_json::error_response(model, &e)
+            }
             Err(e) => {
                 let e = rest_xml::rest_xml_error(e);
                 tracing::debug!(code = %e.code, status = e.status, "request refused");
                 (
                     e.status,
                     vec![],
-                    rest_xml::error_response(model, &e, &request_id),
+                    rest_xml::error_response(model, &e, &request_id).into_bytes(),
                 )
             }
         };
@@ -409,7 +421,11 @@ async fn rest_xml(State(state): State<Arc<AppState>>, request: Request) -> Respo
     let out = response.headers_mut();
     out.insert(
         "content-type",
-        HeaderValue::from_static(rest_xml::CONTENT_TYPE),
+        HeaderValue::from_static(if json {
+            "application/json"
+        } else {
+            rest_xml::CONTENT_TYPE
+        }),
     );
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         out.insert("x-amzn-requestid", v);
@@ -431,8 +447,9 @@ async fn rest_call(
     service: &dyn QueryService,
     request: Request,
     request_id: &str,
-) -> Result<(u16, Vec<(String, String)>, String), AwsError> {
+) -> Result<(u16, Vec<(String, String)>, Vec<u8>), AwsError> {
     let model = service.model();
+    let json = is_rest_json(model);
     let (parts, body, principal, source_ip) = signed_request(state, model, request).await?;
     let path_and_query = parts
         .uri
@@ -451,7 +468,12 @@ async fn rest_call(
                 ),
             )
         })?;
-    let input = rest_xml::parse_request(
+    let bind = if json {
+        rest_json::parse_request
+    } else {
+        rest_xml::parse_request
+    };
+    let input = bind(
         model,
         &operation,
         &labels,
@@ -465,9 +487,18 @@ async fn rest_call(
         source_ip,
         header(&parts.headers, "user-agent").map(str::to_string),
     );
-    let checked = rest_xml::validate(model, &operation, &input);
+    let checked = if json {
+        rest_json::validate(model, &operation, &input)
+    } else {
+        rest_xml::validate(model, &operation, &input)
+    };
     let output = call_recorded(state, service, &ctx, &operation, input, checked).await?;
-    Ok(rest_xml::serialize_response(model, &operation, &output))
+    Ok(if json {
+        rest_json::serialize_response(model, &operation, &output)
+    } else {
+        let (status, headers, body) = rest_xml::serialize_response(model, &operation, &output);
+        (status, headers, body.into_bytes())
+    })
 }
 
 /// Runs a call of a service that takes and returns JSON values (awsQuery, restXml) once its input
