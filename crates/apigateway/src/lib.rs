@@ -15,13 +15,14 @@
 //! `operations.rs` the operation list checked against the model and `error.rs` the error enum.
 
 mod deployments;
-mod domain_names;
+pub mod domain_names;
 pub mod error;
 pub mod operations;
 mod patch;
 pub mod records;
 mod resources;
 mod rest_apis;
+pub mod runtime;
 pub mod service;
 mod shapes;
 mod tags;

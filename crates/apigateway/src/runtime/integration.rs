@@ -1,0 +1,359 @@
+//! Integrations: HTTP_PROXY (the request passed to the upstream as it came, with the headers API
+//! Gateway adds, and the upstream's answer passed back), HTTP (the same, with the answer's status
+//! chosen by the integration responses) and MOCK (the answer made from the integration responses
+//! alone).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::{body, gateway_error};
+use crate::records::{Integration, IntegrationResponse, Stage};
+
+/// Headers that describe one connection, not the request: never forwarded either way.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+pub(crate) struct Call<'a> {
+    pub parts: axum::http::request::Parts,
+    pub body: Bytes,
+    pub params: BTreeMap<String, String>,
+    pub stage: &'a Stage,
+    pub peer: SocketAddr,
+    pub request_id: &'a str,
+    pub host: &'a str,
+}
+
+pub(crate) struct Client {
+    http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
+}
+
+fn internal_error() -> Response<Body> {
+    gateway_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalServerErrorException",
+        "Internal server error",
+    )
+}
+
+/// The value a mapping expression names (`method.request.path.proxy`, `'literal'`,
+/// `stageVariables.color`).
+fn source(call: &Call<'_>, expression: &str) -> Option<String> {
+    if let Some(literal) = expression
+        .strip_prefix('\'')
+        .and_then(|e| e.strip_suffix('\''))
+    {
+        return Some(literal.to_string());
+    }
+    if let Some(name) = expression.strip_prefix("method.request.path.") {
+        return call.params.get(name).cloned();
+    }
+    if let Some(name) = expression.strip_prefix("method.request.querystring.") {
+        return call.parts.uri.query().and_then(|q| {
+            q.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                (k == name).then(|| v.to_string())
+            })
+        });
+    }
+    if let Some(name) = expression.strip_prefix("method.request.header.") {
+        return call
+            .parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+    }
+    if let Some(name) = expression.strip_prefix("stageVariables.") {
+        return call.stage.variables.get(name).cloned();
+    }
+    None
+}
+
+/// Stage variables (`${stageVariables.name}`) in a URI or template.
+fn with_stage_variables(text: &str, stage: &Stage) -> String {
+    let mut out = text.to_string();
+    for (k, v) in &stage.variables {
+        out = out.replace(&format!("${{stageVariables.{k}}}"), v);
+    }
+    out
+}
+
+/// The upstream URI: path parameters from the integration's mappings (or, unmapped, the method's
+/// own), stage variables, and the request's query string with mapped parameters added.
+fn upstream_uri(integration: &Integration, call: &Call<'_>) -> String {
+    let mut uri = with_stage_variables(integration.uri.as_deref().unwrap_or(""), call.stage);
+    let mut names = Vec::new();
+    let mut rest = uri.as_str();
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        names.push(rest[start + 1..start + len].to_string());
+        rest = &rest[start + len + 1..];
+    }
+    for name in names {
+        let bare = name.trim_end_matches('+');
+        let value = integration
+            .request_parameters
+            .get(&format!("integration.request.path.{bare}"))
+            .and_then(|e| source(call, e))
+            .or_else(|| call.params.get(bare).cloned())
+            .unwrap_or_default();
+        uri = uri.replace(&format!("{{{name}}}"), &value);
+    }
+    let mut query: Vec<String> = if integration.kind == "HTTP_PROXY" {
+        call.parts
+            .uri
+            .query()
+            .filter(|q| !q.is_empty())
+            .map(|q| vec![q.to_string()])
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    for (target, expression) in &integration.request_parameters {
+        if let Some(name) = target.strip_prefix("integration.request.querystring.") {
+            if let Some(v) = source(call, expression) {
+                query.push(format!(
+                    "{name}={}",
+                    percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC)
+                ));
+            }
+        }
+    }
+    if !query.is_empty() {
+        uri.push(if uri.contains('?') { '&' } else { '?' });
+        uri.push_str(&query.join("&"));
+    }
+    uri
+}
+
+/// `Root=1-<epoch hex>-<24 hex>`, as X-Ray trace ids look.
+fn trace_id() -> String {
+    let secs = m2sec_store::now_ms() / 1000;
+    let random = m2sec_proto::random_uuid().replace('-', "");
+    format!("Root=1-{secs:08x}-{}", &random[..24])
+}
+
+fn forwarded_headers(integration: &Integration, call: &Call<'_>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if integration.kind == "HTTP_PROXY" || integration.kind == "HTTP" {
+        for (name, value) in &call.parts.headers {
+            if !HOP_BY_HOP.contains(&name.as_str()) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    let forwarded_for = match call
+        .parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(before) => format!("{before}, {}", call.peer.ip()),
+        None => call.peer.ip().to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert("x-forwarded-for", v);
+    }
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    if !headers.contains_key("x-amzn-trace-id") {
+        if let Ok(v) = HeaderValue::from_str(&trace_id()) {
+            headers.insert("x-amzn-trace-id", v);
+        }
+    }
+    for (target, expression) in &integration.request_parameters {
+        if let Some(name) = target.strip_prefix("integration.request.header.") {
+            if let (Some(v), Ok(n)) = (source(call, expression), HeaderName::try_from(name)) {
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    headers.insert(n, v);
+                }
+            }
+        }
+    }
+    headers
+}
+
+/// The integration response for a status: the first whose selection pattern matches it whole,
+/// else the default one (no pattern).
+fn select<'a>(integration: &'a Integration, status: &str) -> Option<&'a IntegrationResponse> {
+    let patterned = integration.integration_responses.values().find(|r| {
+        r.selection_pattern
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| regex::Regex::new(&format!("^(?:{p})$")).ok())
+            .is_some_and(|re| re.is_match(status))
+    });
+    patterned.or_else(|| {
+        integration
+            .integration_responses
+            .values()
+            .find(|r| r.selection_pattern.as_deref().unwrap_or("").is_empty())
+    })
+}
+
+/// An answer made from an integration response: its status, its literal header mappings
+/// (`method.response.header.X` = `'value'`) and its JSON template (or `passthrough`).
+fn from_integration_response(
+    chosen: &IntegrationResponse,
+    passthrough: Option<Body>,
+    stage: &Stage,
+) -> Response<Body> {
+    let status = chosen
+        .status_code
+        .parse::<u16>()
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let template = chosen
+        .response_templates
+        .get("application/json")
+        .or_else(|| chosen.response_templates.values().next())
+        .filter(|t| !t.trim().is_empty());
+    let body = match (template, passthrough) {
+        (Some(t), _) => body(with_stage_variables(t, stage)),
+        (None, Some(b)) => b,
+        (None, None) => Body::empty(),
+    };
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    for (target, expression) in &chosen.response_parameters {
+        let Some(name) = target.strip_prefix("method.response.header.") else {
+            continue;
+        };
+        let Some(value) = expression
+            .strip_prefix('\'')
+            .and_then(|e| e.strip_suffix('\''))
+        else {
+            continue;
+        };
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            r.headers_mut().insert(n, v);
+        }
+    }
+    r
+}
+
+impl Client {
+    pub(crate) fn new() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        Client {
+            http: hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .build(connector),
+        }
+    }
+
+    pub(crate) async fn run(&self, integration: &Integration, call: Call<'_>) -> Response<Body> {
+        match integration.kind.as_str() {
+            "MOCK" => mock(integration, &call),
+            "HTTP" | "HTTP_PROXY" => self.http(integration, call).await,
+            other => {
+                tracing::warn!(kind = other, "an integration of a type m2sec does not run");
+                internal_error()
+            }
+        }
+    }
+
+    async fn http(&self, integration: &Integration, call: Call<'_>) -> Response<Body> {
+        let uri = upstream_uri(integration, &call);
+        if !uri.starts_with("http://") {
+            tracing::warn!(uri = %uri, "m2sec's edge proxies to http:// upstreams only");
+            return internal_error();
+        }
+        let method = match integration.http_method.as_deref() {
+            None | Some("ANY") => call.parts.method.clone(),
+            Some(m) => match m.parse() {
+                Ok(m) => m,
+                Err(_) => return internal_error(),
+            },
+        };
+        let mut request = Request::new(Full::new(call.body.clone()));
+        *request.method_mut() = method;
+        *request.uri_mut() = match uri.parse() {
+            Ok(u) => u,
+            Err(_) => {
+                tracing::warn!(uri = %uri, "an integration URI that does not parse");
+                return internal_error();
+            }
+        };
+        *request.headers_mut() = forwarded_headers(integration, &call);
+        let timeout = Duration::from_millis(integration.timeout_in_millis.max(50) as u64);
+        let upstream = match tokio::time::timeout(timeout, self.http.request(request)).await {
+            Err(_) => {
+                return gateway_error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "InternalServerErrorException",
+                    "Endpoint request timed out",
+                )
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(uri = %uri, error = %e, request_id = call.request_id, host = call.host, "the integration's upstream failed");
+                return internal_error();
+            }
+            Ok(Ok(r)) => r,
+        };
+        let (parts, incoming) = upstream.into_parts();
+        let upstream_body = Body::new(incoming);
+        if integration.kind == "HTTP" {
+            return match select(integration, parts.status.as_str()) {
+                Some(chosen) => from_integration_response(chosen, Some(upstream_body), call.stage),
+                None => internal_error(),
+            };
+        }
+        let mut response = Response::new(upstream_body);
+        *response.status_mut() = parts.status;
+        for (name, value) in &parts.headers {
+            if !HOP_BY_HOP.contains(&name.as_str()) || name == "content-length" {
+                response.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        response
+    }
+}
+
+/// MOCK: the status the request template names (`{"statusCode": 200}`, 200 by default) selects
+/// the integration response.
+fn mock(integration: &Integration, call: &Call<'_>) -> Response<Body> {
+    let template = integration
+        .request_templates
+        .get("application/json")
+        .or_else(|| integration.request_templates.values().next());
+    let status = template
+        .and_then(|t| {
+            let at = t.find("statusCode")?;
+            let digits: String = t[at..]
+                .chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            (!digits.is_empty()).then_some(digits)
+        })
+        .unwrap_or_else(|| "200".into());
+    match select(integration, &status) {
+        Some(chosen) => from_integration_response(chosen, None, call.stage),
+        None => internal_error(),
+    }
+}
