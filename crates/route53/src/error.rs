@@ -43,7 +43,7 @@ impl ServiceError for Route53Error {
     fn status(&self) -> u16 {
         match self {
             Route53Error::Store(_) => 503,
-            other => crate::api::model()
+            other => crate::service::model()
                 .error(other.aws_code())
                 .map_or(400, |e| e.status),
         }

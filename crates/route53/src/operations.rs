@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn every_model_operation_is_listed_and_nothing_else() {
         let listed: Vec<&str> = Route53Operation::ALL.iter().map(|o| o.name()).collect();
-        m2sec_proto::operations::check_operations(crate::api::model(), &listed);
+        m2sec_proto::operations::check_operations(crate::service::model(), &listed);
         assert_eq!(
             Route53Operation::ALL
                 .iter()
