@@ -26,6 +26,8 @@ pub struct StoreZones {
     ttl: Duration,
     generation: Arc<Generation>,
     cached: Mutex<Option<Snapshot>>,
+    /// Zones m2sec answers for itself beside the account's (its services' endpoint names).
+    extra: Vec<Zone>,
 }
 
 /// Zones as read at a moment, at a generation.
@@ -45,7 +47,16 @@ impl StoreZones {
             ttl,
             generation,
             cached: Mutex::new(None),
+            extra: Vec::new(),
         }
+    }
+
+    /// Also answers for `zones` (names of m2sec's own endpoints, such as API Gateway's
+    /// `*.execute-api.<region>.amazonaws.com`), after the account's: a Route53 zone of the same
+    /// name wins.
+    pub fn with_extra_zones(mut self, zones: Vec<Zone>) -> Self {
+        self.extra = zones;
+        self
     }
 }
 
@@ -58,7 +69,16 @@ impl ZoneSource for StoreZones {
             }
         }
         let zones = match m2sec_route53::store::list(self.store.as_ref(), &self.account).await {
-            Ok(z) => Arc::new(z),
+            Ok(mut z) => {
+                let own: Vec<String> = z.iter().map(|zone| zone.name.clone()).collect();
+                z.extend(
+                    self.extra
+                        .iter()
+                        .filter(|e| !own.contains(&e.name))
+                        .cloned(),
+                );
+                Arc::new(z)
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "reading zones for DNS failed; answering from the last copy");
                 return self
