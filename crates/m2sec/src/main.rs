@@ -5,6 +5,7 @@ mod bootstrap;
 mod bootstrap_roles;
 mod config;
 mod data_dir;
+mod gateway;
 mod http;
 mod trail_cli;
 mod usage_route;
