@@ -2,6 +2,7 @@
 //!
 //! - [`root`]: the root key, sealed at rest (a development key file, or a passphrase through Argon2id);
 //! - [`RootKey::wrap`] / [`RootKey::unwrap`]: key material and other secrets at rest, bound to their identity by AAD;
+//!   [`RootKey::seal`] / [`RootKey::open_sealed`] do the same for a [`SecretBytes`] kept as base64 text;
 //! - [`blob`]: the versioned, self-describing ciphertext blob KMS hands out;
 //! - [`context`]: the canonical encoding of an encryption context, fed to AES-GCM as AAD;
 //! - [`SymmetricKey`]: one KMS key version, ready to encrypt and decrypt blobs;
