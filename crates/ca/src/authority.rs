@@ -2,9 +2,7 @@
 //! intermediate: RSA leaves are signed by an RSA-2048 intermediate (SHA256WITHRSA), EC leaves by an EC
 //! P-384 one (SHA384WITHECDSA); both are signed by the one root.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use m2sec_crypto::{RootKey, SecretBytes};
+use m2sec_crypto::{CryptoError, RootKey, SecretBytes};
 use m2sec_store::Store;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -52,6 +50,7 @@ struct Issuer {
     pem: String,
     /// The intermediate as rcgen's issuer (its subject and key identifier, parsed from the stored PEM).
     certificate: rcgen::Certificate,
+    /// rcgen's key pair: its own copy of the key, not zeroized on drop (see [`unwrap_key`]).
     key: KeyPair,
 }
 
@@ -387,10 +386,9 @@ fn create(root: &RootKey, prefix: &str) -> Result<StoredCa, CaError> {
     Ok(StoredCa {
         version: 1,
         root_certificate_pem: root_cert.pem(),
-        root_key_wrapped: B64.encode(root.wrap(&root_key.serialize_der(), ROOT_AAD)),
+        root_key_wrapped: seal_key(root, &root_key, ROOT_AAD),
         intermediate_certificate_pem: intermediate_cert.pem(),
-        intermediate_key_wrapped: B64
-            .encode(root.wrap(&intermediate_key.serialize_der(), INTERMEDIATE_AAD)),
+        intermediate_key_wrapped: seal_key(root, &intermediate_key, INTERMEDIATE_AAD),
         rsa_intermediate_certificate_pem: Some(rsa_pem),
         rsa_intermediate_key_wrapped: Some(rsa_wrapped),
     })
@@ -417,10 +415,7 @@ fn rsa_intermediate(
     let cert = params
         .signed_by(&key, root_cert, root_key)
         .map_err(crypto("signing the RSA intermediate CA"))?;
-    Ok((
-        cert.pem(),
-        B64.encode(root.wrap(&key.serialize_der(), RSA_INTERMEDIATE_AAD)),
-    ))
+    Ok((cert.pem(), seal_key(root, &key, RSA_INTERMEDIATE_AAD)))
 }
 
 /// The RSA intermediate for a CA stored without one, signed by its root and named like its other CAs.
@@ -518,6 +513,17 @@ fn ca_params(prefix: &str, role: &str, start: OffsetDateTime, years: i64) -> Cer
     params
 }
 
+/// A CA key's PKCS#8 sealed under the root key (base64 of its wrap with `aad`, the stored form). The
+/// serialized key is a [`SecretBytes`] from the moment it exists, so it is zeroized once sealed.
+fn seal_key(root: &RootKey, key: &KeyPair, aad: &[u8]) -> String {
+    let pkcs8 = SecretBytes::new(key.serialize_der());
+    root.seal(&pkcs8, aad)
+}
+
+/// Unseals a stored CA key into a [`SecretBytes`] and parses it. The returned rcgen `KeyPair` keeps its
+/// own copy of the key (aws-lc-rs's, plus rcgen's serialized form) for as long as the CA is open, and
+/// rcgen does not zeroize it on drop. That is acceptable: a signing CA must hold its keys in memory,
+/// and what we control — the unsealed bytes — is zeroized as soon as the key is parsed.
 fn unwrap_key(
     root: &RootKey,
     wrapped: &str,
@@ -525,13 +531,11 @@ fn unwrap_key(
     which: &str,
     algorithm: &'static rcgen::SignatureAlgorithm,
 ) -> Result<KeyPair, CaError> {
-    let wrapped = B64
-        .decode(wrapped)
-        .map_err(|_| corrupt(&format!("the wrapped {which} key is not base64")))?;
-    let pkcs8 = root.unwrap(&wrapped, aad).map_err(|_| {
-        CaError::Authority(format!(
+    let pkcs8 = root.open_sealed(wrapped, aad).map_err(|e| match e {
+        CryptoError::InvalidCiphertext => CaError::Authority(format!(
             "the {which} CA key does not unwrap with this root key (another data dir's CA?)"
-        ))
+        )),
+        _ => corrupt(&format!("the wrapped {which} key is not base64")),
     })?;
     let key = KeyPair::try_from(pkcs8.expose())
         .map_err(|_| corrupt(&format!("the {which} key does not parse")))?;

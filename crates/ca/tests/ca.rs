@@ -407,6 +407,63 @@ async fn issues_each_key_algorithm_with_wildcards() {
     }
 }
 
+/// The stored form every existing data dir holds: each key is base64 (standard) of the root key's
+/// wrap of its PKCS#8, under its own AAD. Pinned here so a change of sealing cannot strand a CA.
+#[tokio::test]
+async fn keys_are_stored_as_base64_of_the_root_keys_wrap() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let root = RootKey::ephemeral();
+    Ca::open_or_create(&store, &root, "m2sec").await.unwrap();
+    let stored: serde_json::Value =
+        serde_json::from_str(&store.get_setting("ca.authority").await.unwrap().unwrap()).unwrap();
+    for (key, certificate, aad) in [
+        (
+            "root_key_wrapped",
+            "root_certificate_pem",
+            &b"m2sec ca root private key v1"[..],
+        ),
+        (
+            "intermediate_key_wrapped",
+            "intermediate_certificate_pem",
+            b"m2sec ca intermediate private key v1",
+        ),
+        (
+            "rsa_intermediate_key_wrapped",
+            "rsa_intermediate_certificate_pem",
+            b"m2sec ca rsa intermediate private key v1",
+        ),
+    ] {
+        let wrapped = base64::engine::general_purpose::STANDARD
+            .decode(stored[key].as_str().unwrap())
+            .unwrap();
+        let pkcs8 = root.unwrap(&wrapped, aad).unwrap();
+        let pair = rcgen::KeyPair::try_from(pkcs8.expose()).unwrap();
+        let block = pem::parse(stored[certificate].as_str().unwrap()).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(block.contents()).unwrap();
+        assert_eq!(
+            cert.public_key().raw,
+            pair.public_key_der().as_slice(),
+            "{key}"
+        );
+    }
+
+    // A key field that is not base64 is named as such.
+    let mut corrupt = stored.clone();
+    corrupt["intermediate_key_wrapped"] = "%%%".into();
+    store
+        .put_setting("ca.authority", &corrupt.to_string())
+        .await
+        .unwrap();
+    let err = Ca::open(&store, &root).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the wrapped intermediate key is not base64"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn a_ca_stored_without_an_rsa_intermediate_gets_one_on_open() {
     let dir = tempfile::tempdir().unwrap();

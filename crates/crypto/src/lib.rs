@@ -2,6 +2,8 @@
 //!
 //! - [`root`]: the root key, sealed at rest (a development key file, or a passphrase through Argon2id);
 //! - [`RootKey::wrap`] / [`RootKey::unwrap`]: key material and other secrets at rest, bound to their identity by AAD;
+//!   [`RootKey::seal`] / [`RootKey::open_sealed`] do the same for a [`SecretBytes`] kept as base64 text;
+//! - [`signing`]: the Ed25519 key that signs m2sec's own statements (the trail's digests), sealed at rest;
 //! - [`blob`]: the versioned, self-describing ciphertext blob KMS hands out;
 //! - [`context`]: the canonical encoding of an encryption context, fed to AES-GCM as AAD;
 //! - [`SymmetricKey`]: one KMS key version, ready to encrypt and decrypt blobs;
@@ -25,6 +27,7 @@ mod import;
 mod keyspec;
 pub mod root;
 mod secret;
+pub mod signing;
 mod symmetric;
 
 pub use asymmetric::{

@@ -22,6 +22,8 @@ use std::io::Write;
 use std::path::Path;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use zeroize::Zeroizing;
 
 use crate::{CryptoError, SecretBytes};
@@ -170,6 +172,23 @@ impl RootKey {
             .len();
         buf.truncate(len);
         Ok(SecretBytes::new(buf))
+    }
+
+    /// Seals a secret for a text field of the store: base64 (standard alphabet, padded) of
+    /// [`RootKey::wrap`]'s output, bound to its identity by `aad`. Every secret other crates keep at
+    /// rest goes through here and comes back through [`RootKey::open_sealed`].
+    pub fn seal(&self, secret: &SecretBytes, aad: &[u8]) -> String {
+        B64.encode(self.wrap(secret.expose(), aad))
+    }
+
+    /// Reverses [`RootKey::seal`]. Text that is not base64 is [`CryptoError::InvalidInput`] (the
+    /// field is corrupt); text that does not open with this key and `aad` is
+    /// [`CryptoError::InvalidCiphertext`] (altered, moved to another record, or another root key).
+    pub fn open_sealed(&self, text: &str, aad: &[u8]) -> Result<SecretBytes, CryptoError> {
+        let wrapped = B64
+            .decode(text)
+            .map_err(|_| CryptoError::InvalidInput("the sealed value is not base64".into()))?;
+        self.unwrap(&wrapped, aad)
     }
 }
 
@@ -407,6 +426,53 @@ mod tests {
         // A dev data dir refuses a passphrase instead of silently ignoring it.
         let p = SecretBytes::from_slice(b"correct horse battery");
         assert!(open_or_create(dir.path(), Some(&p)).is_err());
+    }
+
+    #[test]
+    fn sealed_text_opens_with_the_same_key_and_aad_only() {
+        let key = RootKey::ephemeral();
+        let secret = SecretBytes::from_slice(b"pkcs8 bytes");
+        let text = key.seal(&secret, b"record 1");
+        assert!(!text.contains(&B64.encode(b"pkcs8 bytes")));
+        assert_eq!(key.open_sealed(&text, b"record 1").unwrap(), secret);
+        // The text is base64 of `wrap`'s output, as the store has always held it.
+        let wrapped = B64.decode(&text).unwrap();
+        assert_eq!(wrapped.len(), 12 + secret.len() + 16);
+        assert_eq!(key.unwrap(&wrapped, b"record 1").unwrap(), secret);
+        let legacy = B64.encode(key.wrap(secret.expose(), b"record 1"));
+        assert_eq!(key.open_sealed(&legacy, b"record 1").unwrap(), secret);
+
+        assert!(matches!(
+            key.open_sealed(&text, b"record 2"),
+            Err(CryptoError::InvalidCiphertext)
+        ));
+        assert!(matches!(
+            RootKey::ephemeral().open_sealed(&text, b"record 1"),
+            Err(CryptoError::InvalidCiphertext)
+        ));
+    }
+
+    #[test]
+    fn corrupt_or_tampered_sealed_text_is_refused() {
+        let key = RootKey::ephemeral();
+        let text = key.seal(&SecretBytes::from_slice(b"pkcs8 bytes"), b"aad");
+        for garbage in ["not base64!", "", "QUJD", &text[1..]] {
+            assert!(key.open_sealed(garbage, b"aad").is_err(), "{garbage:?}");
+        }
+        assert!(matches!(
+            key.open_sealed("not base64!", b"aad"),
+            Err(CryptoError::InvalidInput(_))
+        ));
+        let mut wrapped = B64.decode(&text).unwrap();
+        for i in [0, 12, wrapped.len() - 1] {
+            wrapped[i] ^= 1;
+            assert!(matches!(
+                key.open_sealed(&B64.encode(&wrapped), b"aad"),
+                Err(CryptoError::InvalidCiphertext)
+            ));
+            wrapped[i] ^= 1;
+        }
+        assert!(key.open_sealed(&B64.encode(&wrapped), b"aad").is_ok());
     }
 
     #[test]

@@ -5,8 +5,13 @@
 
 pub mod body;
 pub mod connections;
+#[cfg(test)]
+mod tests;
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -15,6 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use futures_util::FutureExt;
 use m2sec_proto::json::{self, JsonService};
 use m2sec_proto::query::{self as query_protocol};
 use m2sec_proto::query_service::QueryService;
@@ -212,7 +218,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         && model.metadata.endpoint_prefix != "cloudtrail"
         && model.has_operation(operation);
     if !recorded {
-        return service.call(&ctx, operation, input?).await;
+        return answer_panics(model, operation, service.call(&ctx, operation, input?)).await;
     }
     writable(state, model)?;
     let request_parameters = input
@@ -220,7 +226,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         .ok()
         .and_then(|i| redact::request_parameters_text(model, operation, i));
     let result = match input {
-        Ok(input) => service.call(&ctx, operation, input).await,
+        Ok(input) => answer_panics(model, operation, service.call(&ctx, operation, input)).await,
         Err(e) => Err(e),
     };
     // Only a change's answer enters its record.
@@ -241,6 +247,42 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
     )
     .await?;
     result
+}
+
+/// Runs a service's call. A panic inside it (a bug) becomes the service's internal error (HTTP 500,
+/// the generic message), which the caller shapes and records like any other failure, instead of
+/// ending the connection with no answer. The log names the service and operation, and the panic's
+/// message when it is text; never the request.
+///
+/// `AssertUnwindSafe`: a service's state is in the store (an uncommitted transaction is rolled back
+/// when dropped) and in caches; a std lock held across the panic is poisoned, so later calls that take
+/// it panic too and are answered here the same way.
+async fn answer_panics<T>(
+    model: &m2sec_proto::model::ServiceModel,
+    operation: &str,
+    call: impl Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    match AssertUnwindSafe(call).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => {
+            tracing::error!(
+                service = %model.metadata.endpoint_prefix,
+                operation,
+                panic = panic_message(&*payload),
+                "the call panicked; answered with the service's internal error"
+            );
+            Err(model.internal_error(m2sec_proto::INTERNAL_MESSAGE))
+        }
+    }
+}
+
+/// What a panic says when it is text (`panic!`, `expect`, an index out of bounds).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not text)")
 }
 
 /// Whether calls of the service of `model` are recorded (the trail is on and does not leave them out).
@@ -520,7 +562,7 @@ async fn call_recorded(
         .then(|| redact::request_parameters_text(model, operation, &input))
         .flatten();
     let result = match checked {
-        Ok(()) => service.call(ctx, operation, input).await,
+        Ok(()) => answer_panics(model, operation, service.call(ctx, operation, input)).await,
         Err(e) => Err(e),
     };
     if recorded {
