@@ -167,7 +167,8 @@ impl ApiGateway {
                 "Private custom domain names are not supported by m2sec",
             ));
         }
-        let arn_of_domain = format!("arn:aws:apigateway:{}::/domainnames/{name}", ctx.region);
+        let arn_of_domain =
+            m2sec_proto::arn::apigateway(&ctx.region, &format!("/domainnames/{name}"));
         let cert = if edge {
             input.certificate_arn.clone()
         } else {

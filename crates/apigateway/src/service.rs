@@ -250,11 +250,8 @@ impl QueryService for ApiGateway {
             .filter(|o| o.implemented())
             .ok_or_else(|| AwsError::unsupported("API Gateway", operation))?;
         let method = model().http(operation).map_or("GET", |h| h.method.as_str());
-        let resource = format!(
-            "arn:aws:apigateway:{}::{}",
-            ctx.region,
-            request_path(model(), operation, &input)
-        );
+        let resource =
+            m2sec_proto::arn::apigateway(&ctx.region, &request_path(model(), operation, &input));
         let context = m2sec_iam::authorizer::context(ctx, &[]);
         self.authorizer
             .authorize(ctx, &format!("apigateway:{method}"), &resource, &context)

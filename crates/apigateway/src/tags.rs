@@ -18,7 +18,7 @@ enum Tagged {
 }
 
 fn parse(ctx: &RequestContext, arn: &str) -> Result<Tagged> {
-    let prefix = format!("arn:aws:apigateway:{}::/", ctx.region);
+    let prefix = m2sec_proto::arn::apigateway(&ctx.region, "/");
     let path = arn
         .strip_prefix(&prefix)
         .ok_or_else(|| bad(format!("Invalid ARN specified in the request: {arn}")))?;

@@ -34,6 +34,29 @@ pub fn build(service: &str, region: &str, account: &str, resource: &str) -> Stri
     format!("arn:{PARTITION}:{service}:{region}:{account}:{resource}")
 }
 
+/// An API Gateway resource ARN, `arn:aws:apigateway:REGION::PATH` (no account: the path names
+/// the resource, `/restapis/a1b2c3`).
+pub fn apigateway(region: &str, path: &str) -> String {
+    build("apigateway", region, "", path)
+}
+
+/// The ARN of a method that callers invoke, `arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH`.
+pub fn execute_api(
+    region: &str,
+    account: &str,
+    api: &str,
+    stage: &str,
+    method: &str,
+    path: &str,
+) -> String {
+    build(
+        "execute-api",
+        region,
+        account,
+        &format!("{api}/{stage}/{method}{path}"),
+    )
+}
+
 /// An IAM ARN, `arn:aws:iam::ACCOUNT:RESOURCE` (IAM is global: no region).
 pub fn iam(account: &str, resource: &str) -> String {
     build("iam", "", account, resource)

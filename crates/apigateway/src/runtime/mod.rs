@@ -388,14 +388,13 @@ impl Runtime {
         };
         let bytes_in = body.len();
         if method.authorization_type == "AWS_IAM" {
-            let arn = format!(
-                "arn:aws:execute-api:{}:{}:{}/{}/{}{}",
-                target.api.region,
-                target.api.account,
-                api.api.id,
-                stage_name,
-                parts.method,
-                target.path
+            let arn = m2sec_proto::arn::execute_api(
+                &target.api.region,
+                &target.api.account,
+                &api.api.id,
+                &stage_name,
+                parts.method.as_str(),
+                &target.path,
             );
             let verdict = match &self.iam {
                 Some(iam) => {
