@@ -143,4 +143,27 @@ impl Acm {
             serial,
         }))
     }
+
+    /// A certificate from m2sec's CA for `name` (a wildcard such as
+    /// `*.execute-api.eu-west-1.amazonaws.com` allowed), for the endpoints m2sec itself serves; it is
+    /// not an ACM certificate of any account. EC P-256, valid for ACM's usual validity.
+    pub async fn endpoint_material(&self, name: &str) -> Result<ServingMaterial, AwsError> {
+        let ca = self.ca().await?;
+        let mut request = m2sec_ca::IssueRequest::new(name.to_string());
+        request.key_algorithm = m2sec_ca::KeyAlgorithm::EcPrime256v1;
+        request.validity_days = self.settings.validity_days;
+        let issued = ca.issue(&request).map_err(ca_error)?;
+        let mut chain_pem = issued.certificate_pem.trim_end().to_string();
+        chain_pem.push('\n');
+        chain_pem.push_str(issued.chain_pem.trim_end());
+        chain_pem.push('\n');
+        let serial = hex::encode(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, chain_pem.as_bytes()).as_ref(),
+        );
+        Ok(ServingMaterial {
+            chain_pem,
+            key: issued.private_key_pkcs8_der,
+            serial,
+        })
+    }
 }
