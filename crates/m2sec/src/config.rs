@@ -96,6 +96,14 @@ pub struct Config {
     /// (as `M2SEC_DNS_UPSTREAM` gives it). Empty: own zones only.
     #[serde(default, deserialize_with = "upstream_servers")]
     pub dns_upstream: Vec<SocketAddr>,
+    /// Address of the HTTPS edge (the custom domain names of API Gateway), or `off`. Unset:
+    /// 127.0.0.1:8443 when that is free.
+    #[serde(default)]
+    pub https_listen: Option<String>,
+    /// The address DNS gives for the edge's names. Unset: the address `https_listen` is bound to
+    /// (127.0.0.1 when that is every address, 0.0.0.0 or ::).
+    #[serde(default)]
+    pub edge_address: Option<std::net::IpAddr>,
 }
 
 /// `["192.0.2.53:53", "2001:db8::53"]` or `"192.0.2.53:53,2001:db8::53"`: each an address with or
@@ -141,6 +149,8 @@ fn text_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::E
 
 /// Where the DNS server listens unless told otherwise.
 pub const DEFAULT_DNS_LISTEN: &str = "127.0.0.1:5353";
+/// Where the HTTPS edge listens unless told otherwise.
+pub const DEFAULT_HTTPS_LISTEN: &str = "127.0.0.1:8443";
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./m2sec-data")
@@ -220,6 +230,8 @@ impl Default for Config {
             acm_validity_days: default_acm_validity(),
             acm_renew_before_days: default_acm_renew_before(),
             dns_upstream: Vec::new(),
+            https_listen: None,
+            edge_address: None,
         }
     }
 }
@@ -239,6 +251,10 @@ pub struct Overrides {
     pub unseal_passphrase_file: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub https_listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge_address: Option<std::net::IpAddr>,
 }
 
 /// Variables that are read directly rather than as config keys (secrets and the admin key pair).
@@ -275,6 +291,8 @@ const CONFIG_KEYS: &[&str] = &[
     "acm_validity_days",
     "acm_renew_before_days",
     "dns_upstream",
+    "https_listen",
+    "edge_address",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read
@@ -287,6 +305,8 @@ const TEXT_KEYS: &[&str] = &[
     "dns_listen",
     "dns_upstream",
     "trail_exclude_event_sources",
+    "https_listen",
+    "edge_address",
 ];
 
 impl Config {
@@ -359,5 +379,21 @@ mod tests {
         let err = from(serde_json::json!("dns.example.com:53")).unwrap_err();
         assert!(err.to_string().contains("is not an address"), "{err}");
         assert!(Config::default().dns_upstream.is_empty());
+    }
+
+    #[test]
+    fn edge_settings_are_text() {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "https_listen": "off",
+            "edge_address": "2001:db8::443",
+        }))
+        .unwrap();
+        assert_eq!(config.https_listen.as_deref(), Some("off"));
+        assert_eq!(config.edge_address, Some("2001:db8::443".parse().unwrap()));
+        assert!(serde_json::from_value::<Config>(
+            serde_json::json!({"edge_address": "edge.example"})
+        )
+        .is_err());
+        assert!(Config::default().https_listen.is_none());
     }
 }

@@ -3,14 +3,18 @@
 //! (`*.execute-api.<region>.amazonaws.com` for default endpoints and regional domain names,
 //! `*.cloudfront.net` for EDGE domain names), which m2sec's DNS server resolves to the edge.
 
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use m2sec_apigateway::runtime::{Denied, InvokeAuthorizer};
+use m2sec_apigateway::runtime::{Denied, InvokeAuthorizer, Runtime};
+use m2sec_crypto::SecretBytes;
 use m2sec_proto::sigv4::RequestParts;
 use m2sec_route53::zone::{Action, Change, RecordSet, Zone};
 
+use crate::edge::{EdgeConnection, SecurityPolicy, Site, Sites};
 use crate::http::AppState;
 
 /// AWS_IAM methods: the caller signs for `execute-api` and needs `execute-api:Invoke` on the
@@ -70,36 +74,27 @@ impl InvokeAuthorizer for IamInvoke {
 }
 
 /// The regions whose default endpoint names m2sec answers (those API Gateway publishes a hosted
-/// zone for, and the server's own).
-fn regions(own: &str) -> Vec<String> {
-    let mut all: Vec<String> = [
-        "us-east-1",
-        "us-east-2",
-        "us-west-1",
-        "us-west-2",
-        "eu-west-1",
-        "eu-west-2",
-        "eu-west-3",
-        "eu-central-1",
-        "eu-north-1",
-        "eu-south-1",
-        "ap-northeast-1",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-south-1",
-        "sa-east-1",
-        "ca-central-1",
-        "af-south-1",
-        "me-south-1",
-    ]
-    .iter()
-    .map(|r| r.to_string())
-    .collect();
-    if !all.iter().any(|r| r == own) {
-        all.push(own.to_string());
-    }
-    all
-}
+/// zone for).
+const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-south-1",
+    "ap-northeast-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-south-1",
+    "sa-east-1",
+    "ca-central-1",
+    "af-south-1",
+    "me-south-1",
+];
 
 fn wildcard_zone(id: &str, apex: &str, edge: IpAddr) -> Zone {
     let mut zone = Zone::new(
@@ -131,8 +126,8 @@ fn wildcard_zone(id: &str, apex: &str, edge: IpAddr) -> Zone {
 }
 
 /// The zones that send the edge's names to `edge`.
-pub fn edge_zones(edge: IpAddr, own_region: &str) -> Vec<Zone> {
-    let mut zones: Vec<Zone> = regions(own_region)
+pub fn edge_zones(edge: IpAddr) -> Vec<Zone> {
+    let mut zones: Vec<Zone> = REGIONS
         .iter()
         .map(|r| {
             wildcard_zone(
@@ -152,7 +147,7 @@ mod tests {
 
     #[test]
     fn edge_names_resolve_to_the_edge() {
-        let zones = edge_zones("127.0.0.7".parse().unwrap(), "eu-west-1");
+        let zones = edge_zones("127.0.0.7".parse().unwrap());
         let name = "d-abc123.execute-api.eu-west-1.amazonaws.com.";
         let zone = m2sec_route53::store::enclosing(&zones, name).expect("a zone");
         match zone.resolve(name, "A") {
@@ -162,4 +157,128 @@ mod tests {
             _ => panic!("no A record for {name}"),
         }
     }
+}
+
+/// The sites of the edge: each custom domain name with its ACM certificate and security policy, and
+/// the default endpoints (`*.execute-api.<region>.amazonaws.com`) with a certificate of m2sec's CA.
+/// Sites are kept for [`SITE_TTL`], so a renewed or re-imported certificate, or a domain name's new
+/// certificate or policy, is served from the next handshake after that, without a restart.
+pub struct GatewaySites {
+    pub runtime: Arc<Runtime>,
+    pub acm: Arc<m2sec_acm::service::Acm>,
+    cache: tokio::sync::Mutex<HashMap<String, (Instant, Option<Arc<Site>>)>>,
+    /// Default endpoint certificates by wildcard name, made once per run.
+    endpoints: tokio::sync::Mutex<HashMap<String, Arc<Site>>>,
+}
+
+pub const SITE_TTL: Duration = Duration::from_secs(2);
+
+/// A private key as the edge takes it (DER) from what ACM holds: DER for the certificates it issued;
+/// for imported ones, the PEM they came with.
+fn key_der(key: &SecretBytes) -> Option<SecretBytes> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::PrivateKeyDer;
+    let bytes = key.expose();
+    if !bytes.starts_with(b"-----BEGIN") {
+        return Some(SecretBytes::from_slice(bytes));
+    }
+    let der = PrivateKeyDer::from_pem_slice(bytes).ok()?;
+    Some(SecretBytes::from_slice(der.secret_der()))
+}
+
+impl GatewaySites {
+    pub fn new(runtime: Arc<Runtime>, acm: Arc<m2sec_acm::service::Acm>) -> Self {
+        GatewaySites {
+            runtime,
+            acm,
+            cache: Default::default(),
+            endpoints: Default::default(),
+        }
+    }
+
+    async fn load(&self, name: &str) -> Option<Arc<Site>> {
+        if let Some(domain) = self.runtime.domain_site(name).await {
+            let region = m2sec_proto::arn::Arn::parse(&domain.certificate_arn)
+                .map(|a| a.region.to_string())
+                .unwrap_or(domain.region.clone());
+            let material = match self
+                .acm
+                .serving_material(&domain.account, &region, &domain.certificate_arn)
+                .await
+            {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    tracing::warn!(domain = name, certificate = %domain.certificate_arn, "the domain name's certificate is not issued: handshakes are refused");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::error!(domain = name, code = %e.code, "the domain name's certificate could not be read");
+                    return None;
+                }
+            };
+            let policy: SecurityPolicy = domain.security_policy.parse().ok()?;
+            return Some(Arc::new(Site {
+                chain_pem: material.chain_pem,
+                key_der: key_der(&material.key)?,
+                policy,
+                version: format!("{}:{}", material.serial, domain.security_policy),
+            }));
+        }
+        if self.runtime.serves_default_endpoint(name).await {
+            let (_, region) = m2sec_apigateway::runtime::default_endpoint(name)?;
+            let wildcard = format!("*.execute-api.{region}.amazonaws.com");
+            let mut endpoints = self.endpoints.lock().await;
+            if let Some(site) = endpoints.get(&wildcard) {
+                return Some(site.clone());
+            }
+            let material = match self.acm.endpoint_material(&wildcard).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!(name = %wildcard, code = %e.code, "no certificate for the default endpoints");
+                    return None;
+                }
+            };
+            let site = Arc::new(Site {
+                chain_pem: material.chain_pem,
+                key_der: material.key,
+                policy: SecurityPolicy::Tls1_2,
+                version: material.serial,
+            });
+            endpoints.insert(wildcard, site.clone());
+            return Some(site);
+        }
+        None
+    }
+}
+
+#[async_trait]
+impl Sites for GatewaySites {
+    async fn site(&self, server_name: &str) -> Option<Arc<Site>> {
+        if let Some((at, site)) = self.cache.lock().await.get(server_name) {
+            if at.elapsed() < SITE_TTL {
+                return site.clone();
+            }
+        }
+        let site = self.load(server_name).await;
+        let mut cache = self.cache.lock().await;
+        if cache.len() > 10_000 {
+            cache.retain(|_, (at, _)| at.elapsed() < SITE_TTL);
+        }
+        cache.insert(server_name.to_string(), (Instant::now(), site.clone()));
+        site
+    }
+}
+
+/// The router behind the edge: every request goes to API Gateway's runtime.
+pub fn router(runtime: Arc<Runtime>) -> axum::Router {
+    axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let runtime = runtime.clone();
+        async move {
+            let (peer, server_name) = match request.extensions().get::<EdgeConnection>() {
+                Some(c) => (c.peer, c.server_name.clone()),
+                None => (SocketAddr::from(([0, 0, 0, 0], 0)), String::new()),
+            };
+            runtime.handle(request, peer, &server_name).await
+        }
+    })
 }

@@ -5,6 +5,7 @@ mod bootstrap;
 mod bootstrap_roles;
 mod config;
 mod data_dir;
+mod edge;
 mod gateway;
 mod http;
 mod trail_cli;
@@ -75,6 +76,14 @@ enum Command {
         /// M2SEC_DNS_LISTEN).
         #[arg(long)]
         dns_listen: Option<String>,
+        /// HTTPS edge address (API Gateway custom domain names), or `off` [default: 127.0.0.1:8443 if
+        /// free] (also M2SEC_HTTPS_LISTEN).
+        #[arg(long)]
+        https_listen: Option<String>,
+        /// The address DNS gives for the edge's names [default: the https-listen address] (also
+        /// M2SEC_EDGE_ADDRESS).
+        #[arg(long)]
+        edge_address: Option<std::net::IpAddr>,
     },
     /// Check or export the trail.
     Trail {
@@ -109,6 +118,8 @@ fn main() -> anyhow::Result<()> {
             bootstrap,
             bootstrap_role,
             dns_listen,
+            https_listen,
+            edge_address,
         } => {
             let config = Config::load(
                 config,
@@ -119,6 +130,8 @@ fn main() -> anyhow::Result<()> {
                     account_id,
                     unseal_passphrase_file,
                     dns_listen,
+                    https_listen,
+                    edge_address,
                 },
             )
             .context("configuration")?;
@@ -362,7 +375,31 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         open_file_limit = file_limit,
         "m2sec listening"
     );
-    http::connections::serve(listener, http::router(state), limits, shutdown_signal()).await;
+    // One signal stops both listeners; each drains on its own.
+    let (stop, stop_requested) = tokio::sync::watch::channel(false);
+    let runtime = Arc::new(
+        m2sec_apigateway::runtime::Runtime::new(store.clone(), apigateway.changes()).with_iam(
+            Arc::new(gateway::IamInvoke {
+                state: state.clone(),
+            }),
+        ),
+    );
+    let sites = Arc::new(gateway::GatewaySites::new(runtime.clone(), acm.clone()));
+    let edge = start_edge(
+        &config,
+        &limits,
+        (sites, gateway::router(runtime)),
+        stopped(stop_requested),
+    )
+    .await?;
+    http::connections::serve(listener, http::router(state), limits, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await;
+    if let Some(edge) = edge {
+        let _ = edge.await;
+    }
     scheduler.abort();
     acm_jobs.abort();
     let _ = scheduler.await;
@@ -480,12 +517,16 @@ async fn start_dns(
             false,
         ),
     };
-    let zones = Arc::new(m2sec_dns::StoreZones::new(
+    let mut zones = m2sec_dns::StoreZones::new(
         store,
         &config.account_id,
         Duration::from_millis(config.cache_ttl_ms),
         generation,
-    ));
+    );
+    if let Some(edge) = planned_edge_address(config) {
+        zones = zones.with_extra_zones(gateway::edge_zones(edge));
+    }
+    let zones = Arc::new(zones);
     let limits = m2sec_dns::Limits {
         tcp_idle_timeout: Duration::from_secs(config.dns_tcp_idle_timeout_secs),
         ..Default::default()
@@ -501,6 +542,78 @@ async fn start_dns(
         }
         Err(e) => Err(anyhow::anyhow!("DNS server on {address}: {e}")),
     }
+}
+
+/// The address DNS gives for the edge's names, as configured (the edge may still fail to take a
+/// default address that is in use); None when the edge is off.
+fn planned_edge_address(config: &Config) -> Option<std::net::IpAddr> {
+    let address = match config.https_listen.as_deref() {
+        Some("off") => return None,
+        Some(text) => text.parse::<std::net::SocketAddr>().ok()?,
+        None => config::DEFAULT_HTTPS_LISTEN.parse().ok()?,
+    };
+    Some(edge_address(config, address))
+}
+
+/// The HTTPS edge on `https_listen`. As for the DNS server, the default address is taken if free (a
+/// second m2sec on the same machine runs without an edge, with a warning); an address that was
+/// configured must be free.
+async fn start_edge(
+    config: &Config,
+    limits: &http::connections::ConnectionLimits,
+    (sites, app): (Arc<dyn edge::Sites>, axum::Router),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let (address, explicit) = match config.https_listen.as_deref() {
+        Some("off") => return Ok(None),
+        Some(text) => (
+            text.parse::<std::net::SocketAddr>()
+                .with_context(|| format!("https_listen: '{text}' is not an address (or 'off')"))?,
+            true,
+        ),
+        None => (
+            config::DEFAULT_HTTPS_LISTEN.parse().expect("valid default"),
+            false,
+        ),
+    };
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(e) if !explicit => {
+            tracing::warn!(address = %address, error = %e, "HTTPS edge not started (address in use); set https_listen to choose another");
+            return Ok(None);
+        }
+        Err(e) => return Err(anyhow::anyhow!("HTTPS edge on {address}: {e}")),
+    };
+    let bound = listener.local_addr()?;
+    tracing::info!(
+        address = %bound,
+        edge_address = %edge_address(config, bound),
+        "HTTPS edge listening"
+    );
+    let limits = edge::EdgeLimits::from_connection_limits(limits.clone());
+    Ok(Some(tokio::spawn(edge::serve(
+        listener, sites, app, limits, shutdown,
+    ))))
+}
+
+/// The address DNS gives for the edge's names: `edge_address`, else the edge's own (loopback when it
+/// listens on every address, which no client can connect to as such).
+fn edge_address(config: &Config, bound: std::net::SocketAddr) -> std::net::IpAddr {
+    match (config.edge_address, bound.ip()) {
+        (Some(ip), _) => ip,
+        (None, std::net::IpAddr::V4(ip)) if ip.is_unspecified() => {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        }
+        (None, std::net::IpAddr::V6(ip)) if ip.is_unspecified() => {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        }
+        (None, ip) => ip,
+    }
+}
+
+/// Resolves once a stop is requested (or whoever would request it is gone).
+async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// The embedded database holds only wrapped secrets, but its metadata is nobody else's business either:

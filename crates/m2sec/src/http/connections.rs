@@ -17,7 +17,12 @@
 //!   progress get `drain` to finish, and whatever is left is then dropped, so a slow client can never
 //!   hold a restart hostage.
 //!
-//! Only HTTP/1.1 is spoken here: every AWS SDK uses it against an `http://` endpoint.
+//! - **A handshake before HTTP** (TLS at the HTTPS edge, see `crate::edge`) counts as waiting for a
+//!   request: the same timeout, eviction and drain apply to it.
+//!
+//! Only HTTP/1.1 is spoken on the API listener ([`Plain`]): every AWS SDK uses it against an `http://`
+//! endpoint. A [`Handshake`] may ask for HTTP/2 as well; its connections then carry several requests at
+//! once, and count as busy while any of them is in progress.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -29,7 +34,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tower::ServiceExt;
@@ -70,13 +76,30 @@ enum Phase {
     Closing,
 }
 
-/// [`Entry::state`] while a request is being handled (HTTP/1.1 handles one at a time).
-const BUSY: u64 = u64::MAX;
+/// [`Entry::state`] at or above this: `state - BUSY` requests are being handled (HTTP/1.1 handles one
+/// at a time, HTTP/2 several). Exactly `BUSY`: the connection was closed for waiting too long.
+const BUSY: u64 = 1 << 63;
 
 struct Entry {
-    /// [`BUSY`], or since when (ms after the tracker's epoch) the connection has waited for a request.
+    /// Busy (see [`BUSY`]), or since when (ms after the tracker's epoch) the connection has waited for
+    /// a request.
     state: Arc<AtomicU64>,
     evict: Arc<Notify>,
+}
+
+/// A request starts on a connection: it is busy.
+fn request_started(state: &AtomicU64) {
+    let _ = state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+        Some(if s >= BUSY { s + 1 } else { BUSY + 1 })
+    });
+}
+
+/// A request's answer is ready: when it was the last in progress, the wait for the next request (or
+/// for the client to read this answer) starts at `now`.
+fn request_ended(state: &AtomicU64, now: u64) {
+    let _ = state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+        Some(if s > BUSY + 1 { s - 1 } else { now })
+    });
 }
 
 /// The open connections, oldest first.
@@ -113,7 +136,7 @@ impl Tracker {
         let idle = registry
             .open
             .iter()
-            .find(|(_, e)| e.state.load(Ordering::Acquire) != BUSY)
+            .find(|(_, e)| e.state.load(Ordering::Acquire) < BUSY)
             .map(|(id, _)| *id);
         match idle.and_then(|id| registry.open.remove(&id)) {
             Some(entry) => {
@@ -133,7 +156,7 @@ impl Tracker {
         registry.open.retain(|_, e| {
             let since = e.state.load(Ordering::Acquire);
             // A request that began since the load keeps its connection.
-            let expired = since != BUSY
+            let expired = since < BUSY
                 && now.saturating_sub(since) >= limit
                 && e.state
                     .compare_exchange(since, BUSY, Ordering::AcqRel, Ordering::Acquire)
@@ -171,9 +194,56 @@ impl Tracker {
     }
 }
 
+/// What a connection goes through between TCP and HTTP, and what it adds to each of its requests.
+pub trait Handshake: Send + Sync + 'static {
+    /// The stream HTTP is spoken over.
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// What the handshake learnt, given to every request of the connection.
+    type Info: Send + Sync + 'static;
+    /// HTTP/1.1 and HTTP/2 (told apart by the connection preface) rather than HTTP/1.1 alone.
+    const HTTP2: bool;
+
+    /// The stream, or `None` when the connection is to be closed (the handshake bounds its own time;
+    /// the tracker closes it anyway after the header timeout).
+    fn handshake(
+        &self,
+        stream: TcpStream,
+        remote: SocketAddr,
+    ) -> impl std::future::Future<Output = Option<(Self::Io, Self::Info)>> + Send;
+
+    /// Adds what a request should know of its connection to its extensions.
+    fn annotate(info: &Self::Info, extensions: &mut http::Extensions);
+}
+
+/// The API listener: HTTP/1.1 straight over TCP.
+pub struct Plain;
+
+impl Handshake for Plain {
+    type Io = TcpStream;
+    type Info = ();
+    const HTTP2: bool = false;
+
+    async fn handshake(&self, stream: TcpStream, _: SocketAddr) -> Option<(TcpStream, ())> {
+        Some((stream, ()))
+    }
+
+    fn annotate(_: &(), _: &mut http::Extensions) {}
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then drains (see the module doc).
 pub async fn serve(
     listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    serve_with(listener, Arc::new(Plain), router, limits, shutdown).await
+}
+
+/// [`serve`], with `handshake` between accepting a connection and speaking HTTP on it.
+pub async fn serve_with<H: Handshake>(
+    listener: TcpListener,
+    handshake: Arc<H>,
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()>,
@@ -244,6 +314,7 @@ pub async fn serve(
         tokio::spawn(connection(
             stream,
             remote,
+            handshake.clone(),
             router.clone(),
             limits.clone(),
             state,
@@ -314,22 +385,38 @@ impl Drop for ConnectionGuard {
     }
 }
 
-/// Marks the connection busy while a request is handled; when the answer is ready, the wait for the
-/// next request (or for the client to read this answer) starts.
+/// Marks the connection busy while a request is handled; when the last answer is ready, the wait for
+/// the next request (or for the client to read this answer) starts.
 struct ActiveRequest {
     state: Arc<AtomicU64>,
     tracker: Arc<Tracker>,
 }
 
-impl Drop for ActiveRequest {
-    fn drop(&mut self) {
-        self.state.store(self.tracker.now_ms(), Ordering::Release);
+impl ActiveRequest {
+    fn start(state: &Arc<AtomicU64>, tracker: &Arc<Tracker>) -> Self {
+        request_started(state);
+        ActiveRequest {
+            state: state.clone(),
+            tracker: tracker.clone(),
+        }
     }
 }
 
-async fn connection(
+impl Drop for ActiveRequest {
+    fn drop(&mut self) {
+        request_ended(&self.state, self.tracker.now_ms());
+    }
+}
+
+/// Resolves when the server stops serving (or is gone).
+async fn stopped(phase: &mut watch::Receiver<Phase>) {
+    let _ = phase.wait_for(|p| *p != Phase::Serving).await;
+}
+
+async fn connection<H: Handshake>(
     stream: TcpStream,
     remote: SocketAddr,
+    handshake: Arc<H>,
     router: Router,
     limits: ConnectionLimits,
     state: Arc<AtomicU64>,
@@ -338,14 +425,22 @@ async fn connection(
     guard: ConnectionGuard,
 ) {
     let _ = stream.set_nodelay(true);
+    // A connection still in its handshake has no request in progress: evicted, timed out and closed at
+    // shutdown like an idle one.
+    let handshaken = tokio::select! {
+        handshaken = handshake.handshake(stream, remote) => handshaken,
+        _ = evict.notified() => return,
+        _ = stopped(&mut phase) => return,
+    };
+    let Some((io, info)) = handshaken else {
+        return;
+    };
+    let info = Arc::new(info);
     let tracker = guard.tracker.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(remote));
-        state.store(BUSY, Ordering::Release);
-        let in_progress = ActiveRequest {
-            state: state.clone(),
-            tracker: tracker.clone(),
-        };
+        H::annotate(&info, request.extensions_mut());
+        let in_progress = ActiveRequest::start(&state, &tracker);
         let router = router.clone();
         async move {
             let response = router.oneshot(request.map(Body::new)).await;
@@ -353,19 +448,55 @@ async fn connection(
             response
         }
     });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        // The sweeper times connections out (see the module doc); hyper keeps no timer of its own.
-        .header_read_timeout(None)
-        .max_buf_size(limits.max_header_bytes.max(8192))
-        .keep_alive(true);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
+    let io = TokioIo::new(io);
+    if H::HTTP2 {
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            // The sweeper times connections out (see the module doc); hyper keeps no timer of its own.
+            .header_read_timeout(None)
+            .max_buf_size(limits.max_header_bytes.max(8192))
+            .keep_alive(true);
+        builder
+            .http2()
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX))
+            .max_concurrent_streams(MAX_STREAMS);
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        drive(conn, |c| c.graceful_shutdown(), remote, evict, phase).await;
+    } else {
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            // The sweeper times connections out (see the module doc); hyper keeps no timer of its own.
+            .header_read_timeout(None)
+            .max_buf_size(limits.max_header_bytes.max(8192))
+            .keep_alive(true);
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        drive(conn, |c| c.graceful_shutdown(), remote, evict, phase).await;
+    }
+}
+
+/// Requests one HTTP/2 connection may have in progress at once.
+const MAX_STREAMS: u32 = 128;
+
+/// Runs an HTTP connection until it ends, is evicted, or the server stops: at the drain it finishes
+/// the requests in progress and takes no new one; at the close it is dropped.
+async fn drive<C, E>(
+    mut conn: std::pin::Pin<&mut C>,
+    graceful_shutdown: impl Fn(std::pin::Pin<&mut C>),
+    remote: SocketAddr,
+    evict: Arc<Notify>,
+    mut phase: watch::Receiver<Phase>,
+) where
+    C: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
     let mut draining = false;
     loop {
         if !draining && *phase.borrow() != Phase::Serving {
             draining = true;
-            conn.as_mut().graceful_shutdown();
+            graceful_shutdown(conn.as_mut());
         }
         if *phase.borrow() == Phase::Closing {
             return;
@@ -387,5 +518,28 @@ async fn connection(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_waits_from_the_end_of_its_last_request() {
+        let state = AtomicU64::new(5);
+        request_started(&state);
+        request_started(&state);
+        assert_eq!(state.load(Ordering::Acquire), BUSY + 2);
+        // One of two HTTP/2 requests answered: still busy.
+        request_ended(&state, 7);
+        assert_eq!(state.load(Ordering::Acquire), BUSY + 1);
+        request_ended(&state, 9);
+        assert_eq!(state.load(Ordering::Acquire), 9);
+        // A connection closed for waiting too long (exactly BUSY) still counts its requests.
+        state.store(BUSY, Ordering::Release);
+        request_started(&state);
+        request_ended(&state, 11);
+        assert_eq!(state.load(Ordering::Acquire), 11);
     }
 }
