@@ -166,4 +166,9 @@ impl Acm {
             serial,
         })
     }
+
+    /// m2sec's root CA certificate (PEM): what clients trust to reach the edge over HTTPS.
+    pub async fn root_certificate_pem(&self) -> Result<String, AwsError> {
+        Ok(self.ca().await?.root_certificate_pem().to_string())
+    }
 }

@@ -392,7 +392,11 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         stopped(stop_requested),
     )
     .await?;
-    http::connections::serve(listener, http::router(state), limits, async move {
+    let app = http::router(state).route(
+        "/_m2sec/ca.pem",
+        axum::routing::get(move || root_certificate(acm.clone())),
+    );
+    http::connections::serve(listener, app, limits, async move {
         shutdown_signal().await;
         let _ = stop.send(true);
     })
@@ -541,6 +545,16 @@ async fn start_dns(
             Ok(None)
         }
         Err(e) => Err(anyhow::anyhow!("DNS server on {address}: {e}")),
+    }
+}
+
+/// `GET /_m2sec/ca.pem`: m2sec's root certificate, for clients of the edge (`curl --cacert`, trust
+/// stores, browsers). Public: it is what every client is meant to have.
+async fn root_certificate(acm: Arc<m2sec_acm::service::Acm>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match acm.root_certificate_pem().await {
+        Ok(pem) => ([("content-type", "application/x-pem-file")], pem).into_response(),
+        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.message).into_response(),
     }
 }
 
