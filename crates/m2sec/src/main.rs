@@ -362,15 +362,15 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let limits = connection_limits(&config, file_limit);
+    // One signal stops both listeners; each drains on its own.
+    let (stop, stop_requested) = tokio::sync::watch::channel(false);
+    let edge = start_edge(&config, &limits, stopped(stop_requested)).await?;
     tracing::info!(
         address = %listener.local_addr()?,
         max_connections = limits.max_connections,
         open_file_limit = file_limit,
         "m2sec listening"
     );
-    // One signal stops both listeners; each drains on its own.
-    let (stop, stop_requested) = tokio::sync::watch::channel(false);
-    let edge = start_edge(&config, &limits, stopped(stop_requested)).await?;
     http::connections::serve(listener, http::router(state), limits, async move {
         shutdown_signal().await;
         let _ = stop.send(true);
