@@ -369,12 +369,6 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let limits = connection_limits(&config, file_limit);
-    tracing::info!(
-        address = %listener.local_addr()?,
-        max_connections = limits.max_connections,
-        open_file_limit = file_limit,
-        "m2sec listening"
-    );
     // One signal stops both listeners; each drains on its own.
     let (stop, stop_requested) = tokio::sync::watch::channel(false);
     let runtime = Arc::new(
@@ -392,6 +386,12 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         stopped(stop_requested),
     )
     .await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        max_connections = limits.max_connections,
+        open_file_limit = file_limit,
+        "m2sec listening"
+    );
     let app = http::router(state).route(
         "/_m2sec/ca.pem",
         axum::routing::get(move || root_certificate(acm.clone())),
