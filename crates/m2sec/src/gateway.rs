@@ -39,11 +39,22 @@ impl InvokeAuthorizer for IamInvoke {
         if !parts.headers.contains_key("authorization") && !signed_by_query {
             return Err(Denied::MissingToken);
         }
+        // Over HTTP/2 the host travels as `:authority`, which the client signed as `host`.
+        let mut headers = parts.headers.clone();
+        if !headers.contains_key("host") {
+            if let Some(v) = parts
+                .uri
+                .authority()
+                .and_then(|a| axum::http::HeaderValue::from_str(a.as_str()).ok())
+            {
+                headers.insert("host", v);
+            }
+        }
         let request = RequestParts {
             method: parts.method.as_str(),
             path: parts.uri.path(),
             query: parts.uri.query(),
-            headers: &parts.headers,
+            headers: &headers,
             body,
         };
         let auth = &self.state.auth;
