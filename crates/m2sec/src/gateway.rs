@@ -152,24 +152,6 @@ pub fn edge_zones(edge: IpAddr) -> Vec<Zone> {
     zones
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edge_names_resolve_to_the_edge() {
-        let zones = edge_zones("127.0.0.7".parse().unwrap());
-        let name = "d-abc123.execute-api.eu-west-1.amazonaws.com.";
-        let zone = m2sec_route53::store::enclosing(&zones, name).expect("a zone");
-        match zone.resolve(name, "A") {
-            m2sec_route53::zone::Answer::Records(sets) => {
-                assert_eq!(sets[0].records, vec!["127.0.0.7".to_string()])
-            }
-            _ => panic!("no A record for {name}"),
-        }
-    }
-}
-
 /// The sites of the edge: each custom domain name with its ACM certificate and security policy, and
 /// the default endpoints (`*.execute-api.<region>.amazonaws.com`) with a certificate of m2sec's CA.
 /// Sites are kept for [`SITE_TTL`], so a renewed or re-imported certificate, or a domain name's new
@@ -177,10 +159,13 @@ mod tests {
 pub struct GatewaySites {
     pub runtime: Arc<Runtime>,
     pub acm: Arc<m2sec_acm::service::Acm>,
-    cache: tokio::sync::Mutex<HashMap<String, (Instant, Option<Arc<Site>>)>>,
+    cache: tokio::sync::Mutex<HashMap<String, Cached>>,
     /// Default endpoint certificates by wildcard name, made once per run.
     endpoints: tokio::sync::Mutex<HashMap<String, Arc<Site>>>,
 }
+
+/// A site (or its absence) as looked up at a moment.
+type Cached = (Instant, Option<Arc<Site>>);
 
 pub const SITE_TTL: Duration = Duration::from_secs(2);
 
@@ -292,4 +277,22 @@ pub fn router(runtime: Arc<Runtime>) -> axum::Router {
             runtime.handle(request, peer, &server_name).await
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edge_names_resolve_to_the_edge() {
+        let zones = edge_zones("127.0.0.7".parse().unwrap());
+        let name = "d-abc123.execute-api.eu-west-1.amazonaws.com.";
+        let zone = m2sec_route53::store::enclosing(&zones, name).expect("a zone");
+        match zone.resolve(name, "A") {
+            m2sec_route53::zone::Answer::Records(sets) => {
+                assert_eq!(sets[0].records, vec!["127.0.0.7".to_string()])
+            }
+            _ => panic!("no A record for {name}"),
+        }
+    }
 }
