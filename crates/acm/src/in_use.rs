@@ -40,6 +40,37 @@ impl std::fmt::Debug for ServingMaterial {
     }
 }
 
+impl CertificateUse {
+    fn of(stored: &Stored) -> Self {
+        CertificateUse {
+            arn: stored.certificate.arn.clone(),
+            status: stored.certificate.status.clone(),
+            domain_name: stored.certificate.domain_name.clone(),
+            names: stored.certificate.subject_alternative_names.clone(),
+        }
+    }
+}
+
+impl ServingMaterial {
+    /// The certificate followed by its chain, with the digest that names this pair.
+    fn new(certificate_pem: &str, chain_pem: &str, key: SecretBytes) -> Self {
+        let mut pem = certificate_pem.trim_end().to_string();
+        pem.push('\n');
+        if !chain_pem.trim().is_empty() {
+            pem.push_str(chain_pem.trim_end());
+            pem.push('\n');
+        }
+        let serial = hex::encode(
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, pem.as_bytes()).as_ref(),
+        );
+        ServingMaterial {
+            chain_pem: pem,
+            key,
+            serial,
+        }
+    }
+}
+
 fn not_found(arn: &str) -> AwsError {
     AwsError::from(AcmError::NotFound(format!(
         "Could not find certificate {arn}."
@@ -84,12 +115,7 @@ impl Acm {
         if stored.in_use_by != before {
             self.save((account, region), &stored, false).await?;
         }
-        Ok(CertificateUse {
-            arn: stored.certificate.arn.clone(),
-            status: stored.certificate.status.clone(),
-            domain_name: stored.certificate.domain_name.clone(),
-            names: stored.certificate.subject_alternative_names.clone(),
-        })
+        Ok(CertificateUse::of(&stored))
     }
 
     /// The certificate as it would be used, without changing it.
@@ -100,12 +126,7 @@ impl Acm {
         arn: &str,
     ) -> Result<CertificateUse, AwsError> {
         let stored = self.stored(account, region, arn).await?;
-        Ok(CertificateUse {
-            arn: stored.certificate.arn.clone(),
-            status: stored.certificate.status.clone(),
-            domain_name: stored.certificate.domain_name.clone(),
-            names: stored.certificate.subject_alternative_names.clone(),
-        })
+        Ok(CertificateUse::of(&stored))
     }
 
     /// The certificate, chain and key to serve, while the certificate is ISSUED (None otherwise:
@@ -128,20 +149,11 @@ impl Acm {
             return Ok(None);
         };
         let key = self.private_key(&stored)?;
-        let mut chain_pem = material.certificate_pem.trim_end().to_string();
-        chain_pem.push('\n');
-        if !material.chain_pem.trim().is_empty() {
-            chain_pem.push_str(material.chain_pem.trim_end());
-            chain_pem.push('\n');
-        }
-        let serial = hex::encode(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, chain_pem.as_bytes()).as_ref(),
-        );
-        Ok(Some(ServingMaterial {
-            chain_pem,
+        Ok(Some(ServingMaterial::new(
+            &material.certificate_pem,
+            &material.chain_pem,
             key,
-            serial,
-        }))
+        )))
     }
 
     /// A certificate from m2sec's CA for `name` (a wildcard such as
@@ -153,18 +165,11 @@ impl Acm {
         request.key_algorithm = m2sec_ca::KeyAlgorithm::EcPrime256v1;
         request.validity_days = self.settings.validity_days;
         let issued = ca.issue(&request).map_err(ca_error)?;
-        let mut chain_pem = issued.certificate_pem.trim_end().to_string();
-        chain_pem.push('\n');
-        chain_pem.push_str(issued.chain_pem.trim_end());
-        chain_pem.push('\n');
-        let serial = hex::encode(
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, chain_pem.as_bytes()).as_ref(),
-        );
-        Ok(ServingMaterial {
-            chain_pem,
-            key: issued.private_key_pkcs8_der,
-            serial,
-        })
+        Ok(ServingMaterial::new(
+            &issued.certificate_pem,
+            &issued.chain_pem,
+            issued.private_key_pkcs8_der,
+        ))
     }
 
     /// m2sec's root CA certificate (PEM): what clients trust to reach the edge over HTTPS.
