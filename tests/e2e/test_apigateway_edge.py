@@ -42,11 +42,28 @@ class Upstream(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def private_hosts_work():
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+class HostsServer(Server):
+    """m2sec in a mount namespace of its own whose /etc/hosts maps `up.fanops.com` to 127.0.0.1, so
+    integrations can name an HTTPS upstream by a name its certificate holds."""
+
+    def command(self):
+        cmd = super().command()
+        if not private_hosts_work():
+            return cmd
+        hosts = self.data_dir.parent / f"{self.data_dir.name}.hosts"
+        hosts.write_text("127.0.0.1 localhost\n127.0.0.1 up.fanops.com\n")
+        return ["unshare", "-m", "sh", "-c", f'mount --bind "{hosts}" /etc/hosts && exec "$0" "$@"', *cmd]
+
+
 @pytest.fixture(scope="module")
 def edge():
     dns_port, https_port = free_port(), free_port()
-    s = Server(env={"M2SEC_DNS_LISTEN": f"127.0.0.1:{dns_port}",
-                    "M2SEC_HTTPS_LISTEN": f"127.0.0.1:{https_port}"}).start()
+    s = HostsServer(env={"M2SEC_DNS_LISTEN": f"127.0.0.1:{dns_port}",
+                         "M2SEC_HTTPS_LISTEN": f"127.0.0.1:{https_port}"}).start()
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     c = Ctx(s)
@@ -61,6 +78,7 @@ def edge():
     root.write(pem.text)
     root.close()
     c.root_pem = root.name
+    c.server = s
     yield c
     upstream.shutdown()
     s.stop()
@@ -270,3 +288,74 @@ def test_security_policies_and_certificate_swaps(edge):
         stop.set()
         worker.join()
     assert failures == []
+
+
+def https_upstream(tmp_path, cert_pem, key_pem):
+    """The echoing upstream over TLS with the given certificate chain and key."""
+    import ssl
+    (tmp_path / "up.pem").write_text(cert_pem)
+    (tmp_path / "up.key").write_text(key_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "up.pem", tmp_path / "up.key")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_https_upstreams_are_verified(edge, tmp_path):
+    if not private_hosts_work():
+        pytest.skip("unshare -m is not available to give m2sec a private /etc/hosts")
+    # A certificate m2sec issued (exported with its key) is trusted through m2sec's own root.
+    arn, _ = request_and_validate(edge, DomainName="up.fanops.com", Options={"Export": "ENABLED"})
+    out = edge.acm.export_certificate(CertificateArn=arn, Passphrase=b"upstream passphrase")
+    (tmp_path / "enc.key").write_text(out["PrivateKey"])
+    key = subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "enc.key"), "-passin", "pass:upstream passphrase"],
+                         capture_output=True, text=True, check=True).stdout
+    trusted = https_upstream(tmp_path, out["Certificate"] + out["CertificateChain"], key)
+    # A self-signed one is not.
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(tmp_path / "self.key"), "-out", str(tmp_path / "self.pem"), "-days", "2",
+                    "-subj", "/CN=up.fanops.com", "-addext", "subjectAltName=DNS:up.fanops.com"],
+                   capture_output=True, check=True)
+    untrusted = https_upstream(tmp_path, (tmp_path / "self.pem").read_text(),
+                               (tmp_path / "self.key").read_text())
+    a = edge.apigw
+    api = a.create_rest_api(name="tls-upstreams", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = a.get_resources(restApiId=api)["items"][0]["id"]
+    for part, server in (("trusted", trusted), ("untrusted", untrusted)):
+        r = a.create_resource(restApiId=api, parentId=root, pathPart=part)["id"]
+        a.put_method(restApiId=api, resourceId=r, httpMethod="GET", authorizationType="NONE")
+        a.put_integration(restApiId=api, resourceId=r, httpMethod="GET", type="HTTP_PROXY", integrationHttpMethod="GET",
+                          uri=f"https://up.fanops.com:{server.server_address[1]}/over-tls?x=1")
+    a.create_deployment(restApiId=api, stageName="prod")
+    host = f"{api}.execute-api.eu-west-1.amazonaws.com"
+    try:
+        code, _, body = curl(edge, host, "/prod/trusted")
+        assert code == 200, body
+        assert json.loads(body)["path"] == "/over-tls?x=1"
+        code, _, body = curl(edge, host, "/prod/untrusted")
+        assert code == 500 and json.loads(body) == {"message": "Internal server error"}
+        wait_for(lambda: "the integration's upstream failed" in edge.server.logs(), timeout=5)
+    finally:
+        trusted.shutdown()
+        untrusted.shutdown()
+
+
+def test_every_call_gets_an_access_log_line(edge):
+    api = deploy_proxy(edge, "logged-api")
+    host = f"{api}.execute-api.eu-west-1.amazonaws.com"
+    code, _, _ = curl(edge, host, "/prod/gates/G7?x=1", "--http1.1")
+    assert code == 200
+
+    def line():
+        for text in edge.server.logs().splitlines():
+            if text.startswith("{") and '"domainName":"' + host + '"' in text:
+                return json.loads(text)
+        return None
+
+    wait_for(line, timeout=5)
+    entry = line()
+    assert entry["stage"] == "prod" and entry["httpMethod"] == "GET" and entry["path"] == "/prod/gates/G7"
+    assert entry["route"] == "ANY /{proxy+}" and entry["status"] == 200 and entry["protocol"] == "HTTP/1.1"
+    assert entry["ip"] == "127.0.0.1" and entry["responseLength"] > 0 and entry["requestId"]

@@ -104,6 +104,15 @@ pub struct Config {
     /// (127.0.0.1 when that is every address, 0.0.0.0 or ::).
     #[serde(default)]
     pub edge_address: Option<std::net::IpAddr>,
+    /// Where the edge writes its access log (one JSON line per call, API Gateway's `$context`
+    /// names): `stderr`, `off`, or a file path (appended to). Lines are written in batches every
+    /// 200 ms.
+    #[serde(default = "default_edge_access_log")]
+    pub edge_access_log: String,
+}
+
+fn default_edge_access_log() -> String {
+    "stderr".into()
 }
 
 /// `["192.0.2.53:53", "2001:db8::53"]` or `"192.0.2.53:53,2001:db8::53"`: each an address with or
@@ -232,6 +241,7 @@ impl Default for Config {
             dns_upstream: Vec::new(),
             https_listen: None,
             edge_address: None,
+            edge_access_log: default_edge_access_log(),
         }
     }
 }
@@ -293,6 +303,7 @@ const CONFIG_KEYS: &[&str] = &[
     "dns_upstream",
     "https_listen",
     "edge_address",
+    "edge_access_log",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read
@@ -307,6 +318,7 @@ const TEXT_KEYS: &[&str] = &[
     "trail_exclude_event_sources",
     "https_listen",
     "edge_address",
+    "edge_access_log",
 ];
 
 impl Config {

@@ -371,12 +371,18 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     let limits = connection_limits(&config, file_limit);
     // One signal stops both listeners; each drains on its own.
     let (stop, stop_requested) = tokio::sync::watch::channel(false);
+    let access_log = Arc::new(
+        m2sec_apigateway::runtime::access_log::AccessLog::open(&config.edge_access_log)
+            .with_context(|| format!("edge_access_log: opening '{}'", config.edge_access_log))?,
+    );
+    let access_log_flusher = tokio::spawn(flush_access_log(access_log.clone()));
     let runtime = Arc::new(
-        m2sec_apigateway::runtime::Runtime::new(store.clone(), apigateway.changes()).with_iam(
-            Arc::new(gateway::IamInvoke {
+        m2sec_apigateway::runtime::Runtime::new(store.clone(), apigateway.changes())
+            .with_iam(Arc::new(gateway::IamInvoke {
                 state: state.clone(),
-            }),
-        ),
+            }))
+            .with_access_log(access_log.clone())
+            .with_upstream_roots(&acm.root_certificate_pem().await.unwrap_or_default()),
     );
     let sites = Arc::new(gateway::GatewaySites::new(runtime.clone(), acm.clone()));
     let edge = start_edge(
@@ -404,6 +410,8 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     if let Some(edge) = edge {
         let _ = edge.await;
     }
+    access_log_flusher.abort();
+    access_log.flush();
     scheduler.abort();
     acm_jobs.abort();
     let _ = scheduler.await;
@@ -605,8 +613,16 @@ async fn start_edge(
         "HTTPS edge listening"
     );
     let limits = edge::EdgeLimits::from_connection_limits(limits.clone());
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let workers = http::connections::ConnectionWorkers::start(threads, "m2sec-edge")
+        .context("starting the edge's threads")?;
     Ok(Some(tokio::spawn(edge::serve(
-        listener, sites, app, limits, shutdown,
+        listener,
+        sites,
+        app,
+        limits,
+        Some(workers),
+        shutdown,
     ))))
 }
 
@@ -622,6 +638,21 @@ fn edge_address(config: &Config, bound: std::net::SocketAddr) -> std::net::IpAdd
             std::net::Ipv6Addr::LOCALHOST.into()
         }
         (None, ip) => ip,
+    }
+}
+
+/// Writes the edge's pending access log lines every interval.
+async fn flush_access_log(log: Arc<m2sec_apigateway::runtime::access_log::AccessLog>) {
+    if log.is_off() {
+        return;
+    }
+    let mut tick = tokio::time::interval(m2sec_apigateway::runtime::access_log::FLUSH_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // A write to a slow stderr or disk must not hold up a worker thread.
+        let log = log.clone();
+        let _ = tokio::task::spawn_blocking(move || log.flush()).await;
     }
 }
 

@@ -41,8 +41,20 @@ pub(crate) struct Call<'a> {
     pub host: &'a str,
 }
 
+type Pool =
+    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 pub(crate) struct Client {
-    http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
+    tls: std::sync::Arc<rustls::ClientConfig>,
+}
+
+/// The platform's trusted roots; none when it has no store (a minimal container).
+fn rustls_native_roots() -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    let found = rustls_native_certs::load_native_certs();
+    if found.certs.is_empty() {
+        tracing::warn!("no trusted root certificates found on this system; https:// integrations trust m2sec's own root only");
+    }
+    found.certs
 }
 
 fn internal_error() -> Response<Body> {
@@ -255,15 +267,55 @@ fn from_integration_response(
 }
 
 impl Client {
-    pub(crate) fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+    /// Upstreams' certificates are checked against the platform's trust store and `extra_roots`
+    /// (m2sec's own root, so upstreams with certificates m2sec issued are trusted).
+    pub(crate) fn new(extra_roots: &[rustls::pki_types::CertificateDer<'static>]) -> Self {
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_roots();
+        roots.add_parsable_certificates(native);
+        roots.add_parsable_certificates(extra_roots.iter().cloned());
+        let tls = rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         Client {
-            http: hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(30))
-                .build(connector),
+            tls: std::sync::Arc::new(tls),
         }
+    }
+
+    /// This thread's connection pool. The edge serves each connection on one thread; a pool per
+    /// thread keeps the upstream connection's task on that thread too, where a shared pool would
+    /// hand every request to whichever thread opened the connection.
+    fn pool(&self) -> Pool {
+        thread_local! {
+            static POOL: std::cell::RefCell<Option<(usize, Pool)>> = const { std::cell::RefCell::new(None) };
+        }
+        let me = std::sync::Arc::as_ptr(&self.tls) as usize;
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            match &*pool {
+                Some((owner, p)) if *owner == me => p.clone(),
+                _ => {
+                    let p = self.new_pool();
+                    *pool = Some((me, p.clone()));
+                    p
+                }
+            }
+        })
+    }
+
+    fn new_pool(&self) -> Pool {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(Duration::from_secs(10)));
+        http.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config((*self.tls).clone())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector)
     }
 
     pub(crate) async fn run(&self, integration: &Integration, call: Call<'_>) -> Response<Body> {
@@ -279,8 +331,8 @@ impl Client {
 
     async fn http(&self, integration: &Integration, call: Call<'_>) -> Response<Body> {
         let uri = upstream_uri(integration, &call);
-        if !uri.starts_with("http://") {
-            tracing::warn!(uri = %uri, "m2sec's edge proxies to http:// upstreams only");
+        if !uri.starts_with("http://") && !uri.starts_with("https://") {
+            tracing::warn!(uri = %uri, "an integration URI that is not http:// or https://");
             return internal_error();
         }
         let method = match integration.http_method.as_deref() {
@@ -301,7 +353,7 @@ impl Client {
         };
         *request.headers_mut() = forwarded_headers(integration, &call);
         let timeout = Duration::from_millis(integration.timeout_in_millis.max(50) as u64);
-        let upstream = match tokio::time::timeout(timeout, self.http.request(request)).await {
+        let upstream = match tokio::time::timeout(timeout, self.pool().request(request)).await {
             Err(_) => {
                 return gateway_error(
                     StatusCode::GATEWAY_TIMEOUT,

@@ -6,6 +6,7 @@
 //! for an unknown route, 500 `Internal server error` for an unreachable upstream, 504 `Endpoint
 //! request timed out` after the integration timeout.
 
+pub mod access_log;
 mod integration;
 pub mod matching;
 pub mod table;
@@ -75,6 +76,7 @@ pub struct Runtime {
     client: integration::Client,
     iam: Option<Arc<dyn InvokeAuthorizer>>,
     counters: Counters,
+    access_log: Arc<access_log::AccessLog>,
 }
 
 /// Why a host and path lead nowhere.
@@ -166,10 +168,28 @@ impl Runtime {
     pub fn new(store: Arc<dyn Store>, changes: Arc<AtomicU64>) -> Self {
         Runtime {
             tables: Tables::new(store, changes),
-            client: integration::Client::new(),
+            client: integration::Client::new(&[]),
             iam: None,
             counters: Counters::default(),
+            access_log: Arc::new(access_log::AccessLog::stderr()),
         }
+    }
+
+    /// Trusts `pem` (m2sec's root certificate) for https:// integrations, besides the platform's
+    /// trust store.
+    pub fn with_upstream_roots(mut self, pem: &str) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        let roots: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+            .filter_map(Result::ok)
+            .collect();
+        self.client = integration::Client::new(&roots);
+        self
+    }
+
+    /// Where the access log goes (standard error without this).
+    pub fn with_access_log(mut self, log: Arc<access_log::AccessLog>) -> Self {
+        self.access_log = log;
+        self
     }
 
     /// Checks AWS_IAM methods with `iam` (without it, they refuse every call).
@@ -295,6 +315,7 @@ impl Runtime {
         let request_id = m2sec_proto::random_uuid();
         let host = host_of(&request, server_name);
         let method = request.method().to_string();
+        let protocol = protocol_name(request.version());
         let path = request.uri().path().to_string();
         let (response, route, stage, bytes_in) =
             self.route(request, &host, peer, &request_id).await;
@@ -317,21 +338,20 @@ impl Runtime {
         if let Some(n) = bytes_out {
             self.counters.bytes_out.fetch_add(n, Ordering::Relaxed);
         }
-        tracing::info!(
-            target: "m2sec::edge::access",
-            request_id = %request_id,
-            peer = %peer.ip(),
-            domain = %host,
-            stage = %stage,
-            method = %method,
-            path = %path,
-            route = %route,
+        self.access_log.record(&access_log::Entry {
+            request_id: &request_id,
+            ip: peer.ip(),
+            domain: &host,
+            stage: &stage,
+            method: &method,
+            path: &path,
+            route: &route,
             status,
-            latency_ms = started.elapsed().as_millis() as u64,
-            bytes_in,
-            bytes_out = bytes_out.unwrap_or(0),
-            "edge call"
-        );
+            latency_ms: started.elapsed().as_millis() as u64,
+            bytes_in: bytes_in as u64,
+            bytes_out: bytes_out.unwrap_or(0),
+            protocol,
+        });
         response
     }
 
@@ -433,6 +453,16 @@ impl Runtime {
         let _ = &target.domain;
         let response = self.client.run(integration, call).await;
         (response, route, stage_name, bytes_in)
+    }
+}
+
+/// `$context.protocol`.
+fn protocol_name(version: axum::http::Version) -> &'static str {
+    match version {
+        axum::http::Version::HTTP_2 => "HTTP/2.0",
+        axum::http::Version::HTTP_10 => "HTTP/1.0",
+        axum::http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
     }
 }
 

@@ -32,7 +32,10 @@ pub struct Table {
 pub struct Tables {
     store: Arc<dyn Store>,
     changes: Arc<AtomicU64>,
-    current: tokio::sync::Mutex<Option<(u64, Instant, Arc<Table>)>>,
+    /// Read by every request through the edge: a plain lock held for a clone of an `Arc`.
+    current: std::sync::RwLock<Option<(u64, Instant, Arc<Table>)>>,
+    /// One reload at a time; the others wait for it and take its table.
+    reload: tokio::sync::Mutex<()>,
 }
 
 impl Tables {
@@ -40,19 +43,21 @@ impl Tables {
         Tables {
             store,
             changes,
-            current: tokio::sync::Mutex::new(None),
+            current: std::sync::RwLock::new(None),
+            reload: tokio::sync::Mutex::new(()),
         }
     }
 
     /// The table, reloaded if API Gateway changed anything since or it is older than [`MAX_AGE`].
     pub async fn get(&self) -> Result<Arc<Table>, m2sec_store::StoreError> {
-        let generation = self.changes.load(Ordering::Acquire);
-        let mut current = self.current.lock().await;
-        if let Some((g, at, table)) = current.as_ref() {
-            if *g == generation && at.elapsed() < MAX_AGE {
-                return Ok(table.clone());
-            }
+        if let Some(table) = self.fresh() {
+            return Ok(table);
         }
+        let _reloading = self.reload.lock().await;
+        if let Some(table) = self.fresh() {
+            return Ok(table);
+        }
+        let generation = self.changes.load(Ordering::Acquire);
         let mut table = Table::default();
         for doc in self.store.documents_of_kind(DOMAIN_KIND).await? {
             match serde_json::from_str::<DomainDocument>(&doc.body) {
@@ -89,7 +94,16 @@ impl Tables {
             }
         }
         let table = Arc::new(table);
-        *current = Some((generation, Instant::now(), table.clone()));
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((generation, Instant::now(), table.clone()));
         Ok(table)
+    }
+
+    /// The table in memory, if nothing changed since it was read and it is young enough.
+    fn fresh(&self) -> Option<Arc<Table>> {
+        let generation = self.changes.load(Ordering::Acquire);
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let (g, at, table) = current.as_ref()?;
+        (*g == generation && at.elapsed() < MAX_AGE).then(|| table.clone())
     }
 }

@@ -86,8 +86,17 @@ pub async fn serve(
     sites: Arc<dyn Sites>,
     app: Router,
     limits: EdgeLimits,
+    workers: Option<Arc<connections::ConnectionWorkers>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let handshake = Arc::new(tls::TlsHandshake::new(sites, limits.handshake_timeout));
-    connections::serve_with(listener, handshake, app, limits.connections, shutdown).await
+    connections::serve_with(
+        listener,
+        handshake,
+        app,
+        limits.connections,
+        workers,
+        shutdown,
+    )
+    .await
 }

@@ -116,9 +116,16 @@ impl Edge {
             handshake_timeout: Duration::from_millis(400),
         };
         let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, sites.clone(), app, limits, async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        }));
+        let task = tokio::spawn(serve(
+            listener,
+            sites.clone(),
+            app,
+            limits,
+            None,
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            },
+        ));
         Edge {
             address,
             sites,

@@ -237,7 +237,45 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    serve_with(listener, Arc::new(Plain), router, limits, shutdown).await
+    serve_with(listener, Arc::new(Plain), router, limits, None, shutdown).await
+}
+
+/// Threads that each run connections on a single-threaded runtime of their own, handed out in turn.
+///
+/// A connection served by one of them stays on one thread: its socket's readiness, TLS, HTTP and
+/// the handler all run there, with no task handed between threads. For light handlers (the edge's
+/// proxying) that is what lets a connection do a request with one read and one write, as an nginx
+/// worker does; the shared work-stealing runtime pays a cross-thread wake-up for many of them. A
+/// connection cannot move once placed, so a handler that computes for long holds up its neighbours:
+/// the API listener, whose handlers do the cryptography, keeps the shared runtime.
+pub struct ConnectionWorkers {
+    handles: Vec<tokio::runtime::Handle>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl ConnectionWorkers {
+    /// `count` threads named `{name}-{i}`; they live as long as the process.
+    pub fn start(count: usize, name: &str) -> std::io::Result<Arc<Self>> {
+        let mut handles = Vec::with_capacity(count);
+        for i in 0..count.max(1) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handles.push(runtime.handle().clone());
+            std::thread::Builder::new()
+                .name(format!("{name}-{i}"))
+                .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
+        }
+        Ok(Arc::new(ConnectionWorkers {
+            handles,
+            next: Default::default(),
+        }))
+    }
+
+    fn next(&self) -> &tokio::runtime::Handle {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        &self.handles[i % self.handles.len()]
+    }
 }
 
 /// [`serve`], with `handshake` between accepting a connection and speaking HTTP on it.
@@ -246,6 +284,7 @@ pub async fn serve_with<H: Handshake>(
     handshake: Arc<H>,
     router: Router,
     limits: ConnectionLimits,
+    workers: Option<Arc<ConnectionWorkers>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let tracker = Arc::new(Tracker {
@@ -311,20 +350,37 @@ pub async fn serve_with<H: Handshake>(
             registry.open.insert(id, entry);
             id
         };
-        tokio::spawn(connection(
-            stream,
-            remote,
+        let guard = ConnectionGuard {
+            tracker: tracker.clone(),
+            id,
+        };
+        let (handshake, router, limits, phase) = (
             handshake.clone(),
             router.clone(),
             limits.clone(),
-            state,
-            evict,
             phase_rx.clone(),
-            ConnectionGuard {
-                tracker: tracker.clone(),
-                id,
-            },
-        ));
+        );
+        match &workers {
+            None => {
+                tokio::spawn(connection(
+                    stream, remote, handshake, router, limits, state, evict, phase, guard,
+                ));
+            }
+            Some(workers) => {
+                // The socket moves to the worker's own reactor.
+                let Ok(stream) = stream.into_std() else {
+                    continue;
+                };
+                workers.next().spawn(async move {
+                    if let Ok(stream) = TcpStream::from_std(stream) {
+                        connection(
+                            stream, remote, handshake, router, limits, state, evict, phase, guard,
+                        )
+                        .await
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     sweeper.abort();
