@@ -27,6 +27,10 @@ pub enum StoreError {
     /// A stored record could not be read back (corruption or a newer schema).
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The expectation of write number `index` of [`Store::write_items`] did not hold; nothing was
+    /// written.
+    #[error("write {index} found the item changed")]
+    Conflict { index: usize },
 }
 
 /// How the trail computes a record's hash: `link(prev_hash, seq, body)`.
@@ -225,4 +229,59 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<TrailCount>>;
     /// Every KMS key of every account and region (the usage report).
     async fn all_keys(&self) -> Result<Vec<KeyRecord>>;
+
+    // --- DynamoDB items -------------------------------------------------------------------------
+    async fn get_item(&self, table_id: &str, item_hash: &[u8]) -> Result<Option<ItemRecord>> {
+        let _ = (table_id, item_hash);
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    /// The items of one partition of the table (`index` None) or of an index, by item hash.
+    async fn partition_items(
+        &self,
+        table_id: &str,
+        index: Option<&str>,
+        partition_hash: &[u8],
+    ) -> Result<Vec<ItemRecord>> {
+        let _ = (table_id, index, partition_hash);
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    /// Items of the table (or only those in `index`) with `after < item_hash < before`, by item
+    /// hash, at most `limit`.
+    async fn scan_items(
+        &self,
+        table_id: &str,
+        index: Option<&str>,
+        after: Option<&[u8]>,
+        before: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<Vec<ItemRecord>> {
+        let _ = (table_id, index, after, before, limit);
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    /// All the writes or none, in one transaction: fails with [`StoreError::Conflict`] naming the
+    /// first write whose expectation does not hold. Atomic against other nodes' writes too.
+    async fn write_items(&self, writes: &[GuardedWrite]) -> Result<()> {
+        let _ = writes;
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    /// Removes up to `limit` items of a table (with their index entries); returns how many. A
+    /// deleted table's items go in rounds.
+    async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64> {
+        let _ = (table_id, limit);
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    /// Removes the entries of one index (an index deleted by UpdateTable); returns how many.
+    async fn delete_index_entries(&self, table_id: &str, index: &str) -> Result<u64> {
+        let _ = (table_id, index);
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    async fn item_stats(&self, table_id: &str) -> Result<ItemStats> {
+        let _ = table_id;
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
+    /// Items of any table whose `expires_at` is at or before `now_secs`, oldest first, at most `limit`.
+    async fn expired_items(&self, now_secs: i64, limit: u32) -> Result<Vec<ExpiredItem>> {
+        let _ = (now_secs, limit);
+        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
+    }
 }

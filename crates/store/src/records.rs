@@ -262,3 +262,83 @@ pub struct TrailCount {
     /// Requests (the service's own actions are not counted).
     pub count: i64,
 }
+
+/// A DynamoDB item as stored. The store sees the item only sealed (`body`) and its keys only as
+/// keyed hashes: equality of whole keys and of partition keys, never their values or order.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ItemRecord {
+    /// The table's internal id (a table deleted and created again under its name gets a new one).
+    pub table_id: String,
+    /// Keyed hash of the item's whole primary key: unique in the table; also the scan order.
+    pub item_hash: Vec<u8>,
+    /// Keyed hash of the partition key's value: the items of one partition share it.
+    pub partition_hash: Vec<u8>,
+    /// The item, sealed by the table's key.
+    pub body: Vec<u8>,
+    /// Set by each write (the writer chooses it, larger than the one it replaces); conditional
+    /// writes name the version they read.
+    pub version: i64,
+    /// Time to live: epoch seconds after which the item may be removed.
+    pub expires_at: Option<i64>,
+    /// The index partitions the item is in: (index name, keyed hash of its partition key there).
+    pub indexes: Vec<(String, Vec<u8>)>,
+    /// The item's size as DynamoDB counts it (TableSizeBytes).
+    pub size: i64,
+}
+
+impl std::fmt::Debug for ItemRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemRecord")
+            .field("table_id", &self.table_id)
+            .field("item_hash", &hex_prefix(&self.item_hash))
+            .field("version", &self.version)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn hex_prefix(b: &[u8]) -> String {
+    b.iter().take(6).map(|x| format!("{x:02x}")).collect()
+}
+
+/// One write of [`crate::Store::write_items`].
+#[derive(Debug, Clone)]
+pub enum ItemWrite {
+    /// Insert or replace the item (and its index entries).
+    Put(ItemRecord),
+    Delete { table_id: String, item_hash: Vec<u8> },
+    /// No write, only the expectation (TransactWriteItems' ConditionCheck).
+    Check { table_id: String, item_hash: Vec<u8> },
+}
+
+/// What the item must be for a write to happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever it is.
+    Anything,
+    /// It must not exist.
+    Absent,
+    /// It must exist at this version.
+    Version(i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct GuardedWrite {
+    pub write: ItemWrite,
+    pub expect: Expect,
+}
+
+/// The number of items of a table and their total size in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemStats {
+    pub count: u64,
+    pub bytes: u64,
+}
+
+/// An item whose time to live has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredItem {
+    pub table_id: String,
+    pub item_hash: Vec<u8>,
+    pub version: i64,
+}
