@@ -29,6 +29,7 @@ pub mod root;
 mod secret;
 pub mod signing;
 mod symmetric;
+mod table_key;
 
 pub use asymmetric::{
     encrypt_with_public_key, generate_data_key_pair, verify_with_public_key, PrivateKey,
@@ -38,6 +39,7 @@ pub use keyspec::KeySpec;
 pub use root::{NewRootKey, RootKey, RootKeyOrigin};
 pub use secret::SecretBytes;
 pub use symmetric::SymmetricKey;
+pub use table_key::TableKey;
 
 /// Errors from this crate. Messages never contain secret bytes.
 #[derive(Debug, thiserror::Error)]

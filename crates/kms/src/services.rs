@@ -43,6 +43,107 @@ impl Kms {
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<ServiceCiphertext> {
+        self.seal_for_service(ctx, service, "Encrypt", key_id, plaintext, context)
+            .await
+    }
+
+    /// KMS GenerateDataKey (AES_256) on behalf of `service`: the plaintext data key and its
+    /// ciphertext under `key_id` (as [`Kms::encrypt_for_service`] resolves it).
+    pub async fn generate_data_key_for_service(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+        key_id: Option<&str>,
+        context: &EncryptionContext,
+    ) -> Result<(SecretBytes, ServiceCiphertext)> {
+        let data_key = m2sec_crypto::random_bytes(32);
+        let sealed = self
+            .seal_for_service(
+                ctx,
+                service,
+                "GenerateDataKey",
+                key_id,
+                data_key.expose(),
+                context,
+            )
+            .await?;
+        Ok((data_key, sealed))
+    }
+
+    /// The ARN and state of the key `key_id` names (`alias/aws/<service>` is created on first use).
+    pub async fn key_for_service(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+        key_id: Option<&str>,
+    ) -> Result<(String, String)> {
+        let scope = &crate::scope(ctx);
+        let managed_alias = format!("alias/aws/{service}");
+        let key = match key_id {
+            None => self.aws_managed_key(scope, service).await?,
+            Some(id) if id == managed_alias => self.aws_managed_key(scope, service).await?,
+            Some(id) => self.resolve(scope, id, Aliases::Accepted).await?,
+        };
+        Ok((key.arn.clone(), key.record.key_state.clone()))
+    }
+
+    /// KMS Decrypt by `service` under the grant it holds on the key since the caller set the key
+    /// up for it (DynamoDB's table key): the key's state is checked, not the caller's policies, as
+    /// AWS authorizes such calls by the service's grant. Recorded like the caller's own use.
+    pub async fn decrypt_under_service_grant(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+        blob: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<(SecretBytes, String)> {
+        let scope = &crate::scope(ctx);
+        let result = async {
+            let parsed = m2sec_crypto::blob::parse(blob).map_err(|_| {
+                KmsError::InvalidCiphertext("The ciphertext is invalid.".into())
+            })?;
+            let invalid = || KmsError::InvalidCiphertext("The ciphertext is invalid.".into());
+            let key = self
+                .keyring
+                .key(
+                    self.store.as_ref(),
+                    &self.root,
+                    scope,
+                    &parsed.header.key_id,
+                )
+                .await?
+                .ok_or_else(invalid)?;
+            crate::crypto_ops::check_usable_for_encryption(&key)?;
+            let material = key
+                .version(parsed.header.key_version)
+                .and_then(|m| m.symmetric())
+                .ok_or_else(invalid)?;
+            let plaintext = material
+                .decrypt(&parsed, &m2sec_crypto::context::canonical(context))
+                .map_err(|_| invalid())?;
+            Ok((plaintext, key.arn.clone()))
+        }
+        .await;
+        let arn = match &result {
+            Ok((_, arn)) => Some(arn.clone()),
+            Err(_) => m2sec_crypto::blob::parse(blob)
+                .ok()
+                .map(|p| crate::keyring::key_arn(scope, &p.header.key_id)),
+        };
+        self.record_for_service(ctx, service, "Decrypt", None, arn, context, &result)
+            .await;
+        result
+    }
+
+    async fn seal_for_service(
+        &self,
+        ctx: &RequestContext,
+        service: &str,
+        operation: &str,
+        key_id: Option<&str>,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<ServiceCiphertext> {
         let scope = &crate::scope(ctx);
         let managed_alias = format!("alias/aws/{service}");
         let mut arn = None;
@@ -56,7 +157,7 @@ impl Kms {
             self.authorize_key(
                 ctx,
                 &key,
-                &via(service, "kms:Encrypt", &ctx.region, context),
+                &via(service, &format!("kms:{operation}"), &ctx.region, context),
             )
             .await?;
             crate::crypto_ops::check_usable_for_encryption(&key)?;
@@ -70,7 +171,7 @@ impl Kms {
         self.record_for_service(
             ctx,
             service,
-            "Encrypt",
+            operation,
             Some(key_param),
             arn,
             context,

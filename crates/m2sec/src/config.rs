@@ -109,6 +109,14 @@ pub struct Config {
     /// 200 ms.
     #[serde(default = "default_edge_access_log")]
     pub edge_access_log: String,
+    /// How long a DynamoDB table's data key stays in memory once unwrapped by KMS (seconds). A
+    /// disabled or deleted KMS key stops the table's reads and writes within this time.
+    #[serde(default = "default_dynamodb_key_cache_secs")]
+    pub dynamodb_key_cache_secs: u64,
+}
+
+fn default_dynamodb_key_cache_secs() -> u64 {
+    300
 }
 
 fn default_edge_access_log() -> String {
@@ -242,6 +250,7 @@ impl Default for Config {
             https_listen: None,
             edge_address: None,
             edge_access_log: default_edge_access_log(),
+            dynamodb_key_cache_secs: default_dynamodb_key_cache_secs(),
         }
     }
 }
@@ -304,6 +313,7 @@ const CONFIG_KEYS: &[&str] = &[
     "https_listen",
     "edge_address",
     "edge_access_log",
+    "dynamodb_key_cache_secs",
 ];
 
 /// Settings whose value is text. Their variables are taken verbatim: figment would read

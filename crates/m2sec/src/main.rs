@@ -294,7 +294,28 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         acm_wake.clone(),
         node.clone(),
     ));
-    for service in [kms as Arc<dyn JsonService>, ssm, cloudtrail, acm.clone()] {
+    let dynamodb = Arc::new(m2sec_dynamodb::DynamoDb::new(
+        store.clone(),
+        kms.clone(),
+        root.clone(),
+        authorizer.clone(),
+        m2sec_dynamodb::Settings {
+            key_cache: Duration::from_secs(config.dynamodb_key_cache_secs),
+        },
+    ));
+    let ttl_jobs = tokio::spawn(run_ttl_jobs(
+        dynamodb.clone(),
+        store.clone(),
+        Duration::from_secs(config.scheduler_interval_secs.max(1)),
+        node.clone(),
+    ));
+    for service in [
+        kms as Arc<dyn JsonService>,
+        ssm,
+        cloudtrail,
+        acm.clone(),
+        dynamodb,
+    ] {
         let meta = &service.model().metadata;
         let prefix = meta
             .target_prefix
@@ -414,10 +435,11 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     access_log.flush();
     scheduler.abort();
     acm_jobs.abort();
+    ttl_jobs.abort();
     let _ = scheduler.await;
     let _ = acm_jobs.await;
     // Hand the jobs over: another node sharing the store takes them at its next tick.
-    for lease in [ACM_LEASE, m2sec_kms::scheduler::LEASE] {
+    for lease in [ACM_LEASE, TTL_LEASE, m2sec_kms::scheduler::LEASE] {
         if let Err(e) = store.release_lease(lease, &node).await {
             tracing::warn!(lease, error = %e, "could not release the job lease; it lapses by itself");
         }
@@ -473,6 +495,45 @@ const ACM_LEASE: &str = "acm.jobs";
 /// ACM's background work (validation of pending certificates, managed renewal), every `interval` and
 /// whenever `wake` is notified (a Route53 change), on the node of those sharing the store that holds
 /// [`ACM_LEASE`].
+/// The lease of DynamoDB's time-to-live sweeper.
+const TTL_LEASE: &str = "dynamodb-ttl";
+
+/// Removes expired DynamoDB items, on one node at a time.
+async fn run_ttl_jobs(
+    dynamodb: Arc<m2sec_dynamodb::DynamoDb>,
+    store: Arc<dyn Store>,
+    interval: Duration,
+    node: String,
+) {
+    let job = m2sec_store::lease::LeasedJob {
+        lease: TTL_LEASE,
+        what: "DynamoDB's time-to-live sweeper",
+        node: node.clone(),
+        interval,
+        wake: None,
+    };
+    m2sec_store::lease::run(store, job, || {
+        let dynamodb = dynamodb.clone();
+        async move {
+            loop {
+                match dynamodb.expire_items(500).await {
+                    Ok(500) => continue,
+                    Ok(0) => break,
+                    Ok(n) => {
+                        tracing::info!(removed = n, "DynamoDB items past their time to live removed");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "DynamoDB time-to-live sweep failed; will retry");
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await
+}
+
 async fn run_acm_jobs(
     acm: Arc<m2sec_acm::service::Acm>,
     store: Arc<dyn Store>,

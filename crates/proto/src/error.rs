@@ -11,6 +11,8 @@ pub struct AwsError {
     /// For a validation error of the model: the input members that failed (`maxResults`,
     /// `lookupAttributes.1.member.attributeKey`), so a service can name the failure its own way.
     pub members: Vec<String>,
+    /// Members of the exception besides its message (DynamoDB's `Item`, `CancellationReasons`).
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AwsError {
@@ -24,12 +26,19 @@ impl AwsError {
             message: message.into(),
             status,
             members: Vec::new(),
+            fields: serde_json::Map::new(),
         }
     }
 
     /// The same error, naming the input members that failed.
     pub fn with_members(mut self, members: Vec<String>) -> Self {
         self.members = members;
+        self
+    }
+
+    /// The same error, with members of its exception shape besides the message.
+    pub fn with_fields(mut self, fields: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.fields = fields;
         self
     }
 

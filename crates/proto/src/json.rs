@@ -228,10 +228,13 @@ pub fn error_body_for(model: &ServiceModel, err: &AwsError) -> Vec<u8> {
     } else {
         "com.amazon.coral.service".to_string()
     };
-    to_body(&serde_json::json!({
-        "__type": format!("{namespace}#{}", err.code),
-        "message": err.message,
-    }))
+    let mut body = err.fields.clone();
+    body.insert(
+        "__type".into(),
+        format!("{namespace}#{}", err.code).into(),
+    );
+    body.insert("message".into(), err.message.clone().into());
+    to_body(&body)
 }
 
 /// A blob member (base64 on the wire).

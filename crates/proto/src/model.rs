@@ -505,6 +505,14 @@ impl ServiceModel {
         self.operations.get(operation)?.host_prefix.as_deref()
     }
 
+    /// Treats `shape_name` as sensitive although the model does not say so (DynamoDB's
+    /// `AttributeValue`: item contents must not reach the trail).
+    pub fn mark_sensitive(&mut self, shape_name: &str) {
+        if let Some(id) = self.shape_id(shape_name) {
+            self.shapes[id.0].sensitive = true;
+        }
+    }
+
     /// Whether values of the shape must not be echoed.
     pub fn is_sensitive(&self, shape: ShapeId) -> bool {
         self.shapes[shape.0].sensitive

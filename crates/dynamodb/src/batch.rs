@@ -1,0 +1,157 @@
+//! BatchGetItem and BatchWriteItem: up to 100 keys / 25 writes over several tables. Every request
+//! is processed; `UnprocessedKeys` / `UnprocessedItems` are always empty (m2sec does not throttle).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use m2sec_proto::RequestContext;
+use m2sec_store::{Expect, GuardedWrite, ItemWrite, StoreError};
+use serde_json::{json, Value as Json};
+
+use crate::error::{DynamoError, Result};
+use crate::expression::{self, Usage};
+use crate::item;
+use crate::items::{attributes, decode_item, projection_of, RETRIES};
+use crate::shapes::{BatchGetInput, BatchWriteInput};
+use crate::stored;
+use crate::DynamoDb;
+
+fn duplicates() -> DynamoError {
+    DynamoError::validation("Provided list of item keys contains duplicates")
+}
+
+impl DynamoDb {
+    pub(crate) async fn batch_get_item(&self, ctx: &RequestContext, input: BatchGetInput) -> Result<Json> {
+        let total: usize = input
+            .request_items
+            .values()
+            .map(|t| t.get("Keys").and_then(Json::as_array).map_or(0, Vec::len))
+            .sum();
+        if total > 100 {
+            return Err(DynamoError::validation(
+                "Too many items requested for the BatchGetItem call",
+            ));
+        }
+        let mut responses = serde_json::Map::new();
+        for (name, request) in &input.request_items {
+            let table = self.table(ctx, name).await?;
+            self.authorize(ctx, "dynamodb:BatchGetItem", &table.arn(), &[]).await?;
+            let names: Option<BTreeMap<String, String>> = request
+                .get("ExpressionAttributeNames")
+                .map(|n| serde_json::from_value(n.clone()))
+                .transpose()
+                .map_err(|e| DynamoError::Serialization(e.to_string()))?;
+            let attrs = attributes(names.as_ref(), None)?;
+            let projection = projection_of(
+                request.get("ProjectionExpression").and_then(Json::as_str),
+                request.get("AttributesToGet"),
+                &attrs,
+            )?;
+            let used: Vec<&Usage> = projection.iter().map(|p| &p.usage).collect();
+            expression::check_unused(&attrs, &used)?;
+            let key = self.keys.get(ctx, &table).await?;
+            let mut seen = BTreeSet::new();
+            let mut items = Vec::new();
+            for k in request.get("Keys").and_then(Json::as_array).into_iter().flatten() {
+                let pk = stored::key_from_param(&table, &decode_item(k)?)?;
+                let hash = stored::item_hash(&key, &pk);
+                if !seen.insert(hash.clone()) {
+                    return Err(duplicates());
+                }
+                if let Some(r) = self.store.get_item(&table.id, &hash).await? {
+                    let item = stored::open_item(&key, &r)?;
+                    let item = match &projection {
+                        Some(p) => p.apply(&item),
+                        None => item,
+                    };
+                    items.push(item::item_to_json(&item));
+                }
+            }
+            responses.insert(table.name.clone(), items.into());
+        }
+        Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
+    }
+
+    pub(crate) async fn batch_write_item(&self, ctx: &RequestContext, input: BatchWriteInput) -> Result<Json> {
+        let total: usize = input.request_items.values().map(Vec::len).sum();
+        if total == 0 || total > 25 || input.request_items.values().any(Vec::is_empty) {
+            return Err(DynamoError::validation(
+                "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
+            ));
+        }
+        // Everything is checked before anything is written.
+        let mut plans = Vec::new();
+        for (name, requests) in &input.request_items {
+            let table = self.table(ctx, name).await?;
+            self.authorize(ctx, "dynamodb:BatchWriteItem", &table.arn(), &[]).await?;
+            let key = self.keys.get(ctx, &table).await?;
+            let mut seen = BTreeSet::new();
+            for r in requests {
+                let (put, delete) = (r.get("PutRequest"), r.get("DeleteRequest"));
+                let (hash, record) = match (put, delete) {
+                    (Some(p), None) => {
+                        let it = decode_item(p.get("Item").unwrap_or(&Json::Null))?;
+                        item::check_item_size(&it)?;
+                        let record = stored::seal_item(&key, &table, &it)?;
+                        (record.item_hash.clone(), Some(record))
+                    }
+                    (None, Some(d)) => {
+                        let pk = stored::key_from_param(&table, &decode_item(d.get("Key").unwrap_or(&Json::Null))?)?;
+                        (stored::item_hash(&key, &pk), None)
+                    }
+                    _ => {
+                        return Err(DynamoError::validation(
+                            "A WriteRequest must contain exactly one of PutRequest or DeleteRequest",
+                        ))
+                    }
+                };
+                if !seen.insert(hash.clone()) {
+                    return Err(duplicates());
+                }
+                plans.push((table.id.clone(), hash, record));
+            }
+        }
+        for (table_id, hash, record) in plans {
+            self.write_one(&table_id, hash, record).await?;
+        }
+        Ok(json!({"UnprocessedItems": {}}))
+    }
+
+    /// One unconditional write (a put of `record`, or a delete), guarded against concurrent writes
+    /// so that versions stay exact.
+    pub(crate) async fn write_one(
+        &self,
+        table_id: &str,
+        hash: Vec<u8>,
+        record: Option<m2sec_store::ItemRecord>,
+    ) -> Result<()> {
+        for _ in 0..RETRIES {
+            let current = self.store.get_item(table_id, &hash).await?;
+            let (write, expect) = match (&record, &current) {
+                (Some(r), c) => {
+                    let mut r = r.clone();
+                    r.version = c.as_ref().map_or(1, |c| c.version + 1);
+                    (
+                        ItemWrite::Put(r),
+                        c.as_ref().map_or(Expect::Absent, |c| Expect::Version(c.version)),
+                    )
+                }
+                (None, Some(c)) => (
+                    ItemWrite::Delete {
+                        table_id: table_id.to_string(),
+                        item_hash: hash.clone(),
+                    },
+                    Expect::Version(c.version),
+                ),
+                (None, None) => return Ok(()),
+            };
+            match self.store.write_items(&[GuardedWrite { write, expect }]).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(DynamoError::TransactionConflict(
+            "The item changed too often while this request was retried".into(),
+        ))
+    }
+}

@@ -1,0 +1,242 @@
+//! Typed inputs of the DynamoDB operations (members as botocore's model names them). Items, keys
+//! and expression values stay JSON here: `item::item_from_json` reads them with DynamoDB's own
+//! validation messages.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct AttributeDefinition {
+    pub attribute_name: String,
+    pub attribute_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeySchemaElement {
+    pub attribute_name: String,
+    pub key_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Projection {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_key_attributes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProvisionedThroughput {
+    pub read_capacity_units: i64,
+    pub write_capacity_units: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SseSpecification {
+    pub enabled: Option<bool>,
+    #[serde(rename = "SSEType")]
+    pub sse_type: Option<String>,
+    #[serde(rename = "KMSMasterKeyId")]
+    pub kms_master_key_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GlobalSecondaryIndex {
+    pub index_name: String,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub projection: Projection,
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LocalSecondaryIndex {
+    pub index_name: String,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub projection: Projection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateTableInput {
+    pub table_name: String,
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub billing_mode: Option<String>,
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    pub global_secondary_indexes: Option<Vec<GlobalSecondaryIndex>>,
+    pub local_secondary_indexes: Option<Vec<LocalSecondaryIndex>>,
+    #[serde(rename = "SSESpecification")]
+    pub sse_specification: Option<SseSpecification>,
+    pub tags: Option<Vec<Tag>>,
+    pub deletion_protection_enabled: Option<bool>,
+    pub table_class: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableNameInput {
+    pub table_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTablesInput {
+    pub exclusive_start_table_name: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexName {
+    pub index_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexThroughput {
+    pub index_name: String,
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GsiUpdate {
+    pub create: Option<GlobalSecondaryIndex>,
+    pub delete: Option<IndexName>,
+    pub update: Option<IndexThroughput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTableInput {
+    pub table_name: String,
+    pub attribute_definitions: Option<Vec<AttributeDefinition>>,
+    pub billing_mode: Option<String>,
+    pub provisioned_throughput: Option<ProvisionedThroughput>,
+    pub global_secondary_index_updates: Option<Vec<GsiUpdate>>,
+    #[serde(rename = "SSESpecification")]
+    pub sse_specification: Option<SseSpecification>,
+    pub deletion_protection_enabled: Option<bool>,
+    pub table_class: Option<String>,
+}
+
+/// The members item operations share; each reads the ones its operation has.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemInput {
+    pub table_name: String,
+    pub item: Option<Json>,
+    pub key: Option<Json>,
+    pub condition_expression: Option<String>,
+    pub update_expression: Option<String>,
+    pub projection_expression: Option<String>,
+    pub expression_attribute_names: Option<BTreeMap<String, String>>,
+    pub expression_attribute_values: Option<Json>,
+    pub return_values: Option<String>,
+    pub return_values_on_condition_check_failure: Option<String>,
+    pub return_consumed_capacity: Option<String>,
+    pub attributes_to_get: Option<Json>,
+    pub expected: Option<Json>,
+    pub attribute_updates: Option<Json>,
+    pub conditional_operator: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryInput {
+    pub table_name: String,
+    pub index_name: Option<String>,
+    pub key_condition_expression: Option<String>,
+    pub filter_expression: Option<String>,
+    pub projection_expression: Option<String>,
+    pub expression_attribute_names: Option<BTreeMap<String, String>>,
+    pub expression_attribute_values: Option<Json>,
+    pub exclusive_start_key: Option<Json>,
+    pub limit: Option<i64>,
+    pub scan_index_forward: Option<bool>,
+    pub select: Option<String>,
+    pub segment: Option<i64>,
+    pub total_segments: Option<i64>,
+    pub return_consumed_capacity: Option<String>,
+    pub key_conditions: Option<Json>,
+    pub query_filter: Option<Json>,
+    pub scan_filter: Option<Json>,
+    pub attributes_to_get: Option<Json>,
+    pub conditional_operator: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchGetInput {
+    pub request_items: BTreeMap<String, Json>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchWriteInput {
+    pub request_items: BTreeMap<String, Vec<Json>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransactWriteInput {
+    pub transact_items: Vec<Json>,
+    pub client_request_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransactGetInput {
+    pub transact_items: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagResourceInput {
+    pub resource_arn: String,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagResourceInput {
+    pub resource_arn: String,
+    pub tag_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsInput {
+    pub resource_arn: String,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TimeToLiveSpecification {
+    pub enabled: bool,
+    pub attribute_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateTtlInput {
+    pub table_name: String,
+    pub time_to_live_specification: TimeToLiveSpecification,
+}

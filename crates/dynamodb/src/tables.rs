@@ -1,0 +1,679 @@
+//! Tables: CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, and the limits and
+//! endpoints the SDKs ask for. A table's description is a stored document; its items are in the
+//! item store under the table's internal id.
+
+use m2sec_proto::RequestContext;
+use m2sec_store::Document;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
+
+use crate::encryption::Sse;
+use crate::error::{DynamoError, Result};
+use crate::shapes::*;
+use crate::DynamoDb;
+
+pub(crate) const TABLE_KIND: &str = "dynamodb.table";
+
+/// A table as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TableRecord {
+    pub id: String,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    /// Seconds since the epoch, with milliseconds.
+    pub created_at: f64,
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub billing_mode: String,
+    pub read_capacity: i64,
+    pub write_capacity: i64,
+    #[serde(default)]
+    pub global_indexes: Vec<IndexRecord>,
+    #[serde(default)]
+    pub local_indexes: Vec<IndexRecord>,
+    pub sse: Sse,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// The TTL attribute, when time to live is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+    #[serde(default)]
+    pub deletion_protection: bool,
+    #[serde(default = "standard")]
+    pub table_class: String,
+    /// Bumped by each UpdateTable (the key cache and index maintenance notice).
+    #[serde(default)]
+    pub generation: u64,
+}
+
+fn standard() -> String {
+    "STANDARD".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IndexRecord {
+    pub name: String,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub projection: Projection,
+    #[serde(default)]
+    pub read_capacity: i64,
+    #[serde(default)]
+    pub write_capacity: i64,
+}
+
+impl TableRecord {
+    pub fn arn(&self) -> String {
+        table_arn(&self.region, &self.account, &self.name)
+    }
+
+    pub fn partition_key(&self) -> &str {
+        key_of(&self.key_schema, "HASH").unwrap_or_default()
+    }
+
+    pub fn sort_key(&self) -> Option<&str> {
+        key_of(&self.key_schema, "RANGE")
+    }
+
+    pub fn attribute_type(&self, name: &str) -> Option<&str> {
+        self.attribute_definitions
+            .iter()
+            .find(|a| a.attribute_name == name)
+            .map(|a| a.attribute_type.as_str())
+    }
+
+    pub fn index(&self, name: &str) -> Option<(&IndexRecord, bool)> {
+        self.global_indexes
+            .iter()
+            .map(|i| (i, true))
+            .chain(self.local_indexes.iter().map(|i| (i, false)))
+            .find(|(i, _)| i.name == name)
+    }
+
+    pub fn indexes(&self) -> impl Iterator<Item = &IndexRecord> {
+        self.global_indexes.iter().chain(self.local_indexes.iter())
+    }
+}
+
+pub(crate) fn key_of<'a>(schema: &'a [KeySchemaElement], kind: &str) -> Option<&'a str> {
+    schema
+        .iter()
+        .find(|k| k.key_type == kind)
+        .map(|k| k.attribute_name.as_str())
+}
+
+pub(crate) fn table_arn(region: &str, account: &str, name: &str) -> String {
+    m2sec_proto::arn::build("dynamodb", region, account, &format!("table/{name}"))
+}
+
+fn not_found(name: &str) -> DynamoError {
+    DynamoError::ResourceNotFound(format!(
+        "Requested resource not found: Table: {name} not found"
+    ))
+}
+
+/// A table name from a request: a name or a table ARN (as DynamoDB accepts both).
+pub(crate) fn table_name(reference: &str) -> &str {
+    match reference.strip_prefix("arn:") {
+        Some(_) => reference
+            .split_once(":table/")
+            .map(|(_, n)| n.split('/').next().unwrap_or(n))
+            .unwrap_or(reference),
+        None => reference,
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+impl DynamoDb {
+    /// The stored description of a table, or ResourceNotFoundException.
+    pub(crate) async fn table(&self, ctx: &RequestContext, reference: &str) -> Result<TableRecord> {
+        let name = table_name(reference);
+        let doc = self
+            .store
+            .get_document(&ctx.account, &ctx.region, TABLE_KIND, name)
+            .await?
+            .ok_or_else(|| not_found(name))?;
+        serde_json::from_str(&doc.body)
+            .map_err(|e| DynamoError::Internal(format!("stored table {name}: {e}")))
+    }
+
+    pub(crate) async fn save_table(&self, table: &TableRecord, create: bool) -> Result<()> {
+        let doc = Document {
+            account: table.account.clone(),
+            region: table.region.clone(),
+            kind: TABLE_KIND.into(),
+            name: table.name.clone(),
+            body: serde_json::to_string(table).expect("tables serialize"),
+            updated_at: m2sec_store::now_ms(),
+        };
+        self.store.put_document(&doc, create).await.map_err(|e| match e {
+            m2sec_store::StoreError::AlreadyExists => {
+                DynamoError::ResourceInUse(format!("Table already exists: {}", table.name))
+            }
+            other => other.into(),
+        })
+    }
+
+    pub(crate) async fn create_table(
+        &self,
+        ctx: &RequestContext,
+        input: CreateTableInput,
+    ) -> Result<Json> {
+        let arn = table_arn(&ctx.region, &ctx.account, &input.table_name);
+        self.authorize(ctx, "dynamodb:CreateTable", &arn, &[]).await?;
+        if !valid_name(&input.table_name) {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                input.table_name
+            )));
+        }
+        validate_schema(&input)?;
+        let billing_mode = input
+            .billing_mode
+            .clone()
+            .unwrap_or_else(|| "PROVISIONED".into());
+        let (read_capacity, write_capacity) =
+            capacity(&billing_mode, input.provisioned_throughput.as_ref(), "")?;
+        let mut global_indexes = Vec::new();
+        for g in input.global_secondary_indexes.iter().flatten() {
+            let (r, w) = capacity(&billing_mode, g.provisioned_throughput.as_ref(), &g.index_name)?;
+            global_indexes.push(IndexRecord {
+                name: g.index_name.clone(),
+                key_schema: g.key_schema.clone(),
+                projection: g.projection.clone(),
+                read_capacity: r,
+                write_capacity: w,
+            });
+        }
+        let local_indexes = input
+            .local_secondary_indexes
+            .iter()
+            .flatten()
+            .map(|l| IndexRecord {
+                name: l.index_name.clone(),
+                key_schema: l.key_schema.clone(),
+                projection: l.projection.clone(),
+                read_capacity: 0,
+                write_capacity: 0,
+            })
+            .collect();
+        let _guard = self.tables.lock().await;
+        if self
+            .store
+            .get_document(&ctx.account, &ctx.region, TABLE_KIND, &input.table_name)
+            .await?
+            .is_some()
+        {
+            return Err(DynamoError::ResourceInUse(format!(
+                "Table already exists: {}",
+                input.table_name
+            )));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let sse = self
+            .keys
+            .new_table_key(ctx, &input.table_name, &id, input.sse_specification.as_ref())
+            .await?;
+        let table = TableRecord {
+            id,
+            name: input.table_name.clone(),
+            account: ctx.account.clone(),
+            region: ctx.region.clone(),
+            created_at: m2sec_store::now_ms() as f64 / 1000.0,
+            attribute_definitions: input.attribute_definitions.clone(),
+            key_schema: input.key_schema.clone(),
+            billing_mode,
+            read_capacity,
+            write_capacity,
+            global_indexes,
+            local_indexes,
+            sse,
+            tags: input.tags.clone().unwrap_or_default(),
+            ttl_attribute: None,
+            deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+            table_class: input.table_class.clone().unwrap_or_else(standard),
+            generation: 0,
+        };
+        self.save_table(&table, true).await?;
+        // DynamoDB answers CREATING; m2sec's tables are usable at once, so DescribeTable says ACTIVE.
+        Ok(json!({ "TableDescription": self.description(ctx, &table, "CREATING").await? }))
+    }
+
+    pub(crate) async fn describe_table(
+        &self,
+        ctx: &RequestContext,
+        input: TableNameInput,
+    ) -> Result<Json> {
+        let name = table_name(&input.table_name);
+        let arn = table_arn(&ctx.region, &ctx.account, name);
+        self.authorize(ctx, "dynamodb:DescribeTable", &arn, &[]).await?;
+        let table = self.table(ctx, name).await?;
+        let status = self.status(ctx, &table).await;
+        Ok(json!({ "Table": self.description(ctx, &table, status).await? }))
+    }
+
+    /// ACTIVE, or INACCESSIBLE_ENCRYPTION_CREDENTIALS while the table's customer key cannot be used.
+    async fn status(&self, ctx: &RequestContext, table: &TableRecord) -> &'static str {
+        if self.keys.key_usable(ctx, &table.sse).await {
+            "ACTIVE"
+        } else {
+            "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+        }
+    }
+
+    pub(crate) async fn description(
+        &self,
+        _ctx: &RequestContext,
+        table: &TableRecord,
+        status: &str,
+    ) -> Result<Json> {
+        let stats = self.store.item_stats(&table.id).await.unwrap_or_default();
+        let arn = table.arn();
+        let throughput = |r: i64, w: i64| {
+            json!({"NumberOfDecreasesToday": 0, "ReadCapacityUnits": r, "WriteCapacityUnits": w})
+        };
+        let mut d = json!({
+            "TableName": table.name,
+            "TableArn": arn,
+            "TableId": table.id,
+            "TableStatus": status,
+            "CreationDateTime": table.created_at,
+            "AttributeDefinitions": table.attribute_definitions,
+            "KeySchema": table.key_schema,
+            "ItemCount": stats.count,
+            "TableSizeBytes": stats.bytes,
+            "ProvisionedThroughput": throughput(table.read_capacity, table.write_capacity),
+            "DeletionProtectionEnabled": table.deletion_protection,
+            "TableClassSummary": {"TableClass": table.table_class},
+        });
+        if table.billing_mode == "PAY_PER_REQUEST" {
+            d["BillingModeSummary"] = json!({
+                "BillingMode": "PAY_PER_REQUEST",
+                "LastUpdateToPayPerRequestDateTime": table.created_at,
+            });
+        }
+        let index = |i: &IndexRecord, global: bool| {
+            let mut v = json!({
+                "IndexName": i.name,
+                "IndexArn": format!("{arn}/index/{}", i.name),
+                "KeySchema": i.key_schema,
+                "Projection": i.projection,
+                "IndexSizeBytes": 0,
+                "ItemCount": 0,
+            });
+            if global {
+                v["IndexStatus"] = json!("ACTIVE");
+                v["ProvisionedThroughput"] = throughput(i.read_capacity, i.write_capacity);
+            }
+            v
+        };
+        if !table.global_indexes.is_empty() {
+            d["GlobalSecondaryIndexes"] = table
+                .global_indexes
+                .iter()
+                .map(|i| index(i, true))
+                .collect();
+        }
+        if !table.local_indexes.is_empty() {
+            d["LocalSecondaryIndexes"] = table
+                .local_indexes
+                .iter()
+                .map(|i| index(i, false))
+                .collect();
+        }
+        if let Some(sse) = table.sse.description(status) {
+            d["SSEDescription"] = sse;
+        }
+        Ok(d)
+    }
+
+    pub(crate) async fn list_tables(
+        &self,
+        ctx: &RequestContext,
+        input: ListTablesInput,
+    ) -> Result<Json> {
+        let resource = table_arn(&ctx.region, &ctx.account, "*");
+        self.authorize(ctx, "dynamodb:ListTables", &resource, &[]).await?;
+        let limit = input.limit.unwrap_or(100);
+        if !(1..=100).contains(&limit) {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100"
+            )));
+        }
+        let docs = self
+            .store
+            .list_documents(&ctx.account, &ctx.region, TABLE_KIND)
+            .await?;
+        let names: Vec<&str> = docs
+            .iter()
+            .map(|d| d.name.as_str())
+            .filter(|n| match &input.exclusive_start_table_name {
+                Some(start) => *n > start.as_str(),
+                None => true,
+            })
+            .collect();
+        let page: Vec<&str> = names.iter().take(limit as usize).copied().collect();
+        let mut out = json!({ "TableNames": page });
+        if names.len() > page.len() {
+            out["LastEvaluatedTableName"] = json!(page.last());
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn delete_table(
+        &self,
+        ctx: &RequestContext,
+        input: TableNameInput,
+    ) -> Result<Json> {
+        let name = table_name(&input.table_name).to_string();
+        let arn = table_arn(&ctx.region, &ctx.account, &name);
+        self.authorize(ctx, "dynamodb:DeleteTable", &arn, &[]).await?;
+        let _guard = self.tables.lock().await;
+        let table = self.table(ctx, &name).await?;
+        if table.deletion_protection {
+            return Err(DynamoError::validation(format!(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. Table: {name}"
+            )));
+        }
+        let description = self.description(ctx, &table, "DELETING").await?;
+        self.store
+            .delete_document(&ctx.account, &ctx.region, TABLE_KIND, &name)
+            .await?;
+        // The items go now; a new table of the same name has another id and never sees them.
+        while self.store.delete_table_items(&table.id, 1000).await? > 0 {}
+        self.keys.forget(&table.id);
+        Ok(json!({ "TableDescription": description }))
+    }
+
+    pub(crate) async fn update_table(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateTableInput,
+    ) -> Result<Json> {
+        let name = table_name(&input.table_name).to_string();
+        let arn = table_arn(&ctx.region, &ctx.account, &name);
+        self.authorize(ctx, "dynamodb:UpdateTable", &arn, &[]).await?;
+        let _guard = self.tables.lock().await;
+        let mut table = self.table(ctx, &name).await?;
+        for a in input.attribute_definitions.iter().flatten() {
+            match table.attribute_type(&a.attribute_name) {
+                Some(t) if t != a.attribute_type => {
+                    return Err(DynamoError::validation(format!(
+                        "Cannot change the type of attribute {} from {t} to {}",
+                        a.attribute_name, a.attribute_type
+                    )))
+                }
+                Some(_) => {}
+                None => table.attribute_definitions.push(a.clone()),
+            }
+        }
+        if let Some(mode) = &input.billing_mode {
+            table.billing_mode = mode.clone();
+            if mode == "PAY_PER_REQUEST" {
+                table.read_capacity = 0;
+                table.write_capacity = 0;
+            }
+        }
+        if let Some(t) = &input.provisioned_throughput {
+            if table.billing_mode == "PAY_PER_REQUEST" {
+                return Err(DynamoError::validation(
+                    "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+                ));
+            }
+            table.read_capacity = t.read_capacity_units;
+            table.write_capacity = t.write_capacity_units;
+        }
+        if let Some(p) = input.deletion_protection_enabled {
+            table.deletion_protection = p;
+        }
+        if let Some(c) = &input.table_class {
+            table.table_class = c.clone();
+        }
+        let mut new_indexes = Vec::new();
+        for update in input.global_secondary_index_updates.iter().flatten() {
+            if let Some(create) = &update.create {
+                if table.index(&create.index_name).is_some() {
+                    return Err(DynamoError::validation(format!(
+                        "One or more parameter values were invalid: Index already exists: {}",
+                        create.index_name
+                    )));
+                }
+                for k in &create.key_schema {
+                    if table.attribute_type(&k.attribute_name).is_none() {
+                        return Err(DynamoError::validation(format!(
+                            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                            k.attribute_name,
+                            table.attribute_definitions.iter().map(|a| a.attribute_name.as_str()).collect::<Vec<_>>().join(", ")
+                        )));
+                    }
+                }
+                let (r, w) = capacity(
+                    &table.billing_mode,
+                    create.provisioned_throughput.as_ref(),
+                    &create.index_name,
+                )?;
+                table.global_indexes.push(IndexRecord {
+                    name: create.index_name.clone(),
+                    key_schema: create.key_schema.clone(),
+                    projection: create.projection.clone(),
+                    read_capacity: r,
+                    write_capacity: w,
+                });
+                new_indexes.push(create.index_name.clone());
+            }
+            if let Some(delete) = &update.delete {
+                let before = table.global_indexes.len();
+                table.global_indexes.retain(|i| i.name != delete.index_name);
+                if table.global_indexes.len() == before {
+                    return Err(DynamoError::ResourceNotFound(format!(
+                        "Requested resource not found: Index: {} not found",
+                        delete.index_name
+                    )));
+                }
+                self.store
+                    .delete_index_entries(&table.id, &delete.index_name)
+                    .await?;
+            }
+            if let Some(u) = &update.update {
+                let Some(i) = table
+                    .global_indexes
+                    .iter_mut()
+                    .find(|i| i.name == u.index_name)
+                else {
+                    return Err(DynamoError::ResourceNotFound(format!(
+                        "Requested resource not found: Index: {} not found",
+                        u.index_name
+                    )));
+                };
+                if let Some(t) = &u.provisioned_throughput {
+                    i.read_capacity = t.read_capacity_units;
+                    i.write_capacity = t.write_capacity_units;
+                }
+            }
+        }
+        if let Some(spec) = &input.sse_specification {
+            table.sse = self.keys.change_table_key(ctx, &table, spec).await?;
+        }
+        table.generation += 1;
+        if !new_indexes.is_empty() {
+            self.backfill(ctx, &table).await?;
+        }
+        self.save_table(&table, false).await?;
+        self.keys.forget(&table.id);
+        Ok(json!({ "TableDescription": self.description(ctx, &table, "UPDATING").await? }))
+    }
+
+    /// Writes every item again so its entries in new indexes exist.
+    async fn backfill(&self, ctx: &RequestContext, table: &TableRecord) -> Result<()> {
+        let key = self.keys.get(ctx, table).await?;
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = self
+                .store
+                .scan_items(&table.id, None, after.as_deref(), None, 500)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.item_hash.clone());
+            let mut writes = Vec::with_capacity(page.len());
+            for record in page {
+                let item = crate::stored::open_item(&key, &record)?;
+                let mut updated = crate::stored::seal_item(&key, table, &item)?;
+                updated.version = record.version + 1;
+                writes.push(m2sec_store::GuardedWrite {
+                    write: m2sec_store::ItemWrite::Put(updated),
+                    expect: m2sec_store::Expect::Version(record.version),
+                });
+            }
+            // A write that raced this one already carries the new index entries.
+            match self.store.write_items(&writes).await {
+                Ok(()) | Err(m2sec_store::StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub(crate) async fn describe_limits(
+        &self,
+        ctx: &RequestContext,
+        _input: Json,
+    ) -> Result<Json> {
+        self.authorize(ctx, "dynamodb:DescribeLimits", "*", &[]).await?;
+        Ok(json!({
+            "AccountMaxReadCapacityUnits": 80000,
+            "AccountMaxWriteCapacityUnits": 80000,
+            "TableMaxReadCapacityUnits": 40000,
+            "TableMaxWriteCapacityUnits": 40000,
+        }))
+    }
+
+    pub(crate) async fn describe_endpoints(
+        &self,
+        ctx: &RequestContext,
+        _input: Json,
+    ) -> Result<Json> {
+        // The endpoint the client already talks to: m2sec has no other.
+        Ok(json!({ "Endpoints": [{
+            "Address": format!("dynamodb.{}.amazonaws.com", ctx.region),
+            "CachePeriodInMinutes": 1440,
+        }]}))
+    }
+}
+
+fn capacity(
+    billing_mode: &str,
+    throughput: Option<&ProvisionedThroughput>,
+    index: &str,
+) -> Result<(i64, i64)> {
+    match (billing_mode, throughput) {
+        ("PAY_PER_REQUEST", None) => Ok((0, 0)),
+        ("PAY_PER_REQUEST", Some(_)) => Err(DynamoError::validation(
+            "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        )),
+        (_, Some(t)) => Ok((t.read_capacity_units, t.write_capacity_units)),
+        (_, None) if index.is_empty() => Err(DynamoError::validation(
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        )),
+        (_, None) => Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: ProvisionedThroughput must be specified for index: {index}"
+        ))),
+    }
+}
+
+/// DynamoDB's checks of a new table's key schema, attribute definitions and indexes.
+fn validate_schema(input: &CreateTableInput) -> Result<()> {
+    let defined = |name: &str| {
+        input
+            .attribute_definitions
+            .iter()
+            .any(|a| a.attribute_name == name)
+    };
+    let check_keys = |schema: &[KeySchemaElement], what: &str| -> Result<()> {
+        let hashes = schema.iter().filter(|k| k.key_type == "HASH").count();
+        let ranges = schema.iter().filter(|k| k.key_type == "RANGE").count();
+        if hashes != 1 || ranges > 1 || schema.len() > 2 || schema[0].key_type != "HASH" {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Invalid KeySchema{what}: The first KeySchemaElement is not a HASH key type"
+            )));
+        }
+        for k in schema {
+            if !defined(&k.attribute_name) {
+                return Err(DynamoError::validation(
+                    "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [".to_string()
+                        + &schema.iter().map(|k| k.attribute_name.as_str()).collect::<Vec<_>>().join(", ")
+                        + "], AttributeDefinitions: ["
+                        + &input.attribute_definitions.iter().map(|a| a.attribute_name.as_str()).collect::<Vec<_>>().join(", ")
+                        + "]",
+                ));
+            }
+        }
+        Ok(())
+    };
+    check_keys(&input.key_schema, "")?;
+    for a in &input.attribute_definitions {
+        if !matches!(a.attribute_type.as_str(), "S" | "N" | "B") {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{}' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                a.attribute_type
+            )));
+        }
+    }
+    let mut used: Vec<&str> = input
+        .key_schema
+        .iter()
+        .map(|k| k.attribute_name.as_str())
+        .collect();
+    let mut names = std::collections::BTreeSet::new();
+    for g in input.global_secondary_indexes.iter().flatten() {
+        check_keys(&g.key_schema, "")?;
+        used.extend(g.key_schema.iter().map(|k| k.attribute_name.as_str()));
+        if !names.insert(g.index_name.as_str()) {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Duplicate index name: {}",
+                g.index_name
+            )));
+        }
+    }
+    let table_hash = key_of(&input.key_schema, "HASH");
+    for l in input.local_secondary_indexes.iter().flatten() {
+        check_keys(&l.key_schema, "")?;
+        if input.key_schema.len() < 2 {
+            return Err(DynamoError::validation(
+                "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+            ));
+        }
+        if key_of(&l.key_schema, "HASH") != table_hash || l.key_schema.len() != 2 {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
+                l.index_name,
+                key_of(&l.key_schema, "HASH").unwrap_or_default(),
+                table_hash.unwrap_or_default()
+            )));
+        }
+        used.extend(l.key_schema.iter().map(|k| k.attribute_name.as_str()));
+        if !names.insert(l.index_name.as_str()) {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Duplicate index name: {}",
+                l.index_name
+            )));
+        }
+    }
+    if let Some(extra) = input
+        .attribute_definitions
+        .iter()
+        .find(|a| !used.contains(&a.attribute_name.as_str()))
+    {
+        let _ = extra;
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+    Ok(())
+}

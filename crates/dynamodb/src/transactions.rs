@@ -1,0 +1,302 @@
+//! TransactWriteItems and TransactGetItems. A write transaction reads every item it names,
+//! evaluates every condition, and then writes all of it in one store transaction guarded by the
+//! versions it read: all or nothing, also against other nodes. A token repeated within ten minutes
+//! answers as the first call did without writing again.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use m2sec_proto::RequestContext;
+use m2sec_store::{Expect, GuardedWrite, ItemWrite, StoreError};
+use serde_json::{json, Value as Json};
+
+use crate::error::{DynamoError, Result};
+use crate::expression::{self, Usage};
+use crate::item::{self, Item};
+use crate::items::{attributes, decode_item, leading_key, projection_of, RETRIES};
+use crate::shapes::{ItemInput, TransactGetInput, TransactWriteInput};
+use crate::stored;
+use crate::DynamoDb;
+
+/// How long a ClientRequestToken is remembered (DynamoDB: 10 minutes).
+const TOKEN_LIFE: Duration = Duration::from_secs(600);
+
+/// Tokens of recent write transactions: token → (digest of the request, when).
+#[derive(Default)]
+pub(crate) struct Tokens(Mutex<HashMap<String, (String, Instant)>>);
+
+impl Tokens {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) fn tokens() -> &'static Tokens {
+    static TOKENS: std::sync::OnceLock<Tokens> = std::sync::OnceLock::new();
+    TOKENS.get_or_init(Tokens::default)
+}
+
+/// One action of a write transaction, read and checked.
+struct Action {
+    kind: &'static str,
+    table_id: String,
+    hash: Vec<u8>,
+    expect: Expect,
+    write: Option<ItemWrite>,
+    failed: Option<Json>,
+}
+
+impl DynamoDb {
+    pub(crate) async fn transact_write_items(
+        &self,
+        ctx: &RequestContext,
+        input: TransactWriteInput,
+    ) -> Result<Json> {
+        if input.transact_items.is_empty() || input.transact_items.len() > 100 {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{}' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100",
+                input.transact_items.len()
+            )));
+        }
+        let digest = format!("{}|{}", ctx.account, serde_json::to_string(&input.transact_items).unwrap_or_default());
+        if let Some(token) = &input.client_request_token {
+            let mut tokens = tokens().lock();
+            tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_LIFE);
+            if let Some((seen, _)) = tokens.get(token) {
+                if *seen == digest {
+                    return Ok(json!({}));
+                }
+                return Err(DynamoError::IdempotentParameterMismatch(
+                    "Request parameters do not match the original request for this ClientRequestToken".into(),
+                ));
+            }
+        }
+        for _ in 0..RETRIES {
+            let actions = self.read_actions(ctx, &input.transact_items).await?;
+            if actions.iter().any(|a| a.failed.is_some()) {
+                let reasons: Vec<Json> = actions
+                    .iter()
+                    .map(|a| a.failed.clone().unwrap_or_else(|| json!({"Code": "None"})))
+                    .collect();
+                let summary = reasons
+                    .iter()
+                    .map(|r| r["Code"].as_str().unwrap_or("None").to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(DynamoError::TransactionCanceled { summary, reasons });
+            }
+            let writes: Vec<GuardedWrite> = actions
+                .into_iter()
+                .map(|a| GuardedWrite {
+                    write: a.write.unwrap_or(ItemWrite::Check {
+                        table_id: a.table_id,
+                        item_hash: a.hash,
+                    }),
+                    expect: a.expect,
+                })
+                .collect();
+            match self.store.write_items(&writes).await {
+                Ok(()) => {
+                    if let Some(token) = &input.client_request_token {
+                        tokens().lock().insert(token.clone(), (digest, Instant::now()));
+                    }
+                    return Ok(json!({}));
+                }
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let reasons: Vec<Json> = input
+            .transact_items
+            .iter()
+            .map(|_| json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}))
+            .collect();
+        Err(DynamoError::TransactionCanceled {
+            summary: vec!["TransactionConflict"; reasons.len()].join(", "),
+            reasons,
+        })
+    }
+
+    async fn read_actions(&self, ctx: &RequestContext, items: &[Json]) -> Result<Vec<Action>> {
+        let mut actions = Vec::with_capacity(items.len());
+        let mut seen = BTreeSet::new();
+        for entry in items {
+            let (kind, body) = ["ConditionCheck", "Put", "Delete", "Update"]
+                .iter()
+                .find_map(|k| entry.get(*k).map(|b| (*k, b)))
+                .ok_or_else(|| {
+                    DynamoError::validation(
+                        "TransactItems can only contain one of Check, Put, Update or Delete",
+                    )
+                })?;
+            let input: ItemInput = serde_json::from_value(body.clone())
+                .map_err(|e| DynamoError::Serialization(e.to_string()))?;
+            let table = self.table(ctx, &input.table_name).await?;
+            let attrs = attributes(
+                input.expression_attribute_names.as_ref(),
+                input.expression_attribute_values.as_ref(),
+            )?;
+            let condition = match &input.condition_expression {
+                Some(c) => Some(expression::parse_condition(c, &attrs)?),
+                None => None,
+            };
+            let update = match (&input.update_expression, kind) {
+                (Some(u), "Update") => Some(expression::parse_update(u, &attrs)?),
+                (None, "Update") => {
+                    return Err(DynamoError::validation(
+                        "1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null",
+                    ))
+                }
+                _ => None,
+            };
+            if kind == "ConditionCheck" && condition.is_none() {
+                return Err(DynamoError::validation(
+                    "1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null",
+                ));
+            }
+            let used: Vec<&Usage> = condition
+                .iter()
+                .map(|c| &c.usage)
+                .chain(update.iter().map(|u| &u.usage))
+                .collect();
+            expression::check_unused(&attrs, &used)?;
+            let (pk, new_item) = if kind == "Put" {
+                let it = decode_item(input.item.as_ref().unwrap_or(&Json::Null))?;
+                item::check_item_size(&it)?;
+                (stored::key_of_item(&table, &it)?, Some(it))
+            } else {
+                let k = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
+                (stored::key_from_param(&table, &k)?, None)
+            };
+            let action = match kind {
+                "ConditionCheck" => "dynamodb:ConditionCheckItem",
+                "Put" => "dynamodb:PutItem",
+                "Delete" => "dynamodb:DeleteItem",
+                _ => "dynamodb:UpdateItem",
+            };
+            self.authorize(
+                ctx,
+                action,
+                &table.arn(),
+                &[("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])],
+            )
+            .await?;
+            let key = self.keys.get(ctx, &table).await?;
+            let (hash, current) = self.read_item(&key, &table, &pk).await?;
+            if !seen.insert((table.id.clone(), hash.clone())) {
+                return Err(DynamoError::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            let old = current.as_ref().map(|(_, i)| i);
+            let expect = current
+                .as_ref()
+                .map_or(Expect::Absent, |(r, _)| Expect::Version(r.version));
+            let next_version = current.as_ref().map_or(1, |(r, _)| r.version + 1);
+            let mut failed = None;
+            if let Some(c) = &condition {
+                if !c.evaluate(old.unwrap_or(&Item::new())) {
+                    let mut reason = json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
+                    if input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD") {
+                        if let Some(o) = old {
+                            reason["Item"] = item::item_to_json(o);
+                        }
+                    }
+                    failed = Some(reason);
+                }
+            }
+            let write = match kind {
+                "Put" => {
+                    let mut r = stored::seal_item(&key, &table, new_item.as_ref().expect("put item"))?;
+                    r.version = next_version;
+                    Some(ItemWrite::Put(r))
+                }
+                "Update" => {
+                    let base = old.cloned().unwrap_or_else(|| pk.to_item(&table));
+                    let u = update.as_ref().expect("update expression");
+                    for w in u.written_attributes() {
+                        if w == table.partition_key() || Some(w) == table.sort_key() {
+                            return Err(DynamoError::validation(format!(
+                                "One or more parameter values were invalid: Cannot update attribute {w}. This attribute is part of the key"
+                            )));
+                        }
+                    }
+                    let new = u.apply(&base)?;
+                    item::check_update_size(&new)?;
+                    let mut r = stored::seal_item(&key, &table, &new)?;
+                    r.version = next_version;
+                    Some(ItemWrite::Put(r))
+                }
+                "Delete" => current.as_ref().map(|_| ItemWrite::Delete {
+                    table_id: table.id.clone(),
+                    item_hash: hash.clone(),
+                }),
+                _ => None,
+            };
+            actions.push(Action {
+                kind,
+                table_id: table.id.clone(),
+                hash,
+                expect,
+                write,
+                failed,
+            });
+        }
+        let _ = actions.iter().map(|a| a.kind).count();
+        Ok(actions)
+    }
+
+    pub(crate) async fn transact_get_items(
+        &self,
+        ctx: &RequestContext,
+        input: TransactGetInput,
+    ) -> Result<Json> {
+        if input.transact_items.is_empty() || input.transact_items.len() > 100 {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{}' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100",
+                input.transact_items.len()
+            )));
+        }
+        let mut responses = Vec::new();
+        let mut seen = BTreeSet::new();
+        for entry in &input.transact_items {
+            let get = entry.get("Get").ok_or_else(|| {
+                DynamoError::validation("TransactItems can only contain Get")
+            })?;
+            let input: ItemInput = serde_json::from_value(get.clone())
+                .map_err(|e| DynamoError::Serialization(e.to_string()))?;
+            let table = self.table(ctx, &input.table_name).await?;
+            let attrs = attributes(input.expression_attribute_names.as_ref(), None)?;
+            let projection = projection_of(input.projection_expression.as_deref(), None, &attrs)?;
+            let used: Vec<&Usage> = projection.iter().map(|p| &p.usage).collect();
+            expression::check_unused(&attrs, &used)?;
+            let pk = stored::key_from_param(&table, &decode_item(input.key.as_ref().unwrap_or(&Json::Null))?)?;
+            self.authorize(
+                ctx,
+                "dynamodb:GetItem",
+                &table.arn(),
+                &[("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])],
+            )
+            .await?;
+            let key = self.keys.get(ctx, &table).await?;
+            let (hash, current) = self.read_item(&key, &table, &pk).await?;
+            if !seen.insert((table.id.clone(), hash)) {
+                return Err(DynamoError::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            responses.push(match current {
+                Some((_, item)) => {
+                    let item = match &projection {
+                        Some(p) => p.apply(&item),
+                        None => item,
+                    };
+                    json!({"Item": item::item_to_json(&item)})
+                }
+                None => json!({}),
+            });
+        }
+        Ok(json!({"Responses": responses}))
+    }
+}
