@@ -64,6 +64,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_access_key_user_id.sql"),
         include_str!("../../migrations/postgres/0007_access_key_user_id.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_dynamodb_items.sql"),
+        include_str!("../../migrations/postgres/0008_dynamodb_items.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
