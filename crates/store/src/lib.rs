@@ -231,20 +231,14 @@ pub trait Store: Send + Sync + 'static {
     async fn all_keys(&self) -> Result<Vec<KeyRecord>>;
 
     // --- DynamoDB items -------------------------------------------------------------------------
-    async fn get_item(&self, table_id: &str, item_hash: &[u8]) -> Result<Option<ItemRecord>> {
-        let _ = (table_id, item_hash);
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
+    async fn get_item(&self, table_id: &str, item_hash: &[u8]) -> Result<Option<ItemRecord>>;
     /// The items of one partition of the table (`index` None) or of an index, by item hash.
     async fn partition_items(
         &self,
         table_id: &str,
         index: Option<&str>,
         partition_hash: &[u8],
-    ) -> Result<Vec<ItemRecord>> {
-        let _ = (table_id, index, partition_hash);
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
+    ) -> Result<Vec<ItemRecord>>;
     /// Items of the table (or only those in `index`) with `after < item_hash < before`, by item
     /// hash, at most `limit`.
     async fn scan_items(
@@ -254,34 +248,18 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&[u8]>,
         before: Option<&[u8]>,
         limit: u32,
-    ) -> Result<Vec<ItemRecord>> {
-        let _ = (table_id, index, after, before, limit);
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
+    ) -> Result<Vec<ItemRecord>>;
     /// All the writes or none, in one transaction: fails with [`StoreError::Conflict`] naming the
     /// first write whose expectation does not hold. Atomic against other nodes' writes too.
-    async fn write_items(&self, writes: &[GuardedWrite]) -> Result<()> {
-        let _ = writes;
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
+    async fn write_items(&self, writes: &[GuardedWrite]) -> Result<()>;
     /// Removes up to `limit` items of a table (with their index entries); returns how many. A
     /// deleted table's items go in rounds.
-    async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64> {
-        let _ = (table_id, limit);
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
-    /// Removes the entries of one index (an index deleted by UpdateTable); returns how many.
-    async fn delete_index_entries(&self, table_id: &str, index: &str) -> Result<u64> {
-        let _ = (table_id, index);
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
-    async fn item_stats(&self, table_id: &str) -> Result<ItemStats> {
-        let _ = table_id;
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
+    async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64>;
+    /// Removes the entries of one index (an index deleted by UpdateTable); returns how many. The
+    /// items themselves are not rewritten: their [`ItemRecord::indexes`] name the index until they
+    /// are written again.
+    async fn delete_index_entries(&self, table_id: &str, index: &str) -> Result<u64>;
+    async fn item_stats(&self, table_id: &str) -> Result<ItemStats>;
     /// Items of any table whose `expires_at` is at or before `now_secs`, oldest first, at most `limit`.
-    async fn expired_items(&self, now_secs: i64, limit: u32) -> Result<Vec<ExpiredItem>> {
-        let _ = (now_secs, limit);
-        Err(StoreError::Unavailable("DynamoDB items are not stored yet".into()))
-    }
+    async fn expired_items(&self, now_secs: i64, limit: u32) -> Result<Vec<ExpiredItem>>;
 }

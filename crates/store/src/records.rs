@@ -306,9 +306,15 @@ fn hex_prefix(b: &[u8]) -> String {
 pub enum ItemWrite {
     /// Insert or replace the item (and its index entries).
     Put(ItemRecord),
-    Delete { table_id: String, item_hash: Vec<u8> },
+    Delete {
+        table_id: String,
+        item_hash: Vec<u8>,
+    },
     /// No write, only the expectation (TransactWriteItems' ConditionCheck).
-    Check { table_id: String, item_hash: Vec<u8> },
+    Check {
+        table_id: String,
+        item_hash: Vec<u8>,
+    },
 }
 
 /// What the item must be for a write to happen.

@@ -1,6 +1,10 @@
 //! The storage conformance suite: every backend must pass [`run`]. Called from this crate's tests for
 //! SQLite, and for PostgreSQL when `M2SEC_TEST_POSTGRES_URL` is set.
 
+mod items;
+
+pub use items::racing_writers;
+
 use crate::{
     AccessKeyRecord, AliasRecord, Document, KeyRecord, KeyVersionRecord, NewTrailEvent,
     ParameterRecord, ParameterVersionRecord, Scope, Store, StoreError, TrailDigestRecord,
@@ -388,6 +392,7 @@ pub async fn run(store: &dyn Store) {
     access_keys(store).await;
     settings(store).await;
     documents(store).await;
+    items::run(store).await;
 }
 
 /// KMS keys: creation with their first version, scoping, listing, updates (one and several at

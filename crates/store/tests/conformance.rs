@@ -13,6 +13,9 @@ async fn sqlite_passes_the_suite_and_keeps_data_across_reopen() {
             "migrated, empty"
         );
         m2sec_store::test_suite::run(&store).await;
+        // A second pool on the file, as a second process would have.
+        let other = SqlStore::connect(&url).await.unwrap();
+        m2sec_store::test_suite::racing_writers(&store, &other, "t-two-nodes").await;
     }
     assert!(SqlStore::holds_data(&url).await.unwrap());
     // Reopening runs no migration twice and finds the data.
@@ -30,5 +33,8 @@ async fn postgres_passes_the_suite() {
     let store = SqlStore::connect(&url).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     m2sec_store::test_suite::run(&store).await;
+    // A second pool on the database, as a second node would have.
+    let other = SqlStore::connect(&url).await.unwrap();
+    m2sec_store::test_suite::racing_writers(&store, &other, "t-two-nodes").await;
     assert!(SqlStore::holds_data(&url).await.unwrap());
 }

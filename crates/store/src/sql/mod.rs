@@ -4,11 +4,13 @@
 //!
 //! One file per resource area holds its queries and row conversions: `keys` (KMS keys, versions,
 //! aliases), `parameters` (SSM), `identity` (access keys, settings, job leases), `documents` (IAM,
-//! Route53 and ACM records), `trail` (the trail's tables) and `probe` (the health probe). The
+//! Route53 and ACM records), `trail` (the trail's tables), `items` (DynamoDB items and their index
+//! entries) and `probe` (the health probe). The
 //! [`Store`] implementation here only routes each method to its area.
 
 mod documents;
 mod identity;
+mod items;
 mod keys;
 #[cfg(test)]
 mod migration_tests;
@@ -22,9 +24,10 @@ use sqlx::AnyPool;
 
 use crate::clock::now_ms;
 use crate::{
-    AccessKeyRecord, AliasRecord, ChainLink, Document, KeyRecord, KeyVersionRecord, NewTrailEvent,
-    ParameterRecord, ParameterVersionRecord, Result, Scope, Store, StoreError, TrailCount,
-    TrailDigestRecord, TrailHead, TrailQuery, TrailRow,
+    AccessKeyRecord, AliasRecord, ChainLink, Document, ExpiredItem, GuardedWrite, ItemRecord,
+    ItemStats, KeyRecord, KeyVersionRecord, NewTrailEvent, ParameterRecord, ParameterVersionRecord,
+    Result, Scope, Store, StoreError, TrailCount, TrailDigestRecord, TrailHead, TrailQuery,
+    TrailRow,
 };
 
 /// (version, SQLite text, PostgreSQL text); append only.
@@ -63,6 +66,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_access_key_user_id.sql"),
         include_str!("../../migrations/postgres/0007_access_key_user_id.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_dynamodb_items.sql"),
+        include_str!("../../migrations/postgres/0008_dynamodb_items.sql"),
     ),
 ];
 
@@ -476,5 +484,49 @@ impl Store for SqlStore {
 
     async fn all_keys(&self) -> Result<Vec<KeyRecord>> {
         keys::all_keys(self).await
+    }
+
+    async fn get_item(&self, table_id: &str, item_hash: &[u8]) -> Result<Option<ItemRecord>> {
+        items::get_item(self, table_id, item_hash).await
+    }
+
+    async fn partition_items(
+        &self,
+        table_id: &str,
+        index: Option<&str>,
+        partition_hash: &[u8],
+    ) -> Result<Vec<ItemRecord>> {
+        items::partition_items(self, table_id, index, partition_hash).await
+    }
+
+    async fn scan_items(
+        &self,
+        table_id: &str,
+        index: Option<&str>,
+        after: Option<&[u8]>,
+        before: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<Vec<ItemRecord>> {
+        items::scan_items(self, table_id, index, after, before, limit).await
+    }
+
+    async fn write_items(&self, writes: &[GuardedWrite]) -> Result<()> {
+        items::write_items(self, writes).await
+    }
+
+    async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64> {
+        items::delete_table_items(self, table_id, limit).await
+    }
+
+    async fn delete_index_entries(&self, table_id: &str, index: &str) -> Result<u64> {
+        items::delete_index_entries(self, table_id, index).await
+    }
+
+    async fn item_stats(&self, table_id: &str) -> Result<ItemStats> {
+        items::item_stats(self, table_id).await
+    }
+
+    async fn expired_items(&self, now_secs: i64, limit: u32) -> Result<Vec<ExpiredItem>> {
+        items::expired_items(self, now_secs, limit).await
     }
 }

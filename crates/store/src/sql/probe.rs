@@ -87,6 +87,8 @@ mod tests {
             "documents",
             "trail_events",
             "leases",
+            "ddb_items",
+            "ddb_index_entries",
         ] {
             assert!(tables.contains(&table), "{table} in {tables:?}");
         }
