@@ -177,11 +177,39 @@ async fn aws_json(State(state): State<Arc<AppState>>, request: Request) -> Respo
             return aws_query(&state, service, request, &request_id).await;
         }
     }
+    // The service the target names answers in its own awsJson version (DynamoDB's is 1.0).
+    let service = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .and_then(json::split_target)
+        .and_then(|(prefix, _)| state.json_services.get(prefix))
+        .map(|(_, s)| s.clone());
     let result = handle(&state, request, &request_id).await;
     if let Err(e) = &result {
         tracing::debug!(code = %e.code, status = e.status, "request refused");
     }
-    respond(&request_id, result)
+    let Some(service) = service else {
+        return respond(&request_id, result);
+    };
+    let model = service.model();
+    let result = result.map_err(|e| {
+        let body = json::error_body_for(model, &e);
+        (e, body)
+    });
+    let mut response = match result {
+        Ok(body) => respond(&request_id, Ok(body)),
+        Err((e, body)) => {
+            let mut r = respond(&request_id, Err(e));
+            *r.body_mut() = Body::from(body);
+            r
+        }
+    };
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static(json::content_type(model)),
+    );
+    response
 }
 
 /// The client's address (for `aws:SourceIp`), when the server was started with connection info.
