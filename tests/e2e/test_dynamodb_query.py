@@ -136,8 +136,8 @@ def test_select_count(ddb, orders):
     out = q(ddb, orders, "pk = :p", {":p": S("c1")}, Select="COUNT")
     assert out["Count"] == 7 and out["ScannedCount"] == 7
     assert "Items" not in out
-    out = q(ddb, orders, "pk = :p", {":p": S("c1")}, Select="COUNT", FilterExpression="paid = :t",
-            ExpressionAttributeValues={":p": S("c1"), ":t": {"BOOL": True}})
+    out = q(ddb, orders, "pk = :p", {":p": S("c1"), ":t": {"BOOL": True}}, Select="COUNT",
+            FilterExpression="paid = :t")
     assert out["Count"] == 3 and out["ScannedCount"] == 7
 
 
