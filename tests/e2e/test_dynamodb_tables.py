@@ -219,7 +219,7 @@ def test_secondary_indexes(ddb):
                  AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                        {"AttributeName": "x", "AttributeType": "S"}],
                  KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                 LocalSecondaryIndexes=[{"IndexName": "l", "KeySchema": [
+                 LocalSecondaryIndexes=[{"IndexName": "lsi", "KeySchema": [
                      {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "x", "KeyType": "RANGE"}],
                      "Projection": {"ProjectionType": "ALL"}}])
 

@@ -33,7 +33,7 @@ def test_missing_target(server):
 
 
 @pytest.mark.parametrize(
-    "target", ["DynamoDB_20120810.ListTables", "AWSSecretsManager.ListSecrets", "TrentServiceListKeys", ".ListKeys",
+    "target", ["Kinesis_20131202.ListStreams", "AWSSecretsManager.ListSecrets", "TrentServiceListKeys", ".ListKeys",
                "TrentService.", "trentservice.ListKeys"]
 )
 def test_unknown_target_prefix(server, target):

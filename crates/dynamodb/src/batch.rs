@@ -33,7 +33,7 @@ impl DynamoDb {
         }
         let mut responses = serde_json::Map::new();
         for (name, request) in &input.request_items {
-            let table = self.table(ctx, name).await?;
+            let table = self.table_for(ctx, name, "dynamodb:BatchGetItem").await?;
             self.authorize(ctx, "dynamodb:BatchGetItem", &table.arn(), &[]).await?;
             let names: Option<BTreeMap<String, String>> = request
                 .get("ExpressionAttributeNames")
@@ -81,7 +81,7 @@ impl DynamoDb {
         // Everything is checked before anything is written.
         let mut plans = Vec::new();
         for (name, requests) in &input.request_items {
-            let table = self.table(ctx, name).await?;
+            let table = self.table_for(ctx, name, "dynamodb:BatchWriteItem").await?;
             self.authorize(ctx, "dynamodb:BatchWriteItem", &table.arn(), &[]).await?;
             let key = self.keys.get(ctx, &table).await?;
             let mut seen = BTreeSet::new();

@@ -126,7 +126,7 @@ impl DynamoDb {
     }
 
     pub(crate) async fn put_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:PutItem").await?;
         let item = decode_item(input.item.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_of_item(&table, &item)?;
         let mut extra = vec![("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])];
@@ -197,7 +197,7 @@ impl DynamoDb {
     }
 
     pub(crate) async fn get_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:GetItem").await?;
         let key_item = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_from_param(&table, &key_item)?;
         let attrs = attributes(
@@ -230,7 +230,7 @@ impl DynamoDb {
     }
 
     pub(crate) async fn delete_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:DeleteItem").await?;
         let key_item = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_from_param(&table, &key_item)?;
         let mut extra = vec![("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])];
@@ -294,7 +294,7 @@ impl DynamoDb {
     }
 
     pub(crate) async fn update_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:UpdateItem").await?;
         let key_item = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_from_param(&table, &key_item)?;
         let attrs = attributes(

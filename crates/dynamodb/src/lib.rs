@@ -44,14 +44,35 @@ use serde_json::Value as Json;
 
 pub use crate::operations::DynamoDbOperation;
 
-/// botocore's DynamoDB model, compiled once. Attribute values are marked sensitive, so no item
-/// content (key values included) reaches the trail.
+/// botocore's DynamoDB model, compiled once, with item contents marked sensitive (see below).
 pub fn model() -> &'static ServiceModel {
     static MODEL: OnceLock<ServiceModel> = OnceLock::new();
     MODEL.get_or_init(|| {
         let mut model =
             ServiceModel::from_json(include_str!("../../proto/models/dynamodb.json"));
-        model.mark_sensitive("AttributeValue");
+        // Items, keys, attribute names and the expressions that name them are the table's
+        // contents: none of it enters the trail.
+        for shape in [
+            "AttributeValue",
+            "AttributeMap",
+            "PutItemInputAttributeMap",
+            "Key",
+            "MapAttributeValue",
+            "ItemCollectionKeyAttributeMap",
+            "ExpressionAttributeValueMap",
+            "ExpressionAttributeNameMap",
+            "AttributeUpdates",
+            "ExpectedAttributeMap",
+            "FilterConditionMap",
+            "KeyConditions",
+            "AttributeNameList",
+            "ConditionExpression",
+            "UpdateExpression",
+            "ProjectionExpression",
+            "KeyExpression",
+        ] {
+            model.mark_sensitive(shape);
+        }
         model
     })
 }
@@ -86,6 +107,29 @@ use m2sec_proto::run_json as run;
 impl JsonService for DynamoDb {
     fn model(&self) -> &ServiceModel {
         model()
+    }
+
+    /// DynamoDB's front end refuses JSON of the wrong type for a member as a SerializationException,
+    /// and counts BatchGetItem's keys over all tables.
+    fn validation_error(&self, operation: &str, error: AwsError) -> AwsError {
+        if error.message.contains("Member must be of type") {
+            let expected = if error.message.contains("of type string") {
+                "String"
+            } else if error.message.contains("of type boolean") {
+                "Boolean"
+            } else if error.message.contains("of type list") {
+                "List"
+            } else {
+                "Structure"
+            };
+            return AwsError::serialization(format!(
+                "Unexpected value type in payload: expected {expected}"
+            ));
+        }
+        if operation == "BatchGetItem" && error.message.contains("length less than or equal to 100") {
+            return AwsError::validation("Too many items requested for the BatchGetItem call");
+        }
+        error
     }
 
     async fn call(

@@ -145,15 +145,25 @@ fn check_limit(limit: Option<i64>) -> Result<Option<usize>> {
     }
 }
 
-fn find_index<'a>(table: &'a TableRecord, name: Option<&str>) -> Result<Option<(&'a IndexRecord, bool)>> {
-    match name {
-        None => Ok(None),
-        Some(n) => table.index(n).map(Some).ok_or_else(|| {
+fn find_index<'a>(
+    table: &'a TableRecord,
+    name: Option<&str>,
+    consistent: Option<bool>,
+) -> Result<Option<(&'a IndexRecord, bool)>> {
+    let index = match name {
+        None => return Ok(None),
+        Some(n) => table.index(n).ok_or_else(|| {
             DynamoError::validation(format!(
                 "The table does not have the specified index: {n}"
             ))
-        }),
+        })?,
+    };
+    if index.1 && consistent == Some(true) {
+        return Err(DynamoError::validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
     }
+    Ok(Some(index))
 }
 
 impl DynamoDb {
@@ -162,8 +172,8 @@ impl DynamoDb {
     }
 
     pub(crate) async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
-        let index = find_index(&table, input.index_name.as_deref())?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:Query").await?;
+        let index = find_index(&table, input.index_name.as_deref(), input.consistent_read)?;
         refuse_legacy(
             &[
                 ("KeyConditions", input.key_conditions.is_some()),
@@ -207,6 +217,14 @@ impl DynamoDb {
             Some(f) => Some(expression::parse_filter(f, &attrs)?),
             None => None,
         };
+        if let Some(f) = &filter {
+            let keys = [Some(schema.partition_key), schema.sort_key];
+            if let Some(k) = keys.into_iter().flatten().find(|k| f.usage.attributes.contains(*k)) {
+                return Err(DynamoError::validation(format!(
+                    "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+                )));
+            }
+        }
         let projection = projection_of(
             input.projection_expression.as_deref(),
             input.attributes_to_get.as_ref(),
@@ -275,8 +293,8 @@ impl DynamoDb {
     }
 
     pub(crate) async fn scan(&self, ctx: &RequestContext, input: QueryInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
-        let index = find_index(&table, input.index_name.as_deref())?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:Scan").await?;
+        let index = find_index(&table, input.index_name.as_deref(), input.consistent_read)?;
         refuse_legacy(
             &[
                 ("ScanFilter", input.scan_filter.is_some()),

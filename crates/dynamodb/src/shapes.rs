@@ -171,6 +171,7 @@ pub struct QueryInput {
     pub limit: Option<i64>,
     pub scan_index_forward: Option<bool>,
     pub select: Option<String>,
+    pub consistent_read: Option<bool>,
     pub segment: Option<i64>,
     pub total_segments: Option<i64>,
     pub return_consumed_capacity: Option<String>,

@@ -26,6 +26,9 @@ pub(crate) struct TableRecord {
     pub attribute_definitions: Vec<AttributeDefinition>,
     pub key_schema: Vec<KeySchemaElement>,
     pub billing_mode: String,
+    /// Whether a BillingMode was ever given (DescribeTable shows BillingModeSummary then).
+    #[serde(default)]
+    pub billing_mode_given: bool,
     pub read_capacity: i64,
     pub write_capacity: i64,
     #[serde(default)]
@@ -143,6 +146,28 @@ impl DynamoDb {
             .map_err(|e| DynamoError::Internal(format!("stored table {name}: {e}")))
     }
 
+    /// The table an item-level request names. A missing table answers as DynamoDB does: the
+    /// caller's right to `action` on it is checked first (no right: AccessDenied), then
+    /// `Requested resource not found`.
+    pub(crate) async fn table_for(
+        &self,
+        ctx: &RequestContext,
+        reference: &str,
+        action: &str,
+    ) -> Result<TableRecord> {
+        match self.table(ctx, reference).await {
+            Err(DynamoError::ResourceNotFound(_)) => {
+                let name = table_name(reference);
+                self.authorize(ctx, action, &table_arn(&ctx.region, &ctx.account, name), &[])
+                    .await?;
+                Err(DynamoError::ResourceNotFound(
+                    "Requested resource not found".into(),
+                ))
+            }
+            other => other,
+        }
+    }
+
     pub(crate) async fn save_table(&self, table: &TableRecord, create: bool) -> Result<()> {
         let doc = Document {
             account: table.account.clone(),
@@ -228,6 +253,7 @@ impl DynamoDb {
             created_at: m2sec_store::now_ms() as f64 / 1000.0,
             attribute_definitions: input.attribute_definitions.clone(),
             key_schema: input.key_schema.clone(),
+            billing_mode_given: input.billing_mode.is_some(),
             billing_mode,
             read_capacity,
             write_capacity,
@@ -297,6 +323,8 @@ impl DynamoDb {
                 "BillingMode": "PAY_PER_REQUEST",
                 "LastUpdateToPayPerRequestDateTime": table.created_at,
             });
+        } else if table.billing_mode_given {
+            d["BillingModeSummary"] = json!({"BillingMode": table.billing_mode});
         }
         let index = |i: &IndexRecord, global: bool| {
             let mut v = json!({
@@ -414,7 +442,16 @@ impl DynamoDb {
             }
         }
         if let Some(mode) = &input.billing_mode {
+            if mode == "PROVISIONED"
+                && table.billing_mode != "PROVISIONED"
+                && input.provisioned_throughput.is_none()
+            {
+                return Err(DynamoError::validation(
+                    "One or more parameter values were invalid: ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+                ));
+            }
             table.billing_mode = mode.clone();
+            table.billing_mode_given = true;
             if mode == "PAY_PER_REQUEST" {
                 table.read_capacity = 0;
                 table.write_capacity = 0;

@@ -61,7 +61,7 @@ impl DynamoDb {
     }
 
     pub(crate) async fn describe_time_to_live(&self, ctx: &RequestContext, input: TableNameInput) -> Result<Json> {
-        let table = self.table(ctx, &input.table_name).await?;
+        let table = self.table_for(ctx, &input.table_name, "dynamodb:DescribeTimeToLive").await?;
         self.authorize(ctx, "dynamodb:DescribeTimeToLive", &table.arn(), &[]).await?;
         Ok(json!({ "TimeToLiveDescription": match &table.ttl_attribute {
             Some(a) => json!({"TimeToLiveStatus": "ENABLED", "AttributeName": a}),

@@ -132,7 +132,13 @@ impl DynamoDb {
                 })?;
             let input: ItemInput = serde_json::from_value(body.clone())
                 .map_err(|e| DynamoError::Serialization(e.to_string()))?;
-            let table = self.table(ctx, &input.table_name).await?;
+            let action = match kind {
+                "ConditionCheck" => "dynamodb:ConditionCheckItem",
+                "Put" => "dynamodb:PutItem",
+                "Delete" => "dynamodb:DeleteItem",
+                _ => "dynamodb:UpdateItem",
+            };
+            let table = self.table_for(ctx, &input.table_name, action).await?;
             let attrs = attributes(
                 input.expression_attribute_names.as_ref(),
                 input.expression_attribute_values.as_ref(),
@@ -168,12 +174,6 @@ impl DynamoDb {
             } else {
                 let k = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
                 (stored::key_from_param(&table, &k)?, None)
-            };
-            let action = match kind {
-                "ConditionCheck" => "dynamodb:ConditionCheckItem",
-                "Put" => "dynamodb:PutItem",
-                "Delete" => "dynamodb:DeleteItem",
-                _ => "dynamodb:UpdateItem",
             };
             self.authorize(
                 ctx,
@@ -266,7 +266,7 @@ impl DynamoDb {
             })?;
             let input: ItemInput = serde_json::from_value(get.clone())
                 .map_err(|e| DynamoError::Serialization(e.to_string()))?;
-            let table = self.table(ctx, &input.table_name).await?;
+            let table = self.table_for(ctx, &input.table_name, "dynamodb:GetItem").await?;
             let attrs = attributes(input.expression_attribute_names.as_ref(), None)?;
             let projection = projection_of(input.projection_expression.as_deref(), None, &attrs)?;
             let used: Vec<&Usage> = projection.iter().map(|p| &p.usage).collect();
