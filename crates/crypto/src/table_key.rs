@@ -96,7 +96,11 @@ impl TableKey {
         let mut buf = sealed[1 + NONCE_LEN..].to_vec();
         let len = self
             .seal
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                &mut buf,
+            )
             .map_err(|_| CryptoError::InvalidCiphertext)?
             .len();
         buf.truncate(len);
@@ -122,7 +126,10 @@ mod tests {
     fn seal_open_and_tamper() {
         let k = TableKey::from_data_key(&TableKey::generate_data_key()).unwrap();
         let sealed = k.seal(b"t1|h1", b"{\"a\":{\"S\":\"x\"}}");
-        assert_eq!(k.open(b"t1|h1", &sealed).unwrap().expose(), b"{\"a\":{\"S\":\"x\"}}");
+        assert_eq!(
+            k.open(b"t1|h1", &sealed).unwrap().expose(),
+            b"{\"a\":{\"S\":\"x\"}}"
+        );
         assert!(k.open(b"t1|h2", &sealed).is_err());
         let mut bad = sealed.clone();
         bad[20] ^= 1;

@@ -20,7 +20,11 @@ fn duplicates() -> DynamoError {
 }
 
 impl DynamoDb {
-    pub(crate) async fn batch_get_item(&self, ctx: &RequestContext, input: BatchGetInput) -> Result<Json> {
+    pub(crate) async fn batch_get_item(
+        &self,
+        ctx: &RequestContext,
+        input: BatchGetInput,
+    ) -> Result<Json> {
         let total: usize = input
             .request_items
             .values()
@@ -34,7 +38,8 @@ impl DynamoDb {
         let mut responses = serde_json::Map::new();
         for (name, request) in &input.request_items {
             let table = self.table_for(ctx, name, "dynamodb:BatchGetItem").await?;
-            self.authorize(ctx, "dynamodb:BatchGetItem", &table.arn(), &[]).await?;
+            self.authorize(ctx, "dynamodb:BatchGetItem", &table.arn(), &[])
+                .await?;
             let names: Option<BTreeMap<String, String>> = request
                 .get("ExpressionAttributeNames")
                 .map(|n| serde_json::from_value(n.clone()))
@@ -51,7 +56,12 @@ impl DynamoDb {
             let key = self.keys.get(ctx, &table).await?;
             let mut seen = BTreeSet::new();
             let mut items = Vec::new();
-            for k in request.get("Keys").and_then(Json::as_array).into_iter().flatten() {
+            for k in request
+                .get("Keys")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let pk = stored::key_from_param(&table, &decode_item(k)?)?;
                 let hash = stored::item_hash(&key, &pk);
                 if !seen.insert(hash.clone()) {
@@ -71,7 +81,11 @@ impl DynamoDb {
         Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
     }
 
-    pub(crate) async fn batch_write_item(&self, ctx: &RequestContext, input: BatchWriteInput) -> Result<Json> {
+    pub(crate) async fn batch_write_item(
+        &self,
+        ctx: &RequestContext,
+        input: BatchWriteInput,
+    ) -> Result<Json> {
         let total: usize = input.request_items.values().map(Vec::len).sum();
         if total == 0 || total > 25 || input.request_items.values().any(Vec::is_empty) {
             return Err(DynamoError::validation(
@@ -82,7 +96,8 @@ impl DynamoDb {
         let mut plans = Vec::new();
         for (name, requests) in &input.request_items {
             let table = self.table_for(ctx, name, "dynamodb:BatchWriteItem").await?;
-            self.authorize(ctx, "dynamodb:BatchWriteItem", &table.arn(), &[]).await?;
+            self.authorize(ctx, "dynamodb:BatchWriteItem", &table.arn(), &[])
+                .await?;
             let key = self.keys.get(ctx, &table).await?;
             let mut seen = BTreeSet::new();
             for r in requests {
@@ -95,14 +110,15 @@ impl DynamoDb {
                         (record.item_hash.clone(), Some(record))
                     }
                     (None, Some(d)) => {
-                        let pk = stored::key_from_param(&table, &decode_item(d.get("Key").unwrap_or(&Json::Null))?)?;
+                        let pk = stored::key_from_param(
+                            &table,
+                            &decode_item(d.get("Key").unwrap_or(&Json::Null))?,
+                        )?;
                         (stored::item_hash(&key, &pk), None)
                     }
-                    _ => {
-                        return Err(DynamoError::validation(
-                            "A WriteRequest must contain exactly one of PutRequest or DeleteRequest",
-                        ))
-                    }
+                    _ => return Err(DynamoError::validation(
+                        "A WriteRequest must contain exactly one of PutRequest or DeleteRequest",
+                    )),
                 };
                 if !seen.insert(hash.clone()) {
                     return Err(duplicates());
@@ -132,7 +148,8 @@ impl DynamoDb {
                     r.version = c.as_ref().map_or(1, |c| c.version + 1);
                     (
                         ItemWrite::Put(r),
-                        c.as_ref().map_or(Expect::Absent, |c| Expect::Version(c.version)),
+                        c.as_ref()
+                            .map_or(Expect::Absent, |c| Expect::Version(c.version)),
                     )
                 }
                 (None, Some(c)) => (
@@ -144,7 +161,11 @@ impl DynamoDb {
                 ),
                 (None, None) => return Ok(()),
             };
-            match self.store.write_items(&[GuardedWrite { write, expect }]).await {
+            match self
+                .store
+                .write_items(&[GuardedWrite { write, expect }])
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),

@@ -53,7 +53,8 @@ impl Sse {
         match self {
             Sse::Owned { .. } => None,
             Sse::Kms { key_arn, .. } => {
-                let mut d = json!({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key_arn});
+                let mut d =
+                    json!({"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key_arn});
                 if status == "INACCESSIBLE_ENCRYPTION_CREDENTIALS" {
                     d["InaccessibleEncryptionDateTime"] =
                         json!(m2sec_store::now_ms() as f64 / 1000.0);
@@ -101,11 +102,14 @@ fn requested_key(spec: Option<&SseSpecification>) -> Result<Option<Option<String
     ))
 }
 
+/// Unwrapped table keys by table id: the key, when it was unwrapped, the table's generation then.
+type Cache = HashMap<String, (Arc<TableKey>, Instant, u64)>;
+
 pub(crate) struct TableKeys {
     root: Arc<RootKey>,
     kms: Arc<Kms>,
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Arc<TableKey>, Instant, u64)>>,
+    cache: Mutex<Cache>,
 }
 
 impl TableKeys {
@@ -118,7 +122,7 @@ impl TableKeys {
         }
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<TableKey>, Instant, u64)>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -138,8 +142,10 @@ impl TableKeys {
             TableKey::from_data_key(&data_key)
                 .map_err(|e| DynamoError::Internal(format!("table key: {e}")))?,
         );
-        self.cache()
-            .insert(table.id.clone(), (key.clone(), Instant::now(), table.generation));
+        self.cache().insert(
+            table.id.clone(),
+            (key.clone(), Instant::now(), table.generation),
+        );
         Ok(key)
     }
 
@@ -147,7 +153,10 @@ impl TableKeys {
         match &table.sse {
             Sse::Owned { sealed_key } => self
                 .root
-                .open_sealed(sealed_key, &owned_aad(&table.account, &table.region, &table.id))
+                .open_sealed(
+                    sealed_key,
+                    &owned_aad(&table.account, &table.region, &table.id),
+                )
                 .map_err(|e| DynamoError::Internal(format!("table key of {}: {e}", table.name))),
             Sse::Kms { wrapped_key, .. } => {
                 let blob = base64::engine::general_purpose::STANDARD

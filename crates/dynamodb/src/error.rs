@@ -20,7 +20,9 @@ pub enum DynamoError {
     #[error("The conditional request failed")]
     ConditionalCheckFailed { item: Option<serde_json::Value> },
     /// One reason per action of the transaction (`{"Code": "None"}` for those that were fine).
-    #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{summary}]")]
+    #[error(
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [{summary}]"
+    )]
     TransactionCanceled {
         summary: String,
         reasons: Vec<serde_json::Value>,
@@ -76,9 +78,7 @@ impl DynamoError {
             KmsError::Store(s) => DynamoError::Store(s),
             KmsError::Internal(m) => DynamoError::Internal(m),
             KmsError::AccessDenied(m) => DynamoError::AccessDenied(m),
-            other => DynamoError::KmsAccessDenied(format!(
-                "KMS key access denied error: {other}"
-            )),
+            other => DynamoError::KmsAccessDenied(format!("KMS key access denied error: {other}")),
         }
     }
 }

@@ -29,17 +29,24 @@ pub(crate) fn attributes(
         Some(Json::Object(map)) => {
             let mut out = BTreeMap::new();
             for (k, v) in map {
-                out.insert(k.clone(), AttributeValue::from_json(v).map_err(|e| match e {
-                    item::DecodeError::Validation(v) => DynamoError::validation(format!(
-                        "ExpressionAttributeValues contains invalid value: {} for key {k}",
-                        v.0
-                    )),
-                    item::DecodeError::Serialization(m) => DynamoError::Serialization(m),
-                })?);
+                out.insert(
+                    k.clone(),
+                    AttributeValue::from_json(v).map_err(|e| match e {
+                        item::DecodeError::Validation(v) => DynamoError::validation(format!(
+                            "ExpressionAttributeValues contains invalid value: {} for key {k}",
+                            v.0
+                        )),
+                        item::DecodeError::Serialization(m) => DynamoError::Serialization(m),
+                    })?,
+                );
             }
             Some(out)
         }
-        Some(_) => return Err(DynamoError::Serialization("Unexpected value type in payload".into())),
+        Some(_) => {
+            return Err(DynamoError::Serialization(
+                "Unexpected value type in payload".into(),
+            ))
+        }
     };
     expression::validate_attribute_maps(names, values.as_ref())?;
     Ok(ExpressionAttributes {
@@ -73,7 +80,9 @@ pub(crate) fn leading_key(v: &AttributeValue) -> String {
 
 pub(crate) fn consumed(table: &str, mode: Option<&str>, units: f64) -> Option<Json> {
     match mode {
-        Some("TOTAL") | Some("INDEXES") => Some(json!({"TableName": table, "CapacityUnits": units})),
+        Some("TOTAL") | Some("INDEXES") => {
+            Some(json!({"TableName": table, "CapacityUnits": units}))
+        }
         _ => None,
     }
 }
@@ -126,7 +135,9 @@ impl DynamoDb {
     }
 
     pub(crate) async fn put_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:PutItem").await?;
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:PutItem")
+            .await?;
         let item = decode_item(input.item.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_of_item(&table, &item)?;
         let mut extra = vec![("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])];
@@ -134,9 +145,13 @@ impl DynamoDb {
         if let Some(r) = &input.return_values {
             extra.push(("dynamodb:ReturnValues", vec![r.clone()]));
         }
-        self.authorize(ctx, "dynamodb:PutItem", &table.arn(), &extra).await?;
+        self.authorize(ctx, "dynamodb:PutItem", &table.arn(), &extra)
+            .await?;
         refuse_legacy(
-            &[("Expected", input.expected.is_some()), ("ConditionalOperator", input.conditional_operator.is_some())],
+            &[
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
             "ConditionExpression",
         )?;
         check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
@@ -184,7 +199,9 @@ impl DynamoDb {
                             out["Attributes"] = item::item_to_json(old);
                         }
                     }
-                    if let Some(c) = consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0) {
+                    if let Some(c) =
+                        consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0)
+                    {
                         out["ConsumedCapacity"] = c;
                     }
                     return Ok(out);
@@ -197,7 +214,9 @@ impl DynamoDb {
     }
 
     pub(crate) async fn get_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:GetItem").await?;
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:GetItem")
+            .await?;
         let key_item = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_from_param(&table, &key_item)?;
         let attrs = attributes(
@@ -207,10 +226,14 @@ impl DynamoDb {
         let projection = projection(&input, &attrs)?;
         let mut extra = vec![("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])];
         if let Some(p) = &projection {
-            extra.push(("dynamodb:Attributes", p.usage.attributes.iter().cloned().collect()));
+            extra.push((
+                "dynamodb:Attributes",
+                p.usage.attributes.iter().cloned().collect(),
+            ));
             extra.push(("dynamodb:Select", vec!["SPECIFIC_ATTRIBUTES".into()]));
         }
-        self.authorize(ctx, "dynamodb:GetItem", &table.arn(), &extra).await?;
+        self.authorize(ctx, "dynamodb:GetItem", &table.arn(), &extra)
+            .await?;
         let used: Vec<&Usage> = projection.iter().map(|p| &p.usage).collect();
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
@@ -230,16 +253,22 @@ impl DynamoDb {
     }
 
     pub(crate) async fn delete_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:DeleteItem").await?;
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:DeleteItem")
+            .await?;
         let key_item = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_from_param(&table, &key_item)?;
         let mut extra = vec![("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])];
         if let Some(r) = &input.return_values {
             extra.push(("dynamodb:ReturnValues", vec![r.clone()]));
         }
-        self.authorize(ctx, "dynamodb:DeleteItem", &table.arn(), &extra).await?;
+        self.authorize(ctx, "dynamodb:DeleteItem", &table.arn(), &extra)
+            .await?;
         refuse_legacy(
-            &[("Expected", input.expected.is_some()), ("ConditionalOperator", input.conditional_operator.is_some())],
+            &[
+                ("Expected", input.expected.is_some()),
+                ("ConditionalOperator", input.conditional_operator.is_some()),
+            ],
             "ConditionExpression",
         )?;
         check_return_values(input.return_values.as_deref(), &["NONE", "ALL_OLD"])?;
@@ -294,7 +323,9 @@ impl DynamoDb {
     }
 
     pub(crate) async fn update_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:UpdateItem").await?;
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:UpdateItem")
+            .await?;
         let key_item = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
         let pk = stored::key_from_param(&table, &key_item)?;
         let attrs = attributes(
@@ -307,12 +338,16 @@ impl DynamoDb {
         };
         let mut extra = vec![("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])];
         if let Some(u) = &update {
-            extra.push(("dynamodb:Attributes", u.usage.attributes.iter().cloned().collect()));
+            extra.push((
+                "dynamodb:Attributes",
+                u.usage.attributes.iter().cloned().collect(),
+            ));
         }
         if let Some(r) = &input.return_values {
             extra.push(("dynamodb:ReturnValues", vec![r.clone()]));
         }
-        self.authorize(ctx, "dynamodb:UpdateItem", &table.arn(), &extra).await?;
+        self.authorize(ctx, "dynamodb:UpdateItem", &table.arn(), &extra)
+            .await?;
         refuse_legacy(
             &[
                 ("Expected", input.expected.is_some()),
@@ -398,7 +433,9 @@ impl DynamoDb {
                     if let Some(a) = attributes.filter(|a| !a.is_empty()) {
                         out["Attributes"] = item::item_to_json(&a);
                     }
-                    if let Some(c) = consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0) {
+                    if let Some(c) =
+                        consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0)
+                    {
                         out["ConsumedCapacity"] = c;
                     }
                     return Ok(out);

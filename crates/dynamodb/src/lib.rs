@@ -22,9 +22,9 @@ pub mod item;
 mod batch;
 mod encryption;
 pub mod error;
+mod items;
 pub mod operations;
 mod queries;
-mod items;
 mod shapes;
 mod stored;
 mod tables;
@@ -48,8 +48,7 @@ pub use crate::operations::DynamoDbOperation;
 pub fn model() -> &'static ServiceModel {
     static MODEL: OnceLock<ServiceModel> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let mut model =
-            ServiceModel::from_json(include_str!("../../proto/models/dynamodb.json"));
+        let mut model = ServiceModel::from_json(include_str!("../../proto/models/dynamodb.json"));
         // Items, keys, attribute names and the expressions that name them are the table's
         // contents: none of it enters the trail.
         for shape in [
@@ -126,7 +125,8 @@ impl JsonService for DynamoDb {
                 "Unexpected value type in payload: expected {expected}"
             ));
         }
-        if operation == "BatchGetItem" && error.message.contains("length less than or equal to 100") {
+        if operation == "BatchGetItem" && error.message.contains("length less than or equal to 100")
+        {
             return AwsError::validation("Too many items requested for the BatchGetItem call");
         }
         error

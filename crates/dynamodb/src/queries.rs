@@ -21,6 +21,11 @@ const PAGE_BYTES: usize = 1024 * 1024;
 /// Rows fetched from the store per round of a Scan.
 const SCAN_BATCH: u32 = 256;
 
+/// Where an item stands in a query's order: its sort key, then its table key.
+type Position = (Vec<u8>, Vec<u8>);
+/// A scan's bounds: exclusive start and end item hashes.
+type Bounds = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// What Query and Scan share: where they read, what they keep, what they return.
 struct Plan<'a> {
     table: &'a TableRecord,
@@ -51,7 +56,9 @@ impl Plan<'_> {
 
     /// The attributes an index holds for an item (its projection), or the whole item.
     fn projected(&self, item: Item) -> Item {
-        let Some((index, _)) = self.index else { return item };
+        let Some((index, _)) = self.index else {
+            return item;
+        };
         let kind = index.projection.projection_type.as_deref().unwrap_or("ALL");
         if kind == "ALL" || self.select == "ALL_ATTRIBUTES" {
             return item;
@@ -60,13 +67,27 @@ impl Plan<'_> {
         keep.extend(self.table.sort_key());
         keep.extend(index.key_schema.iter().map(|k| k.attribute_name.as_str()));
         if kind == "INCLUDE" {
-            keep.extend(index.projection.non_key_attributes.iter().flatten().map(String::as_str));
+            keep.extend(
+                index
+                    .projection
+                    .non_key_attributes
+                    .iter()
+                    .flatten()
+                    .map(String::as_str),
+            );
         }
-        item.into_iter().filter(|(k, _)| keep.contains(&k.as_str())).collect()
+        item.into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect()
     }
 
     /// Runs the page's items through the filter and the projection.
-    fn answer(&self, evaluated: Vec<Item>, last: Option<Item>, consumed_mode: Option<&str>) -> Json {
+    fn answer(
+        &self,
+        evaluated: Vec<Item>,
+        last: Option<Item>,
+        consumed_mode: Option<&str>,
+    ) -> Json {
         let scanned = evaluated.len();
         let kept: Vec<Item> = evaluated
             .into_iter()
@@ -97,15 +118,17 @@ impl Plan<'_> {
     }
 }
 
-fn check_select(select: Option<&str>, has_projection: bool, index: Option<(&IndexRecord, bool)>) -> Result<String> {
+fn check_select(
+    select: Option<&str>,
+    has_projection: bool,
+    index: Option<(&IndexRecord, bool)>,
+) -> Result<String> {
     let select = match (select, has_projection) {
         (Some(s), true) if s != "SPECIFIC_ATTRIBUTES" => {
             return Err(DynamoError::validation(
-                "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES".replace(
-                    "AttributesToGet",
-                    "ProjectionExpression",
-                )
-                .replace("ALL_ATTRIBUTES", s),
+                "Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES"
+                    .replace("AttributesToGet", "ProjectionExpression")
+                    .replace("ALL_ATTRIBUTES", s),
             ))
         }
         (Some(s), _) => s.to_string(),
@@ -153,9 +176,7 @@ fn find_index<'a>(
     let index = match name {
         None => return Ok(None),
         Some(n) => table.index(n).ok_or_else(|| {
-            DynamoError::validation(format!(
-                "The table does not have the specified index: {n}"
-            ))
+            DynamoError::validation(format!("The table does not have the specified index: {n}"))
         })?,
     };
     if index.1 && consistent == Some(true) {
@@ -172,7 +193,9 @@ impl DynamoDb {
     }
 
     pub(crate) async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:Query").await?;
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:Query")
+            .await?;
         let index = find_index(&table, input.index_name.as_deref(), input.consistent_read)?;
         refuse_legacy(
             &[
@@ -219,7 +242,11 @@ impl DynamoDb {
         };
         if let Some(f) = &filter {
             let keys = [Some(schema.partition_key), schema.sort_key];
-            if let Some(k) = keys.into_iter().flatten().find(|k| f.usage.attributes.contains(*k)) {
+            if let Some(k) = keys
+                .into_iter()
+                .flatten()
+                .find(|k| f.usage.attributes.contains(*k))
+            {
                 return Err(DynamoError::validation(format!(
                     "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
                 )));
@@ -237,19 +264,30 @@ impl DynamoDb {
             ("dynamodb:Select", vec![select.clone()]),
         ];
         if let Some(p) = &projection {
-            extra.push(("dynamodb:Attributes", p.usage.attributes.iter().cloned().collect()));
+            extra.push((
+                "dynamodb:Attributes",
+                p.usage.attributes.iter().cloned().collect(),
+            ));
         }
         let resource = match index {
             Some((i, _)) => format!("{}/index/{}", table.arn(), i.name),
             None => table.arn(),
         };
-        self.authorize(ctx, "dynamodb:Query", &resource, &extra).await?;
+        self.authorize(ctx, "dynamodb:Query", &resource, &extra)
+            .await?;
         let used: Vec<&Usage> = std::iter::once(&key_condition.usage)
             .chain(filter.iter().map(|f| &f.usage))
             .chain(projection.iter().map(|p| &p.usage))
             .collect();
         expression::check_unused(&attrs, &used)?;
-        let plan = Plan { table: &table, index, filter, projection, select, limit };
+        let plan = Plan {
+            table: &table,
+            index,
+            filter,
+            projection,
+            select,
+            limit,
+        };
 
         let key = self.keys.get(ctx, &table).await?;
         let hash = match index {
@@ -262,14 +300,27 @@ impl DynamoDb {
             .await?;
         let items = self.open_all(&key, &records)?;
         // Order: the sort key, then (several index items may share one) the table's key.
-        let order = |i: &Item| -> (Vec<u8>, Vec<u8>) {
-            let sort = schema.sort_key.and_then(|s| i.get(s)).map(item::sort_key_bytes).unwrap_or_default();
-            let mut tie = i.get(table.partition_key()).map(item::sort_key_bytes).unwrap_or_default();
+        let order = |i: &Item| -> Position {
+            let sort = schema
+                .sort_key
+                .and_then(|s| i.get(s))
+                .map(item::sort_key_bytes)
+                .unwrap_or_default();
+            let mut tie = i
+                .get(table.partition_key())
+                .map(item::sort_key_bytes)
+                .unwrap_or_default();
             tie.push(0);
-            tie.extend(table.sort_key().and_then(|s| i.get(s)).map(item::sort_key_bytes).unwrap_or_default());
+            tie.extend(
+                table
+                    .sort_key()
+                    .and_then(|s| i.get(s))
+                    .map(item::sort_key_bytes)
+                    .unwrap_or_default(),
+            );
             (sort, tie)
         };
-        let mut matching: Vec<((Vec<u8>, Vec<u8>), Item)> = items
+        let mut matching: Vec<(Position, Item)> = items
             .into_iter()
             .filter(|i| i.get(schema.partition_key) == Some(partition_value))
             .filter(|i| match (&key_condition.key.sort, schema.sort_key) {
@@ -286,14 +337,22 @@ impl DynamoDb {
             let start = decode_item(start)?;
             let position = order(&start);
             let forward = input.scan_index_forward != Some(false);
-            matching.retain(|(o, _)| if forward { *o > position } else { *o < position });
+            matching.retain(|(o, _)| {
+                if forward {
+                    *o > position
+                } else {
+                    *o < position
+                }
+            });
         }
         let (page, last) = take_page(matching.into_iter().map(|(_, i)| i), plan.limit);
         Ok(plan.answer(page, last, input.return_consumed_capacity.as_deref()))
     }
 
     pub(crate) async fn scan(&self, ctx: &RequestContext, input: QueryInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:Scan").await?;
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:Scan")
+            .await?;
         let index = find_index(&table, input.index_name.as_deref(), input.consistent_read)?;
         refuse_legacy(
             &[
@@ -320,20 +379,31 @@ impl DynamoDb {
         let (after, before) = segment_bounds(input.segment, input.total_segments)?;
         let mut extra = vec![("dynamodb:Select", vec![select.clone()])];
         if let Some(p) = &projection {
-            extra.push(("dynamodb:Attributes", p.usage.attributes.iter().cloned().collect()));
+            extra.push((
+                "dynamodb:Attributes",
+                p.usage.attributes.iter().cloned().collect(),
+            ));
         }
         let resource = match index {
             Some((i, _)) => format!("{}/index/{}", table.arn(), i.name),
             None => table.arn(),
         };
-        self.authorize(ctx, "dynamodb:Scan", &resource, &extra).await?;
+        self.authorize(ctx, "dynamodb:Scan", &resource, &extra)
+            .await?;
         let used: Vec<&Usage> = filter
             .iter()
             .map(|f| &f.usage)
             .chain(projection.iter().map(|p| &p.usage))
             .collect();
         expression::check_unused(&attrs, &used)?;
-        let plan = Plan { table: &table, index, filter, projection, select, limit };
+        let plan = Plan {
+            table: &table,
+            index,
+            filter,
+            projection,
+            select,
+            limit,
+        };
         let key = self.keys.get(ctx, &table).await?;
         let mut cursor = after;
         if let Some(start) = &input.exclusive_start_key {
@@ -352,7 +422,13 @@ impl DynamoDb {
         'pages: loop {
             let rows = self
                 .store
-                .scan_items(&table.id, plan.index_name(), cursor.as_deref(), before.as_deref(), SCAN_BATCH)
+                .scan_items(
+                    &table.id,
+                    plan.index_name(),
+                    cursor.as_deref(),
+                    before.as_deref(),
+                    SCAN_BATCH,
+                )
                 .await?;
             let done = rows.len() < SCAN_BATCH as usize;
             for r in &rows {
@@ -373,7 +449,13 @@ impl DynamoDb {
         if last.is_some() {
             let more = self
                 .store
-                .scan_items(&table.id, plan.index_name(), cursor.as_deref(), before.as_deref(), 1)
+                .scan_items(
+                    &table.id,
+                    plan.index_name(),
+                    cursor.as_deref(),
+                    before.as_deref(),
+                    1,
+                )
                 .await?;
             if more.is_empty() {
                 last = None;
@@ -404,7 +486,11 @@ fn take_page(items: impl Iterator<Item = Item>, limit: Option<usize>) -> (Vec<It
         page.push(item);
         let full = limit.is_some_and(|l| page.len() >= l) || bytes >= PAGE_BYTES;
         if full {
-            let last = items.peek().is_some().then(|| page.last().cloned()).flatten();
+            let last = items
+                .peek()
+                .is_some()
+                .then(|| page.last().cloned())
+                .flatten();
             return (page, last);
         }
     }
@@ -413,7 +499,7 @@ fn take_page(items: impl Iterator<Item = Item>, limit: Option<usize>) -> (Vec<It
 
 /// The item-hash range of a parallel scan's segment: (exclusive start, exclusive end), as 8-byte
 /// prefixes of the hash space split evenly.
-fn segment_bounds(segment: Option<i64>, total: Option<i64>) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+fn segment_bounds(segment: Option<i64>, total: Option<i64>) -> Result<Bounds> {
     match (segment, total) {
         (None, None) => Ok((None, None)),
         (Some(_), None) => Err(DynamoError::validation(
@@ -443,4 +529,3 @@ fn segment_bounds(segment: Option<i64>, total: Option<i64>) -> Result<(Option<Ve
         }
     }
 }
-

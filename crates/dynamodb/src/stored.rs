@@ -27,11 +27,7 @@ impl PrimaryKey {
     }
 }
 
-fn check_key_value(
-    table: &TableRecord,
-    name: &str,
-    value: &AttributeValue,
-) -> Result<()> {
+fn check_key_value(table: &TableRecord, name: &str, value: &AttributeValue) -> Result<()> {
     let expected = table.attribute_type(name).unwrap_or("S");
     let actual = value.attribute_type().name();
     if expected != actual {
@@ -103,7 +99,11 @@ pub(crate) fn key_from_param(table: &TableRecord, key: &Item) -> Result<PrimaryK
 
 pub(crate) fn item_hash(key: &TableKey, pk: &PrimaryKey) -> Vec<u8> {
     let p = item::sort_key_bytes(&pk.partition);
-    let s = pk.sort.as_ref().map(item::sort_key_bytes).unwrap_or_default();
+    let s = pk
+        .sort
+        .as_ref()
+        .map(item::sort_key_bytes)
+        .unwrap_or_default();
     key.keyed_hash(&[b"item", &p, &s])
 }
 
@@ -111,7 +111,11 @@ pub(crate) fn partition_hash(key: &TableKey, partition: &AttributeValue) -> Vec<
     key.keyed_hash(&[b"partition", &item::sort_key_bytes(partition)])
 }
 
-pub(crate) fn index_partition_hash(key: &TableKey, index: &str, partition: &AttributeValue) -> Vec<u8> {
+pub(crate) fn index_partition_hash(
+    key: &TableKey,
+    index: &str,
+    partition: &AttributeValue,
+) -> Vec<u8> {
     key.keyed_hash(&[b"index", index.as_bytes(), &item::sort_key_bytes(partition)])
 }
 
@@ -124,7 +128,11 @@ fn aad(table_id: &str, item_hash: &[u8]) -> Vec<u8> {
 }
 
 /// The index entries of an item: every index whose key attributes it has (indexes are sparse).
-fn index_entries(key: &TableKey, table: &TableRecord, item: &Item) -> Result<Vec<(String, Vec<u8>)>> {
+fn index_entries(
+    key: &TableKey,
+    table: &TableRecord,
+    item: &Item,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let mut entries = Vec::new();
     for index in table.indexes() {
         let mut present = true;
@@ -156,7 +164,10 @@ fn index_entries(key: &TableKey, table: &TableRecord, item: &Item) -> Result<Vec
         }
         let hash_name = key_of(&index.key_schema, "HASH").unwrap_or_default();
         let partition = &item[hash_name];
-        entries.push((index.name.clone(), index_partition_hash(key, &index.name, partition)));
+        entries.push((
+            index.name.clone(),
+            index_partition_hash(key, &index.name, partition),
+        ));
     }
     Ok(entries)
 }
@@ -166,10 +177,13 @@ pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Res
     let pk = key_of_item(table, item)?;
     let item_hash = item_hash(key, &pk);
     let body = serde_json::to_vec(&item::item_to_json(item)).expect("items serialize");
-    let expires_at = table.ttl_attribute.as_ref().and_then(|a| match item.get(a) {
-        Some(AttributeValue::N(n)) => n.to_string().split('.').next()?.parse::<i64>().ok(),
-        _ => None,
-    });
+    let expires_at = table
+        .ttl_attribute
+        .as_ref()
+        .and_then(|a| match item.get(a) {
+            Some(AttributeValue::N(n)) => n.to_string().split('.').next()?.parse::<i64>().ok(),
+            _ => None,
+        });
     Ok(ItemRecord {
         table_id: table.id.clone(),
         partition_hash: partition_hash(key, &pk.partition),
@@ -186,7 +200,9 @@ pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Res
 pub(crate) fn open_item(key: &TableKey, record: &ItemRecord) -> Result<Item> {
     let plain = key
         .open(&aad(&record.table_id, &record.item_hash), &record.body)
-        .map_err(|_| DynamoError::Internal("a stored item does not open with its table's key".into()))?;
+        .map_err(|_| {
+            DynamoError::Internal("a stored item does not open with its table's key".into())
+        })?;
     let json: serde_json::Value = serde_json::from_slice(plain.expose())
         .map_err(|e| DynamoError::Internal(format!("a stored item does not parse: {e}")))?;
     item::item_from_json(&json)

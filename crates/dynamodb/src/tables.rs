@@ -158,8 +158,13 @@ impl DynamoDb {
         match self.table(ctx, reference).await {
             Err(DynamoError::ResourceNotFound(_)) => {
                 let name = table_name(reference);
-                self.authorize(ctx, action, &table_arn(&ctx.region, &ctx.account, name), &[])
-                    .await?;
+                self.authorize(
+                    ctx,
+                    action,
+                    &table_arn(&ctx.region, &ctx.account, name),
+                    &[],
+                )
+                .await?;
                 Err(DynamoError::ResourceNotFound(
                     "Requested resource not found".into(),
                 ))
@@ -177,12 +182,15 @@ impl DynamoDb {
             body: serde_json::to_string(table).expect("tables serialize"),
             updated_at: m2sec_store::now_ms(),
         };
-        self.store.put_document(&doc, create).await.map_err(|e| match e {
-            m2sec_store::StoreError::AlreadyExists => {
-                DynamoError::ResourceInUse(format!("Table already exists: {}", table.name))
-            }
-            other => other.into(),
-        })
+        self.store
+            .put_document(&doc, create)
+            .await
+            .map_err(|e| match e {
+                m2sec_store::StoreError::AlreadyExists => {
+                    DynamoError::ResourceInUse(format!("Table already exists: {}", table.name))
+                }
+                other => other.into(),
+            })
     }
 
     pub(crate) async fn create_table(
@@ -191,7 +199,8 @@ impl DynamoDb {
         input: CreateTableInput,
     ) -> Result<Json> {
         let arn = table_arn(&ctx.region, &ctx.account, &input.table_name);
-        self.authorize(ctx, "dynamodb:CreateTable", &arn, &[]).await?;
+        self.authorize(ctx, "dynamodb:CreateTable", &arn, &[])
+            .await?;
         if !valid_name(&input.table_name) {
             return Err(DynamoError::validation(format!(
                 "1 validation error detected: Value '{}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
@@ -207,7 +216,11 @@ impl DynamoDb {
             capacity(&billing_mode, input.provisioned_throughput.as_ref(), "")?;
         let mut global_indexes = Vec::new();
         for g in input.global_secondary_indexes.iter().flatten() {
-            let (r, w) = capacity(&billing_mode, g.provisioned_throughput.as_ref(), &g.index_name)?;
+            let (r, w) = capacity(
+                &billing_mode,
+                g.provisioned_throughput.as_ref(),
+                &g.index_name,
+            )?;
             global_indexes.push(IndexRecord {
                 name: g.index_name.clone(),
                 key_schema: g.key_schema.clone(),
@@ -243,7 +256,12 @@ impl DynamoDb {
         let id = uuid::Uuid::new_v4().to_string();
         let sse = self
             .keys
-            .new_table_key(ctx, &input.table_name, &id, input.sse_specification.as_ref())
+            .new_table_key(
+                ctx,
+                &input.table_name,
+                &id,
+                input.sse_specification.as_ref(),
+            )
             .await?;
         let table = TableRecord {
             id,
@@ -278,7 +296,8 @@ impl DynamoDb {
     ) -> Result<Json> {
         let name = table_name(&input.table_name);
         let arn = table_arn(&ctx.region, &ctx.account, name);
-        self.authorize(ctx, "dynamodb:DescribeTable", &arn, &[]).await?;
+        self.authorize(ctx, "dynamodb:DescribeTable", &arn, &[])
+            .await?;
         let table = self.table(ctx, name).await?;
         let status = self.status(ctx, &table).await;
         Ok(json!({ "Table": self.description(ctx, &table, status).await? }))
@@ -301,9 +320,7 @@ impl DynamoDb {
     ) -> Result<Json> {
         let stats = self.store.item_stats(&table.id).await.unwrap_or_default();
         let arn = table.arn();
-        let throughput = |r: i64, w: i64| {
-            json!({"NumberOfDecreasesToday": 0, "ReadCapacityUnits": r, "WriteCapacityUnits": w})
-        };
+        let throughput = |r: i64, w: i64| json!({"NumberOfDecreasesToday": 0, "ReadCapacityUnits": r, "WriteCapacityUnits": w});
         let mut d = json!({
             "TableName": table.name,
             "TableArn": arn,
@@ -367,7 +384,8 @@ impl DynamoDb {
         input: ListTablesInput,
     ) -> Result<Json> {
         let resource = table_arn(&ctx.region, &ctx.account, "*");
-        self.authorize(ctx, "dynamodb:ListTables", &resource, &[]).await?;
+        self.authorize(ctx, "dynamodb:ListTables", &resource, &[])
+            .await?;
         let limit = input.limit.unwrap_or(100);
         if !(1..=100).contains(&limit) {
             return Err(DynamoError::validation(format!(
@@ -401,7 +419,8 @@ impl DynamoDb {
     ) -> Result<Json> {
         let name = table_name(&input.table_name).to_string();
         let arn = table_arn(&ctx.region, &ctx.account, &name);
-        self.authorize(ctx, "dynamodb:DeleteTable", &arn, &[]).await?;
+        self.authorize(ctx, "dynamodb:DeleteTable", &arn, &[])
+            .await?;
         let _guard = self.tables.lock().await;
         let table = self.table(ctx, &name).await?;
         if table.deletion_protection {
@@ -426,7 +445,8 @@ impl DynamoDb {
     ) -> Result<Json> {
         let name = table_name(&input.table_name).to_string();
         let arn = table_arn(&ctx.region, &ctx.account, &name);
-        self.authorize(ctx, "dynamodb:UpdateTable", &arn, &[]).await?;
+        self.authorize(ctx, "dynamodb:UpdateTable", &arn, &[])
+            .await?;
         let _guard = self.tables.lock().await;
         let mut table = self.table(ctx, &name).await?;
         for a in input.attribute_definitions.iter().flatten() {
@@ -577,12 +597,9 @@ impl DynamoDb {
         }
     }
 
-    pub(crate) async fn describe_limits(
-        &self,
-        ctx: &RequestContext,
-        _input: Json,
-    ) -> Result<Json> {
-        self.authorize(ctx, "dynamodb:DescribeLimits", "*", &[]).await?;
+    pub(crate) async fn describe_limits(&self, ctx: &RequestContext, _input: Json) -> Result<Json> {
+        self.authorize(ctx, "dynamodb:DescribeLimits", "*", &[])
+            .await?;
         Ok(json!({
             "AccountMaxReadCapacityUnits": 80000,
             "AccountMaxWriteCapacityUnits": 80000,

@@ -6,7 +6,9 @@ use m2sec_store::{Expect, GuardedWrite, ItemWrite, StoreError};
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
-use crate::shapes::{ListTagsInput, TableNameInput, TagResourceInput, UntagResourceInput, UpdateTtlInput};
+use crate::shapes::{
+    ListTagsInput, TableNameInput, TagResourceInput, UntagResourceInput, UpdateTtlInput,
+};
 use crate::tables::{table_name, TableRecord, TABLE_KIND};
 use crate::DynamoDb;
 
@@ -17,7 +19,9 @@ impl DynamoDb {
     async fn tagged_table(&self, ctx: &RequestContext, arn: &str) -> Result<TableRecord> {
         let prefix = m2sec_proto::arn::build("dynamodb", &ctx.region, &ctx.account, "table/");
         let Some(name) = arn.strip_prefix(&prefix).filter(|n| !n.contains('/')) else {
-            return Err(DynamoError::validation(format!("Invalid TableArn: Invalid ResourceArn provided as input {arn}")));
+            return Err(DynamoError::validation(format!(
+                "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
+            )));
         };
         self.table(ctx, name).await.map_err(|e| match e {
             DynamoError::ResourceNotFound(_) => DynamoError::ResourceNotFound(format!(
@@ -27,8 +31,13 @@ impl DynamoDb {
         })
     }
 
-    pub(crate) async fn tag_resource(&self, ctx: &RequestContext, input: TagResourceInput) -> Result<Json> {
-        self.authorize(ctx, "dynamodb:TagResource", &input.resource_arn, &[]).await?;
+    pub(crate) async fn tag_resource(
+        &self,
+        ctx: &RequestContext,
+        input: TagResourceInput,
+    ) -> Result<Json> {
+        self.authorize(ctx, "dynamodb:TagResource", &input.resource_arn, &[])
+            .await?;
         let _guard = self.tables.lock().await;
         let mut table = self.tagged_table(ctx, &input.resource_arn).await?;
         for tag in input.tags {
@@ -44,8 +53,13 @@ impl DynamoDb {
         Ok(json!({}))
     }
 
-    pub(crate) async fn untag_resource(&self, ctx: &RequestContext, input: UntagResourceInput) -> Result<Json> {
-        self.authorize(ctx, "dynamodb:UntagResource", &input.resource_arn, &[]).await?;
+    pub(crate) async fn untag_resource(
+        &self,
+        ctx: &RequestContext,
+        input: UntagResourceInput,
+    ) -> Result<Json> {
+        self.authorize(ctx, "dynamodb:UntagResource", &input.resource_arn, &[])
+            .await?;
         let _guard = self.tables.lock().await;
         let mut table = self.tagged_table(ctx, &input.resource_arn).await?;
         table.tags.retain(|t| !input.tag_keys.contains(&t.key));
@@ -53,26 +67,45 @@ impl DynamoDb {
         Ok(json!({}))
     }
 
-    pub(crate) async fn list_tags_of_resource(&self, ctx: &RequestContext, input: ListTagsInput) -> Result<Json> {
-        self.authorize(ctx, "dynamodb:ListTagsOfResource", &input.resource_arn, &[]).await?;
+    pub(crate) async fn list_tags_of_resource(
+        &self,
+        ctx: &RequestContext,
+        input: ListTagsInput,
+    ) -> Result<Json> {
+        self.authorize(ctx, "dynamodb:ListTagsOfResource", &input.resource_arn, &[])
+            .await?;
         let table = self.tagged_table(ctx, &input.resource_arn).await?;
         let _ = input.next_token;
         Ok(json!({ "Tags": table.tags }))
     }
 
-    pub(crate) async fn describe_time_to_live(&self, ctx: &RequestContext, input: TableNameInput) -> Result<Json> {
-        let table = self.table_for(ctx, &input.table_name, "dynamodb:DescribeTimeToLive").await?;
-        self.authorize(ctx, "dynamodb:DescribeTimeToLive", &table.arn(), &[]).await?;
-        Ok(json!({ "TimeToLiveDescription": match &table.ttl_attribute {
-            Some(a) => json!({"TimeToLiveStatus": "ENABLED", "AttributeName": a}),
-            None => json!({"TimeToLiveStatus": "DISABLED"}),
-        }}))
+    pub(crate) async fn describe_time_to_live(
+        &self,
+        ctx: &RequestContext,
+        input: TableNameInput,
+    ) -> Result<Json> {
+        let table = self
+            .table_for(ctx, &input.table_name, "dynamodb:DescribeTimeToLive")
+            .await?;
+        self.authorize(ctx, "dynamodb:DescribeTimeToLive", &table.arn(), &[])
+            .await?;
+        Ok(
+            json!({ "TimeToLiveDescription": match &table.ttl_attribute {
+                Some(a) => json!({"TimeToLiveStatus": "ENABLED", "AttributeName": a}),
+                None => json!({"TimeToLiveStatus": "DISABLED"}),
+            }}),
+        )
     }
 
-    pub(crate) async fn update_time_to_live(&self, ctx: &RequestContext, input: UpdateTtlInput) -> Result<Json> {
+    pub(crate) async fn update_time_to_live(
+        &self,
+        ctx: &RequestContext,
+        input: UpdateTtlInput,
+    ) -> Result<Json> {
         let name = table_name(&input.table_name).to_string();
         let arn = crate::tables::table_arn(&ctx.region, &ctx.account, &name);
-        self.authorize(ctx, "dynamodb:UpdateTimeToLive", &arn, &[]).await?;
+        self.authorize(ctx, "dynamodb:UpdateTimeToLive", &arn, &[])
+            .await?;
         let _guard = self.tables.lock().await;
         let mut table = self.table(ctx, &name).await?;
         let spec = &input.time_to_live_specification;
@@ -106,8 +139,13 @@ impl DynamoDb {
         let key = self.keys.get(ctx, table).await?;
         let mut after: Option<Vec<u8>> = None;
         loop {
-            let page = self.store.scan_items(&table.id, None, after.as_deref(), None, 500).await?;
-            let Some(last) = page.last() else { return Ok(()) };
+            let page = self
+                .store
+                .scan_items(&table.id, None, after.as_deref(), None, 500)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
             after = Some(last.item_hash.clone());
             for record in page {
                 let item = crate::stored::open_item(&key, &record)?;

@@ -39,7 +39,6 @@ pub(crate) fn tokens() -> &'static Tokens {
 
 /// One action of a write transaction, read and checked.
 struct Action {
-    kind: &'static str,
     table_id: String,
     hash: Vec<u8>,
     expect: Expect,
@@ -59,7 +58,11 @@ impl DynamoDb {
                 input.transact_items.len()
             )));
         }
-        let digest = format!("{}|{}", ctx.account, serde_json::to_string(&input.transact_items).unwrap_or_default());
+        let digest = format!(
+            "{}|{}",
+            ctx.account,
+            serde_json::to_string(&input.transact_items).unwrap_or_default()
+        );
         if let Some(token) = &input.client_request_token {
             let mut tokens = tokens().lock();
             tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_LIFE);
@@ -99,7 +102,9 @@ impl DynamoDb {
             match self.store.write_items(&writes).await {
                 Ok(()) => {
                     if let Some(token) = &input.client_request_token {
-                        tokens().lock().insert(token.clone(), (digest, Instant::now()));
+                        tokens()
+                            .lock()
+                            .insert(token.clone(), (digest, Instant::now()));
                     }
                     return Ok(json!({}));
                 }
@@ -198,7 +203,8 @@ impl DynamoDb {
             if let Some(c) = &condition {
                 if !c.evaluate(old.unwrap_or(&Item::new())) {
                     let mut reason = json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
-                    if input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD") {
+                    if input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD")
+                    {
                         if let Some(o) = old {
                             reason["Item"] = item::item_to_json(o);
                         }
@@ -208,7 +214,8 @@ impl DynamoDb {
             }
             let write = match kind {
                 "Put" => {
-                    let mut r = stored::seal_item(&key, &table, new_item.as_ref().expect("put item"))?;
+                    let mut r =
+                        stored::seal_item(&key, &table, new_item.as_ref().expect("put item"))?;
                     r.version = next_version;
                     Some(ItemWrite::Put(r))
                 }
@@ -235,7 +242,6 @@ impl DynamoDb {
                 _ => None,
             };
             actions.push(Action {
-                kind,
                 table_id: table.id.clone(),
                 hash,
                 expect,
@@ -243,7 +249,6 @@ impl DynamoDb {
                 failed,
             });
         }
-        let _ = actions.iter().map(|a| a.kind).count();
         Ok(actions)
     }
 
@@ -261,17 +266,22 @@ impl DynamoDb {
         let mut responses = Vec::new();
         let mut seen = BTreeSet::new();
         for entry in &input.transact_items {
-            let get = entry.get("Get").ok_or_else(|| {
-                DynamoError::validation("TransactItems can only contain Get")
-            })?;
+            let get = entry
+                .get("Get")
+                .ok_or_else(|| DynamoError::validation("TransactItems can only contain Get"))?;
             let input: ItemInput = serde_json::from_value(get.clone())
                 .map_err(|e| DynamoError::Serialization(e.to_string()))?;
-            let table = self.table_for(ctx, &input.table_name, "dynamodb:GetItem").await?;
+            let table = self
+                .table_for(ctx, &input.table_name, "dynamodb:GetItem")
+                .await?;
             let attrs = attributes(input.expression_attribute_names.as_ref(), None)?;
             let projection = projection_of(input.projection_expression.as_deref(), None, &attrs)?;
             let used: Vec<&Usage> = projection.iter().map(|p| &p.usage).collect();
             expression::check_unused(&attrs, &used)?;
-            let pk = stored::key_from_param(&table, &decode_item(input.key.as_ref().unwrap_or(&Json::Null))?)?;
+            let pk = stored::key_from_param(
+                &table,
+                &decode_item(input.key.as_ref().unwrap_or(&Json::Null))?,
+            )?;
             self.authorize(
                 ctx,
                 "dynamodb:GetItem",

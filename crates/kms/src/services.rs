@@ -99,9 +99,8 @@ impl Kms {
     ) -> Result<(SecretBytes, String)> {
         let scope = &crate::scope(ctx);
         let result = async {
-            let parsed = m2sec_crypto::blob::parse(blob).map_err(|_| {
-                KmsError::InvalidCiphertext("The ciphertext is invalid.".into())
-            })?;
+            let parsed = m2sec_crypto::blob::parse(blob)
+                .map_err(|_| KmsError::InvalidCiphertext("The ciphertext is invalid.".into()))?;
             let invalid = || KmsError::InvalidCiphertext("The ciphertext is invalid.".into());
             let key = self
                 .keyring

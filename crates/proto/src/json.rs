@@ -229,10 +229,7 @@ pub fn error_body_for(model: &ServiceModel, err: &AwsError) -> Vec<u8> {
         "com.amazon.coral.service".to_string()
     };
     let mut body = err.fields.clone();
-    body.insert(
-        "__type".into(),
-        format!("{namespace}#{}", err.code).into(),
-    );
+    body.insert("__type".into(), format!("{namespace}#{}", err.code).into());
     body.insert("message".into(), err.message.clone().into());
     to_body(&body)
 }
