@@ -5,6 +5,13 @@ by attribute) and the exceptions those SDKs raise for a missing key, a disabled 
 context and a missing parameter. Each program checks what its SDK parsed and prints a JSON summary; this file
 checks that summary against what boto3 reads from the same server.
 
+DynamoDB with both JavaScript document clients: the v3 DynamoDBDocumentClient (tests/sdk-js/dynamodb.mjs,
+@aws-sdk/lib-dynamodb) and aws-sdk v2's AWS.DynamoDB.DocumentClient (tests/e2e/node/dynamodb.js, the project
+of test_ssm_node_sdk.py). One scenario in each: a table encrypted under a KMS key made in the same run,
+the table waiters, put/get/update with conditions and ALL_NEW, query paged by Limit + ExclusiveStartKey,
+scan with a filter, batchWrite, a transactWrite cancelled with CancellationReasons, delete and deleteTable;
+numbers, sets and nested maps.
+
 The JS project is installed with `npm ci` from its lock file (skipped while node_modules matches it); the
 Rust one is built once per run in debug (target dir tests/sdk-rust/target, kept between runs)."""
 import hashlib
@@ -15,6 +22,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from dynamodb_support import table_arn
+from test_ssm_node_sdk import NODE_DIR, node_project  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "tests" / "sdk-js"
@@ -114,3 +124,80 @@ def test_rust_sdk(rust_program, fresh_server):
     summary = run_scenario([str(rust_program)], server, RUST_DIR)
     assert summary["sdk"] == "aws-sdk-rust"
     check_summary(server, summary)
+
+
+# ----------------------------------------------------------------------------------------------
+# DynamoDB with the JavaScript document clients
+
+def js_set(*values):
+    """How the scenarios print a set: its values, sorted."""
+    return {"$set": sorted(values)}
+
+
+DDB_ITEM = {
+    "pk": "user#1", "sk": 0, "name": "Ada", "n": 41, "price": 3.25, "delta": -7, "zero": 0,
+    "tags": js_set("admin", "dev"), "scores": js_set(1, 2.5, 30),
+    "profile": {"address": {"city": "Paris", "zip": "75001"}, "langs": ["en", "fr", {"level": 2}], "active": True,
+                "none": None},
+}
+
+
+def check_dynamodb_summary(server, summary, seen):
+    """The scenario's summary agrees with what boto3 reads from the server: the KMS key it made, the table's
+    encryption under it (DynamoDB used the key, as CloudTrail shows), the items it wrote, the table gone."""
+    table = summary["table"]
+    assert summary["tableArn"] == table_arn(table)
+    key = server.client("kms").describe_key(KeyId=summary["keyId"])["KeyMetadata"]
+    assert key["Arn"] == summary["keyArn"] and key["Enabled"]
+    assert summary["sse"] == {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": key["Arn"]}
+    events = server.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GenerateDataKey"}])["Events"]
+    records = [json.loads(e["CloudTrailEvent"]) for e in events]
+    for_table = [r for r in records if (r.get("requestParameters") or {}).get("encryptionContext", {})
+                 .get("aws:dynamodb:tableName") == table]
+    assert for_table, "DynamoDB made no GenerateDataKey under the table's key"
+    assert all(r["userIdentity"]["invokedBy"] == "dynamodb.amazonaws.com" for r in for_table), for_table
+    assert all(key["Arn"] in [x["ARN"] for x in r.get("resources", [])] for r in for_table), for_table
+
+    assert summary["item"] == DDB_ITEM
+    updated = {k: v for k, v in DDB_ITEM.items() if k != "price"}
+    updated.update(n=42, tags=js_set("admin", "dev", "ops"), seen=[seen],
+                   profile={**DDB_ITEM["profile"], "address": {"city": "Lyon", "zip": "75001"}})
+    assert summary["updated"] == updated
+    assert summary["big"] == "12345678901234567890123"
+    assert summary["query"] == {"pages": 3, "sortKeys": [2, 3, 4, 5, 6]}
+    assert summary["scan"] == {"count": 2, "scannedCount": 8}
+    assert summary["batchWrite"] == {"unprocessed": 0}
+    assert summary["errors"] == {
+        "putAgain": "ConditionalCheckFailedException",
+        "updateFailed": "ConditionalCheckFailedException",
+        "deleteMissing": "ConditionalCheckFailedException",
+        "transaction": {"name": "TransactionCanceledException", "reasons": ["None", "ConditionalCheckFailed"]},
+    }
+    # big, orders 1-6 and the committed transaction's item.
+    assert summary["remaining"] == 8
+    assert summary["deletedStatus"] == "DELETING"
+    ddb = server.client("dynamodb")
+    assert table not in ddb.list_tables()["TableNames"]
+    with pytest.raises(ddb.exceptions.ResourceNotFoundException):
+        ddb.describe_table(TableName=table)
+
+
+def test_js_sdk_v3_dynamodb_document_client(js_project, fresh_server):
+    server = fresh_server().start()
+    summary = run_scenario(["node", "dynamodb.mjs"], server, js_project)
+    assert (summary["sdk"], summary["client"]) == ("aws-sdk-js-v3", "DynamoDBDocumentClient")
+    check_dynamodb_summary(server, summary, "v3")
+
+
+def test_js_sdk_v2_dynamodb_document_client(node_project, fresh_server):
+    server = fresh_server().start()
+    env = sdk_env(server)
+    env["AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE"] = "1"
+    proc = subprocess.run(["node", "dynamodb.js"], cwd=node_project, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, f"node dynamodb.js exited {proc.returncode}:\n{proc.stderr}"
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (summary["sdk"], summary["client"]) == ("aws-sdk-js-v2", "DocumentClient")
+    assert summary["version"].startswith("2.")
+    check_dynamodb_summary(server, summary, "v2")
