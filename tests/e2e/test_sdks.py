@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from dynamodb_support import table_arn
-from test_ssm_node_sdk import NODE_DIR, node_project  # noqa: F401 (a fixture)
+from test_ssm_node_sdk import node_project  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "tests" / "sdk-js"
