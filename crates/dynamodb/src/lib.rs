@@ -82,12 +82,16 @@ pub struct Settings {
     /// How long a table's data key stays in memory once unwrapped (AWS: up to 5 minutes). A disabled
     /// KMS key stops a table's reads and writes within this time.
     pub key_cache: Duration,
+    /// How long a table's description is kept in memory; a change made on another node reaches
+    /// this one within it.
+    pub table_cache: Duration,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             key_cache: Duration::from_secs(300),
+            table_cache: Duration::from_secs(1),
         }
     }
 }
@@ -96,6 +100,7 @@ pub struct DynamoDb {
     store: Arc<dyn Store>,
     authorizer: Arc<m2sec_iam::Authorizer>,
     keys: encryption::TableKeys,
+    table_cache: tables::TableCache,
     /// Serializes changes to table descriptions on this node.
     tables: tokio::sync::Mutex<()>,
 }
@@ -181,6 +186,7 @@ impl DynamoDb {
     ) -> Self {
         DynamoDb {
             keys: encryption::TableKeys::new(root, kms, settings.key_cache),
+            table_cache: tables::TableCache::new(settings.table_cache),
             store,
             authorizer,
             tables: tokio::sync::Mutex::new(()),

@@ -134,16 +134,40 @@ fn valid_name(name: &str) -> bool {
 }
 
 impl DynamoDb {
-    /// The stored description of a table, or ResourceNotFoundException.
-    pub(crate) async fn table(&self, ctx: &RequestContext, reference: &str) -> Result<TableRecord> {
+    /// The description of a table (from memory for up to [`crate::Settings::table_cache`]), or
+    /// ResourceNotFoundException.
+    pub(crate) async fn table(
+        &self,
+        ctx: &RequestContext,
+        reference: &str,
+    ) -> Result<std::sync::Arc<TableRecord>> {
         let name = table_name(reference);
+        let key = (ctx.account.clone(), ctx.region.clone(), name.to_string());
+        if let Some(t) = self.table_cache.get(&key) {
+            return Ok(t);
+        }
         let doc = self
             .store
             .get_document(&ctx.account, &ctx.region, TABLE_KIND, name)
             .await?
             .ok_or_else(|| not_found(name))?;
-        serde_json::from_str(&doc.body)
-            .map_err(|e| DynamoError::Internal(format!("stored table {name}: {e}")))
+        let table: TableRecord = serde_json::from_str(&doc.body)
+            .map_err(|e| DynamoError::Internal(format!("stored table {name}: {e}")))?;
+        let table = std::sync::Arc::new(table);
+        self.table_cache.put(key, table.clone());
+        Ok(table)
+    }
+
+    /// The table, read from the store (for a change to it).
+    pub(crate) async fn table_to_change(
+        &self,
+        ctx: &RequestContext,
+        reference: &str,
+    ) -> Result<TableRecord> {
+        let name = table_name(reference);
+        self.table_cache
+            .forget(&(ctx.account.clone(), ctx.region.clone(), name.to_string()));
+        Ok((*self.table(ctx, name).await?).clone())
     }
 
     /// The table an item-level request names. A missing table answers as DynamoDB does: the
@@ -154,7 +178,7 @@ impl DynamoDb {
         ctx: &RequestContext,
         reference: &str,
         action: &str,
-    ) -> Result<TableRecord> {
+    ) -> Result<std::sync::Arc<TableRecord>> {
         match self.table(ctx, reference).await {
             Err(DynamoError::ResourceNotFound(_)) => {
                 let name = table_name(reference);
@@ -174,6 +198,11 @@ impl DynamoDb {
     }
 
     pub(crate) async fn save_table(&self, table: &TableRecord, create: bool) -> Result<()> {
+        self.table_cache.forget(&(
+            table.account.clone(),
+            table.region.clone(),
+            table.name.clone(),
+        ));
         let doc = Document {
             account: table.account.clone(),
             region: table.region.clone(),
@@ -422,7 +451,7 @@ impl DynamoDb {
         self.authorize(ctx, "dynamodb:DeleteTable", &arn, &[])
             .await?;
         let _guard = self.tables.lock().await;
-        let table = self.table(ctx, &name).await?;
+        let table = self.table_to_change(ctx, &name).await?;
         if table.deletion_protection {
             return Err(DynamoError::validation(format!(
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. Table: {name}"
@@ -432,6 +461,8 @@ impl DynamoDb {
         self.store
             .delete_document(&ctx.account, &ctx.region, TABLE_KIND, &name)
             .await?;
+        self.table_cache
+            .forget(&(ctx.account.clone(), ctx.region.clone(), name.clone()));
         // The items go now; a new table of the same name has another id and never sees them.
         while self.store.delete_table_items(&table.id, 1000).await? > 0 {}
         self.keys.forget(&table.id);
@@ -448,7 +479,7 @@ impl DynamoDb {
         self.authorize(ctx, "dynamodb:UpdateTable", &arn, &[])
             .await?;
         let _guard = self.tables.lock().await;
-        let mut table = self.table(ctx, &name).await?;
+        let mut table = self.table_to_change(ctx, &name).await?;
         for a in input.attribute_definitions.iter().flatten() {
             match table.attribute_type(&a.attribute_name) {
                 Some(t) if t != a.attribute_type => {
@@ -730,4 +761,54 @@ fn validate_schema(input: &CreateTableInput) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Table descriptions in memory: item requests read their table's on every call.
+pub(crate) struct TableCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<
+        std::collections::HashMap<
+            (String, String, String),
+            (std::sync::Arc<TableRecord>, std::time::Instant),
+        >,
+    >,
+}
+
+impl TableCache {
+    pub fn new(ttl: std::time::Duration) -> Self {
+        TableCache {
+            ttl,
+            entries: Default::default(),
+        }
+    }
+
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<
+            (String, String, String),
+            (std::sync::Arc<TableRecord>, std::time::Instant),
+        >,
+    > {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, key: &(String, String, String)) -> Option<std::sync::Arc<TableRecord>> {
+        let entries = self.entries();
+        let (t, at) = entries.get(key)?;
+        (at.elapsed() < self.ttl).then(|| t.clone())
+    }
+
+    fn put(&self, key: (String, String, String), table: std::sync::Arc<TableRecord>) {
+        let mut entries = self.entries();
+        if entries.len() > 10_000 {
+            entries.clear();
+        }
+        entries.insert(key, (table, std::time::Instant::now()));
+    }
+
+    pub fn forget(&self, key: &(String, String, String)) {
+        self.entries().remove(key);
+    }
 }

@@ -23,7 +23,7 @@ impl DynamoDb {
                 "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
             )));
         };
-        self.table(ctx, name).await.map_err(|e| match e {
+        self.table_to_change(ctx, name).await.map_err(|e| match e {
             DynamoError::ResourceNotFound(_) => DynamoError::ResourceNotFound(format!(
                 "Requested resource not found: ResourcArn: {arn} not found"
             )),
@@ -107,7 +107,7 @@ impl DynamoDb {
         self.authorize(ctx, "dynamodb:UpdateTimeToLive", &arn, &[])
             .await?;
         let _guard = self.tables.lock().await;
-        let mut table = self.table(ctx, &name).await?;
+        let mut table = self.table_to_change(ctx, &name).await?;
         let spec = &input.time_to_live_specification;
         match (&table.ttl_attribute, spec.enabled) {
             (Some(_), true) => {

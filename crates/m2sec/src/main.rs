@@ -301,6 +301,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         authorizer.clone(),
         m2sec_dynamodb::Settings {
             key_cache: Duration::from_secs(config.dynamodb_key_cache_secs),
+            table_cache: Duration::from_millis(config.cache_ttl_ms),
         },
     ));
     let ttl_jobs = tokio::spawn(run_ttl_jobs(
