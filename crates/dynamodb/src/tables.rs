@@ -763,15 +763,15 @@ fn validate_schema(input: &CreateTableInput) -> Result<()> {
     Ok(())
 }
 
+/// (account, region, table name).
+type TableKey = (String, String, String);
+type CachedTables =
+    std::collections::HashMap<TableKey, (std::sync::Arc<TableRecord>, std::time::Instant)>;
+
 /// Table descriptions in memory: item requests read their table's on every call.
 pub(crate) struct TableCache {
     ttl: std::time::Duration,
-    entries: std::sync::Mutex<
-        std::collections::HashMap<
-            (String, String, String),
-            (std::sync::Arc<TableRecord>, std::time::Instant),
-        >,
-    >,
+    entries: std::sync::Mutex<CachedTables>,
 }
 
 impl TableCache {
@@ -782,25 +782,17 @@ impl TableCache {
         }
     }
 
-    fn entries(
-        &self,
-    ) -> std::sync::MutexGuard<
-        '_,
-        std::collections::HashMap<
-            (String, String, String),
-            (std::sync::Arc<TableRecord>, std::time::Instant),
-        >,
-    > {
+    fn entries(&self) -> std::sync::MutexGuard<'_, CachedTables> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn get(&self, key: &(String, String, String)) -> Option<std::sync::Arc<TableRecord>> {
+    fn get(&self, key: &TableKey) -> Option<std::sync::Arc<TableRecord>> {
         let entries = self.entries();
         let (t, at) = entries.get(key)?;
         (at.elapsed() < self.ttl).then(|| t.clone())
     }
 
-    fn put(&self, key: (String, String, String), table: std::sync::Arc<TableRecord>) {
+    fn put(&self, key: TableKey, table: std::sync::Arc<TableRecord>) {
         let mut entries = self.entries();
         if entries.len() > 10_000 {
             entries.clear();
@@ -808,7 +800,7 @@ impl TableCache {
         entries.insert(key, (table, std::time::Instant::now()));
     }
 
-    pub fn forget(&self, key: &(String, String, String)) {
+    pub fn forget(&self, key: &TableKey) {
         self.entries().remove(key);
     }
 }
