@@ -140,7 +140,11 @@ impl DynamoDb {
         hash: Vec<u8>,
         record: Option<m2sec_store::ItemRecord>,
     ) -> Result<()> {
-        for _ in 0..RETRIES {
+        let _turn = self.item_locks.lock(&hash).await;
+        for attempt in 0..RETRIES {
+            if attempt > 0 {
+                crate::items::back_off(attempt).await;
+            }
             let current = self.store.get_item(table_id, &hash).await?;
             let (write, expect) = match (&record, &current) {
                 (Some(r), c) => {

@@ -16,8 +16,32 @@ use crate::stored::{self, PrimaryKey};
 use crate::tables::TableRecord;
 use crate::DynamoDb;
 
-/// How often a write whose item changed under it is tried again before giving up.
-pub(crate) const RETRIES: usize = 16;
+/// How often a write whose item changed under it is tried again before giving up. Writers on this
+/// node take turns per item (see [`ItemLocks`]), so a change under a write comes from another node;
+/// tries are spaced by a growing, jittered pause (up to about 3 s in all) as DynamoDB's own writers
+/// queue on an item rather than fail.
+pub(crate) const RETRIES: usize = 40;
+
+/// Waits before try number `attempt` (from 1) of a write that lost a race.
+pub(crate) async fn back_off(attempt: usize) {
+    let ceiling = 1u64 << attempt.min(7);
+    let jitter = u64::from(m2sec_crypto::random_bytes(1).expose()[0]) % ceiling.max(1);
+    tokio::time::sleep(std::time::Duration::from_millis(jitter + 1)).await;
+}
+
+/// Writers of one item on this node take turns: a read-modify-write holds its item's stripe.
+pub(crate) struct ItemLocks(Vec<tokio::sync::Mutex<()>>);
+
+impl ItemLocks {
+    pub fn new() -> Self {
+        ItemLocks((0..256).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+
+    pub async fn lock(&self, item_hash: &[u8]) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = item_hash.first().copied().unwrap_or(0) as usize % self.0.len();
+        self.0[stripe].lock().await
+    }
+}
 
 /// A request's placeholders, with DynamoDB's checks of the maps themselves.
 pub(crate) fn attributes(
@@ -168,7 +192,11 @@ impl DynamoDb {
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
         let mut record = stored::seal_item(&key, &table, &item)?;
-        for _ in 0..RETRIES {
+        let _turn = self.item_locks.lock(&record.item_hash).await;
+        for attempt in 0..RETRIES {
+            if attempt > 0 {
+                back_off(attempt).await;
+            }
             let (_, current) = self.read_item(&key, &table, &pk).await?;
             let old = current.as_ref().map(|(_, i)| i);
             if let Some(c) = &condition {
@@ -283,7 +311,11 @@ impl DynamoDb {
         let used: Vec<&Usage> = condition.iter().map(|c| &c.usage).collect();
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
-        for _ in 0..RETRIES {
+        let _turn = self.item_locks.lock(&stored::item_hash(&key, &pk)).await;
+        for attempt in 0..RETRIES {
+            if attempt > 0 {
+                back_off(attempt).await;
+            }
             let (hash, current) = self.read_item(&key, &table, &pk).await?;
             let old = current.as_ref().map(|(_, i)| i);
             if let Some(c) = &condition {
@@ -380,7 +412,11 @@ impl DynamoDb {
             }
         }
         let key = self.keys.get(ctx, &table).await?;
-        for _ in 0..RETRIES {
+        let _turn = self.item_locks.lock(&stored::item_hash(&key, &pk)).await;
+        for attempt in 0..RETRIES {
+            if attempt > 0 {
+                back_off(attempt).await;
+            }
             let (_, current) = self.read_item(&key, &table, &pk).await?;
             let old = current.as_ref().map(|(_, i)| i);
             if let Some(c) = &condition {

@@ -101,6 +101,7 @@ pub struct DynamoDb {
     authorizer: Arc<m2sec_iam::Authorizer>,
     keys: encryption::TableKeys,
     table_cache: tables::TableCache,
+    item_locks: items::ItemLocks,
     /// Serializes changes to table descriptions on this node.
     tables: tokio::sync::Mutex<()>,
 }
@@ -187,6 +188,7 @@ impl DynamoDb {
         DynamoDb {
             keys: encryption::TableKeys::new(root, kms, settings.key_cache),
             table_cache: tables::TableCache::new(settings.table_cache),
+            item_locks: items::ItemLocks::new(),
             store,
             authorizer,
             tables: tokio::sync::Mutex::new(()),

@@ -75,7 +75,10 @@ impl DynamoDb {
                 ));
             }
         }
-        for _ in 0..RETRIES {
+        for attempt in 0..RETRIES {
+            if attempt > 0 {
+                crate::items::back_off(attempt).await;
+            }
             let actions = self.read_actions(ctx, &input.transact_items).await?;
             if actions.iter().any(|a| a.failed.is_some()) {
                 let reasons: Vec<Json> = actions
