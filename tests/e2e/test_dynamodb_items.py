@@ -538,3 +538,44 @@ def test_binary_values_are_base64_on_the_wire(ddb_server, table):
              '{"TableName": "%s", "Item": {"pk": {"S": "wire-bad"}, "b": {"B": "not base64!"}}}' % table)
     assert r.status == 400, r
     assert r.error_type.split("#")[-1] in ("SerializationException", "ValidationException"), r
+
+
+def test_racing_writers_on_one_item(ddb_server, ddb, table):
+    """50 conditional creates of one key at once: exactly one wins; then 100 increments at once: none
+    fails and none is lost (the SQLite store; tests/e2e/test_postgres_store.py races two nodes)."""
+    import threading
+
+    clients = [ddb_server.client("dynamodb") for _ in range(50)]
+    results, barrier = [], threading.Barrier(50)
+
+    def create(i):
+        barrier.wait()
+        try:
+            clients[i].put_item(TableName=table, Item={"pk": S("race"), "by": N(i)},
+                                ConditionExpression="attribute_not_exists(pk)")
+            results.append("ok")
+        except clients[i].exceptions.ConditionalCheckFailedException:
+            results.append("lost")
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(50)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results).count("ok") == 1 and results.count("lost") == 49, results
+
+    ddb.put_item(TableName=table, Item={"pk": S("counter"), "n": N(0)})
+    errors, barrier = [], threading.Barrier(50)
+
+    def increment(i):
+        barrier.wait()
+        for _ in range(2):
+            try:
+                clients[i].update_item(TableName=table, Key={"pk": S("counter")}, UpdateExpression="SET n = n + :one",
+                                       ExpressionAttributeValues={":one": N(1)})
+            except Exception as e:  # noqa: BLE001 - any failure is what the test counts
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=increment, args=(i,)) for i in range(50)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert get(ddb, table, "counter")["n"] == N(100)
