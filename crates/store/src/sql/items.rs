@@ -299,7 +299,35 @@ async fn delete_items(tx: &mut Tx, table_id: &str, items: &[(Vec<u8>, IndexList)
     Ok(deleted)
 }
 
+/// Runs a transaction of item writes to its end in a task of its own. A request dropped midway (its
+/// client gone) would otherwise drop the transaction's future at any await: after SQLite's
+/// `BEGIN IMMEDIATE` but before sqlx knows of it, the connection went back to the pool inside a
+/// transaction that held the database's write lock for good.
+async fn detached<T, F>(s: &SqlStore, work: impl FnOnce(SqlStore) -> F) -> Result<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+{
+    let store = SqlStore {
+        pool: s.pool.clone(),
+        engine: s.engine,
+        trail_appender: None,
+    };
+    tokio::spawn(work(store))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("item write task: {e}")))?
+}
+
 pub(super) async fn write_items(s: &SqlStore, writes: &[GuardedWrite]) -> Result<()> {
+    let writes = writes.to_vec();
+    detached(
+        s,
+        move |s| async move { write_items_now(&s, &writes).await },
+    )
+    .await
+}
+
+async fn write_items_now(s: &SqlStore, writes: &[GuardedWrite]) -> Result<()> {
     let mut tx = s.begin_item_writes().await?;
     s.lock_items(&mut tx, writes.iter().map(|w| target(&w.write)))
         .await?;
@@ -423,6 +451,14 @@ pub(super) async fn scan_items(
 }
 
 pub(super) async fn delete_table_items(s: &SqlStore, table_id: &str, limit: u32) -> Result<u64> {
+    let table_id = table_id.to_string();
+    detached(s, move |s| async move {
+        delete_table_items_now(&s, &table_id, limit).await
+    })
+    .await
+}
+
+async fn delete_table_items_now(s: &SqlStore, table_id: &str, limit: u32) -> Result<u64> {
     let mut tx = s.begin_item_writes().await?;
     let rows = sqlx::query(
         "SELECT item_hash FROM ddb_items WHERE table_id = $1 ORDER BY item_hash LIMIT $2",
