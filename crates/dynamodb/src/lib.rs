@@ -5,7 +5,7 @@
 //!
 //! | file | operations |
 //! |------|------------|
-//! | `tables.rs` | CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, DescribeLimits, DescribeEndpoints |
+//! | `tables.rs` | CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, DescribeLimits, DescribeEndpoints (checks of a table's shape in `schema.rs`) |
 //! | `items.rs` | PutItem, GetItem, DeleteItem, UpdateItem |
 //! | `queries.rs` | Query, Scan |
 //! | `batch.rs` | BatchGetItem, BatchWriteItem |
@@ -25,6 +25,7 @@ pub mod error;
 mod items;
 pub mod operations;
 mod queries;
+mod schema;
 mod shapes;
 mod stored;
 mod tables;
