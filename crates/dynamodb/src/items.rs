@@ -9,7 +9,7 @@ use m2sec_store::{Expect, GuardedWrite, ItemRecord, ItemWrite, StoreError};
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
-use crate::expression::{self, ExpressionAttributes, Usage};
+use crate::expression::{self, ConditionExpression, ExpressionAttributes, UpdateExpression, Usage};
 use crate::item::{self, AttributeValue, Item};
 use crate::shapes::ItemInput;
 use crate::stored::{self, PrimaryKey};
@@ -128,13 +128,47 @@ fn check_return_values(given: Option<&str>, allowed: &[&str]) -> Result<()> {
     }
 }
 
-/// The failure of a condition, with the item when the caller asked for it.
-pub(crate) fn condition_failed(old: Option<&Item>, return_old: Option<&str>) -> DynamoError {
-    DynamoError::ConditionalCheckFailed {
-        item: match (old, return_old) {
-            (Some(item), Some("ALL_OLD")) => Some(item::item_to_json(item)),
-            _ => None,
-        },
+/// A request's ConditionExpression, parsed, if it has one.
+pub(crate) fn condition_of(
+    text: Option<&String>,
+    attrs: &ExpressionAttributes,
+) -> Result<Option<ConditionExpression>> {
+    Ok(text
+        .map(|c| expression::parse_condition(c, attrs))
+        .transpose()?)
+}
+
+/// Whether the item as it is (`None`: absent) meets the condition; if not, the failure, with the
+/// item when the caller asked for it (ReturnValuesOnConditionCheckFailure=ALL_OLD).
+pub(crate) fn check_condition(
+    condition: Option<&ConditionExpression>,
+    old: Option<&Item>,
+    return_old: Option<&str>,
+) -> Result<()> {
+    match condition {
+        Some(c) if !c.evaluate(old.unwrap_or(&Item::new())) => {
+            Err(DynamoError::ConditionalCheckFailed {
+                item: match (old, return_old) {
+                    (Some(item), Some("ALL_OLD")) => Some(item::item_to_json(item)),
+                    _ => None,
+                },
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an update that writes a key attribute.
+pub(crate) fn check_key_untouched(update: &UpdateExpression, table: &TableRecord) -> Result<()> {
+    match update
+        .written_attributes()
+        .into_iter()
+        .find(|w| *w == table.partition_key() || Some(*w) == table.sort_key())
+    {
+        Some(written) => Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: Cannot update attribute {written}. This attribute is part of the key"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -184,10 +218,7 @@ impl DynamoDb {
             input.expression_attribute_names.as_ref(),
             input.expression_attribute_values.as_ref(),
         )?;
-        let condition = match &input.condition_expression {
-            Some(c) => Some(expression::parse_condition(c, &attrs)?),
-            None => None,
-        };
+        let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
         let used: Vec<&Usage> = condition.iter().map(|c| &c.usage).collect();
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
@@ -199,14 +230,11 @@ impl DynamoDb {
             }
             let (_, current) = self.read_item(&key, &table, &pk).await?;
             let old = current.as_ref().map(|(_, i)| i);
-            if let Some(c) = &condition {
-                if !c.evaluate(old.unwrap_or(&Item::new())) {
-                    return Err(condition_failed(
-                        old,
-                        input.return_values_on_condition_check_failure.as_deref(),
-                    ));
-                }
-            }
+            check_condition(
+                condition.as_ref(),
+                old,
+                input.return_values_on_condition_check_failure.as_deref(),
+            )?;
             let expect = match &current {
                 Some((r, _)) => Expect::Version(r.version),
                 None => Expect::Absent,
@@ -304,10 +332,7 @@ impl DynamoDb {
             input.expression_attribute_names.as_ref(),
             input.expression_attribute_values.as_ref(),
         )?;
-        let condition = match &input.condition_expression {
-            Some(c) => Some(expression::parse_condition(c, &attrs)?),
-            None => None,
-        };
+        let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
         let used: Vec<&Usage> = condition.iter().map(|c| &c.usage).collect();
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
@@ -318,14 +343,11 @@ impl DynamoDb {
             }
             let (hash, current) = self.read_item(&key, &table, &pk).await?;
             let old = current.as_ref().map(|(_, i)| i);
-            if let Some(c) = &condition {
-                if !c.evaluate(old.unwrap_or(&Item::new())) {
-                    return Err(condition_failed(
-                        old,
-                        input.return_values_on_condition_check_failure.as_deref(),
-                    ));
-                }
-            }
+            check_condition(
+                condition.as_ref(),
+                old,
+                input.return_values_on_condition_check_failure.as_deref(),
+            )?;
             let Some((record, _)) = &current else {
                 return Ok(json!({}));
             };
@@ -392,10 +414,7 @@ impl DynamoDb {
             input.return_values.as_deref(),
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
         )?;
-        let condition = match &input.condition_expression {
-            Some(c) => Some(expression::parse_condition(c, &attrs)?),
-            None => None,
-        };
+        let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
         let used: Vec<&Usage> = condition
             .iter()
             .map(|c| &c.usage)
@@ -403,13 +422,7 @@ impl DynamoDb {
             .collect();
         expression::check_unused(&attrs, &used)?;
         if let Some(u) = &update {
-            for written in u.written_attributes() {
-                if written == table.partition_key() || Some(written) == table.sort_key() {
-                    return Err(DynamoError::validation(format!(
-                        "One or more parameter values were invalid: Cannot update attribute {written}. This attribute is part of the key"
-                    )));
-                }
-            }
+            check_key_untouched(u, &table)?;
         }
         let key = self.keys.get(ctx, &table).await?;
         let _turn = self.item_locks.lock(&stored::item_hash(&key, &pk)).await;
@@ -419,14 +432,11 @@ impl DynamoDb {
             }
             let (_, current) = self.read_item(&key, &table, &pk).await?;
             let old = current.as_ref().map(|(_, i)| i);
-            if let Some(c) = &condition {
-                if !c.evaluate(old.unwrap_or(&Item::new())) {
-                    return Err(condition_failed(
-                        old,
-                        input.return_values_on_condition_check_failure.as_deref(),
-                    ));
-                }
-            }
+            check_condition(
+                condition.as_ref(),
+                old,
+                input.return_values_on_condition_check_failure.as_deref(),
+            )?;
             let base = old.cloned().unwrap_or_else(|| pk.to_item(&table));
             let new = match &update {
                 Some(u) => u.apply(&base)?,

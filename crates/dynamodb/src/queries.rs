@@ -158,6 +158,14 @@ fn check_select(
     }
 }
 
+/// What a Query or Scan reads: the table, or the index (its own resource in policies).
+fn read_resource(table: &TableRecord, index: Option<(&IndexRecord, bool)>) -> String {
+    match index {
+        Some((i, _)) => format!("{}/index/{}", table.arn(), i.name),
+        None => table.arn(),
+    }
+}
+
 fn check_limit(limit: Option<i64>) -> Result<Option<usize>> {
     match limit {
         Some(l) if l < 1 => Err(DynamoError::validation(format!(
@@ -269,10 +277,7 @@ impl DynamoDb {
                 p.usage.attributes.iter().cloned().collect(),
             ));
         }
-        let resource = match index {
-            Some((i, _)) => format!("{}/index/{}", table.arn(), i.name),
-            None => table.arn(),
-        };
+        let resource = read_resource(&table, index);
         self.authorize(ctx, "dynamodb:Query", &resource, &extra)
             .await?;
         let used: Vec<&Usage> = std::iter::once(&key_condition.usage)
@@ -384,10 +389,7 @@ impl DynamoDb {
                 p.usage.attributes.iter().cloned().collect(),
             ));
         }
-        let resource = match index {
-            Some((i, _)) => format!("{}/index/{}", table.arn(), i.name),
-            None => table.arn(),
-        };
+        let resource = read_resource(&table, index);
         self.authorize(ctx, "dynamodb:Scan", &resource, &extra)
             .await?;
         let used: Vec<&Usage> = filter

@@ -591,15 +591,23 @@ impl DynamoDb {
         }
         table.generation += 1;
         if !new_indexes.is_empty() {
-            self.backfill(ctx, &table).await?;
+            // Items written before carry no entries in the new indexes yet.
+            self.rewrite_items(ctx, &table, |_| true).await?;
         }
         self.save_table(&table, false).await?;
         self.keys.forget(&table.id);
         Ok(json!({ "TableDescription": self.description(ctx, &table, "UPDATING").await? }))
     }
 
-    /// Writes every item again so its entries in new indexes exist.
-    async fn backfill(&self, ctx: &RequestContext, table: &TableRecord) -> Result<()> {
+    /// Seals every item of the table again under its current description (new index entries, an
+    /// expiry time) and writes those `rewrite` keeps. An item changed meanwhile is left alone: its
+    /// own write already used the current description.
+    pub(crate) async fn rewrite_items(
+        &self,
+        ctx: &RequestContext,
+        table: &TableRecord,
+        rewrite: fn(&m2sec_store::ItemRecord) -> bool,
+    ) -> Result<()> {
         let key = self.keys.get(ctx, table).await?;
         let mut after: Option<Vec<u8>> = None;
         loop {
@@ -611,20 +619,21 @@ impl DynamoDb {
                 return Ok(());
             };
             after = Some(last.item_hash.clone());
-            let mut writes = Vec::with_capacity(page.len());
             for record in page {
                 let item = crate::stored::open_item(&key, &record)?;
                 let mut updated = crate::stored::seal_item(&key, table, &item)?;
+                if !rewrite(&updated) {
+                    continue;
+                }
                 updated.version = record.version + 1;
-                writes.push(m2sec_store::GuardedWrite {
+                let write = m2sec_store::GuardedWrite {
                     write: m2sec_store::ItemWrite::Put(updated),
                     expect: m2sec_store::Expect::Version(record.version),
-                });
-            }
-            // A write that raced this one already carries the new index entries.
-            match self.store.write_items(&writes).await {
-                Ok(()) | Err(m2sec_store::StoreError::Conflict { .. }) => {}
-                Err(e) => return Err(e.into()),
+                };
+                match self.store.write_items(&[write]).await {
+                    Ok(()) | Err(m2sec_store::StoreError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
     }

@@ -128,45 +128,12 @@ impl DynamoDb {
         self.save_table(&table, false).await?;
         if spec.enabled {
             // Items written before carry no expiry yet: write them again so the sweeper sees them.
-            self.refresh_expiry(ctx, &table).await?;
+            self.rewrite_items(ctx, &table, |r| r.expires_at.is_some())
+                .await?;
         }
         Ok(json!({ "TimeToLiveSpecification": {
             "Enabled": spec.enabled, "AttributeName": spec.attribute_name,
         }}))
-    }
-
-    async fn refresh_expiry(&self, ctx: &RequestContext, table: &TableRecord) -> Result<()> {
-        let key = self.keys.get(ctx, table).await?;
-        let mut after: Option<Vec<u8>> = None;
-        loop {
-            let page = self
-                .store
-                .scan_items(&table.id, None, after.as_deref(), None, 500)
-                .await?;
-            let Some(last) = page.last() else {
-                return Ok(());
-            };
-            after = Some(last.item_hash.clone());
-            for record in page {
-                let item = crate::stored::open_item(&key, &record)?;
-                let mut updated = crate::stored::seal_item(&key, table, &item)?;
-                if updated.expires_at.is_none() {
-                    continue;
-                }
-                updated.version = record.version + 1;
-                match self
-                    .store
-                    .write_items(&[GuardedWrite {
-                        write: ItemWrite::Put(updated),
-                        expect: Expect::Version(record.version),
-                    }])
-                    .await
-                {
-                    Ok(()) | Err(StoreError::Conflict { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
     }
 }
 

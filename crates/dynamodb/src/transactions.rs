@@ -13,8 +13,11 @@ use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
 use crate::expression::{self, Usage};
-use crate::item::{self, Item};
-use crate::items::{attributes, decode_item, leading_key, projection_of, RETRIES};
+use crate::item;
+use crate::items::{
+    attributes, check_condition, check_key_untouched, condition_of, decode_item, leading_key,
+    projection_of, RETRIES,
+};
 use crate::shapes::{ItemInput, TransactGetInput, TransactWriteInput};
 use crate::stored;
 use crate::DynamoDb;
@@ -151,10 +154,7 @@ impl DynamoDb {
                 input.expression_attribute_names.as_ref(),
                 input.expression_attribute_values.as_ref(),
             )?;
-            let condition = match &input.condition_expression {
-                Some(c) => Some(expression::parse_condition(c, &attrs)?),
-                None => None,
-            };
+            let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
             let update = match (&input.update_expression, kind) {
                 (Some(u), "Update") => Some(expression::parse_update(u, &attrs)?),
                 (None, "Update") => {
@@ -202,19 +202,20 @@ impl DynamoDb {
                 .as_ref()
                 .map_or(Expect::Absent, |(r, _)| Expect::Version(r.version));
             let next_version = current.as_ref().map_or(1, |(r, _)| r.version + 1);
-            let mut failed = None;
-            if let Some(c) = &condition {
-                if !c.evaluate(old.unwrap_or(&Item::new())) {
+            let failed = match check_condition(
+                condition.as_ref(),
+                old,
+                input.return_values_on_condition_check_failure.as_deref(),
+            ) {
+                Err(DynamoError::ConditionalCheckFailed { item }) => {
                     let mut reason = json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
-                    if input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD")
-                    {
-                        if let Some(o) = old {
-                            reason["Item"] = item::item_to_json(o);
-                        }
+                    if let Some(item) = item {
+                        reason["Item"] = item;
                     }
-                    failed = Some(reason);
+                    Some(reason)
                 }
-            }
+                _ => None,
+            };
             let write = match kind {
                 "Put" => {
                     let mut r =
@@ -225,13 +226,7 @@ impl DynamoDb {
                 "Update" => {
                     let base = old.cloned().unwrap_or_else(|| pk.to_item(&table));
                     let u = update.as_ref().expect("update expression");
-                    for w in u.written_attributes() {
-                        if w == table.partition_key() || Some(w) == table.sort_key() {
-                            return Err(DynamoError::validation(format!(
-                                "One or more parameter values were invalid: Cannot update attribute {w}. This attribute is part of the key"
-                            )));
-                        }
-                    }
+                    check_key_untouched(u, &table)?;
                     let new = u.apply(&base)?;
                     item::check_update_size(&new)?;
                     let mut r = stored::seal_item(&key, &table, &new)?;
