@@ -16,7 +16,7 @@ pub use sql::SqlStore;
 
 use async_trait::async_trait;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique record already exists (alias name, key id, access key id).
     #[error("record already exists")]

@@ -27,11 +27,11 @@ const ROWS_PER_STATEMENT: usize = 100;
 type Tx = Transaction<'static, Any>;
 
 /// An item's index partitions: (index name, partition hash).
-type IndexList = Vec<(String, Vec<u8>)>;
+pub(super) type IndexList = Vec<(String, Vec<u8>)>;
 
 /// An item's index partitions as stored in its row: per entry, the name's length (u32, big-endian),
 /// the name, the partition hash's length and the hash.
-fn encode_indexes(indexes: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub(super) fn encode_indexes(indexes: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, hash) in indexes {
         for part in [name.as_bytes(), hash.as_slice()] {
@@ -43,7 +43,7 @@ fn encode_indexes(indexes: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-fn decode_indexes(mut bytes: &[u8]) -> Result<IndexList> {
+pub(super) fn decode_indexes(mut bytes: &[u8]) -> Result<IndexList> {
     let corrupt = || StoreError::Corrupt("an item's index list is truncated".into());
     let take = |bytes: &mut &[u8]| -> Result<Vec<u8>> {
         let (len, rest) = bytes.split_first_chunk::<4>().ok_or_else(corrupt)?;
@@ -93,7 +93,7 @@ fn lock_key(table_id: &str, item_hash: &[u8]) -> i64 {
     h as i64
 }
 
-fn target(write: &ItemWrite) -> (&str, &[u8]) {
+pub(super) fn target(write: &ItemWrite) -> (&str, &[u8]) {
     match write {
         ItemWrite::Put(item) => (&item.table_id, &item.item_hash),
         ItemWrite::Delete {
@@ -311,7 +311,8 @@ where
     let store = SqlStore {
         pool: s.pool.clone(),
         engine: s.engine,
-        trail_appender: None,
+        sqlite_writer: None,
+        item_writer: None,
     };
     tokio::spawn(work(store))
         .await
@@ -320,6 +321,9 @@ where
 
 pub(super) async fn write_items(s: &SqlStore, writes: &[GuardedWrite]) -> Result<()> {
     let writes = writes.to_vec();
+    if let Some(writer) = &s.item_writer {
+        return writer.write(writes).await;
+    }
     detached(
         s,
         move |s| async move { write_items_now(&s, &writes).await },

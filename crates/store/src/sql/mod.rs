@@ -10,12 +10,14 @@
 
 mod documents;
 mod identity;
+mod item_writer;
 mod items;
 mod keys;
 #[cfg(test)]
 mod migration_tests;
 mod parameters;
 mod probe;
+mod sqlite_writer;
 pub(crate) mod trail;
 
 use async_trait::async_trait;
@@ -83,8 +85,10 @@ pub(crate) enum Engine {
 pub struct SqlStore {
     pub(crate) pool: AnyPool,
     pub(crate) engine: Engine,
-    /// SQLite files only: the trail's own appending connection.
-    pub(crate) trail_appender: Option<std::sync::Arc<trail::SqliteAppender>>,
+    /// SQLite files only: the connection that appends the trail and writes items.
+    pub(crate) sqlite_writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
+    /// SQLite files only: the thread that commits item writes in groups.
+    pub(crate) item_writer: Option<std::sync::Arc<item_writer::SqliteItemWriter>>,
 }
 
 pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
@@ -141,15 +145,19 @@ impl SqlStore {
             });
         }
         let pool = options.connect(url).await.map_err(unavailable)?;
-        let trail_appender = if engine == Engine::Sqlite {
-            trail::SqliteAppender::for_url(url)
+        let sqlite_writer = if engine == Engine::Sqlite {
+            sqlite_writer::SqliteWriter::for_url(url)
         } else {
             None
         };
+        let item_writer = sqlite_writer
+            .clone()
+            .map(|w| std::sync::Arc::new(item_writer::SqliteItemWriter::new(w)));
         Ok(SqlStore {
             pool,
             engine,
-            trail_appender,
+            sqlite_writer,
+            item_writer,
         })
     }
 

@@ -1,12 +1,10 @@
 //! The trail's tables on the SQL layer: appending under the chain's lock, lookups, scans, digests,
 //! pruning and the counts of the usage report.
 //!
-//! Appends happen for every call, so on SQLite they bypass sqlx: one dedicated connection
-//! ([`SqliteAppender`]) inserts with a cached prepared statement on a blocking thread, which costs
-//! a few microseconds a record where sqlx's per-statement overhead costs tens.
+//! Appends happen for every call, so on SQLite they bypass sqlx: they run on the file's shared write
+//! connection ([`super::sqlite_writer`]) with cached prepared statements.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -57,18 +55,6 @@ fn digest_of(row: &AnyRow) -> Result<TrailDigestRecord> {
     })
 }
 
-/// The SQLite trail writer's own connection, opened on first use.
-pub(crate) struct SqliteAppender {
-    path: PathBuf,
-    conn: Mutex<Option<Appending>>,
-}
-
-/// The open connection and the `synchronous` mode it is set to (set again only when it changes).
-struct Appending {
-    conn: rusqlite::Connection,
-    synced: Option<bool>,
-}
-
 /// Rows per INSERT statement on the SQLite appender (the rest of a batch goes one row a statement).
 const SQLITE_ROWS_PER_INSERT: usize = 16;
 
@@ -87,100 +73,49 @@ fn sqlite_insert(rows: usize) -> &'static str {
     &text[usize::from(rows != 1)]
 }
 
-fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("sqlite: {e}"))
-}
-
-impl SqliteAppender {
-    /// For a `sqlite://PATH[?…]` URL naming a file.
-    pub(crate) fn for_url(url: &str) -> Option<Arc<SqliteAppender>> {
-        let path = url.strip_prefix("sqlite://")?.split('?').next()?;
-        if path.is_empty() || path.contains(":memory:") {
-            return None;
-        }
-        Some(Arc::new(SqliteAppender {
-            path: PathBuf::from(path),
-            conn: Mutex::new(None),
-        }))
-    }
-
-    fn open(&self) -> rusqlite::Result<Appending> {
-        let conn = rusqlite::Connection::open(&self.path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL;")?;
-        Ok(Appending { conn, synced: None })
-    }
-
-    fn append(&self, events: &[NewTrailEvent], link: ChainLink, sync: bool) -> Result<TrailHead> {
-        let mut guard = self.conn.lock().expect("trail connection lock");
-        if guard.is_none() {
-            *guard = Some(self.open().map_err(sqlite_error)?);
-        }
-        let appending = guard.as_mut().expect("connection just opened");
-        let result = Self::append_on(appending, events, link, sync);
-        if result.is_err() {
-            // Start from a fresh connection next time (dropping this one rolls back).
-            *guard = None;
-        }
-        result.map_err(sqlite_error)
-    }
-
-    fn append_on(
-        appending: &mut Appending,
-        events: &[NewTrailEvent],
-        link: ChainLink,
-        sync: bool,
-    ) -> rusqlite::Result<TrailHead> {
-        let conn = &appending.conn;
-        if appending.synced != Some(sync) {
-            // FULL syncs the WAL at this commit; NORMAL leaves it to the next synced commit or
-            // checkpoint.
-            appending.synced = None;
-            conn.execute_batch(if sync {
-                "PRAGMA synchronous=FULL;"
-            } else {
-                "PRAGMA synchronous=NORMAL;"
-            })?;
-            appending.synced = Some(sync);
-        }
-        // IMMEDIATE takes the write lock before the head is read. The statements are cached: a batch
-        // then prepares nothing. On an error the caller drops the connection, which rolls back.
-        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        let (mut seq, mut hash): (i64, String) = conn
-            .prepare_cached("SELECT seq, hash FROM trail_head WHERE id = 1")?
-            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        // Full blocks of rows go in one statement each: SQLite then opens its cursor and finishes the
-        // statement once per block, not once per row.
-        for block in events.chunks(SQLITE_ROWS_PER_INSERT) {
-            let rows_per_statement = if block.len() == SQLITE_ROWS_PER_INSERT {
-                SQLITE_ROWS_PER_INSERT
-            } else {
-                1
-            };
-            let mut insert = conn.prepare_cached(sqlite_insert(rows_per_statement))?;
-            for rows in block.chunks(rows_per_statement) {
-                for (r, e) in rows.iter().enumerate() {
-                    seq += 1;
-                    hash = link(&hash, seq, &e.body);
-                    let at = r * 9;
-                    insert.raw_bind_parameter(at + 1, seq)?;
-                    insert.raw_bind_parameter(at + 2, e.account.as_str())?;
-                    insert.raw_bind_parameter(at + 3, e.region.as_str())?;
-                    insert.raw_bind_parameter(at + 4, e.event_time)?;
-                    insert.raw_bind_parameter(at + 5, e.event_source.as_str())?;
-                    insert.raw_bind_parameter(at + 6, e.event_name.as_str())?;
-                    insert.raw_bind_parameter(at + 7, flags(e))?;
-                    insert.raw_bind_parameter(at + 8, e.body.as_str())?;
-                    insert.raw_bind_parameter(at + 9, hash.as_str())?;
-                }
-                insert.raw_execute()?;
+/// Appends on SQLite's shared write connection.
+fn sqlite_append(
+    conn: &rusqlite::Connection,
+    events: &[NewTrailEvent],
+    link: ChainLink,
+) -> rusqlite::Result<TrailHead> {
+    // IMMEDIATE takes the write lock before the head is read. The statements are cached: a batch
+    // then prepares nothing. On an error the caller drops the connection, which rolls back.
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let (mut seq, mut hash): (i64, String) = conn
+        .prepare_cached("SELECT seq, hash FROM trail_head WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // Full blocks of rows go in one statement each: SQLite then opens its cursor and finishes the
+    // statement once per block, not once per row.
+    for block in events.chunks(SQLITE_ROWS_PER_INSERT) {
+        let rows_per_statement = if block.len() == SQLITE_ROWS_PER_INSERT {
+            SQLITE_ROWS_PER_INSERT
+        } else {
+            1
+        };
+        let mut insert = conn.prepare_cached(sqlite_insert(rows_per_statement))?;
+        for rows in block.chunks(rows_per_statement) {
+            for (r, e) in rows.iter().enumerate() {
+                seq += 1;
+                hash = link(&hash, seq, &e.body);
+                let at = r * 9;
+                insert.raw_bind_parameter(at + 1, seq)?;
+                insert.raw_bind_parameter(at + 2, e.account.as_str())?;
+                insert.raw_bind_parameter(at + 3, e.region.as_str())?;
+                insert.raw_bind_parameter(at + 4, e.event_time)?;
+                insert.raw_bind_parameter(at + 5, e.event_source.as_str())?;
+                insert.raw_bind_parameter(at + 6, e.event_name.as_str())?;
+                insert.raw_bind_parameter(at + 7, flags(e))?;
+                insert.raw_bind_parameter(at + 8, e.body.as_str())?;
+                insert.raw_bind_parameter(at + 9, hash.as_str())?;
             }
+            insert.raw_execute()?;
         }
-        conn.prepare_cached("UPDATE trail_head SET seq = ?1, hash = ?2 WHERE id = 1")?
-            .execute(rusqlite::params![seq, hash.as_str()])?;
-        conn.prepare_cached("COMMIT")?.execute([])?;
-        Ok(TrailHead { seq, hash })
     }
+    conn.prepare_cached("UPDATE trail_head SET seq = ?1, hash = ?2 WHERE id = 1")?
+        .execute(rusqlite::params![seq, hash.as_str()])?;
+    conn.prepare_cached("COMMIT")?.execute([])?;
+    Ok(TrailHead { seq, hash })
 }
 
 /// `($1, $2, …), ($10, …)` for `rows` rows of `per_row` parameters.
@@ -203,11 +138,13 @@ impl SqlStore {
         link: ChainLink,
         sync: bool,
     ) -> Result<TrailHead> {
-        if let Some(appender) = &self.trail_appender {
-            let appender = appender.clone();
-            return tokio::task::spawn_blocking(move || appender.append(&events, link, sync))
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("trail writer thread: {e}")))?;
+        if let Some(writer) = &self.sqlite_writer {
+            let writer = writer.clone();
+            return tokio::task::spawn_blocking(move || {
+                writer.with(sync, |conn| sqlite_append(conn, &events, link))
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("trail writer thread: {e}")))?;
         }
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         // Writing first takes the row lock (PostgreSQL) or the write lock (SQLite) before the head

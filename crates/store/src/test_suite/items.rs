@@ -106,6 +106,43 @@ pub(super) async fn run(store: &dyn Store) {
     table_deletion_in_rounds(store).await;
     expiry(store).await;
     racing_writers(store, store, "t-race").await;
+    requests_in_flight_together(store).await;
+}
+
+/// Many requests in flight at once (which a store may commit together): each gets the outcome it
+/// would get alone, in some order. Of those creating one item exactly one wins; a request whose
+/// second write's expectation fails writes nothing, its first write included; the others all land.
+async fn requests_in_flight_together(store: &dyn Store) {
+    let t = "t-together";
+    let mut requests: Vec<Vec<GuardedWrite>> = Vec::new();
+    for n in 0u8..32 {
+        requests.push(vec![put(item(t, &[1, n], b"p", 1), Expect::Absent)]);
+        requests.push(vec![put(item(t, b"shared", b"p", 1), Expect::Absent)]);
+    }
+    // Puts its item, then expects `[1, 0]` (created by the first request, or still absent) at a
+    // version it never has: nothing of it may remain.
+    requests.push(vec![
+        put(item(t, b"doomed", b"p", 1), Expect::Absent),
+        check(t, &[1, 0], Expect::Version(99)),
+    ]);
+    let results = futures_join_all(requests.iter().map(|writes| store.write_items(writes))).await;
+    let mut shared_wins = 0;
+    for (i, result) in results.iter().enumerate() {
+        match (i, result) {
+            (64, Err(StoreError::Conflict { index: 1 })) => {}
+            (64, other) => panic!("the doomed request answered {other:?}"),
+            (i, Ok(())) if i % 2 == 1 => shared_wins += 1,
+            (i, Err(StoreError::Conflict { index: 0 })) if i % 2 == 1 => {}
+            (_, Ok(())) => {}
+            (i, other) => panic!("request {i} answered {other:?}"),
+        }
+    }
+    assert_eq!(shared_wins, 1);
+    assert!(get(store, t, b"doomed").await.is_none());
+    for n in 0u8..32 {
+        assert_eq!(get(store, t, &[1, n]).await.unwrap().version, 1);
+    }
+    assert_eq!(store.item_stats(t).await.unwrap().count, 33);
 }
 
 async fn put_get_replace(store: &dyn Store) {
