@@ -1,7 +1,8 @@
 //! AWS wire formats shared by every m2sec service: the awsJson 1.0 and 1.1 protocols ([`json`]), the
 //! awsQuery protocol ([`query`]), the restXml protocol ([`rest_xml`]), the restJson1 protocol
 //! ([`rest_json`]), request validation driven by botocore's service models ([`model`]), SigV4
-//! verification ([`sigv4`]), ARNs ([`arn`]) and the error scheme ([`AwsError`]).
+//! verification ([`sigv4`]), ARNs ([`arn`]), the error scheme ([`AwsError`]) and in-process calls to the
+//! services ([`services`]).
 //!
 //! Nothing here sees key material or storage.
 
@@ -13,6 +14,7 @@ pub mod operations;
 pub mod query;
 pub mod query_service;
 mod rest;
+pub mod services;
 pub mod rest_json;
 pub mod rest_xml;
 pub mod sigv4;
