@@ -398,8 +398,8 @@ impl ApiGateway {
         Ok(to_value(&Empty {}))
     }
 
-    /// PutIntegration: HTTP, HTTP_PROXY and MOCK (AWS and AWS_PROXY need Lambda or another AWS
-    /// service behind them, which m2sec does not run).
+    /// PutIntegration: HTTP, HTTP_PROXY, MOCK, and AWS_PROXY to a function (m2sec's built-in
+    /// handlers stand for Lambda; AWS integrations to other services are refused).
     pub(crate) async fn put_integration(
         &self,
         ctx: &RequestContext,
@@ -418,11 +418,21 @@ impl ApiGateway {
                 }
             }
             "MOCK" => {}
-            "AWS" | "AWS_PROXY" => {
-                return Err(bad(format!(
-                    "Integrations of type {} are not supported by m2sec: use HTTP, HTTP_PROXY or MOCK",
-                    input.kind
-                )))
+            "AWS_PROXY" => {
+                let uri = input.uri.as_deref().unwrap_or("");
+                if crate::runtime::lambda::function_of_uri(uri).is_none() {
+                    return Err(bad(format!(
+                        "Invalid ARN specified in the request: m2sec runs AWS_PROXY integrations to Lambda functions, arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations, not '{uri}'"
+                    )));
+                }
+                if input.integration_http_method.is_none() {
+                    return Err(bad("Enumeration value for HttpMethod must be non-empty"));
+                }
+            }
+            "AWS" => {
+                return Err(bad(
+                    "Integrations of type AWS are not supported by m2sec: use AWS_PROXY (to a function), HTTP, HTTP_PROXY or MOCK",
+                ))
             }
             other => {
                 return Err(bad(format!(

@@ -5,7 +5,9 @@ mod bootstrap;
 mod bootstrap_roles;
 mod config;
 mod data_dir;
+mod deploy;
 mod edge;
+mod functions;
 mod gateway;
 mod http;
 mod trail_cli;
@@ -92,6 +94,9 @@ enum Command {
     },
     /// What the recorded usage would cost on AWS (keys per month, requests by kind).
     Usage(trail_cli::UsageArgs),
+    /// Deploy a serverless.yml to a running m2sec (its tables, role, functions, REST API and custom
+    /// domain), as `serverless deploy` does on AWS.
+    Deploy(deploy::cli::DeployArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -142,6 +147,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Trail { action } => trail_cli::run_trail(action),
         Command::Usage(args) => trail_cli::run_usage(args),
+        Command::Deploy(args) => deploy::cli::run(args),
     }
 }
 
@@ -398,8 +404,20 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             .with_context(|| format!("edge_access_log: opening '{}'", config.edge_access_log))?,
     );
     let access_log_flusher = tokio::spawn(flush_access_log(access_log.clone()));
+    // The deployed functions run as their roles through the same services HTTP clients call.
+    let services = Arc::new(http::in_process::InProcess {
+        state: state.clone(),
+    });
+    let gates = Arc::new(m2sec_gates::Gates::new(services.clone()));
+    let functions = Arc::new(functions::FunctionRegistry::new(store.clone(), gates));
+    let deploy_route = Arc::new(deploy::DeployRoute {
+        services,
+        functions: functions.clone(),
+        store: store.clone(),
+    });
     let runtime = Arc::new(
         m2sec_apigateway::runtime::Runtime::new(store.clone(), apigateway.changes())
+            .with_functions(functions)
             .with_iam(Arc::new(gateway::IamInvoke {
                 state: state.clone(),
             }))
@@ -420,10 +438,15 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
         open_file_limit = file_limit,
         "m2sec listening"
     );
-    let app = http::router(state).route(
-        "/_m2sec/ca.pem",
-        axum::routing::get(move || root_certificate(acm.clone())),
-    );
+    let app = http::router(state)
+        .route(
+            "/_m2sec/ca.pem",
+            axum::routing::get(move || root_certificate(acm.clone())),
+        )
+        .route(
+            "/_m2sec/deploy",
+            axum::routing::post(move |request| deploy::deploy(deploy_route.clone(), request)),
+        );
     http::connections::serve(listener, app, limits, async move {
         shutdown_signal().await;
         let _ = stop.send(true);

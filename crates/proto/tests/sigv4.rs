@@ -574,3 +574,47 @@ fn signing_key_cache_matches_direct_derivation() {
     cache.clear();
     assert!(cache.is_empty());
 }
+
+/// A request signed by `sign` (m2sec's command line) verifies, and stops verifying when its body,
+/// its path or the secret differ.
+#[test]
+fn client_signatures_verify() {
+    use m2sec_proto::sigv4::{self, Credentials, RequestParts, SigningKeyCache};
+    let now = chrono::Utc::now();
+    let credentials = Credentials {
+        access_key_id: "AKIDEXAMPLE",
+        secret_access_key: b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        session_token: Some("token"),
+    };
+    let mut headers = http::HeaderMap::new();
+    headers.insert("host", "127.0.0.1:4566".parse().unwrap());
+    headers.insert("content-type", "application/json".parse().unwrap());
+    let body = br#"{"template":"service: s"}"#;
+    sigv4::sign(
+        "POST",
+        "/_m2sec/deploy",
+        None,
+        &mut headers,
+        body,
+        &credentials,
+        "eu-west-1",
+        "m2sec",
+        now,
+    );
+    let check = |path: &str, body: &[u8], secret: &[u8]| {
+        let req = RequestParts {
+            method: "POST",
+            path,
+            query: None,
+            headers: &headers,
+            body,
+        };
+        let claim = sigv4::parse_claim(&req).unwrap();
+        assert_eq!(claim.security_token.as_deref(), Some("token"));
+        sigv4::verify(&req, &claim, secret, now, &SigningKeyCache::default())
+    };
+    assert!(check("/_m2sec/deploy", body, credentials.secret_access_key).is_ok());
+    assert!(check("/_m2sec/deploy", b"{}", credentials.secret_access_key).is_err());
+    assert!(check("/_m2sec/other", body, credentials.secret_access_key).is_err());
+    assert!(check("/_m2sec/deploy", body, b"another secret").is_err());
+}

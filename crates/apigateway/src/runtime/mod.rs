@@ -8,6 +8,7 @@
 
 pub mod access_log;
 mod integration;
+pub mod lambda;
 pub mod matching;
 pub mod table;
 
@@ -75,6 +76,7 @@ pub struct Runtime {
     tables: Tables,
     client: integration::Client,
     iam: Option<Arc<dyn InvokeAuthorizer>>,
+    functions: Option<Arc<dyn lambda::FunctionInvoker>>,
     counters: Counters,
     access_log: Arc<access_log::AccessLog>,
 }
@@ -87,7 +89,7 @@ enum Refused {
     Internal,
 }
 
-fn internal_error() -> Response<Body> {
+pub(crate) fn internal_error() -> Response<Body> {
     gateway_error(
         StatusCode::INTERNAL_SERVER_ERROR,
         "InternalServerErrorException",
@@ -170,6 +172,7 @@ impl Runtime {
             tables: Tables::new(store, changes),
             client: integration::Client::new(&[]),
             iam: None,
+            functions: None,
             counters: Counters::default(),
             access_log: Arc::new(access_log::AccessLog::stderr()),
         }
@@ -183,6 +186,12 @@ impl Runtime {
             .filter_map(Result::ok)
             .collect();
         self.client = integration::Client::new(&roots);
+        self
+    }
+
+    /// Runs AWS_PROXY integrations' functions with `functions` (without it, they answer 500).
+    pub fn with_functions(mut self, functions: Arc<dyn lambda::FunctionInvoker>) -> Self {
+        self.functions = Some(functions);
         self
     }
 
@@ -451,7 +460,22 @@ impl Runtime {
             host,
         };
         let _ = &target.domain;
-        let response = self.client.run(integration, call).await;
+        let response = if integration.kind == "AWS_PROXY" {
+            let landing = lambda::Landing {
+                resource_path: &matched.resource.path,
+                api_id: &api.api.id,
+                account: &target.api.account,
+            };
+            lambda::run(
+                self.functions.as_deref(),
+                integration.uri.as_deref(),
+                call,
+                landing,
+            )
+            .await
+        } else {
+            self.client.run(integration, call).await
+        };
         (response, route, stage_name, bytes_in)
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod connections;
+pub mod in_process;
 #[cfg(test)]
 mod tests;
 
@@ -213,7 +214,7 @@ async fn aws_json(State(state): State<Arc<AppState>>, request: Request) -> Respo
 }
 
 /// The client's address (for `aws:SourceIp`), when the server was started with connection info.
-fn source_ip(request: &Request) -> Option<String> {
+pub(crate) fn source_ip(request: &Request) -> Option<String> {
     request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -238,15 +239,27 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         source_ip,
         header(&parts.headers, "user-agent").map(str::to_string),
     );
+    run_json(state, service.as_ref(), &ctx, operation, &body).await
+}
+
+/// Runs a call of an awsJson service on its (authenticated) body: validated against the model, and
+/// recorded in the trail. HTTP requests and in-process calls ([`in_process`]) both come here.
+pub(crate) async fn run_json(
+    state: &AppState,
+    service: &dyn JsonService,
+    ctx: &RequestContext,
+    operation: &str,
+    body: &[u8],
+) -> Result<Vec<u8>, AwsError> {
     let model = service.model();
-    let input = json::prepare(model, operation, &body)
-        .map_err(|e| json::own_validation_error(service.as_ref(), operation, e));
+    let input = json::prepare(model, operation, body)
+        .map_err(|e| json::own_validation_error(service, operation, e));
     // Reads of the trail itself are not recorded in it; calls to no operation are not calls.
     let recorded = records(state, model)
         && model.metadata.endpoint_prefix != "cloudtrail"
         && model.has_operation(operation);
     if !recorded {
-        return answer_panics(model, operation, service.call(&ctx, operation, input?)).await;
+        return answer_panics(model, operation, service.call(ctx, operation, input?)).await;
     }
     writable(state, model)?;
     let request_parameters = input
@@ -254,7 +267,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
         .ok()
         .and_then(|i| redact::request_parameters_text(model, operation, i));
     let result = match input {
-        Ok(input) => answer_panics(model, operation, service.call(&ctx, operation, input)).await,
+        Ok(input) => answer_panics(model, operation, service.call(ctx, operation, input)).await,
         Err(e) => Err(e),
     };
     // Only a change's answer enters its record.
@@ -266,7 +279,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
     };
     record(
         state,
-        &ctx,
+        ctx,
         model,
         operation,
         request_parameters,
@@ -573,7 +586,7 @@ async fn rest_call(
 
 /// Runs a call of a service that takes and returns JSON values (awsQuery, restXml) once its input
 /// passed (`checked`), and records it in the trail.
-async fn call_recorded(
+pub(crate) async fn call_recorded(
     state: &AppState,
     service: &dyn QueryService,
     ctx: &RequestContext,
@@ -647,7 +660,7 @@ async fn aws_query(
 /// Authenticates a request for `signing_name` and reads its body: first every check that needs no
 /// body (so an unsigned or unknown caller is refused before a byte of its body is read), then the
 /// body within [`body::BodyLimits`], then the signature over it.
-async fn authenticated_body(
+pub(crate) async fn authenticated_body(
     state: &AppState,
     parts: &axum::http::request::Parts,
     body: Body,
