@@ -11,7 +11,7 @@
 //! Every attempt with a readable body is written to `AUDIT_TABLE`; a bcrypt hash that matched is
 //! replaced with an Argon2id one.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use m2sec_proto::random_uuid;
 use serde::{Deserialize, Serialize};
@@ -212,7 +212,7 @@ fn failure(gates: &Gates, subjects: &[Subject], reason: &'static str) -> Outcome
 
 /// The JWT secret, from the parameter `JWT_SECRET` names or else `JWT_SECRET_PARAM`; `None` (and
 /// an error logged) if neither is set or it cannot be read.
-async fn jwt_secret(
+pub(crate) async fn jwt_secret(
     gates: &Gates,
     as_role: &AsRole<'_>,
     function: &Function,
@@ -316,17 +316,7 @@ fn string(item: &Item, name: &str) -> Option<String> {
     item.get(name)?.get("S")?.as_str().map(String::from)
 }
 
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-fn now_millis() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis())
-}
+use crate::{now_millis, now_secs};
 
 #[cfg(test)]
 mod tests;

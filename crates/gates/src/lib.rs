@@ -13,19 +13,34 @@
 //! | `secrets.rs` | SSM secrets of a function, cached for a minute |
 //! | `role.rs` | the request context of the function's role, and the service calls made with it |
 //! | `proxy.rs` | the Lambda proxy event and result |
+//! | `session.rs` | the bearer token of a request, and the roles a route admits |
+//! | `users.rs` | `src/handlers/users.create`: admins add users |
+//! | `matches.rs` | `src/handlers/matches.create`: admins add matches |
+//! | `code.rs` | ticket codes: signed by the tickets' KMS key, checked against it |
+//! | `tickets.rs` | `src/handlers/tickets.*`: issue (one, or a CSV), QR images, revoke, block, unblock |
+//! | `verify.rs` | `src/handlers/verifyTicket.handler` and `…annul`: a scan at a gate, and taking it back |
+//! | `metrics.rs` | `src/handlers/metrics.handler`: counts and decision times per match and gate |
 
 mod auth;
+mod code;
 mod jwt;
 mod limits;
+mod matches;
+mod metrics;
 mod passwords;
 mod proxy;
 mod role;
 mod secrets;
+mod session;
+mod tickets;
+mod users;
+mod verify;
 #[cfg(test)]
 mod testing;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use m2sec_proto::services::Services;
 use serde::{Deserialize, Serialize};
@@ -76,15 +91,53 @@ impl std::fmt::Debug for Function {
 pub enum Handler {
     /// `src/handlers/auth.login`: `POST /auth/login`.
     Login,
+    /// `POST /users` (admin).
+    CreateUser,
+    /// `POST /matches` (admin).
+    CreateMatch,
+    /// `POST /tickets` (admin).
+    IssueTicket,
+    /// `POST /tickets/bulk` (admin, `text/csv`).
+    IssueTickets,
+    /// `GET /tickets/{ticket_id}/qr.svg` and `/qr.png` (admin).
+    TicketQr,
+    /// `POST /tickets/{ticket_id}/revoke`, `/block`, `/unblock` (admin).
+    TicketStatus,
+    /// `POST /tickets/verify` (steward or admin): the guide's `verifyTicket`.
+    VerifyTicket,
+    /// `POST /tickets/annul` (the steward who scanned).
+    AnnulScan,
+    /// `GET /security/metrics` (admin or auditor).
+    Metrics,
 }
 
 impl Handler {
-    pub const ALL: &'static [Handler] = &[Handler::Login];
+    pub const ALL: &'static [Handler] = &[
+        Handler::Login,
+        Handler::CreateUser,
+        Handler::CreateMatch,
+        Handler::IssueTicket,
+        Handler::IssueTickets,
+        Handler::TicketQr,
+        Handler::TicketStatus,
+        Handler::VerifyTicket,
+        Handler::AnnulScan,
+        Handler::Metrics,
+    ];
 
     /// The handler path a Serverless file names it by.
     pub const fn path(self) -> &'static str {
         match self {
             Handler::Login => "src/handlers/auth.login",
+            Handler::CreateUser => "src/handlers/users.create",
+            Handler::CreateMatch => "src/handlers/matches.create",
+            Handler::IssueTicket => "src/handlers/tickets.issue",
+            Handler::IssueTickets => "src/handlers/tickets.bulk",
+            Handler::TicketQr => "src/handlers/tickets.qr",
+            Handler::TicketStatus => "src/handlers/tickets.status",
+            Handler::VerifyTicket => "src/handlers/verifyTicket.handler",
+            Handler::AnnulScan => "src/handlers/verifyTicket.annul",
+            Handler::Metrics => "src/handlers/metrics.handler",
         }
     }
 
@@ -110,7 +163,18 @@ impl std::fmt::Debug for Gates {
 
 impl Gates {
     /// The handler paths that have a built-in handler.
-    pub const HANDLERS: &'static [&'static str] = &[Handler::Login.path()];
+    pub const HANDLERS: &'static [&'static str] = &[
+        Handler::Login.path(),
+        Handler::CreateUser.path(),
+        Handler::CreateMatch.path(),
+        Handler::IssueTicket.path(),
+        Handler::IssueTickets.path(),
+        Handler::TicketQr.path(),
+        Handler::TicketStatus.path(),
+        Handler::VerifyTicket.path(),
+        Handler::AnnulScan.path(),
+        Handler::Metrics.path(),
+    ];
 
     pub fn new(services: Arc<dyn Services>) -> Self {
         Gates {
@@ -132,6 +196,15 @@ impl Gates {
     pub async fn invoke(&self, function: &Function, event: Value) -> Value {
         let response = match Handler::from_path(&function.handler) {
             Some(Handler::Login) => auth::login(self, function, &event).await,
+            Some(Handler::CreateUser) => users::create(self, function, &event).await,
+            Some(Handler::CreateMatch) => matches::create(self, function, &event).await,
+            Some(Handler::IssueTicket) => tickets::issue(self, function, &event).await,
+            Some(Handler::IssueTickets) => tickets::bulk(self, function, &event).await,
+            Some(Handler::TicketQr) => tickets::qr(self, function, &event).await,
+            Some(Handler::TicketStatus) => tickets::status(self, function, &event).await,
+            Some(Handler::VerifyTicket) => verify::verify(self, function, &event).await,
+            Some(Handler::AnnulScan) => verify::annul(self, function, &event).await,
+            Some(Handler::Metrics) => metrics::metrics(self, function, &event).await,
             None => {
                 tracing::error!(handler = %function.handler, "no built-in handler has this path");
                 Response::internal_server_error()
@@ -139,6 +212,20 @@ impl Gates {
         };
         response.into_value()
     }
+}
+
+/// Seconds since the epoch.
+pub(crate) fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+//! Ticket codes: signed by the tickets' KMS key, checked against it.
