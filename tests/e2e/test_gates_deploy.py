@@ -3,79 +3,29 @@ encrypted under the guide's key, the role of its iamRoleStatements, the REST API
 custom domain with the ACM certificate, a Route53 alias, the first admin; then login over HTTPS through
 the edge, running as the role (its calls in the trail as that assumed role), a statement removed and
 redeployed, and `--remove`."""
-import base64
 import hashlib
 import hmac
 import json
 import re
-import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import BIN, ROOT, Server, free_port
 from e2e_support import wait_for
-from test_acm import Ctx, dig, request_and_validate
+from gates_support import (EXAMPLE, JWT_SECRET, ROLE, SERVICE, admin_password, deploy, jwt_parts, login,
+                           start)
+from test_acm import dig
 from test_apigateway_edge import curl
 
-EXAMPLE = ROOT / "examples" / "can2025" / "serverless.yml"
-SERVICE = "can2025-secure-gates"
-ROLE = f"{SERVICE}-prod-eu-west-1-lambdaRole"
-JWT_SECRET = "prod-jwt-secret-0123456789"
-
-
-def deploy(ctx, *args, file=EXAMPLE, check=True):
-    env = ctx.server.cli_env()
-    proc = subprocess.run([str(BIN), "deploy", str(file), *args], env=env, capture_output=True,
-                          text=True, timeout=120)
-    if check:
-        assert proc.returncode == 0, f"deploy failed: {proc.stdout}{proc.stderr}"
-    return proc
 
 
 @pytest.fixture(scope="module")
 def gates(tmp_path_factory):
-    dns_port, https_port = free_port(), free_port()
-    s = Server(env={"M2SEC_DNS_LISTEN": f"127.0.0.1:{dns_port}",
-                    "M2SEC_HTTPS_LISTEN": f"127.0.0.1:{https_port}"}).start()
-    c = Ctx(s)
-    c.dns_port, c.https_port = dns_port, https_port
-    root = tmp_path_factory.mktemp("gates") / "m2sec-root.pem"
-    subprocess.run(["curl", "-sS", "-o", str(root), f"{s.endpoint}/_m2sec/ca.pem"], check=True)
-    c.root_pem = str(root)
-    c.tmp = root.parent
-    # The guide's deployment steps 1–3: keys, the JWT secret, the certificate.
-    for alias, description in [("alias/can2025-jwt-secret", "M2 JWT Secret"),
-                               ("alias/can2025-dynamodb", "M2 DynamoDB Encryption")]:
-        key = s.aws("kms", "create-key", "--description", description)["KeyMetadata"]["KeyId"]
-        s.aws("kms", "create-alias", "--alias-name", alias, "--target-key-id", key)
-    s.aws("ssm", "put-parameter", "--name", "/can2025/prod/jwt-secret", "--value", JWT_SECRET,
-          "--type", "SecureString", "--key-id", "alias/can2025-jwt-secret")
-    request_and_validate(c, DomainName="api.fanops.com")
-    c.server = s
-    c.first = deploy(c, "--stage", "prod")
+    c = start(tmp_path_factory)
     yield c
-    s.stop()
-    s.cleanup()
-
-
-def login(ctx, username, password, host="api.fanops.com"):
-    code, _, body = curl(ctx, host, "/auth/login", "-H", "content-type: application/json",
-                         "--data", json.dumps({"username": username, "password": password}), method="POST")
-    return code, json.loads(body) if body else None
-
-
-def admin_password(ctx):
-    return ctx.server.aws("ssm", "get-parameter", "--name", "/can2025/prod/admin-initial-password",
-                          "--with-decryption", "--query", "Parameter.Value", "--output", "text")
-
-
-def jwt_parts(token):
-    def b64(part):
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    header, payload, signature = token.split(".")
-    return json.loads(b64(header)), json.loads(b64(payload)), b64(signature), f"{header}.{payload}"
+    c.server.stop()
+    c.server.cleanup()
 
 
 def test_deploy_makes_what_the_file_asks_for(gates):

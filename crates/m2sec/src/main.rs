@@ -147,7 +147,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Trail { action } => trail_cli::run_trail(action),
         Command::Usage(args) => trail_cli::run_usage(args),
-        Command::Deploy(args) => deploy::cli::run(args),
+        Command::Deploy(args) => {
+            // The reason alone, as a command line prints it (no backtrace, whatever RUST_BACKTRACE says).
+            if let Err(e) = deploy::cli::run(args) {
+                eprintln!("m2sec deploy: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }
 
