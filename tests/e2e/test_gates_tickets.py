@@ -173,3 +173,32 @@ def test_nothing_personal_rests_in_clear(gates):
             data = path.read_bytes()
             for needle in needles:
                 assert needle not in data, f"{needle!r} in {path}"
+
+
+PG = __import__("os").environ.get("M2SEC_TEST_POSTGRES_URL")
+
+
+@pytest.mark.skipif(not PG, reason="M2SEC_TEST_POSTGRES_URL not set (scripts/test sets it)")
+def test_one_ok_among_simultaneous_scans_on_postgres(tmp_path_factory):
+    from conftest import Server
+    from test_postgres_store import fresh_database
+
+    db = fresh_database()
+
+    class OnPostgres(Server):
+        def command(self):
+            return [*super().command(), "--store", db]
+
+    c = start(tmp_path_factory, server_cls=OnPostgres)
+    try:
+        c.admin = admin_token(c)
+        assert call(c, "POST", "/users", {"username": "steward7", "password": "gate-7-password", "role": "steward"},
+                    token=c.admin)[0] == 201
+        c.steward = login(c, "steward7", "gate-7-password")[1]["token"]
+        assert call(c, "POST", "/matches", {"match_id": "CAN-M1", "stadium": "Grand Stade", "kickoff": KICKOFF,
+                                            "gates": ["G7"], "sectors": {"A": ["G7"]}, "reentry": False},
+                    token=c.admin)[0] == 201
+        test_one_ok_among_simultaneous_scans(c)
+    finally:
+        c.server.stop()
+        c.server.cleanup()
