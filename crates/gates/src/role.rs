@@ -7,6 +7,7 @@ use m2sec_proto::{arn, random_uuid, AwsError, Caller, RequestContext};
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use crate::proxy::Response;
 use crate::Function;
 
 /// The calls of one invocation of `function`.
@@ -118,10 +119,132 @@ impl<'a> AsRole<'a> {
         let mut input = json!({"TableName": table, "Item": item});
         if let Some((expression, values)) = condition {
             input["ConditionExpression"] = json!(expression);
-            input["ExpressionAttributeValues"] = values;
+            set_unless_empty(&mut input, "ExpressionAttributeValues", values);
         }
         self.call("dynamodb", "PutItem", input).await.map(drop)
     }
+
+    /// DynamoDB `UpdateItem` of the item with `key`, if `update.condition` holds. A failed condition
+    /// is `ConditionalCheckFailedException` carrying the item as it was, if there was one, in
+    /// `fields["Item"]` (ReturnValuesOnConditionCheckFailure `ALL_OLD`).
+    pub async fn update_item(
+        &self,
+        table: &str,
+        key: Value,
+        update: Update<'_>,
+    ) -> Result<(), AwsError> {
+        let mut input = json!({
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": update.expression,
+        });
+        if let Some(condition) = update.condition {
+            input["ConditionExpression"] = json!(condition);
+            input["ReturnValuesOnConditionCheckFailure"] = json!("ALL_OLD");
+        }
+        set_unless_empty(&mut input, "ExpressionAttributeNames", update.names);
+        set_unless_empty(&mut input, "ExpressionAttributeValues", update.values);
+        self.call("dynamodb", "UpdateItem", input).await.map(drop)
+    }
+
+    /// The table the function's environment variable `variable` (`USERS_TABLE`) names; `None`,
+    /// with an error logged, if it is not set.
+    pub fn table(&self, variable: &str) -> Option<&'a str> {
+        let table = self.function.environment.get(variable).map(String::as_str);
+        if table.is_none() {
+            tracing::error!(function = %self.function.name, "{variable} is not set");
+        }
+        table
+    }
+
+    /// Logs a failed call (the function, what it was for, the AWS error code and message) and
+    /// answers the client's 500.
+    pub fn failed(&self, what: &str, e: &AwsError) -> Response {
+        tracing::error!(function = %self.function.name, code = %e.code, message = %e.message,
+            "{what}");
+        Response::internal_error()
+    }
+
+    /// Writes an audit item of `kind` by `by` with `attributes` to `AUDIT_TABLE`, if the function
+    /// has one; a failure is logged (and returned, for a caller that must not answer without it).
+    /// The caller never puts a password, a JWT, a fan id or a ticket code in `attributes`.
+    pub async fn audit(
+        &self,
+        kind: &str,
+        by: Option<&str>,
+        attributes: Item,
+    ) -> Result<(), AwsError> {
+        let Some(table) = self.function.environment.get("AUDIT_TABLE") else {
+            return Ok(());
+        };
+        let mut item = attributes;
+        item.insert("auditId".into(), json!({"S": random_uuid()}));
+        item.insert("kind".into(), json!({"S": kind}));
+        item.insert("at".into(), json!({"N": crate::now_millis().to_string()}));
+        if let Some(by) = by {
+            item.insert("by".into(), json!({"S": by}));
+        }
+        let written = self.put_item(table, item, None).await;
+        if let Err(e) = &written {
+            tracing::error!(function = %self.function.name, table = %table, code = %e.code,
+                message = %e.message, "cannot write the {kind} audit record");
+        }
+        written
+    }
+}
+
+/// An `UpdateItem`'s expressions: `expression` (`SET #status = :s`), the `condition` it is made
+/// under, and the names and values both use (`{}` when none).
+pub struct Update<'e> {
+    pub expression: &'e str,
+    pub condition: Option<&'e str>,
+    pub names: Value,
+    pub values: Value,
+}
+
+/// DynamoDB refuses empty `ExpressionAttributeNames`/`Values`: they are sent only when not empty.
+fn set_unless_empty(input: &mut Value, member: &str, value: Value) {
+    if value.as_object().is_some_and(|o| !o.is_empty()) {
+        input[member] = value;
+    }
+}
+
+/// An item from an object literal of attribute values.
+pub fn item(value: Value) -> Item {
+    match value {
+        Value::Object(item) => item,
+        _ => Map::new(),
+    }
+}
+
+/// The string attribute `name` of `item`.
+pub fn string_attribute<'i>(item: &'i Item, name: &str) -> Option<&'i str> {
+    item.get(name)?.get("S")?.as_str()
+}
+
+/// The number attribute `name` of `item`, if it is an integer.
+pub fn integer_attribute(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)?.get("N")?.as_str()?.parse().ok()
+}
+
+/// The list-of-strings attribute `name` of `item` (`{"L": [{"S": …}]}`).
+pub fn strings_attribute(item: &Item, name: &str) -> Option<Vec<String>> {
+    strings_of(item.get(name)?)
+}
+
+/// A list-of-strings attribute value as strings.
+pub fn strings_of(value: &Value) -> Option<Vec<String>> {
+    value
+        .get("L")?
+        .as_array()?
+        .iter()
+        .map(|v| v.get("S").and_then(Value::as_str).map(String::from))
+        .collect()
+}
+
+/// Strings as a list attribute value.
+pub fn strings_value(strings: &[String]) -> Value {
+    json!({"L": strings.iter().map(|s| json!({"S": s})).collect::<Vec<_>>()})
 }
 
 #[cfg(test)]

@@ -1,5 +1,17 @@
-//! A stand-in for m2sec's services in the handlers' tests: SSM parameters and DynamoDB tables in
-//! memory, errors to answer on demand, and a record of every call with its caller.
+//! A stand-in for m2sec's services in the handlers' tests: SSM parameters, DynamoDB tables and KMS
+//! signing keys in memory, errors to answer on demand, and a record of every call with its caller.
+//!
+//! | file | what |
+//! |------|------|
+//! | `testing/expressions.rs` | the condition and update expressions the handlers write |
+//! | `testing/kms.rs` | signing keys: `DescribeKey`, `Sign`, `Verify` |
+//! | `testing/routes.rs` | the functions and events of the routes behind a bearer token |
+
+mod expressions;
+mod kms;
+mod routes;
+
+pub use routes::*;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -35,9 +47,13 @@ struct State {
     key_names: HashMap<String, String>,
     /// Table → key value → item.
     items: HashMap<String, BTreeMap<String, Map<String, Value>>>,
-    /// (service, operation, table or "" for any) → the error to answer.
-    failures: HashMap<(String, String, String), AwsError>,
+    /// (service, operation, table or "" for any) → the calls to let through first, and the error
+    /// to answer then.
+    failures: HashMap<(String, String, String), (usize, AwsError)>,
     calls: Vec<Call>,
+    keys: Vec<kms::SigningKey>,
+    /// Alias name (`alias/can2025-tickets`) → key ARN.
+    aliases: HashMap<String, String>,
 }
 
 #[derive(Default)]
@@ -83,6 +99,19 @@ impl Fake {
             .cloned()
     }
 
+    /// The item of `table` with hash key `key`.
+    pub fn item(&self, table: &str, key: &str) -> Option<Map<String, Value>> {
+        self.0.lock().unwrap().items[table].get(key).cloned()
+    }
+
+    /// Puts `item` (an object literal) into `table`.
+    pub fn put(&self, table: &str, item: Value) {
+        let mut state = self.0.lock().unwrap();
+        let key = key_value(&item[&state.key_names[table]]);
+        let item = item.as_object().unwrap().clone();
+        state.items.get_mut(table).unwrap().insert(key, item);
+    }
+
     pub fn items(&self, table: &str) -> Vec<Map<String, Value>> {
         self.0.lock().unwrap().items[table]
             .values()
@@ -97,10 +126,24 @@ impl Fake {
 
     /// From now on, `operation` of `service` on `table` answers `error`.
     pub fn fail_on_table(&self, service: &str, operation: &str, table: &str, error: AwsError) {
+        self.fail_on_table_after(service, operation, table, 0, error);
+    }
+
+    /// After `successes` more calls that succeed, `operation` of `service` on `table` answers
+    /// `error`.
+    pub fn fail_on_table_after(
+        &self,
+        service: &str,
+        operation: &str,
+        table: &str,
+        successes: usize,
+        error: AwsError,
+    ) {
         let mut state = self.0.lock().unwrap();
-        state
-            .failures
-            .insert((service.into(), operation.into(), table.into()), error);
+        state.failures.insert(
+            (service.into(), operation.into(), table.into()),
+            (successes, error),
+        );
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -151,7 +194,7 @@ impl State {
         Ok(item.map_or_else(|| json!({}), |item| json!({"Item": item})))
     }
 
-    /// PutItem, with the one condition form the handlers use: `NAME = :value`.
+    /// PutItem, if its `ConditionExpression` (see `expressions.rs`) holds.
     fn put_item(&mut self, input: &Value) -> Result<Value, AwsError> {
         let table = input["TableName"].as_str().unwrap();
         let key_name = self
@@ -161,20 +204,61 @@ impl State {
             .clone();
         let item = input["Item"].as_object().unwrap().clone();
         let key = key_value(&item[&key_name]);
-        if let Some(condition) = input["ConditionExpression"].as_str() {
-            let (name, placeholder) = condition.split_once(" = ").expect("NAME = :value");
-            let expected = &input["ExpressionAttributeValues"][placeholder];
-            let current = self.items[table].get(&key).and_then(|i| i.get(name));
-            if current != Some(expected) {
-                return Err(AwsError::new(
-                    "ConditionalCheckFailedException",
-                    400,
-                    "The conditional request failed",
-                ));
+        let condition = input["ConditionExpression"].as_str();
+        let expressions = expressions::Expressions::of(input, &[condition.unwrap_or_default()])?;
+        if let Some(condition) = condition {
+            if !expressions.holds(condition, self.items[table].get(&key))? {
+                return Err(conditional_check_failed(None));
             }
         }
         self.items.get_mut(table).unwrap().insert(key, item);
         Ok(json!({}))
+    }
+
+    /// UpdateItem: the item with `Key` (created if there is none) changed by `UpdateExpression`,
+    /// if `ConditionExpression` holds; else the item as it was with the error when
+    /// `ReturnValuesOnConditionCheckFailure` is `ALL_OLD`.
+    fn update_item(&mut self, input: &Value) -> Result<Value, AwsError> {
+        let table = input["TableName"].as_str().unwrap();
+        let key_name = self
+            .key_names
+            .get(table)
+            .ok_or_else(|| not_found(table))?
+            .clone();
+        let key_attributes = input["Key"].as_object().unwrap();
+        assert_eq!(key_attributes.len(), 1, "the key is the hash key only");
+        let key = key_value(&key_attributes[&key_name]);
+        let update = input["UpdateExpression"].as_str().unwrap();
+        let condition = input["ConditionExpression"].as_str();
+        let expressions =
+            expressions::Expressions::of(input, &[update, condition.unwrap_or_default()])?;
+        let old = self.items[table].get(&key);
+        if let Some(condition) = condition {
+            if !expressions.holds(condition, old)? {
+                let all_old = input["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD";
+                return Err(conditional_check_failed(old.filter(|_| all_old)));
+            }
+        }
+        let mut item = old.cloned().unwrap_or_else(|| key_attributes.clone());
+        expressions.apply(update, &mut item)?;
+        self.items.get_mut(table).unwrap().insert(key, item);
+        Ok(json!({}))
+    }
+}
+
+fn conditional_check_failed(old: Option<&Map<String, Value>>) -> AwsError {
+    let error = AwsError::new(
+        "ConditionalCheckFailedException",
+        400,
+        "The conditional request failed",
+    );
+    match old {
+        Some(item) => {
+            let mut fields = Map::new();
+            fields.insert("Item".into(), Value::Object(item.clone()));
+            error.with_fields(fields)
+        }
+        None => error,
     }
 }
 
@@ -203,14 +287,20 @@ impl Services for Fake {
                 operation.to_string(),
                 table.to_string(),
             );
-            if let Some(error) = state.failures.get(&key) {
-                return Err(error.clone());
+            match state.failures.get_mut(&key) {
+                Some((0, error)) => return Err(error.clone()),
+                Some((successes, _)) => *successes -= 1,
+                None => {}
             }
         }
         match (service, operation) {
             ("ssm", "GetParameter") => state.get_parameter(&input),
             ("dynamodb", "GetItem") => state.get_item(&input),
             ("dynamodb", "PutItem") => state.put_item(&input),
+            ("dynamodb", "UpdateItem") => state.update_item(&input),
+            ("kms", "DescribeKey") => state.describe_key(&input),
+            ("kms", "Sign") => state.sign(&input),
+            ("kms", "Verify") => state.verify(&input),
             _ => Err(AwsError::unsupported(service, operation)),
         }
     }

@@ -1,39 +1,10 @@
 //! Login when a service fails or the function is misconfigured: the client gets a generic 500, the
 //! log names the function and the AWS error code, and never a secret.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use m2sec_proto::AwsError;
 
 use super::{audit_reasons, login, world, INTERNAL, PASSWORD};
-use crate::testing::{self, AUDIT_TABLE};
-
-/// Log lines written while `f` runs on this thread.
-async fn logs_of<F: std::future::Future>(f: F) -> (F::Output, String) {
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(data)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let output = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        f.await
-    };
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    (output, logs)
-}
+use crate::testing::{self, logs_of, AUDIT_TABLE};
 
 #[tokio::test]
 async fn no_configured_secret_is_an_internal_error() {
