@@ -32,11 +32,11 @@ mod proxy;
 mod role;
 mod secrets;
 mod session;
+#[cfg(test)]
+mod testing;
 mod tickets;
 mod users;
 mod verify;
-#[cfg(test)]
-mod testing;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -153,6 +153,7 @@ pub struct Gates {
     secrets: secrets::SecretCache,
     failures: limits::FailedLogins,
     hashing: passwords::HashingPool,
+    matches: verify::MatchCache,
 }
 
 impl std::fmt::Debug for Gates {
@@ -182,6 +183,7 @@ impl Gates {
             secrets: Default::default(),
             failures: Default::default(),
             hashing: Default::default(),
+            matches: Default::default(),
         }
     }
 
