@@ -72,7 +72,6 @@ pub(crate) struct TicketClaims {
 
 /// Why a code is not accepted.
 // What `check` answers to the scan routes of `verify.rs`.
-#[allow(dead_code)]
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CodeError {
     /// Not a code (format, payload), signed by a key that is not allowed, or a bad signature.
@@ -141,7 +140,6 @@ pub(crate) async fn sign(
 
 /// The claims of `code` if it is a code signed by an allowed key.
 // The scan routes of `verify.rs` call it.
-#[allow(dead_code)]
 pub(crate) async fn check(
     gates: &Gates,
     as_role: &AsRole<'_>,

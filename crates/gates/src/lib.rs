@@ -154,6 +154,7 @@ pub struct Gates {
     failures: limits::FailedLogins,
     hashing: passwords::HashingPool,
     ticket_keys: code::KeyCache,
+    matches: verify::MatchCache,
 }
 
 impl std::fmt::Debug for Gates {
@@ -184,6 +185,7 @@ impl Gates {
             failures: Default::default(),
             hashing: Default::default(),
             ticket_keys: Default::default(),
+            matches: Default::default(),
         }
     }
 

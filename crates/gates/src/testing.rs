@@ -1,5 +1,8 @@
 //! A stand-in for m2sec's services in the handlers' tests: SSM parameters, DynamoDB tables and KMS
 //! signing keys in memory, errors to answer on demand, and a record of every call with its caller.
+//! Each call yields to the runtime before it is served, so requests joined in one test interleave
+//! as they would against a server; the call itself is served under one lock, atomically.
+
 //!
 //! | file | what |
 //! |------|------|
@@ -14,6 +17,7 @@ mod routes;
 pub use routes::*;
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -21,6 +25,7 @@ use m2sec_proto::services::Services;
 use m2sec_proto::{AwsError, Caller, RequestContext};
 use serde_json::{json, Map, Value};
 
+use self::expressions::Placeholders;
 use crate::Function;
 
 pub const ROLE_ARN: &str =
@@ -47,6 +52,7 @@ struct State {
     key_names: HashMap<String, String>,
     /// Table → key value → item.
     items: HashMap<String, BTreeMap<String, Map<String, Value>>>,
+    /// (service, operation, table or "" for any) → the error to answer.
     /// (service, operation, table or "" for any) → the calls to let through first, and the error
     /// to answer then.
     failures: HashMap<(String, String, String), (usize, AwsError)>,
@@ -54,6 +60,8 @@ struct State {
     keys: Vec<kms::SigningKey>,
     /// Alias name (`alias/can2025-tickets`) → key ARN.
     aliases: HashMap<String, String>,
+    /// At most this many items are read by one Scan call (DynamoDB stops at 1 MB).
+    scan_page: Option<usize>,
 }
 
 #[derive(Default)]
@@ -99,17 +107,22 @@ impl Fake {
             .cloned()
     }
 
-    /// The item of `table` with hash key `key`.
-    pub fn item(&self, table: &str, key: &str) -> Option<Map<String, Value>> {
-        self.0.lock().unwrap().items[table].get(key).cloned()
-    }
-
-    /// Puts `item` (an object literal) into `table`.
+    /// Puts `item` (an object in the wire form) into `table`, replacing any with its key.
     pub fn put(&self, table: &str, item: Value) {
         let mut state = self.0.lock().unwrap();
         let key = key_value(&item[&state.key_names[table]]);
         let item = item.as_object().unwrap().clone();
         state.items.get_mut(table).unwrap().insert(key, item);
+    }
+
+    /// The item of `table` whose hash key is the string `key`.
+    pub fn item(&self, table: &str, key: &str) -> Option<Map<String, Value>> {
+        self.0.lock().unwrap().items[table].get(key).cloned()
+    }
+
+    /// From now on, a Scan call reads at most `items` items.
+    pub fn set_scan_page(&self, items: usize) {
+        self.0.lock().unwrap().scan_page = Some(items);
     }
 
     pub fn items(&self, table: &str) -> Vec<Map<String, Value>> {
@@ -144,6 +157,11 @@ impl Fake {
             (service.into(), operation.into(), table.into()),
             (successes, error),
         );
+    }
+
+    /// From now on, every call is served again.
+    pub fn heal(&self) {
+        self.0.lock().unwrap().failures.clear();
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -194,71 +212,110 @@ impl State {
         Ok(item.map_or_else(|| json!({}), |item| json!({"Item": item})))
     }
 
-    /// PutItem, if its `ConditionExpression` (see `expressions.rs`) holds.
+    fn key_name(&self, table: &str) -> Result<String, AwsError> {
+        self.key_names
+            .get(table)
+            .cloned()
+            .ok_or_else(|| not_found(table))
+    }
+
+    /// PutItem, with the conditions of `expressions.rs`.
     fn put_item(&mut self, input: &Value) -> Result<Value, AwsError> {
         let table = input["TableName"].as_str().unwrap();
-        let key_name = self
-            .key_names
-            .get(table)
-            .ok_or_else(|| not_found(table))?
-            .clone();
+        let key_name = self.key_name(table)?;
         let item = input["Item"].as_object().unwrap().clone();
         let key = key_value(&item[&key_name]);
-        let condition = input["ConditionExpression"].as_str();
-        let expressions = expressions::Expressions::of(input, &[condition.unwrap_or_default()])?;
-        if let Some(condition) = condition {
-            if !expressions.holds(condition, self.items[table].get(&key))? {
-                return Err(conditional_check_failed(None));
+        let old = self.items[table].get(&key);
+        let mut placeholders = Placeholders::of(input);
+        if let Some(condition) = input["ConditionExpression"].as_str() {
+            let holds = placeholders.condition(condition, old)?;
+            placeholders.check_unused()?;
+            if !holds {
+                return Err(condition_failed(input, old));
             }
         }
         self.items.get_mut(table).unwrap().insert(key, item);
         Ok(json!({}))
     }
 
-    /// UpdateItem: the item with `Key` (created if there is none) changed by `UpdateExpression`,
-    /// if `ConditionExpression` holds; else the item as it was with the error when
-    /// `ReturnValuesOnConditionCheckFailure` is `ALL_OLD`.
+    /// UpdateItem: the update expression of `expressions.rs` if its condition holds.
     fn update_item(&mut self, input: &Value) -> Result<Value, AwsError> {
         let table = input["TableName"].as_str().unwrap();
-        let key_name = self
-            .key_names
-            .get(table)
-            .ok_or_else(|| not_found(table))?
-            .clone();
-        let key_attributes = input["Key"].as_object().unwrap();
-        assert_eq!(key_attributes.len(), 1, "the key is the hash key only");
-        let key = key_value(&key_attributes[&key_name]);
-        let update = input["UpdateExpression"].as_str().unwrap();
-        let condition = input["ConditionExpression"].as_str();
-        let expressions =
-            expressions::Expressions::of(input, &[update, condition.unwrap_or_default()])?;
-        let old = self.items[table].get(&key);
-        if let Some(condition) = condition {
-            if !expressions.holds(condition, old)? {
-                let all_old = input["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD";
-                return Err(conditional_check_failed(old.filter(|_| all_old)));
+        let key_name = self.key_name(table)?;
+        let key = input["Key"].as_object().unwrap();
+        assert_eq!(key.len(), 1, "the key is the hash key only");
+        let key_string = key_value(&key[&key_name]);
+        let old = self.items[table].get(&key_string);
+        let mut placeholders = Placeholders::of(input);
+        let holds = match input["ConditionExpression"].as_str() {
+            Some(condition) => placeholders.condition(condition, old)?,
+            None => true,
+        };
+        let update = input["UpdateExpression"]
+            .as_str()
+            .expect("an UpdateExpression");
+        let updated = placeholders.update(update, old.unwrap_or(key));
+        placeholders.check_unused()?;
+        if !holds {
+            return Err(condition_failed(input, old));
+        }
+        let updated = updated?;
+        self.items
+            .get_mut(table)
+            .unwrap()
+            .insert(key_string, updated);
+        Ok(json!({}))
+    }
+
+    /// Scan, a page at a time, with an optional filter.
+    fn scan(&self, input: &Value) -> Result<Value, AwsError> {
+        let table = input["TableName"].as_str().unwrap();
+        let key_name = self.key_name(table)?;
+        let start = input["ExclusiveStartKey"].get(&key_name).map(key_value);
+        let from = match &start {
+            Some(key) => Bound::Excluded(key.clone()),
+            None => Bound::Unbounded,
+        };
+        let mut rest = self.items[table].range((from, Bound::Unbounded)).peekable();
+        let page: Vec<_> = rest
+            .by_ref()
+            .take(self.scan_page.unwrap_or(usize::MAX))
+            .map(|(_, item)| item)
+            .collect();
+        let mut placeholders = Placeholders::of(input);
+        let filter = input["FilterExpression"].as_str();
+        if let Some(filter) = filter {
+            placeholders.condition(filter, None)?;
+        }
+        placeholders.check_unused()?;
+        let mut items = Vec::new();
+        for item in &page {
+            if filter.map_or(Ok(true), |f| placeholders.condition(f, Some(item)))? {
+                items.push(Value::Object((*item).clone()));
             }
         }
-        let mut item = old.cloned().unwrap_or_else(|| key_attributes.clone());
-        expressions.apply(update, &mut item)?;
-        self.items.get_mut(table).unwrap().insert(key, item);
-        Ok(json!({}))
+        let mut output = json!({"Count": items.len(), "ScannedCount": page.len(), "Items": items});
+        if let (Some(last), Some(_)) = (page.last(), rest.peek()) {
+            output["LastEvaluatedKey"] = json!({ &key_name: last[&key_name] });
+        }
+        Ok(output)
     }
 }
 
-fn conditional_check_failed(old: Option<&Map<String, Value>>) -> AwsError {
+/// `ConditionalCheckFailedException`, with the item as it was when ALL_OLD is asked for.
+fn condition_failed(input: &Value, old: Option<&Map<String, Value>>) -> AwsError {
     let error = AwsError::new(
         "ConditionalCheckFailedException",
         400,
         "The conditional request failed",
     );
     match old {
-        Some(item) => {
+        Some(item) if input["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD" => {
             let mut fields = Map::new();
             fields.insert("Item".into(), Value::Object(item.clone()));
             error.with_fields(fields)
         }
-        None => error,
+        _ => error,
     }
 }
 
@@ -271,6 +328,7 @@ impl Services for Fake {
         operation: &str,
         input: Value,
     ) -> Result<Value, AwsError> {
+        tokio::task::yield_now().await;
         let mut state = self.0.lock().unwrap();
         state.calls.push(Call {
             caller: ctx.caller.clone(),
@@ -298,6 +356,7 @@ impl Services for Fake {
             ("dynamodb", "GetItem") => state.get_item(&input),
             ("dynamodb", "PutItem") => state.put_item(&input),
             ("dynamodb", "UpdateItem") => state.update_item(&input),
+            ("dynamodb", "Scan") => state.scan(&input),
             ("kms", "DescribeKey") => state.describe_key(&input),
             ("kms", "Sign") => state.sign(&input),
             ("kms", "Verify") => state.verify(&input),

@@ -39,6 +39,33 @@ impl Fake {
         arn
     }
 
+    /// A signing key with the key id `id` and, if given, `alias`; its ARN.
+    pub fn create_key(&self, id: &str, alias: Option<&str>) -> String {
+        let arn = format!("arn:aws:kms:eu-west-1:000000000000:key/{id}");
+        let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap();
+        let mut state = self.0.lock().unwrap();
+        state.keys.push(SigningKey {
+            key_id: id.into(),
+            arn: arn.clone(),
+            pair,
+        });
+        if let Some(alias) = alias {
+            state.aliases.insert(alias.into(), arn.clone());
+        }
+        arn
+    }
+
+    /// KMS `Sign` of `message` with `key_id` (a DER signature), without recording a call.
+    pub fn sign(&self, key_id: &str, message: &[u8]) -> Vec<u8> {
+        let state = self.0.lock().unwrap();
+        let key = state.key(key_id).unwrap();
+        key.pair
+            .sign(&SystemRandom::new(), message)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
     /// Points `alias` at the key `arn` (as `UpdateAlias` does).
     pub fn set_alias(&self, alias: &str, arn: &str) {
         let mut state = self.0.lock().unwrap();

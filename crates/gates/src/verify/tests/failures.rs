@@ -1,0 +1,102 @@
+//! Scans when a service fails or the function is misconfigured: a generic 500 for the client, the
+//! AWS error code in the log, and nothing recorded as decided.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use m2sec_proto::AwsError;
+use serde_json::json;
+
+use super::{function, scan, steward, world, SCANS_TABLE, TICKETS_TABLE};
+use crate::testing::{self, AUDIT_TABLE};
+use crate::Handler;
+
+const INTERNAL: &str = r#"{"ok":false,"message":"Internal error"}"#;
+
+/// Log lines written while `f` runs on this thread.
+async fn logs_of<F: std::future::Future>(f: F) -> (F::Output, String) {
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buffer {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(data)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let output = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        f.await
+    };
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    (output, logs)
+}
+
+#[tokio::test]
+async fn a_failed_call_is_a_500_logged_with_its_aws_code() {
+    let cases = [
+        (
+            "dynamodb",
+            "GetItem",
+            SCANS_TABLE,
+            "ProvisionedThroughputExceededException",
+        ),
+        ("kms", "Verify", "", "KMSInternalException"),
+        ("kms", "DescribeKey", "", "AccessDeniedException"),
+        ("dynamodb", "GetItem", TICKETS_TABLE, "RequestLimitExceeded"),
+        (
+            "dynamodb",
+            "UpdateItem",
+            TICKETS_TABLE,
+            "TransactionConflictException",
+        ),
+        ("dynamodb", "PutItem", AUDIT_TABLE, "InternalServerError"),
+    ];
+    for (service, operation, table, code) in cases {
+        let w = world();
+        let ticket = w.issue("T1", "M1", None);
+        w.fake.fail_on_table(
+            service,
+            operation,
+            table,
+            AwsError::new(code, 500, "the detail"),
+        );
+        let (reply, logs) = logs_of(w.verify(&steward(), &scan(&ticket, "M1", "n-1"))).await;
+        assert_eq!(reply.status, 500, "{operation}");
+        assert_eq!(reply.raw, INTERNAL);
+        assert!(logs.contains(code), "{logs}");
+        assert!(
+            logs.contains("can2025-secure-gates-prod-verifyTicket-handler"),
+            "{logs}"
+        );
+        assert!(!logs.contains(&ticket), "no code in the log");
+        if operation != "PutItem" {
+            assert!(
+                w.fake.item(SCANS_TABLE, "dev-1#n-1").is_none(),
+                "{operation}"
+            );
+            assert!(w.fake.items(AUDIT_TABLE).is_empty(), "{operation}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_function_without_its_tables_is_a_500() {
+    let w = world();
+    let mut function = function(Handler::VerifyTicket);
+    function.environment.remove("SCANS_TABLE");
+    let mut event = testing::login_event_from(&scan("x", "M1", "n-1").to_string(), "203.0.113.10");
+    event["headers"]["Authorization"] = json!(format!("Bearer {}", steward()));
+    let (result, logs) = logs_of(w.gates.invoke(&function, event)).await;
+    assert_eq!(result["statusCode"], 500);
+    assert_eq!(result["body"], INTERNAL);
+    assert!(logs.contains("SCANS_TABLE"), "{logs}");
+    assert!(w.fake.calls().iter().all(|c| c.service == "ssm"));
+}
