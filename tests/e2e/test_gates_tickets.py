@@ -3,12 +3,13 @@ revoke/block, `POST /tickets/verify` with every reason in order, idempotent retr
 among 100 simultaneous scans of one ticket, exits and re-entry, annul, roles, metrics, and what the data
 dir holds at rest."""
 import concurrent.futures
+import subprocess
 import time
 import uuid
 
 import pytest
 
-from gates_support import JWT_SECRET, admin_password, admin_token, call, login, start
+from gates_support import HOST, JWT_SECRET, admin_password, admin_token, call, login, start
 
 KICKOFF = "2025-12-21T20:00:00Z"
 KICKOFF_S = 1766347200
@@ -144,8 +145,14 @@ def test_bulk_issue_and_qr_images(gates):
                   token=gates.admin, content_type="text/csv")[1]["tickets"][0]["ticket_id"]
     status, svg = call(gates, "GET", f"/tickets/{ticket}/qr.svg", token=gates.admin, raw=True)
     assert status == 200 and "<svg" in svg
-    status, _ = call(gates, "GET", f"/tickets/{ticket}/qr.png", token=gates.admin, raw=True)
-    assert status == 200
+    png = gates.tmp / "qr.png"
+    out = subprocess.run(["curl", "-sS", "--cacert", gates.root_pem, "--resolve",
+                          f"{HOST}:{gates.https_port}:127.0.0.1", "-H", f"authorization: Bearer {gates.admin}",
+                          "-o", str(png), "-w", "%{http_code} %{content_type}",
+                          f"https://{HOST}:{gates.https_port}/tickets/{ticket}/qr.png"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout == "200 image/png", out
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert call(gates, "GET", "/tickets/TNOPE/qr.svg", token=gates.admin)[0] == 404
 
 
