@@ -61,7 +61,8 @@ def lua_script(codes_path, token, now):
 local codes = dofile("{codes_path}")
 local threads = {THREADS}
 local counter = 0
-local first, span, i, tid = 0, 0, 0, 0
+local first, span, i = 0, 0, 0
+-- `tid` is a global: each wrk thread's copy is set by setup().
 function setup(thread)
   thread:set("tid", counter)
   counter = counter + 1
@@ -69,6 +70,7 @@ end
 function init(args)
   span = math.floor(#codes / threads)
   first = tid * span
+  math.randomseed(os.time() * 100 + tid)
 end
 function request()
   i = i + 1
