@@ -44,14 +44,19 @@ const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Al
 const CORS_HEADERS: &str =
     "'Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,X-Amz-User-Agent'";
 
-struct Deployer<'a> {
-    host: &'a dyn Host,
-    ctx: &'a RequestContext,
-    report: Report,
+pub(crate) struct Deployer<'a> {
+    pub(crate) host: &'a dyn Host,
+    pub(crate) ctx: &'a RequestContext,
+    pub(crate) report: Report,
 }
 
 impl Deployer<'_> {
-    async fn call(&self, service: &str, operation: &str, input: Json) -> Result<Json, DeployError> {
+    pub(crate) async fn call(
+        &self,
+        service: &str,
+        operation: &str,
+        input: Json,
+    ) -> Result<Json, DeployError> {
         self.host
             .services()
             .call(self.ctx, service, operation, input)
@@ -63,7 +68,7 @@ impl Deployer<'_> {
     }
 
     /// As [`Deployer::call`], with `None` for the error code that means "not there".
-    async fn find(
+    pub(crate) async fn find(
         &self,
         service: &str,
         operation: &str,
@@ -77,7 +82,7 @@ impl Deployer<'_> {
         }
     }
 
-    fn line(&mut self, line: String) {
+    pub(crate) fn line(&mut self, line: String) {
         tracing::info!(service = %self.report.service, stage = %self.report.stage, "{line}");
         self.report.lines.push(line);
     }
@@ -148,7 +153,7 @@ pub async fn plan_of(
     ))
 }
 
-fn names(record: &Json, field: &str) -> BTreeSet<String> {
+pub(crate) fn names(record: &Json, field: &str) -> BTreeSet<String> {
     record[field]
         .as_array()
         .into_iter()
@@ -546,291 +551,4 @@ impl Deployer<'_> {
         .await?;
         Ok(())
     }
-
-    async fn certificate(&self, plan: &Plan, domain: &plan::Domain) -> Result<String, DeployError> {
-        if let Some(arn) = &domain.certificate_arn {
-            return Ok(arn.clone());
-        }
-        let wanted = domain.certificate_name.as_deref().unwrap_or(&domain.name);
-        let list = self
-            .call(
-                "acm",
-                "ListCertificates",
-                json!({"CertificateStatuses": ["ISSUED"], "MaxItems": 1000}),
-            )
-            .await?;
-        list["CertificateSummaryList"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["DomainName"] == wanted)
-            .and_then(|c| c["CertificateArn"].as_str())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                DeployError::Template(format!(
-                    "custom.customDomain: no ISSUED certificate for {wanted} in {}; request and validate one first (aws acm request-certificate --domain-name {wanted} --validation-method DNS)",
-                    plan.region
-                ))
-            })
-    }
-
-    async fn converge_domain(
-        &mut self,
-        plan: &Plan,
-        domain: &plan::Domain,
-        api_id: &str,
-        record: &mut Json,
-    ) -> Result<(), DeployError> {
-        let certificate = self.certificate(plan, domain).await?;
-        let name = &domain.name;
-        let mut described = self
-            .find(
-                "apigateway",
-                "GetDomainName",
-                json!({"domainName": name}),
-                "NotFoundException",
-            )
-            .await?;
-        match &described {
-            None => {
-                described = Some(
-                    self.call(
-                        "apigateway",
-                        "CreateDomainName",
-                        json!({"domainName": name, "regionalCertificateArn": certificate,
-                               "endpointConfiguration": {"types": ["REGIONAL"]}, "securityPolicy": domain.security_policy}),
-                    )
-                    .await?,
-                );
-                record["domain_created"] = json!(name);
-                self.line(format!("domain name {name}: created"));
-            }
-            Some(d) if d["regionalCertificateArn"].as_str() != Some(&certificate) => {
-                described = Some(
-                    self.call(
-                        "apigateway",
-                        "UpdateDomainName",
-                        json!({"domainName": name, "patchOperations": [{"op": "replace", "path": "/regionalCertificateArn", "value": certificate}]}),
-                    )
-                    .await?,
-                );
-                self.line(format!("domain name {name}: certificate replaced"));
-            }
-            Some(_) => {}
-        }
-        let mappings = self
-            .call(
-                "apigateway",
-                "GetBasePathMappings",
-                json!({"domainName": name, "limit": 500}),
-            )
-            .await?;
-        let current = mappings["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| m["basePath"] == domain.base_path.as_str())
-            .cloned();
-        let base = &domain.base_path;
-        match current {
-            None => {
-                let base_path = if base == "(none)" { "" } else { base.as_str() };
-                self.call(
-                    "apigateway",
-                    "CreateBasePathMapping",
-                    json!({"domainName": name, "basePath": base_path, "restApiId": api_id, "stage": domain.stage}),
-                )
-                .await?;
-                self.line(format!(
-                    "base path {base} of {name}: mapped to {api_id}/{}",
-                    domain.stage
-                ));
-            }
-            Some(m) if m["restApiId"] != api_id || m["stage"] != domain.stage.as_str() => {
-                self.call(
-                    "apigateway",
-                    "UpdateBasePathMapping",
-                    json!({"domainName": name, "basePath": base, "patchOperations": [
-                        {"op": "replace", "path": "/restapiId", "value": api_id},
-                        {"op": "replace", "path": "/stage", "value": domain.stage}]}),
-                )
-                .await?;
-                self.line(format!(
-                    "base path {base} of {name}: moved to {api_id}/{}",
-                    domain.stage
-                ));
-            }
-            Some(_) => {}
-        }
-        record["base_path"] = json!({"domain": name, "base_path": base});
-        self.report.endpoints.push(format!("https://{name}/"));
-        if !domain.create_route53_record {
-            return Ok(());
-        }
-        let described = described.unwrap_or_default();
-        let zones = self.call("route53", "ListHostedZones", json!({})).await?;
-        let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let zone = zones["HostedZones"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|z| {
-                let zone = z["Name"].as_str().unwrap_or_default();
-                fqdn == zone || fqdn.ends_with(&format!(".{zone}"))
-            })
-            .max_by_key(|z| z["Name"].as_str().unwrap_or_default().len());
-        let Some(zone) = zone else {
-            self.line(format!(
-                "DNS: no Route53 hosted zone holds {name}; no record made"
-            ));
-            return Ok(());
-        };
-        let zone_id = zone["Id"]
-            .as_str()
-            .unwrap_or_default()
-            .trim_start_matches("/hostedzone/")
-            .to_string();
-        let change = alias_change("UPSERT", &fqdn, &described);
-        self.call(
-            "route53",
-            "ChangeResourceRecordSets",
-            json!({"HostedZoneId": zone_id, "ChangeBatch": {"Changes": [change]}}),
-        )
-        .await?;
-        record["dns"] = json!({"zone": zone_id, "name": fqdn, "target": described});
-        self.line(format!(
-            "DNS: {fqdn} A alias → {}",
-            described["regionalDomainName"].as_str().unwrap_or_default()
-        ));
-        Ok(())
-    }
-}
-
-fn alias_change(action: &str, fqdn: &str, domain: &Json) -> Json {
-    json!({"Action": action, "ResourceRecordSet": {"Name": fqdn, "Type": "A", "AliasTarget": {
-        "HostedZoneId": domain["regionalHostedZoneId"], "DNSName": domain["regionalDomainName"],
-        "EvaluateTargetHealth": false}}})
-}
-
-/// Removes what the deployments of the file's service and stage made.
-pub async fn remove(
-    host: &dyn Host,
-    ctx: &RequestContext,
-    text: &str,
-    options: &Options,
-) -> Result<Report, DeployError> {
-    let plan = plan_of(host, ctx, text, options).await?;
-    let mut d = Deployer {
-        host,
-        ctx,
-        report: Report {
-            service: plan.service.clone(),
-            stage: plan.stage.clone(),
-            ..Report::default()
-        },
-    };
-    let Some(record) = host.load_record(&plan.service, &plan.stage).await? else {
-        return Err(DeployError::Template(format!(
-            "{} has no deployment of stage {} to remove",
-            plan.service, plan.stage
-        )));
-    };
-    if let Some(dns) = record.get("dns").filter(|v| v.is_object()) {
-        let change = alias_change(
-            "DELETE",
-            dns["name"].as_str().unwrap_or_default(),
-            &dns["target"],
-        );
-        let removed = d
-            .find(
-                "route53",
-                "ChangeResourceRecordSets",
-                json!({"HostedZoneId": dns["zone"], "ChangeBatch": {"Changes": [change]}}),
-                "InvalidChangeBatch",
-            )
-            .await?;
-        if removed.is_some() {
-            d.line(format!(
-                "DNS: {} removed",
-                dns["name"].as_str().unwrap_or_default()
-            ));
-        }
-    }
-    if let Some(mapping) = record.get("base_path").filter(|v| v.is_object()) {
-        let domain = mapping["domain"].as_str().unwrap_or_default();
-        if d.find(
-            "apigateway",
-            "DeleteBasePathMapping",
-            json!({"domainName": domain, "basePath": mapping["base_path"]}),
-            "NotFoundException",
-        )
-        .await?
-        .is_some()
-        {
-            d.line(format!("base path mapping of {domain}: removed"));
-        }
-    }
-    if let Some(domain) = record["domain_created"].as_str() {
-        if d.find(
-            "apigateway",
-            "DeleteDomainName",
-            json!({"domainName": domain}),
-            "NotFoundException",
-        )
-        .await?
-        .is_some()
-        {
-            d.line(format!("domain name {domain}: removed"));
-        }
-    }
-    if let Some(api) = record["rest_api_id"].as_str() {
-        if d.find(
-            "apigateway",
-            "DeleteRestApi",
-            json!({"restApiId": api}),
-            "NotFoundException",
-        )
-        .await?
-        .is_some()
-        {
-            d.line(format!("REST API {api}: removed"));
-        }
-    }
-    host.put_functions(ctx, &plan, &[]).await?;
-    d.line("functions: removed".into());
-    if let Some(role) = record["role"].as_str() {
-        d.find(
-            "iam",
-            "DeleteRolePolicy",
-            json!({"RoleName": role, "PolicyName": plan.role.policy_name}),
-            "NoSuchEntity",
-        )
-        .await?;
-        if d.find(
-            "iam",
-            "DeleteRole",
-            json!({"RoleName": role}),
-            "NoSuchEntity",
-        )
-        .await?
-        .is_some()
-        {
-            d.line(format!("role {role}: removed"));
-        }
-    }
-    for table in names(&record, "tables") {
-        if d.find(
-            "dynamodb",
-            "DeleteTable",
-            json!({"TableName": table}),
-            "ResourceNotFoundException",
-        )
-        .await?
-        .is_some()
-        {
-            d.line(format!("table {table}: removed"));
-        }
-    }
-    host.save_record(&plan.service, &plan.stage, None).await?;
-    Ok(d.report)
 }

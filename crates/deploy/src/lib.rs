@@ -4,7 +4,8 @@
 //! - [`template`]: the file's variables (`${self:…}`, `${opt:…}`, `${ssm:…}`, …) resolved;
 //! - [`plan`]: what the resolved file asks for, named as the framework names it;
 //! - [`converge`]: the calls that make m2sec match the plan (creating what is missing, updating what
-//!   differs, removing routes and functions the file no longer has), and `--remove`.
+//!   differs, removing routes and functions the file no longer has), with the custom domain in
+//!   `domain.rs`; `remove.rs` is `--remove`.
 //!
 //! Every change is an ordinary call of DynamoDB, IAM, API Gateway, Route53, ACM or SSM through
 //! [`m2sec_proto::services::Services`], authorized against the deployer's policies and recorded in
@@ -12,7 +13,9 @@
 //! [`Host`].
 
 pub mod converge;
+mod domain;
 pub mod plan;
+mod remove;
 pub mod template;
 
 use async_trait::async_trait;
@@ -20,7 +23,8 @@ use m2sec_proto::services::Services;
 use m2sec_proto::{AwsError, RequestContext};
 use serde_json::Value as Json;
 
-pub use converge::{deploy, remove, Options, Report};
+pub use converge::{deploy, Options, Report};
+pub use remove::remove;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
