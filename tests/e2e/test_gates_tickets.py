@@ -169,12 +169,48 @@ def test_metrics_count_decisions(gates):
     assert body["matches"]["CAN-M1"]["inside"] >= 1
 
 
+NODE_DIR = __import__("pathlib").Path(__file__).resolve().parent / "node"
+
+
+def node_jwt(script, **env):
+    """Runs `script` with Node and the npm `jsonwebtoken` package the guide's auth.js uses."""
+    import os
+    import shutil
+
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are needed for the jsonwebtoken check")
+    if not (NODE_DIR / "node_modules" / "jsonwebtoken" / "package.json").exists():
+        proc = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, f"npm install failed: {proc.stdout}\n{proc.stderr}"
+    out = subprocess.run(["node", "-e", script], cwd=NODE_DIR, env={**os.environ, **env},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_tokens_of_the_guides_node_code_are_accepted_and_ours_verify_there(gates):
+    # auth.js: jwt.sign({sub, role}, cachedSecret, {expiresIn: '8h'}).
+    token = node_jwt("const jwt = require('jsonwebtoken');"
+                     "console.log(jwt.sign({sub: 'steward7', role: 'steward'}, process.env.S, {expiresIn: '8h'}))",
+                     S=JWT_SECRET)
+    _, code = issue(gates)
+    assert verify(gates, code, token=token)["result"] == "ok"
+    forged = node_jwt("const jwt = require('jsonwebtoken');"
+                      "console.log(jwt.sign({sub: 'steward7', role: 'admin'}, 'another-secret', {expiresIn: '8h'}))")
+    assert call(gates, "POST", "/tickets/verify", {"code": code}, token=forged)[0] == 401
+    claims = node_jwt("const jwt = require('jsonwebtoken');"
+                      "console.log(JSON.stringify(jwt.verify(process.env.T, process.env.S, {algorithms: ['HS256']})))",
+                      S=JWT_SECRET, T=gates.steward)
+    assert __import__("json").loads(claims)["sub"] == "steward7"
+
+
 def test_nothing_personal_rests_in_clear(gates):
     _, code = issue(gates, fan_id="FAN-SECRET-4242")
     verify(gates, code, fan_id="FAN-SECRET-4242")
     time.sleep(0.5)
     needles = [b"FAN-SECRET-4242", b"gate-7-password", JWT_SECRET.encode(), admin_password(gates).encode(),
-               code.encode()]
+               code.encode(), b"$argon2id$", gates.steward.encode()]
     for path in gates.server.data_dir.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
