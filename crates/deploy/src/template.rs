@@ -19,6 +19,11 @@ use crate::DeployError;
 const SECRET_TAG: &str = "m2sec-ssm-secret";
 /// References deeper than this are a loop (`a: ${self:b}`, `b: ${self:a}`).
 const MAX_DEPTH: usize = 32;
+/// Variables resolved in one pass at most: references that double at each level
+/// (`a: ${self:b}${self:b}`, `b: ${self:c}${self:c}`, …) would otherwise take exponential time.
+const MAX_STEPS: usize = 10_000;
+/// The longest text a string may grow to by splicing values in.
+const MAX_TEXT: usize = 1 << 20;
 
 /// A reference to the SecureString `name`, read at run time.
 pub fn secret(name: &str) -> Value {
@@ -92,6 +97,7 @@ pub fn resolve(doc: &Value, inputs: &Inputs) -> Result<Resolved, DeployError> {
         root: doc,
         inputs,
         needed: BTreeSet::new(),
+        steps: 0,
     };
     let out = r.value(doc, 0, "")?;
     if r.needed.is_empty() {
@@ -105,6 +111,7 @@ struct Resolver<'a> {
     root: &'a Value,
     inputs: &'a Inputs,
     needed: BTreeSet<String>,
+    steps: usize,
 }
 
 impl Resolver<'_> {
@@ -173,10 +180,22 @@ impl Resolver<'_> {
                 }
             };
             text.replace_range(start..=end, &spliced);
+            if text.len() > MAX_TEXT {
+                return Err(DeployError::Template(format!(
+                    "{at}: the value grows past {} KiB once its variables are resolved",
+                    MAX_TEXT / 1024
+                )));
+            }
         }
     }
 
     fn variable(&mut self, expr: &str, depth: usize, at: &str) -> Result<Value, DeployError> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(DeployError::Template(format!(
+                "{at}: the file's variables take more than {MAX_STEPS} resolutions; they refer to each other too much"
+            )));
+        }
         let (primary, fallback) = split_fallback(expr);
         match self.source(primary.trim(), depth, at)? {
             Some(v) => Ok(v),
@@ -397,6 +416,13 @@ provider:
         assert!(err("a: x-${ssm:/s~true}\n").contains("whole value"));
         assert!(err("a: x-${self:m}\nm: {k: v}\n").contains("not a text value"));
         assert!(matches!(parse("- a\n- b\n"), Err(DeployError::Template(_))));
+        // References that double at every level stop at the step budget, not after 2^30 steps.
+        let mut doubling = String::new();
+        for level in 0..30 {
+            doubling += &format!("v{level}: ${{self:v{n}}}${{self:v{n}}}\n", n = level + 1);
+        }
+        doubling += "v30: x\n";
+        assert!(err(&doubling).contains("refer to each other too much") || err(&doubling).contains("grows past"));
     }
 
     #[test]
