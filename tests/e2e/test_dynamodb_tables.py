@@ -147,10 +147,14 @@ def test_invalid_schemas(ddb, raw_ddb):
                                        {"AttributeName": "b", "AttributeType": "S"}],
                  KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}, {"AttributeName": "b", "KeyType": "HASH"}])
     # Table names: 3 to 255 characters of [a-zA-Z0-9_.-].
-    for bad in ("ab", "has space", "slash/name", "x" * 256):
-        expect_error("ValidationException", raw_ddb.create_table, TableName=bad, BillingMode="PAY_PER_REQUEST",
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    # The message names the constraint broken, length first.
+    for bad, constraint in [("ab", "length greater than or equal to 3"), ("has space", "regular expression"),
+                            ("slash/name", "regular expression"), ("x" * 256, "length less than or equal to 255")]:
+        message = expect_error("ValidationException", raw_ddb.create_table, TableName=bad,
+                               BillingMode="PAY_PER_REQUEST",
+                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                               KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        assert constraint in str(message), message
     expect_error("ResourceNotFoundException", ddb.describe_table, TableName=name)
 
 

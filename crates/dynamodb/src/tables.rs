@@ -127,11 +127,20 @@ pub(crate) fn table_name(reference: &str) -> &str {
     }
 }
 
-fn valid_name(name: &str) -> bool {
-    (3..=255).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+/// DynamoDB's constraint a table name breaks, if any (length first, as DynamoDB checks).
+fn name_problem(name: &str) -> Option<&'static str> {
+    if name.len() < 3 {
+        Some("Member must have length greater than or equal to 3")
+    } else if name.len() > 255 {
+        Some("Member must have length less than or equal to 255")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        Some("Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+    } else {
+        None
+    }
 }
 
 impl DynamoDb {
@@ -231,9 +240,9 @@ impl DynamoDb {
         let arn = table_arn(&ctx.region, &ctx.account, &input.table_name);
         self.authorize(ctx, "dynamodb:CreateTable", &arn, &[])
             .await?;
-        if !valid_name(&input.table_name) {
+        if let Some(problem) = name_problem(&input.table_name) {
             return Err(DynamoError::validation(format!(
-                "1 validation error detected: Value '{}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                "1 validation error detected: Value '{}' at 'tableName' failed to satisfy constraint: {problem}",
                 input.table_name
             )));
         }
