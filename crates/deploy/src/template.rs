@@ -422,7 +422,10 @@ provider:
             doubling += &format!("v{level}: ${{self:v{n}}}${{self:v{n}}}\n", n = level + 1);
         }
         doubling += "v30: x\n";
-        assert!(err(&doubling).contains("refer to each other too much") || err(&doubling).contains("grows past"));
+        assert!(
+            err(&doubling).contains("refer to each other too much")
+                || err(&doubling).contains("grows past")
+        );
     }
 
     #[test]
