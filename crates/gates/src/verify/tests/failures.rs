@@ -1,43 +1,14 @@
 //! Scans when a service fails or the function is misconfigured: a generic 500 for the client, the
 //! AWS error code in the log, and nothing recorded as decided.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use m2sec_proto::AwsError;
 use serde_json::json;
 
 use super::{function, scan, steward, world, SCANS_TABLE, TICKETS_TABLE};
-use crate::testing::{self, AUDIT_TABLE};
+use crate::testing::{self, logs_of, AUDIT_TABLE};
 use crate::Handler;
 
 const INTERNAL: &str = r#"{"ok":false,"message":"Internal error"}"#;
-
-/// Log lines written while `f` runs on this thread.
-async fn logs_of<F: std::future::Future>(f: F) -> (F::Output, String) {
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().write(data)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let output = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        f.await
-    };
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-    (output, logs)
-}
 
 #[tokio::test]
 async fn a_failed_call_is_a_500_logged_with_its_aws_code() {
