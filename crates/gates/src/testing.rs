@@ -7,7 +7,7 @@
 //! | file | what |
 //! |------|------|
 //! | `testing/expressions.rs` | the condition and update expressions the handlers write |
-//! | `testing/kms.rs` | signing keys: `DescribeKey`, `Sign`, `Verify` |
+//! | `testing/kms.rs` | signing keys: `DescribeKey`, `Sign`, `Verify`, `GetPublicKey` |
 //! | `testing/routes.rs` | the functions and events of the routes behind a bearer token |
 
 mod expressions;
@@ -221,6 +221,13 @@ impl State {
 
     /// PutItem, with the conditions of `expressions.rs`.
     fn put_item(&mut self, input: &Value) -> Result<Value, AwsError> {
+        let (table, key, item) = self.planned_put(input)?;
+        self.items.get_mut(&table).unwrap().insert(key, item);
+        Ok(json!({}))
+    }
+
+    /// What a PutItem would write (table, key, item), or why it cannot.
+    fn planned_put(&self, input: &Value) -> Result<(String, String, Map<String, Value>), AwsError> {
         let table = input["TableName"].as_str().unwrap();
         let key_name = self.key_name(table)?;
         let item = input["Item"].as_object().unwrap().clone();
@@ -234,12 +241,21 @@ impl State {
                 return Err(condition_failed(input, old));
             }
         }
-        self.items.get_mut(table).unwrap().insert(key, item);
-        Ok(json!({}))
+        Ok((table.to_string(), key, item))
     }
 
     /// UpdateItem: the update expression of `expressions.rs` if its condition holds.
     fn update_item(&mut self, input: &Value) -> Result<Value, AwsError> {
+        let (table, key, item) = self.planned_update(input)?;
+        self.items.get_mut(&table).unwrap().insert(key, item);
+        Ok(json!({}))
+    }
+
+    /// What an UpdateItem would write (table, key, item), or why it cannot.
+    fn planned_update(
+        &self,
+        input: &Value,
+    ) -> Result<(String, String, Map<String, Value>), AwsError> {
         let table = input["TableName"].as_str().unwrap();
         let key_name = self.key_name(table)?;
         let key = input["Key"].as_object().unwrap();
@@ -259,11 +275,71 @@ impl State {
         if !holds {
             return Err(condition_failed(input, old));
         }
-        let updated = updated?;
-        self.items
-            .get_mut(table)
-            .unwrap()
-            .insert(key_string, updated);
+        Ok((table.to_string(), key_string, updated?))
+    }
+
+    /// TransactGetItems: `Get`s only, each item or nothing.
+    fn transact_get_items(&self, input: &Value) -> Result<Value, AwsError> {
+        let gets = input["TransactItems"].as_array().unwrap();
+        assert!(!gets.is_empty() && gets.len() <= 100, "1 to 100 items");
+        let mut responses = Vec::new();
+        for get in gets {
+            let get = &get["Get"];
+            assert!(get.is_object(), "only Get");
+            responses.push(self.get_item(get)?);
+        }
+        Ok(json!({ "Responses": responses }))
+    }
+
+    /// TransactWriteItems of `Put`s and `Update`s: all written, or none and the reasons.
+    fn transact_write_items(&mut self, input: &Value) -> Result<Value, AwsError> {
+        let items = input["TransactItems"].as_array().unwrap();
+        assert!(!items.is_empty() && items.len() <= 100, "1 to 100 items");
+        let mut writes = Vec::new();
+        let mut reasons = Vec::new();
+        let mut cancelled = false;
+        for item in items {
+            let planned = match (item.get("Put"), item.get("Update")) {
+                (Some(put), None) => self.planned_put(put),
+                (None, Some(update)) => self.planned_update(update),
+                _ => panic!("one Put or Update per item: {item}"),
+            };
+            match planned {
+                Ok(write) => {
+                    assert!(
+                        !writes
+                            .iter()
+                            .any(|(t, k, _): &(String, String, _)| *t == write.0 && *k == write.1),
+                        "one operation per item"
+                    );
+                    writes.push(write);
+                    reasons.push(json!({"Code": "None"}));
+                }
+                Err(e) if e.code == "ConditionalCheckFailedException" => {
+                    cancelled = true;
+                    let mut reason =
+                        json!({"Code": "ConditionalCheckFailed", "Message": e.message});
+                    if let Some(old) = e.fields.get("Item") {
+                        reason["Item"] = old.clone();
+                    }
+                    reasons.push(reason);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if cancelled {
+            let mut fields = Map::new();
+            fields.insert("CancellationReasons".into(), Value::Array(reasons));
+            return Err(AwsError::new(
+                "TransactionCanceledException",
+                400,
+                "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            )
+            .with_fields(fields));
+        }
+        for (table, key, item) in writes {
+            self.items.get_mut(&table).unwrap().insert(key, item);
+        }
         Ok(json!({}))
     }
 
@@ -338,13 +414,20 @@ impl Services for Fake {
             operation: operation.into(),
             input: input.clone(),
         });
-        let table = input["TableName"].as_str().unwrap_or_default();
-        for table in [table, ""] {
-            let key = (
-                service.to_string(),
-                operation.to_string(),
-                table.to_string(),
-            );
+        // The tables a call names: its own, or those of its transaction's items.
+        let mut tables: Vec<String> = input["TableName"]
+            .as_str()
+            .map(String::from)
+            .into_iter()
+            .collect();
+        for item in input["TransactItems"].as_array().into_iter().flatten() {
+            if let Some(op) = item.as_object().and_then(|o| o.values().next()) {
+                tables.extend(op["TableName"].as_str().map(String::from));
+            }
+        }
+        tables.push(String::new());
+        for table in tables {
+            let key = (service.to_string(), operation.to_string(), table);
             match state.failures.get_mut(&key) {
                 Some((0, error)) => return Err(error.clone()),
                 Some((successes, _)) => *successes -= 1,
@@ -357,9 +440,12 @@ impl Services for Fake {
             ("dynamodb", "PutItem") => state.put_item(&input),
             ("dynamodb", "UpdateItem") => state.update_item(&input),
             ("dynamodb", "Scan") => state.scan(&input),
+            ("dynamodb", "TransactGetItems") => state.transact_get_items(&input),
+            ("dynamodb", "TransactWriteItems") => state.transact_write_items(&input),
             ("kms", "DescribeKey") => state.describe_key(&input),
             ("kms", "Sign") => state.sign(&input),
             ("kms", "Verify") => state.verify(&input),
+            ("kms", "GetPublicKey") => state.get_public_key(&input),
             _ => Err(AwsError::unsupported(service, operation)),
         }
     }

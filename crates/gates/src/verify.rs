@@ -8,14 +8,14 @@
 //! 2. `invalid` (not a code, not signed by the tickets' key, or no such ticket), `revoked`,
 //!    `blocked`, `invalid_time` (`scanned_at` outside the ticket's validity), `wrong_match`,
 //!    `wrong_gate`, `fan_id_mismatch` (a fan id given that is not the ticket's);
-//! 3. an entry marks the ticket PRESENT with a conditional UpdateItem: refused as
-//!    `already_redeemed` (with the first scan) if it is PRESENT, or has entered before and its match
-//!    does not allow re-entry. An exit marks a PRESENT ticket ABSENT, else `not_inside`. The
-//!    condition decides, not the read before it: of two gates scanning one ticket at once, exactly
-//!    one lets it in.
+//! 3. an entry marks the ticket PRESENT with a conditional update: refused as `already_redeemed`
+//!    (with the first scan) if it is PRESENT, or has entered before and its match does not allow
+//!    re-entry. An exit marks a PRESENT ticket ABSENT, else `not_inside`. The condition decides,
+//!    not the read before it: of two gates scanning one ticket at once, exactly one lets it in.
 //!
-//! The scans item (the answer, under `<device>#<nonce>`) and an audit item are written before the
-//! answer is sent, so an answer a steward saw is never lost. A body that cannot be read is answered
+//! The ticket's update, the scans item (the answer, under `<device>#<nonce>`) and an audit item are
+//! one DynamoDB transaction, committed before the answer is sent: an answer a steward saw is never
+//! lost, and a ticket never changes without its scan and audit. A body that cannot be read is answered
 //! 400 and audited as `bad_request`; a failed DynamoDB or KMS call is a 500, logged with its code.
 
 mod annul;
@@ -46,6 +46,7 @@ const MAX_FIELD_CHARS: usize = 128;
 const MILLIS_FROM: f64 = 1e11;
 
 const CONDITIONAL_CHECK_FAILED: &str = "ConditionalCheckFailedException";
+const TRANSACTION_CANCELED: &str = "TransactionCanceledException";
 
 /// Not PRESENT, and active: an entry where re-entry is allowed.
 const ENTER_AGAIN: &str =
@@ -297,6 +298,11 @@ impl Answer {
 }
 
 /// The answer to `scan`, decided (and recorded) now or stored by an earlier request.
+///
+/// Two DynamoDB calls in the common case: one `TransactGetItems` reads the scans item (an earlier
+/// answer) and the ticket together, one `TransactWriteItems` writes the ticket's change, the
+/// scans item and the audit item all or nothing. The code's signature is checked in-process
+/// against the key's public key (see `code.rs`).
 async fn answer(
     gates: &Gates,
     as_role: &AsRole<'_>,
@@ -307,12 +313,189 @@ async fn answer(
     started: Instant,
 ) -> Result<String, Failure> {
     let scan_id = scan.id();
-    if let Some(stored) = stored_answer(as_role, tables, &scan_id).await? {
+    let claims = match code::check(gates, as_role, function, &scan.code).await {
+        Ok(claims) => Some(claims),
+        Err(CodeError::Invalid) => None,
+        Err(CodeError::Unavailable(e)) => {
+            return Err(Failure::new("cannot check a ticket code with KMS", e))
+        }
+    };
+    let ticket_id = claims.as_ref().map(|c| c.ticket_id.as_str());
+    let (stored, ticket) = read(as_role, tables, &scan_id, ticket_id).await?;
+    if let Some(stored) = stored {
         return Ok(stored);
     }
-    let at = now_millis();
-    let answer = decide(gates, as_role, function, tables, by, scan, at).await?;
-    let body = serde_json::to_string(&answer).expect("answers serialize");
+    let decision = decide(gates, as_role, tables, by, scan, claims.as_ref(), ticket).await?;
+    record(as_role, tables, by, scan, decision, started).await
+}
+
+/// The answer stored for `scan_id` (if it was decided before) and the ticket `ticket_id` (if
+/// given and it exists), read together.
+async fn read(
+    as_role: &AsRole<'_>,
+    tables: &Tables<'_>,
+    scan_id: &str,
+    ticket_id: Option<&str>,
+) -> Result<(Option<String>, Option<Item>), Failure> {
+    let mut gets =
+        vec![json!({"Get": {"TableName": tables.scans, "Key": {"scanId": {"S": scan_id}}}})];
+    if let Some(ticket_id) = ticket_id {
+        gets.push(
+            json!({"Get": {"TableName": tables.tickets, "Key": {"ticketId": {"S": ticket_id}}}}),
+        );
+    }
+    let mut output = as_role
+        .call(
+            "dynamodb",
+            "TransactGetItems",
+            json!({ "TransactItems": gets }),
+        )
+        .await
+        .map_err(|e| Failure::new("cannot read the scans and tickets tables", e))?;
+    let mut item = |i: usize| match output["Responses"][i]["Item"].take() {
+        Value::Object(item) => Some(item),
+        _ => None,
+    };
+    let stored = item(0).and_then(|i| string(&i, "answer").map(String::from));
+    let ticket = ticket_id.and_then(|_| item(1));
+    Ok((stored, ticket))
+}
+
+/// The answer stored for `scan_id`, if it was decided before.
+async fn stored_answer(
+    as_role: &AsRole<'_>,
+    tables: &Tables<'_>,
+    scan_id: &str,
+) -> Result<Option<String>, Failure> {
+    Ok(read(as_role, tables, scan_id, None).await?.0)
+}
+
+/// What a scan comes to before it is written: the answer, and the ticket's conditional update
+/// that must succeed for it to stand.
+struct Decision {
+    answer: Answer,
+    update: Option<Value>,
+}
+
+impl Decision {
+    fn refused(answer: Answer) -> Self {
+        Decision {
+            answer,
+            update: None,
+        }
+    }
+}
+
+async fn decide(
+    gates: &Gates,
+    as_role: &AsRole<'_>,
+    tables: &Tables<'_>,
+    by: &str,
+    scan: &Scan,
+    claims: Option<&TicketClaims>,
+    ticket: Option<Item>,
+) -> Result<Decision, Failure> {
+    let (Some(claims), Some(ticket)) = (claims, ticket) else {
+        return Ok(Decision::refused(Answer::refused("invalid", None)));
+    };
+    let ticket_id = claims.ticket_id.as_str();
+    if let Some(reason) = refusal(&ticket, claims, scan) {
+        let ticket_id = (reason != "invalid").then_some(ticket_id);
+        return Ok(Decision::refused(Answer::refused(reason, ticket_id)));
+    }
+    let match_id = string(&ticket, "matchId").unwrap_or(&claims.match_id);
+    let reentry = match scan.direction {
+        Direction::Entry => gates
+            .matches
+            .reentry(as_role, tables.matches, match_id)
+            .await
+            .map_err(|e| Failure::new("cannot read the matches table", e))?,
+        Direction::Exit => false,
+    };
+    Ok(Decision {
+        answer: Answer::ok(ticket_id),
+        update: Some(ticket_update(
+            tables,
+            ticket_id,
+            by,
+            scan,
+            now_millis(),
+            reentry,
+        )),
+    })
+}
+
+/// Writes `decision`: the ticket's update (if any), the scans item and the audit item, in one
+/// transaction. When the ticket's condition refuses the update, the answer becomes the refusal
+/// and that is written instead; when the scans item is already there, the same request, retried
+/// while this one was deciding, recorded its answer first: the ticket was written at most once,
+/// and that answer stands.
+async fn record(
+    as_role: &AsRole<'_>,
+    tables: &Tables<'_>,
+    by: &str,
+    scan: &Scan,
+    mut decision: Decision,
+    started: Instant,
+) -> Result<String, Failure> {
+    let scan_id = scan.id();
+    loop {
+        let at = now_millis();
+        let body = serde_json::to_string(&decision.answer).expect("answers serialize");
+        let scan_item = scan_item(&scan_id, &body, by, scan, &decision.answer, at);
+        let audit = scan_audit_item(by, scan, &decision.answer, at, started);
+        let updates = decision.update.take();
+        let has_update = updates.is_some();
+        let mut writes: Vec<Value> = updates
+            .map(|u| json!({ "Update": u }))
+            .into_iter()
+            .collect();
+        writes.push(json!({"Put": {
+            "TableName": tables.scans,
+            "Item": scan_item,
+            "ConditionExpression": "attribute_not_exists(scanId)",
+        }}));
+        writes.push(json!({"Put": {"TableName": tables.audit, "Item": audit}}));
+        let written = as_role
+            .call(
+                "dynamodb",
+                "TransactWriteItems",
+                json!({ "TransactItems": writes }),
+            )
+            .await;
+        let e = match written {
+            Ok(_) => return Ok(body),
+            Err(e) if e.code == TRANSACTION_CANCELED => e,
+            Err(e) => return Err(Failure::new("cannot write the scan", e)),
+        };
+        let reasons = e
+            .fields
+            .get("CancellationReasons")
+            .and_then(Value::as_array);
+        let failed = |i: usize| {
+            reasons
+                .and_then(|r| r.get(i))
+                .is_some_and(|r| r["Code"] == "ConditionalCheckFailed")
+        };
+        let scan_at = usize::from(has_update);
+        if failed(scan_at) {
+            return stored_answer(as_role, tables, &scan_id)
+                .await?
+                .ok_or_else(|| Failure::new("the scans item that was in the way is gone", e));
+        }
+        if !has_update || !failed(0) {
+            return Err(Failure::new("cannot write the scan", e));
+        }
+        let old = reasons
+            .and_then(|r| r[0].get("Item"))
+            .and_then(Value::as_object);
+        let ticket_id = decision.answer.ticket_id.clone().unwrap_or_default();
+        decision = Decision::refused(refused_by_condition(old, &ticket_id, scan));
+    }
+}
+
+/// The scans item of an answer: kept under `<device>#<nonce>` so that a retry gets it back.
+fn scan_item(scan_id: &str, body: &str, by: &str, scan: &Scan, answer: &Answer, at: i64) -> Value {
     let mut item = json!({
         "scanId": {"S": scan_id},
         "answer": {"S": body},
@@ -327,22 +510,11 @@ async fn answer(
     if let Some(ticket_id) = &answer.ticket_id {
         item["ticketId"] = json!({"S": ticket_id});
     }
-    let input = json!({
-        "TableName": tables.scans,
-        "Item": item,
-        "ConditionExpression": "attribute_not_exists(scanId)",
-    });
-    match as_role.call("dynamodb", "PutItem", input).await {
-        Ok(_) => {}
-        // The same request, retried while this one was deciding, recorded its answer first: the
-        // ticket was written at most once, and that answer stands.
-        Err(e) if e.code == CONDITIONAL_CHECK_FAILED => {
-            return stored_answer(as_role, tables, &scan_id)
-                .await?
-                .ok_or_else(|| Failure::new("the scans item that was in the way is gone", e));
-        }
-        Err(e) => return Err(Failure::new("cannot write the scans item", e)),
-    }
+    item
+}
+
+/// The audit item of a decision.
+fn scan_audit_item(by: &str, scan: &Scan, answer: &Answer, at: i64, started: Instant) -> Item {
     let mut audit = audit_item("verify", by, at);
     for (name, value) in [
         ("matchId", &scan.match_id),
@@ -358,72 +530,7 @@ async fn answer(
         audit.insert("ticketId".into(), json!({"S": ticket_id}));
     }
     audit.insert("latencyMicros".into(), micros_since(started));
-    as_role
-        .put_item(tables.audit, audit, None)
-        .await
-        .map_err(|e| Failure::new("cannot write the audit item of a scan", e))?;
-    Ok(body)
-}
-
-/// The answer stored for `scan_id`, if it was decided before.
-async fn stored_answer(
-    as_role: &AsRole<'_>,
-    tables: &Tables<'_>,
-    scan_id: &str,
-) -> Result<Option<String>, Failure> {
-    let item = as_role
-        .get_item(tables.scans, json!({"scanId": {"S": scan_id}}))
-        .await
-        .map_err(|e| Failure::new("cannot read the scans table", e))?;
-    Ok(item.and_then(|i| string(&i, "answer").map(String::from)))
-}
-
-async fn decide(
-    gates: &Gates,
-    as_role: &AsRole<'_>,
-    function: &Function,
-    tables: &Tables<'_>,
-    by: &str,
-    scan: &Scan,
-    at: i64,
-) -> Result<Answer, Failure> {
-    let claims = match code::check(gates, as_role, function, &scan.code).await {
-        Ok(claims) => claims,
-        Err(CodeError::Invalid) => return Ok(Answer::refused("invalid", None)),
-        Err(CodeError::Unavailable(e)) => {
-            return Err(Failure::new("cannot check a ticket code with KMS", e))
-        }
-    };
-    let ticket_id = claims.ticket_id.as_str();
-    let ticket = as_role
-        .get_item(tables.tickets, json!({"ticketId": {"S": ticket_id}}))
-        .await
-        .map_err(|e| Failure::new("cannot read the tickets table", e))?;
-    let Some(ticket) = ticket else {
-        return Ok(Answer::refused("invalid", None));
-    };
-    if let Some(reason) = refusal(&ticket, &claims, scan) {
-        let ticket_id = (reason != "invalid").then_some(ticket_id);
-        return Ok(Answer::refused(reason, ticket_id));
-    }
-    let match_id = string(&ticket, "matchId").unwrap_or(&claims.match_id);
-    let reentry = match scan.direction {
-        Direction::Entry => gates
-            .matches
-            .reentry(as_role, tables.matches, match_id)
-            .await
-            .map_err(|e| Failure::new("cannot read the matches table", e))?,
-        Direction::Exit => false,
-    };
-    let input = ticket_update(tables, ticket_id, by, scan, at, reentry);
-    match as_role.call("dynamodb", "UpdateItem", input).await {
-        Ok(_) => Ok(Answer::ok(ticket_id)),
-        Err(e) if e.code == CONDITIONAL_CHECK_FAILED => {
-            let old = e.fields.get("Item").and_then(Value::as_object);
-            Ok(refused_by_condition(old, ticket_id, scan))
-        }
-        Err(e) => Err(Failure::new("cannot update a ticket", e)),
-    }
+    audit
 }
 
 /// The first reason, after `invalid` code, to refuse `scan` of `ticket` before trying to write it.

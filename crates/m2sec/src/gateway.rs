@@ -154,8 +154,10 @@ pub fn edge_zones(edge: IpAddr) -> Vec<Zone> {
 
 /// The sites of the edge: each custom domain name with its ACM certificate and security policy, and
 /// the default endpoints (`*.execute-api.<region>.amazonaws.com`) with a certificate of m2sec's CA.
-/// Sites are kept for [`SITE_TTL`], so a renewed or re-imported certificate, or a domain name's new
-/// certificate or policy, is served from the next handshake after that, without a restart.
+/// Sites are kept until API Gateway on this node changes something (a domain name created, updated or
+/// deleted is served, or refused, from the next handshake), and for at most [`SITE_TTL`], so a
+/// renewed or re-imported certificate is served from the next handshake after that, without a
+/// restart.
 pub struct GatewaySites {
     pub runtime: Arc<Runtime>,
     pub acm: Arc<m2sec_acm::service::Acm>,
@@ -164,8 +166,8 @@ pub struct GatewaySites {
     endpoints: tokio::sync::Mutex<HashMap<String, Arc<Site>>>,
 }
 
-/// A site (or its absence) as looked up at a moment.
-type Cached = (Instant, Option<Arc<Site>>);
+/// A site (or its absence) as looked up at a moment, and API Gateway's generation then.
+type Cached = (Instant, u64, Option<Arc<Site>>);
 
 pub const SITE_TTL: Duration = Duration::from_secs(2);
 
@@ -250,17 +252,21 @@ impl GatewaySites {
 #[async_trait]
 impl Sites for GatewaySites {
     async fn site(&self, server_name: &str) -> Option<Arc<Site>> {
-        if let Some((at, site)) = self.cache.lock().await.get(server_name) {
-            if at.elapsed() < SITE_TTL {
+        let generation = self.runtime.generation();
+        if let Some((at, seen, site)) = self.cache.lock().await.get(server_name) {
+            if at.elapsed() < SITE_TTL && *seen == generation {
                 return site.clone();
             }
         }
         let site = self.load(server_name).await;
         let mut cache = self.cache.lock().await;
         if cache.len() > 10_000 {
-            cache.retain(|_, (at, _)| at.elapsed() < SITE_TTL);
+            cache.retain(|_, (at, _, _)| at.elapsed() < SITE_TTL);
         }
-        cache.insert(server_name.to_string(), (Instant::now(), site.clone()));
+        cache.insert(
+            server_name.to_string(),
+            (Instant::now(), generation, site.clone()),
+        );
         site
     }
 }

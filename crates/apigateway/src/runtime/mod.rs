@@ -207,6 +207,11 @@ impl Runtime {
         self
     }
 
+    /// Moves whenever API Gateway on this node changes something (see [`table::Tables`]).
+    pub fn generation(&self) -> u64 {
+        self.tables.generation()
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.counters
     }

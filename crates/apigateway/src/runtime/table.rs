@@ -48,6 +48,11 @@ impl Tables {
         }
     }
 
+    /// How many changes API Gateway on this node has made.
+    pub fn generation(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
     /// The table, reloaded if API Gateway changed anything since or it is older than [`MAX_AGE`].
     pub async fn get(&self) -> Result<Arc<Table>, m2sec_store::StoreError> {
         if let Some(table) = self.fresh() {

@@ -1,7 +1,8 @@
 //! KMS in the fake: ECC_NIST_P256 SIGN_VERIFY keys (real aws-lc keys, so a signature made by one
 //! key never verifies under another), aliases, and `DescribeKey`, `Sign` and `Verify` as the
-//! handlers call them.
+//! handlers call them, and `GetPublicKey`.
 
+use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P256_SHA256_ASN1,
@@ -109,6 +110,18 @@ impl State {
             "KeyState": "Enabled",
             "SigningAlgorithms": ["ECDSA_SHA_256"],
         }}))
+    }
+
+    pub(super) fn get_public_key(&self, input: &Value) -> Result<Value, AwsError> {
+        let key = self.key(input["KeyId"].as_str().unwrap())?;
+        let der = key.pair.public_key().as_der().unwrap();
+        Ok(json!({
+            "KeyId": key.arn,
+            "PublicKey": STANDARD.encode(der.as_ref()),
+            "KeySpec": "ECC_NIST_P256",
+            "KeyUsage": "SIGN_VERIFY",
+            "SigningAlgorithms": ["ECDSA_SHA_256"],
+        }))
     }
 
     /// The key and message of a `Sign` or `Verify`, checked as KMS would for these keys.

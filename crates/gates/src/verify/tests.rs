@@ -1,5 +1,5 @@
 //! Scans at gates against the in-memory services of `testing.rs`: tickets written into the fake
-//! tables, their codes signed with the fake's KMS key and checked through its `Verify`.
+//! tables, their codes signed with the fake's KMS key and checked against its `GetPublicKey`.
 
 mod annul;
 mod failures;
@@ -166,13 +166,33 @@ impl World {
             .await
     }
 
-    /// The UpdateItem calls on the tickets table.
+    /// The updates of the tickets table: UpdateItem calls, and the updates of transactions.
     pub(crate) fn ticket_writes(&self) -> usize {
-        self.fake
-            .calls_of("UpdateItem")
+        self.writes()
             .iter()
-            .filter(|c| c.input["TableName"] == TICKETS_TABLE)
+            .filter(|(kind, table)| kind == "Update" && table == TICKETS_TABLE)
             .count()
+    }
+
+    /// Every write asked for, in order, as (`Put` or `Update`, table): those of PutItem and
+    /// UpdateItem calls, and those of transactions, whether they were carried out or not.
+    pub(crate) fn writes(&self) -> Vec<(String, String)> {
+        let table = |input: &Value| input["TableName"].as_str().unwrap().to_string();
+        let mut writes = Vec::new();
+        for call in self.fake.calls() {
+            match call.operation.as_str() {
+                "PutItem" => writes.push(("Put".into(), table(&call.input))),
+                "UpdateItem" => writes.push(("Update".into(), table(&call.input))),
+                "TransactWriteItems" => {
+                    for item in call.input["TransactItems"].as_array().unwrap() {
+                        let (kind, op) = item.as_object().unwrap().iter().next().unwrap();
+                        writes.push((kind.clone(), table(op)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        writes
     }
 }
 
@@ -238,11 +258,12 @@ async fn an_entry_is_let_in_recorded_and_audited() {
         .parse::<u64>()
         .is_ok());
 
-    // Everything as the function's role; the code was checked by KMS; no fan id or code in clear.
+    // Everything as the function's role; the code was checked against the key's public key; no
+    // fan id or code in clear.
     let calls = w.fake.calls();
-    assert!(calls
-        .iter()
-        .any(|c| c.service == "kms" && c.operation == "Verify" && c.input["KeyId"] == w.key_arn));
+    assert!(calls.iter().any(|c| c.service == "kms"
+        && c.operation == "GetPublicKey"
+        && c.input["KeyId"] == w.key_arn));
     for call in &calls {
         assert!(
             matches!(&call.caller, Caller::Role { role_arn, session_name, .. }
@@ -256,14 +277,26 @@ async fn an_entry_is_let_in_recorded_and_audited() {
             );
         }
     }
-    // The scans item is written before the audit item, both before the answer.
-    let writes: Vec<_> = w
-        .fake
-        .calls_of("PutItem")
+    // Two calls on the tables: the scans item and the ticket read together, then the ticket, the
+    // scans item and the audit item written together, before the answer.
+    let table_calls: Vec<_> = calls
         .iter()
-        .map(|c| c.input["TableName"].clone())
+        .filter(|c| c.service == "dynamodb")
+        .map(|c| c.operation.as_str())
         .collect();
-    assert_eq!(writes, [json!(SCANS_TABLE), json!(AUDIT_TABLE)]);
+    assert_eq!(
+        table_calls,
+        ["TransactGetItems", "GetItem", "TransactWriteItems"],
+        "the GetItem is the match's, cached afterwards"
+    );
+    let writes = w.writes();
+    let expected = [
+        ("Update", TICKETS_TABLE),
+        ("Put", SCANS_TABLE),
+        ("Put", AUDIT_TABLE),
+    ]
+    .map(|(k, t)| (k.to_string(), t.to_string()));
+    assert_eq!(writes, expected);
 }
 
 #[tokio::test]
@@ -315,8 +348,8 @@ async fn the_reasons_come_in_order() {
         assert_eq!(reply.raw, r#"{"ok":false,"result":"invalid"}"#);
     }
     assert!(
-        w.fake.calls_of("Verify").len() >= 3,
-        "the signatures were checked by KMS"
+        !w.fake.calls_of("GetPublicKey").is_empty(),
+        "the signatures were checked against the key"
     );
 
     // A ticket wrong in every way, put right one reason at a time.
@@ -482,8 +515,8 @@ async fn a_retry_gets_the_first_answer_byte_for_byte_and_writes_nothing() {
         .collect();
     assert_eq!(
         retries,
-        ["GetItem", "GetItem"],
-        "only the scans table is read"
+        ["TransactGetItems", "TransactGetItems"],
+        "only read"
     );
     assert_eq!(w.ticket_writes(), 1);
     assert_eq!(w.fake.items(AUDIT_TABLE).len(), 1);
@@ -500,17 +533,15 @@ async fn of_two_gates_scanning_one_ticket_at_once_exactly_one_lets_it_in() {
     let (steward, token2) = (steward(), token("steward8", "steward"));
     let (a, b) = tokio::join!(w.verify(&steward, &one), w.verify(&token2, &other));
     // Both read the ticket before either wrote it: the condition decided, not the read.
-    let on_tickets: Vec<_> = w
+    let operations: Vec<_> = w
         .fake
         .calls()
         .into_iter()
-        .filter(|c| c.input["TableName"] == TICKETS_TABLE)
+        .filter(|c| c.operation.starts_with("Transact"))
         .map(|c| c.operation)
         .collect();
-    assert_eq!(
-        on_tickets,
-        ["GetItem", "GetItem", "UpdateItem", "UpdateItem"]
-    );
+    assert_eq!(operations[..2], ["TransactGetItems", "TransactGetItems"]);
+    assert_eq!(w.ticket_writes(), 2, "both tried");
     let mut results = [&a, &b].map(|r| r.body["result"].as_str().unwrap().to_string());
     results.sort();
     assert_eq!(results, ["already_redeemed", "ok"]);
@@ -524,21 +555,44 @@ async fn of_two_gates_scanning_one_ticket_at_once_exactly_one_lets_it_in() {
 }
 
 #[tokio::test]
-async fn a_retry_after_the_ticket_was_written_but_not_the_answer_is_ok() {
+async fn a_failed_write_changes_nothing_and_the_retry_decides_afresh() {
     let w = world();
     let code = w.issue("T1", "M1", None);
     let body = scan(&code, "M1", "n-1");
+    let before = w.ticket("T1");
     let error = m2sec_proto::AwsError::new("InternalServerError", 500, "disk full");
     w.fake
-        .fail_on_table("dynamodb", "PutItem", SCANS_TABLE, error);
+        .fail_on_table("dynamodb", "TransactWriteItems", SCANS_TABLE, error);
     let failed = w.verify(&steward(), &body).await;
     assert_eq!(failed.status, 500);
     assert_eq!(failed.raw, r#"{"ok":false,"message":"Internal error"}"#);
-    assert_eq!(w.ticket("T1")["state"], json!({"S": "PRESENT"}));
+    assert_eq!(w.ticket("T1"), before, "the ticket unchanged");
+    assert!(w.fake.items(AUDIT_TABLE).is_empty());
     w.fake.heal();
     let retry = w.verify(&steward(), &body).await;
     assert_eq!(retry.raw, r#"{"ok":true,"result":"ok","ticket_id":"T1"}"#);
     assert_eq!(w.ticket("T1")["entries"], json!({"N": "1"}));
+}
+
+#[tokio::test]
+async fn a_ticket_already_changed_by_this_very_scan_is_ok() {
+    // A ticket written by this scan with no answer stored (as a write of the ticket alone could
+    // leave it): the retry is the entry it made, not a second one.
+    let w = world();
+    let code = w.issue("T1", "M1", None);
+    w.set("T1", "state", json!({"S": "PRESENT"}));
+    w.set("T1", "entries", json!({"N": "1"}));
+    w.set(
+        "T1",
+        "lastScan",
+        json!({"M": {"at": {"N": "1766340000000"}, "gate": {"S": "A"}, "device": {"S": "dev-1"},
+            "nonce": {"S": "n-1"}, "by": {"S": "steward7"}, "direction": {"S": "entry"}}}),
+    );
+    let retry = w.verify(&steward(), &scan(&code, "M1", "n-1")).await;
+    assert_eq!(retry.raw, r#"{"ok":true,"result":"ok","ticket_id":"T1"}"#);
+    assert_eq!(w.ticket("T1")["entries"], json!({"N": "1"}));
+    let stored = w.fake.item(SCANS_TABLE, "dev-1#n-1").unwrap();
+    assert_eq!(stored["answer"]["S"], retry.raw);
 }
 
 #[test]

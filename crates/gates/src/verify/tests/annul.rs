@@ -13,7 +13,7 @@ async fn annul(w: &World, token: &str, device: &str, nonce: &str) -> Reply {
     w.invoke(Handler::AnnulScan, Some(token), &body).await
 }
 
-/// The annul audit items' results, in order of writing.
+/// The annul audit items' results, in order of writing (annulling puts them one at a time).
 fn annul_results(w: &World) -> Vec<String> {
     w.fake
         .calls_of("PutItem")

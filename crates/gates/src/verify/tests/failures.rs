@@ -15,24 +15,35 @@ async fn a_failed_call_is_a_500_logged_with_its_aws_code() {
     let cases = [
         (
             "dynamodb",
-            "GetItem",
+            "TransactGetItems",
             SCANS_TABLE,
             "ProvisionedThroughputExceededException",
         ),
-        ("kms", "Verify", "", "KMSInternalException"),
+        ("kms", "GetPublicKey", "", "KMSInternalException"),
         ("kms", "DescribeKey", "", "AccessDeniedException"),
-        ("dynamodb", "GetItem", TICKETS_TABLE, "RequestLimitExceeded"),
         (
             "dynamodb",
-            "UpdateItem",
+            "TransactGetItems",
+            TICKETS_TABLE,
+            "RequestLimitExceeded",
+        ),
+        (
+            "dynamodb",
+            "TransactWriteItems",
             TICKETS_TABLE,
             "TransactionConflictException",
         ),
-        ("dynamodb", "PutItem", AUDIT_TABLE, "InternalServerError"),
+        (
+            "dynamodb",
+            "TransactWriteItems",
+            AUDIT_TABLE,
+            "InternalServerError",
+        ),
     ];
     for (service, operation, table, code) in cases {
         let w = world();
         let ticket = w.issue("T1", "M1", None);
+        let before = w.ticket("T1");
         w.fake.fail_on_table(
             service,
             operation,
@@ -48,13 +59,12 @@ async fn a_failed_call_is_a_500_logged_with_its_aws_code() {
             "{logs}"
         );
         assert!(!logs.contains(&ticket), "no code in the log");
-        if operation != "PutItem" {
-            assert!(
-                w.fake.item(SCANS_TABLE, "dev-1#n-1").is_none(),
-                "{operation}"
-            );
-            assert!(w.fake.items(AUDIT_TABLE).is_empty(), "{operation}");
-        }
+        assert!(
+            w.fake.item(SCANS_TABLE, "dev-1#n-1").is_none(),
+            "{operation}"
+        );
+        assert!(w.fake.items(AUDIT_TABLE).is_empty(), "{operation}");
+        assert_eq!(w.ticket("T1"), before, "{operation}");
     }
 }
 
