@@ -15,6 +15,7 @@ use m2sec_proto::sigv4::RequestParts;
 use m2sec_route53::zone::{Action, Change, RecordSet, Zone};
 
 use crate::edge::{EdgeConnection, SecurityPolicy, Site, Sites};
+use crate::http::connections::App;
 use crate::http::AppState;
 
 /// AWS_IAM methods: the caller signs for `execute-api` and needs `execute-api:Invoke` on the
@@ -271,18 +272,31 @@ impl Sites for GatewaySites {
     }
 }
 
-/// The router behind the edge: every request goes to API Gateway's runtime.
-pub fn router(runtime: Arc<Runtime>) -> axum::Router {
-    axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let runtime = runtime.clone();
+/// What answers behind the edge: every request goes to API Gateway's runtime, with its connection's
+/// peer and server name, and no router in between.
+#[derive(Clone)]
+pub struct EdgeApp {
+    pub runtime: Arc<Runtime>,
+}
+
+impl App<EdgeConnection> for EdgeApp {
+    fn call(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+        _remote: SocketAddr,
+        connection: &Arc<EdgeConnection>,
+    ) -> impl std::future::Future<Output = axum::response::Response> + Send + 'static + use<> {
+        let (runtime, connection) = (self.runtime.clone(), connection.clone());
         async move {
-            let (peer, server_name) = match request.extensions().get::<EdgeConnection>() {
-                Some(c) => (c.peer, c.server_name.clone()),
-                None => (SocketAddr::from(([0, 0, 0, 0], 0)), String::new()),
-            };
-            runtime.handle(request, peer, &server_name).await
+            runtime
+                .handle(
+                    request.map(axum::body::Body::new),
+                    connection.peer,
+                    &connection.server_name,
+                )
+                .await
         }
-    })
+    }
 }
 
 #[cfg(test)]

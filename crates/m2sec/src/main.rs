@@ -435,7 +435,7 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
     let edge = start_edge(
         &config,
         &limits,
-        (sites, gateway::router(runtime)),
+        (sites, gateway::EdgeApp { runtime }),
         stopped(stop_requested),
     )
     .await?;
@@ -675,7 +675,7 @@ fn planned_edge_address(config: &Config) -> Option<std::net::IpAddr> {
 async fn start_edge(
     config: &Config,
     limits: &http::connections::ConnectionLimits,
-    (sites, app): (Arc<dyn edge::Sites>, axum::Router),
+    (sites, app): (Arc<dyn edge::Sites>, gateway::EdgeApp),
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     let (address, explicit) = match config.https_listen.as_deref() {

@@ -16,20 +16,26 @@ use hyper_util::rt::TokioExecutor;
 use super::{body, gateway_error};
 use crate::records::{Integration, IntegrationResponse, Stage};
 
-/// Headers that describe one connection, not the request: never forwarded either way.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-];
+/// Headers that describe one connection, not the request: never forwarded either way (`host` and
+/// `content-length` are the upstream request's own).
+fn hop_by_hop(name: &HeaderName) -> bool {
+    use axum::http::header;
+    *name == header::CONNECTION
+        || *name == header::PROXY_AUTHENTICATE
+        || *name == header::PROXY_AUTHORIZATION
+        || *name == header::TE
+        || *name == header::TRAILER
+        || *name == header::TRANSFER_ENCODING
+        || *name == header::UPGRADE
+        || *name == header::HOST
+        || *name == header::CONTENT_LENGTH
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 
 pub(crate) struct Call<'a> {
     pub parts: axum::http::request::Parts,
@@ -102,6 +108,9 @@ fn source(call: &Call<'_>, expression: &str) -> Option<String> {
 /// Stage variables (`${stageVariables.name}`) in a URI or template.
 fn with_stage_variables(text: &str, stage: &Stage) -> String {
     let mut out = text.to_string();
+    if stage.variables.is_empty() || !text.contains("${stageVariables.") {
+        return out;
+    }
     for (k, v) in &stage.variables {
         out = out.replace(&format!("${{stageVariables.{k}}}"), v);
     }
@@ -111,26 +120,28 @@ fn with_stage_variables(text: &str, stage: &Stage) -> String {
 /// The upstream URI: path parameters from the integration's mappings (or, unmapped, the method's
 /// own), stage variables, and the request's query string with mapped parameters added.
 fn upstream_uri(integration: &Integration, call: &Call<'_>) -> String {
-    let mut uri = with_stage_variables(integration.uri.as_deref().unwrap_or(""), call.stage);
-    let mut names = Vec::new();
-    let mut rest = uri.as_str();
+    let template = with_stage_variables(integration.uri.as_deref().unwrap_or(""), call.stage);
+    // Each `{name}` (or `{name+}`) replaced by its value, in one pass.
+    let mut uri = String::with_capacity(template.len() + 64);
+    let mut rest = template.as_str();
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start..].find('}') else {
             break;
         };
-        names.push(rest[start + 1..start + len].to_string());
+        uri.push_str(&rest[..start]);
+        let bare = rest[start + 1..start + len].trim_end_matches('+');
+        let mapped = integration
+            .request_parameters
+            .iter()
+            .find(|(target, _)| target.strip_prefix("integration.request.path.") == Some(bare))
+            .and_then(|(_, e)| source(call, e));
+        match mapped {
+            Some(value) => uri.push_str(&value),
+            None => uri.push_str(call.params.get(bare).map_or("", String::as_str)),
+        }
         rest = &rest[start + len + 1..];
     }
-    for name in names {
-        let bare = name.trim_end_matches('+');
-        let value = integration
-            .request_parameters
-            .get(&format!("integration.request.path.{bare}"))
-            .and_then(|e| source(call, e))
-            .or_else(|| call.params.get(bare).cloned())
-            .unwrap_or_default();
-        uri = uri.replace(&format!("{{{name}}}"), &value);
-    }
+    uri.push_str(rest);
     let mut query: Vec<String> = if integration.kind == "HTTP_PROXY" {
         call.parts
             .uri
@@ -161,35 +172,68 @@ fn upstream_uri(integration: &Integration, call: &Call<'_>) -> String {
 /// `Root=1-<epoch hex>-<24 hex>`, as X-Ray trace ids look.
 fn trace_id() -> String {
     let secs = m2sec_store::now_ms() / 1000;
-    let random = m2sec_proto::random_uuid().replace('-', "");
-    format!("Root=1-{secs:08x}-{}", &random[..24])
+    let mut id = String::with_capacity(40);
+    id.push_str("Root=1-");
+    for shift in (0..8).rev() {
+        id.push(hex_digit((secs >> (4 * shift)) as u8));
+    }
+    id.push('-');
+    id.extend(
+        m2sec_proto::random_uuid()
+            .chars()
+            .filter(|c| *c != '-')
+            .take(24),
+    );
+    id
+}
+
+fn hex_digit(nibble: u8) -> char {
+    char::from(b"0123456789abcdef"[usize::from(nibble & 0xf)])
+}
+
+/// `ip` appended to `to`, an IPv4 address without `fmt`'s machinery.
+fn push_ip(to: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(ip) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    to.push('.');
+                }
+                to.push_str(digits.format(octet));
+            }
+        }
+        ip => to.push_str(&ip.to_string()),
+    }
 }
 
 fn forwarded_headers(integration: &Integration, call: &Call<'_>) -> HeaderMap {
-    let mut headers = HeaderMap::new();
+    let mut headers = HeaderMap::with_capacity(call.parts.headers.len() + 4);
     if integration.kind == "HTTP_PROXY" || integration.kind == "HTTP" {
         for (name, value) in &call.parts.headers {
-            if !HOP_BY_HOP.contains(&name.as_str()) {
+            if !hop_by_hop(name) {
                 headers.append(name.clone(), value.clone());
             }
         }
     }
-    let forwarded_for = match call
+    let mut forwarded_for = String::with_capacity(48);
+    if let Some(before) = call
         .parts
         .headers
-        .get("x-forwarded-for")
+        .get(&X_FORWARDED_FOR)
         .and_then(|v| v.to_str().ok())
     {
-        Some(before) => format!("{before}, {}", call.peer.ip()),
-        None => call.peer.ip().to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert("x-forwarded-for", v);
+        forwarded_for.push_str(before);
+        forwarded_for.push_str(", ");
     }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-    if !headers.contains_key("x-amzn-trace-id") {
+    push_ip(&mut forwarded_for, call.peer.ip());
+    if let Ok(v) = HeaderValue::from_str(&forwarded_for) {
+        headers.insert(X_FORWARDED_FOR, v);
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+    if !headers.contains_key(&X_AMZN_TRACE_ID) {
         if let Ok(v) = HeaderValue::from_str(&trace_id()) {
-            headers.insert("x-amzn-trace-id", v);
+            headers.insert(X_AMZN_TRACE_ID, v);
         }
     }
     for (target, expression) in &integration.request_parameters {
@@ -247,8 +291,10 @@ fn from_integration_response(
     };
     let mut r = Response::new(body);
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for (target, expression) in &chosen.response_parameters {
         let Some(name) = target.strip_prefix("method.response.header.") else {
             continue;
@@ -378,7 +424,7 @@ impl Client {
         let mut response = Response::new(upstream_body);
         *response.status_mut() = parts.status;
         for (name, value) in &parts.headers {
-            if !HOP_BY_HOP.contains(&name.as_str()) || name == "content-length" {
+            if !hop_by_hop(name) || name == axum::http::header::CONTENT_LENGTH {
                 response.headers_mut().append(name.clone(), value.clone());
             }
         }
@@ -395,16 +441,16 @@ fn mock(integration: &Integration, call: &Call<'_>) -> Response<Body> {
         .or_else(|| integration.request_templates.values().next());
     let status = template
         .and_then(|t| {
-            let at = t.find("statusCode")?;
-            let digits: String = t[at..]
-                .chars()
-                .skip_while(|c| !c.is_ascii_digit())
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
-            (!digits.is_empty()).then_some(digits)
+            let rest = &t[t.find("statusCode")?..];
+            let start = rest.find(|c: char| c.is_ascii_digit())?;
+            let digits = &rest[start..];
+            let end = digits
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(digits.len());
+            Some(&digits[..end])
         })
-        .unwrap_or_else(|| "200".into());
-    match select(integration, &status) {
+        .unwrap_or("200");
+    match select(integration, status) {
         Some(chosen) => from_integration_response(chosen, None, call.stage),
         None => internal_error(),
     }

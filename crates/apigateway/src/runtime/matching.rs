@@ -12,11 +12,29 @@ pub struct Matched<'a> {
     pub params: BTreeMap<String, String>,
 }
 
+/// A segment's kind, as ranked: lower is more specific. 0 marks the end of a template in a
+/// [`Rank`].
 #[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
 enum Kind {
-    Literal,
-    Param,
-    Greedy,
+    Literal = 1,
+    Param = 2,
+    Greedy = 3,
+}
+
+/// A template's segment kinds, two bits each from the most significant down, so that comparing two
+/// ranks compares the kinds in order (a template that ends first ranks first, as a shorter list
+/// would). Segments past the 64th do not count: such templates rank as equals there.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Clone, Copy)]
+struct Rank(u128);
+
+impl Rank {
+    fn of(kinds: impl Iterator<Item = Kind>) -> Rank {
+        let mut rank = 0u128;
+        for (i, kind) in kinds.take(64).enumerate() {
+            rank |= (kind as u128) << (126 - 2 * i);
+        }
+        Rank(rank)
+    }
 }
 
 fn segments(path: &str) -> Vec<&str> {
@@ -51,31 +69,56 @@ fn match_template(template: &str, path: &[&str]) -> Option<(Vec<Kind>, BTreeMap<
     (parts.len() == path.len()).then_some((kinds, params))
 }
 
-/// The best resource for `path` among `resources`.
+/// How `template` matches `path`, ranked, without taking its parameters; None if it does not.
+fn rank(template: &str, path: &[&str]) -> Option<Rank> {
+    let mut kinds = [Kind::Literal; 64];
+    let mut count = 0;
+    let mut parts = template.split('/').filter(|s| !s.is_empty()).peekable();
+    let mut i = 0;
+    while let Some(part) = parts.next() {
+        let kind = if part.starts_with('{') && part.ends_with("+}") {
+            if parts.peek().is_some() || path.len() <= i {
+                return None;
+            }
+            i = path.len();
+            Kind::Greedy
+        } else {
+            let segment = path.get(i)?;
+            i += 1;
+            if part.starts_with('{') && part.ends_with('}') {
+                Kind::Param
+            } else if part == *segment {
+                Kind::Literal
+            } else {
+                return None;
+            }
+        };
+        if count < kinds.len() {
+            kinds[count] = kind;
+            count += 1;
+        }
+    }
+    (i == path.len()).then(|| Rank::of(kinds[..count].iter().copied()))
+}
+
+/// The best resource for `path` among `resources`. Each is ranked without allocating; only the
+/// winner's parameters are taken.
 pub fn resource<'a>(
     resources: impl IntoIterator<Item = &'a Resource>,
     path: &str,
 ) -> Option<Matched<'a>> {
     let path = segments(path);
-    let mut best: Option<(Vec<Kind>, Matched<'a>)> = None;
+    let mut best: Option<(Rank, &'a Resource)> = None;
     for r in resources {
-        if let Some((kinds, params)) = match_template(&r.path, &path) {
-            let better = match &best {
-                None => true,
-                Some((k, _)) => kinds < *k,
-            };
-            if better {
-                best = Some((
-                    kinds,
-                    Matched {
-                        resource: r,
-                        params,
-                    },
-                ));
+        if let Some(rank) = rank(&r.path, &path) {
+            if best.is_none_or(|(b, _)| rank < b) {
+                best = Some((rank, r));
             }
         }
     }
-    best.map(|(_, m)| m)
+    let (_, resource) = best?;
+    let (_, params) = match_template(&resource.path, &path)?;
+    Some(Matched { resource, params })
 }
 
 /// The method of `resource` for an HTTP method: its own, else `ANY`.
@@ -121,6 +164,32 @@ mod tests {
         assert_eq!(params["proxy"], "security/metrics/today");
         let (p, _) = m("/tickets/T-1/scans").unwrap();
         assert_eq!(p, "/{proxy+}");
+    }
+
+    #[test]
+    fn ranks_order_as_the_kinds_do() {
+        let path = segments("/a/b/c");
+        let templates = [
+            "/a/b/c",
+            "/a/b/{x}",
+            "/a/{x}/c",
+            "/{x}/b/c",
+            "/a/{proxy+}",
+            "/{x}/{proxy+}",
+            "/{proxy+}",
+            "/a/b/{proxy+}",
+        ];
+        for a in templates {
+            for b in templates {
+                let (ka, _) = match_template(a, &path).unwrap();
+                let (kb, _) = match_template(b, &path).unwrap();
+                let (ra, rb) = (rank(a, &path).unwrap(), rank(b, &path).unwrap());
+                assert_eq!(ka.cmp(&kb), ra.cmp(&rb), "{a} vs {b}");
+            }
+        }
+        assert!(rank("/a/b", &path).is_none());
+        assert!(rank("/a/b/c/d", &path).is_none());
+        assert!(rank("/{proxy+}/c", &path).is_none());
     }
 
     #[test]

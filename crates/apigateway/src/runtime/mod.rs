@@ -100,12 +100,20 @@ pub(crate) fn internal_error() -> Response<Body> {
 /// Where a request goes once its host and path are read.
 struct Target {
     api: Arc<Owned<ApiDocument>>,
-    stage: Stage,
+    /// A stage of `api` (it is there: `target` found it).
+    stage_name: String,
     /// The path inside the stage.
     path: String,
-    /// For the access log: the domain name or the default endpoint's host.
-    domain: String,
 }
+
+impl Target {
+    fn stage(&self) -> &Stage {
+        &self.api.record.stages[&self.stage_name]
+    }
+}
+
+const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-amzn-requestid");
+const ERROR_TYPE: axum::http::HeaderName = axum::http::HeaderName::from_static("x-amzn-errortype");
 
 /// `{restApiId}.execute-api.{region}.amazonaws.com` → (id, region).
 pub fn default_endpoint(host: &str) -> Option<(&str, &str)> {
@@ -121,9 +129,12 @@ pub fn gateway_error(status: StatusCode, error_type: &str, message: &str) -> Res
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("application/json"));
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(error_type) {
-        h.insert("x-amzn-errortype", v);
+        h.insert(ERROR_TYPE, v);
     }
     r
 }
@@ -140,7 +151,7 @@ fn forbidden() -> Response<Body> {
     gateway_error(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden")
 }
 
-fn host_of(request: &Request<Body>, server_name: &str) -> String {
+fn host_of<'r>(request: &'r Request<Body>, server_name: &'r str) -> std::borrow::Cow<'r, str> {
     let host = request
         .headers()
         .get("host")
@@ -154,7 +165,12 @@ fn host_of(request: &Request<Body>, server_name: &str) -> String {
             host
         }
     });
-    host.trim_end_matches('.').to_ascii_lowercase()
+    let host = host.trim_end_matches('.');
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(host)
+    }
 }
 
 fn split_first(path: &str) -> (&str, &str) {
@@ -258,8 +274,8 @@ impl Runtime {
         let stage_of = |api: &Arc<Owned<ApiDocument>>, stage: &str| {
             api.record
                 .stages
-                .get(stage)
-                .cloned()
+                .contains_key(stage)
+                .then(|| stage.to_string())
                 .ok_or(Refused::Forbidden)
         };
         if let Some((id, region)) = default_endpoint(host) {
@@ -270,10 +286,9 @@ impl Runtime {
                 .ok_or_else(forbidden)?;
             let (stage, rest) = split_first(path);
             return Ok(Target {
-                stage: stage_of(api, stage)?,
+                stage_name: stage_of(api, stage)?,
                 api: api.clone(),
                 path: format!("/{rest}"),
-                domain: host.to_string(),
             });
         }
         let domain = table.domains.get(host).ok_or_else(forbidden)?;
@@ -311,10 +326,9 @@ impl Runtime {
             None => split_first(rest),
         };
         Ok(Target {
-            stage: stage_of(api, stage)?,
+            stage_name: stage_of(api, stage)?,
             api: api.clone(),
             path: format!("/{rest}"),
-            domain: host.to_string(),
         })
     }
 
@@ -327,16 +341,17 @@ impl Runtime {
     ) -> Response<Body> {
         let started = Instant::now();
         let request_id = m2sec_proto::random_uuid();
-        let host = host_of(&request, server_name);
-        let method = request.method().to_string();
+        let host = host_of(&request, server_name).into_owned();
+        let method = request.method().clone();
         let protocol = protocol_name(request.version());
-        let path = request.uri().path().to_string();
+        // A `Uri` clone shares its bytes.
+        let uri = request.uri().clone();
         let (response, route, stage, bytes_in) =
             self.route(request, &host, peer, &request_id).await;
         let mut response = response;
         let h = response.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&request_id) {
-            h.insert("x-amzn-requestid", v);
+            h.insert(REQUEST_ID, v);
         }
         let status = response.status().as_u16();
         self.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -357,8 +372,8 @@ impl Runtime {
             ip: peer.ip(),
             domain: &host,
             stage: &stage,
-            method: &method,
-            path: &path,
+            method: method.as_str(),
+            path: uri.path(),
             route: &route,
             status,
             latency_ms: started.elapsed().as_millis() as u64,
@@ -382,9 +397,9 @@ impl Runtime {
             Err(Refused::Forbidden) => return (forbidden(), "-".into(), "-".into(), 0),
             Err(Refused::Internal) => return (internal_error(), "-".into(), "-".into(), 0),
         };
-        let stage_name = target.stage.stage_name.clone();
+        let stage_name = target.stage_name.clone();
         let api = &target.api.record;
-        let Some(resources) = api.snapshots.get(&target.stage.deployment_id) else {
+        let Some(resources) = api.snapshots.get(&target.stage().deployment_id) else {
             return (forbidden(), "-".into(), stage_name, 0);
         };
         let Some(matched) = matching::resource(resources.values(), &target.path) else {
@@ -459,12 +474,11 @@ impl Runtime {
             parts,
             body,
             params: matched.params,
-            stage: &target.stage,
+            stage: target.stage(),
             peer,
             request_id,
             host,
         };
-        let _ = &target.domain;
         let response = if integration.kind == "AWS_PROXY" {
             let landing = lambda::Landing {
                 resource_path: &matched.resource.path,

@@ -1,7 +1,7 @@
 //! The HTTPS edge: one listener serving many HTTPS sites, each chosen by the server name (SNI) of the
 //! client's ClientHello, with its own certificate and [`SecurityPolicy`]. HTTP/1.1 and HTTP/2 (by
-//! ALPN) are answered by one [`axum::Router`], which finds in each request's extensions the
-//! [`EdgeConnection`] it came through.
+//! ALPN) are answered by one [`connections::App`] (an axum router, which finds in each request's
+//! extensions the [`EdgeConnection`] it came through, or a service given it directly).
 //!
 //! The edge knows nothing of what its sites are: a [`Sites`] answers for server names, and the router
 //! answers requests. Connections are kept as the API listener keeps them (see
@@ -18,7 +18,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::http::connections::{self, ConnectionLimits};
@@ -84,7 +83,7 @@ impl EdgeLimits {
 pub async fn serve(
     listener: TcpListener,
     sites: Arc<dyn Sites>,
-    app: Router,
+    app: impl connections::App<EdgeConnection>,
     limits: EdgeLimits,
     workers: Option<Arc<connections::ConnectionWorkers>>,
     shutdown: impl std::future::Future<Output = ()>,

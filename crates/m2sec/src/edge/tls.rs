@@ -26,7 +26,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::LazyConfigAcceptor;
 
 use super::{EdgeConnection, Site, Sites};
-use crate::http::connections::Handshake;
+use crate::http::connections::{Annotate, Handshake};
 
 /// TLS alert descriptions (RFC 8446 §6, RFC 6066 §3).
 const HANDSHAKE_FAILURE: u8 = 40;
@@ -117,9 +117,11 @@ impl Handshake for TlsHandshake {
             }
         }
     }
+}
 
-    fn annotate(info: &EdgeConnection, extensions: &mut http::Extensions) {
-        extensions.insert(info.clone());
+impl Annotate for EdgeConnection {
+    fn annotate(&self, extensions: &mut http::Extensions) {
+        extensions.insert(self.clone());
     }
 }
 

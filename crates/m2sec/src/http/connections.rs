@@ -194,12 +194,12 @@ impl Tracker {
     }
 }
 
-/// What a connection goes through between TCP and HTTP, and what it adds to each of its requests.
+/// What a connection goes through between TCP and HTTP.
 pub trait Handshake: Send + Sync + 'static {
     /// The stream HTTP is spoken over.
     type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     /// What the handshake learnt, given to every request of the connection.
-    type Info: Send + Sync + 'static;
+    type Info: Annotate + Send + Sync + 'static;
     /// HTTP/1.1 and HTTP/2 (told apart by the connection preface) rather than HTTP/1.1 alone.
     const HTTP2: bool;
 
@@ -210,9 +210,49 @@ pub trait Handshake: Send + Sync + 'static {
         stream: TcpStream,
         remote: SocketAddr,
     ) -> impl std::future::Future<Output = Option<(Self::Io, Self::Info)>> + Send;
+}
 
+/// What a handshake learnt, as a [`Router`] finds it in a request's extensions.
+pub trait Annotate {
     /// Adds what a request should know of its connection to its extensions.
-    fn annotate(info: &Self::Info, extensions: &mut http::Extensions);
+    fn annotate(&self, extensions: &mut http::Extensions);
+}
+
+impl Annotate for () {
+    fn annotate(&self, _: &mut http::Extensions) {}
+}
+
+/// What answers the requests of a connection, given the client's address and what the handshake
+/// learnt. An axum [`Router`] is one (it finds them in the request's extensions: a
+/// `ConnectInfo<SocketAddr>` and what [`Annotate`] adds); a service that needs no routing can
+/// answer directly and skip the router's per-request work.
+pub trait App<Info>: Clone + Send + Sync + 'static {
+    fn call(
+        &self,
+        request: hyper::Request<Incoming>,
+        remote: SocketAddr,
+        info: &Arc<Info>,
+    ) -> impl std::future::Future<Output = axum::response::Response> + Send + 'static + use<Self, Info>;
+}
+
+impl<Info: Annotate + Send + Sync + 'static> App<Info> for Router {
+    fn call(
+        &self,
+        mut request: hyper::Request<Incoming>,
+        remote: SocketAddr,
+        info: &Arc<Info>,
+    ) -> impl std::future::Future<Output = axum::response::Response> + Send + 'static + use<Info>
+    {
+        request.extensions_mut().insert(ConnectInfo(remote));
+        info.annotate(request.extensions_mut());
+        let router = self.clone();
+        async move {
+            match router.oneshot(request.map(Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    }
 }
 
 /// The API listener: HTTP/1.1 straight over TCP.
@@ -226,8 +266,6 @@ impl Handshake for Plain {
     async fn handshake(&self, stream: TcpStream, _: SocketAddr) -> Option<(TcpStream, ())> {
         Some((stream, ()))
     }
-
-    fn annotate(_: &(), _: &mut http::Extensions) {}
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains (see the module doc).
@@ -278,11 +316,12 @@ impl ConnectionWorkers {
     }
 }
 
-/// [`serve`], with `handshake` between accepting a connection and speaking HTTP on it.
-pub async fn serve_with<H: Handshake>(
+/// [`serve`], with `handshake` between accepting a connection and speaking HTTP on it, and `app`
+/// answering.
+pub async fn serve_with<H: Handshake, A: App<H::Info>>(
     listener: TcpListener,
     handshake: Arc<H>,
-    router: Router,
+    app: A,
     limits: ConnectionLimits,
     workers: Option<Arc<ConnectionWorkers>>,
     shutdown: impl std::future::Future<Output = ()>,
@@ -354,16 +393,16 @@ pub async fn serve_with<H: Handshake>(
             tracker: tracker.clone(),
             id,
         };
-        let (handshake, router, limits, phase) = (
+        let (handshake, app, limits, phase) = (
             handshake.clone(),
-            router.clone(),
+            app.clone(),
             limits.clone(),
             phase_rx.clone(),
         );
         match &workers {
             None => {
                 tokio::spawn(connection(
-                    stream, remote, handshake, router, limits, state, evict, phase, guard,
+                    stream, remote, handshake, app, limits, state, evict, phase, guard,
                 ));
             }
             Some(workers) => {
@@ -374,7 +413,7 @@ pub async fn serve_with<H: Handshake>(
                 workers.next().spawn(async move {
                     if let Ok(stream) = TcpStream::from_std(stream) {
                         connection(
-                            stream, remote, handshake, router, limits, state, evict, phase, guard,
+                            stream, remote, handshake, app, limits, state, evict, phase, guard,
                         )
                         .await
                     }
@@ -469,11 +508,11 @@ async fn stopped(phase: &mut watch::Receiver<Phase>) {
     let _ = phase.wait_for(|p| *p != Phase::Serving).await;
 }
 
-async fn connection<H: Handshake>(
+async fn connection<H: Handshake, A: App<H::Info>>(
     stream: TcpStream,
     remote: SocketAddr,
     handshake: Arc<H>,
-    router: Router,
+    app: A,
     limits: ConnectionLimits,
     state: Arc<AtomicU64>,
     evict: Arc<Notify>,
@@ -493,15 +532,13 @@ async fn connection<H: Handshake>(
     };
     let info = Arc::new(info);
     let tracker = guard.tracker.clone();
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(remote));
-        H::annotate(&info, request.extensions_mut());
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let in_progress = ActiveRequest::start(&state, &tracker);
-        let router = router.clone();
+        let answer = app.call(request, remote, &info);
         async move {
-            let response = router.oneshot(request.map(Body::new)).await;
+            let response = answer.await;
             drop(in_progress);
-            response
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let io = TokioIo::new(io);
