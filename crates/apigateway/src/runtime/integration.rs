@@ -10,9 +10,8 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
+use super::upstream::Upstreams;
 use super::{body, gateway_error};
 use crate::records::{Integration, IntegrationResponse, Stage};
 
@@ -47,11 +46,8 @@ pub(crate) struct Call<'a> {
     pub host: &'a str,
 }
 
-type Pool =
-    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 pub(crate) struct Client {
-    tls: std::sync::Arc<rustls::ClientConfig>,
+    upstreams: Upstreams,
 }
 
 /// The platform's trusted roots; none when it has no store (a minimal container).
@@ -324,44 +320,8 @@ impl Client {
             .with_root_certificates(roots)
             .with_no_client_auth();
         Client {
-            tls: std::sync::Arc::new(tls),
+            upstreams: Upstreams::new(std::sync::Arc::new(tls)),
         }
-    }
-
-    /// This thread's connection pool. The edge serves each connection on one thread; a pool per
-    /// thread keeps the upstream connection's task on that thread too, where a shared pool would
-    /// hand every request to whichever thread opened the connection.
-    fn pool(&self) -> Pool {
-        thread_local! {
-            static POOL: std::cell::RefCell<Option<(usize, Pool)>> = const { std::cell::RefCell::new(None) };
-        }
-        let me = std::sync::Arc::as_ptr(&self.tls) as usize;
-        POOL.with(|pool| {
-            let mut pool = pool.borrow_mut();
-            match &*pool {
-                Some((owner, p)) if *owner == me => p.clone(),
-                _ => {
-                    let p = self.new_pool();
-                    *pool = Some((me, p.clone()));
-                    p
-                }
-            }
-        })
-    }
-
-    fn new_pool(&self) -> Pool {
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(Duration::from_secs(10)));
-        http.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*self.tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector)
     }
 
     pub(crate) async fn run(&self, integration: &Integration, call: Call<'_>) -> Response<Body> {
@@ -399,7 +359,7 @@ impl Client {
         };
         *request.headers_mut() = forwarded_headers(integration, &call);
         let timeout = Duration::from_millis(integration.timeout_in_millis.max(50) as u64);
-        let upstream = match tokio::time::timeout(timeout, self.pool().request(request)).await {
+        let upstream = match tokio::time::timeout(timeout, self.upstreams.send(request)).await {
             Err(_) => {
                 return gateway_error(
                     StatusCode::GATEWAY_TIMEOUT,

@@ -11,6 +11,7 @@ mod integration;
 pub mod lambda;
 pub mod matching;
 pub mod table;
+mod upstream;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
