@@ -359,3 +359,56 @@ def test_every_call_gets_an_access_log_line(edge):
     assert entry["stage"] == "prod" and entry["httpMethod"] == "GET" and entry["path"] == "/prod/gates/G7"
     assert entry["route"] == "ANY /{proxy+}" and entry["status"] == 200 and entry["protocol"] == "HTTP/1.1"
     assert entry["ip"] == "127.0.0.1" and entry["responseLength"] > 0 and entry["requestId"]
+
+
+class KeepAliveUpstream(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive; records the client port of each request; closes a connection idle
+    for 1 s, as upstreams' own idle timeouts do."""
+    protocol_version = "HTTP/1.1"
+    timeout = 1
+    ports = []
+
+    def do_GET(self):
+        KeepAliveUpstream.ports.append(self.client_address[1])
+        out = b'{"ok":true}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_upstream_connections_are_kept_and_reused(edge):
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveUpstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        a = edge.apigw
+        api = a.create_rest_api(name="keepalive", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+        root = a.get_resources(restApiId=api)["items"][0]["id"]
+        res = a.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")["id"]
+        a.put_method(restApiId=api, resourceId=res, httpMethod="ANY", authorizationType="NONE",
+                     requestParameters={"method.request.path.proxy": True})
+        a.put_integration(restApiId=api, resourceId=res, httpMethod="ANY", type="HTTP_PROXY",
+                          integrationHttpMethod="ANY",
+                          uri=f"http://127.0.0.1:{upstream.server_address[1]}/{{proxy}}",
+                          requestParameters={"integration.request.path.proxy": "method.request.path.proxy"})
+        a.create_deployment(restApiId=api, stageName="prod")
+        host = f"{api}.execute-api.{a.meta.region_name}.amazonaws.com"
+        # Sequential requests from one client connection reuse one upstream connection.
+        urls = [f"https://{host}:{edge.https_port}/prod/n/{i}" for i in range(6)]
+        out = subprocess.run(["curl", "-sS", "--cacert", edge.root_pem, "--resolve",
+                              f"{host}:{edge.https_port}:127.0.0.1", "-w", " %{http_code}\n", *urls],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.count(" 200") == 6, out.stdout
+        assert len(KeepAliveUpstream.ports) == 6
+        assert len(set(KeepAliveUpstream.ports)) < 6, KeepAliveUpstream.ports
+        # The upstream closes the idle connection: the next request still gets through.
+        time.sleep(1.5)
+        code, _, body = curl(edge, host, "/prod/after-idle")
+        assert code == 200 and json.loads(body) == {"ok": True}
+    finally:
+        upstream.shutdown()
