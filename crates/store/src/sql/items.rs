@@ -10,9 +10,9 @@
 //! An item's row keeps the list of its index partitions (`indexes`), which names exactly the index
 //! entries to remove when the item is replaced or deleted, without an index by item on the entries.
 
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::row::Columns;
 use super::{unavailable, Engine, SqlStore};
 use crate::{
     Expect, ExpiredItem, GuardedWrite, ItemRecord, ItemStats, ItemWrite, Result, StoreError,
@@ -64,17 +64,16 @@ pub(super) fn decode_indexes(mut bytes: &[u8]) -> Result<IndexList> {
     Ok(out)
 }
 
-fn item_from_row(row: &AnyRow) -> Result<ItemRecord> {
-    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    let indexes: Vec<u8> = row.try_get("indexes").map_err(corrupt)?;
+fn item_from_row(row: &impl Columns) -> Result<ItemRecord> {
+    let indexes: Vec<u8> = row.column("indexes")?;
     Ok(ItemRecord {
-        table_id: row.try_get("table_id").map_err(corrupt)?,
-        item_hash: row.try_get("item_hash").map_err(corrupt)?,
-        partition_hash: row.try_get("partition_hash").map_err(corrupt)?,
-        body: row.try_get("body").map_err(corrupt)?,
-        version: row.try_get("version").map_err(corrupt)?,
-        expires_at: row.try_get("expires_at").map_err(corrupt)?,
-        size: row.try_get("size").map_err(corrupt)?,
+        table_id: row.column("table_id")?,
+        item_hash: row.column("item_hash")?,
+        partition_hash: row.column("partition_hash")?,
+        body: row.column("body")?,
+        version: row.column("version")?,
+        expires_at: row.column("expires_at")?,
+        size: row.column("size")?,
         indexes: decode_indexes(&indexes)?,
     })
 }

@@ -17,6 +17,7 @@ mod keys;
 mod migration_tests;
 mod parameters;
 mod probe;
+mod row;
 mod sqlite_writer;
 pub(crate) mod trail;
 
