@@ -1,6 +1,7 @@
 //! Documents (IAM, Route53 and ACM records as JSON) on the SQL layer.
 
 use super::row::Columns;
+use super::sqlite_reader;
 use super::{unavailable, SqlStore};
 use crate::{Document, Result};
 
@@ -42,17 +43,23 @@ pub(super) async fn get_document(
     kind: &str,
     name: &str,
 ) -> Result<Option<Document>> {
-    let row = sqlx::query(
-        "SELECT account, region, kind, name, body, updated_at FROM documents \
-         WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
-    )
-    .bind(account)
-    .bind(region)
-    .bind(kind)
-    .bind(name)
-    .fetch_optional(&s.pool)
-    .await
-    .map_err(unavailable)?;
+    let sql = "SELECT account, region, kind, name, body, updated_at FROM documents \
+               WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4";
+    if let Some(reader) = &s.sqlite_reader {
+        return reader.read(|conn| {
+            sqlite_reader::first(conn, sql, &[&account, &region, &kind, &name], |row| {
+                document_from_row(row)
+            })
+        });
+    }
+    let row = sqlx::query(sql)
+        .bind(account)
+        .bind(region)
+        .bind(kind)
+        .bind(name)
+        .fetch_optional(&s.pool)
+        .await
+        .map_err(unavailable)?;
     row.as_ref().map(document_from_row).transpose()
 }
 

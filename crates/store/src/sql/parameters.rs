@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::row::Columns;
+use super::sqlite_reader;
 use super::{unavailable, SqlStore};
 use crate::{ParameterRecord, ParameterVersionRecord, Result, Scope, StoreError};
 
@@ -59,7 +60,15 @@ pub(super) async fn get_parameter(
     scope: &Scope,
     name: &str,
 ) -> Result<Option<ParameterRecord>> {
-    let row = sqlx::query(&parameters_query("p.name = $3"))
+    let sql = parameters_query("p.name = $3");
+    if let Some(reader) = &s.sqlite_reader {
+        return reader.read(|conn| {
+            sqlite_reader::first(conn, &sql, &[&scope.account, &scope.region, &name], |row| {
+                parameter_from_row(row)
+            })
+        });
+    }
+    let row = sqlx::query(&sql)
         .bind(&scope.account)
         .bind(&scope.region)
         .bind(name)

@@ -1,5 +1,5 @@
 //! A row of either driver, read by column name: sqlx's (every statement on PostgreSQL, and SQLite's
-//! less frequent ones) and rusqlite's (the SQLite file's own connections).
+//! less frequent ones) and rusqlite's (SQLite's hot reads, [`super::sqlite_reader`]).
 //!
 //! A record read on both paths is decoded by one function written over [`Columns`], so the two
 //! cannot drift apart: a column that is missing, NULL where a value is expected, or of another type
