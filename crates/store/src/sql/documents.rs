@@ -1,20 +1,18 @@
 //! Documents (IAM, Route53 and ACM records as JSON) on the SQL layer.
 
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
+use super::row::Columns;
+use super::sqlite_reader;
 use super::{unavailable, SqlStore};
-use crate::{Document, Result, StoreError};
+use crate::{Document, Result};
 
-fn document_from_row(row: &AnyRow) -> Result<Document> {
-    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+fn document_from_row(row: &impl Columns) -> Result<Document> {
     Ok(Document {
-        account: row.try_get("account").map_err(corrupt)?,
-        region: row.try_get("region").map_err(corrupt)?,
-        kind: row.try_get("kind").map_err(corrupt)?,
-        name: row.try_get("name").map_err(corrupt)?,
-        body: row.try_get("body").map_err(corrupt)?,
-        updated_at: row.try_get("updated_at").map_err(corrupt)?,
+        account: row.column("account")?,
+        region: row.column("region")?,
+        kind: row.column("kind")?,
+        name: row.column("name")?,
+        body: row.column("body")?,
+        updated_at: row.column("updated_at")?,
     })
 }
 
@@ -45,17 +43,23 @@ pub(super) async fn get_document(
     kind: &str,
     name: &str,
 ) -> Result<Option<Document>> {
-    let row = sqlx::query(
-        "SELECT account, region, kind, name, body, updated_at FROM documents \
-         WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
-    )
-    .bind(account)
-    .bind(region)
-    .bind(kind)
-    .bind(name)
-    .fetch_optional(&s.pool)
-    .await
-    .map_err(unavailable)?;
+    let sql = "SELECT account, region, kind, name, body, updated_at FROM documents \
+               WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4";
+    if let Some(reader) = &s.sqlite_reader {
+        return reader.read(|conn| {
+            sqlite_reader::first(conn, sql, &[&account, &region, &kind, &name], |row| {
+                document_from_row(row)
+            })
+        });
+    }
+    let row = sqlx::query(sql)
+        .bind(account)
+        .bind(region)
+        .bind(kind)
+        .bind(name)
+        .fetch_optional(&s.pool)
+        .await
+        .map_err(unavailable)?;
     row.as_ref().map(document_from_row).transpose()
 }
 

@@ -10,9 +10,11 @@
 //! An item's row keeps the list of its index partitions (`indexes`), which names exactly the index
 //! entries to remove when the item is replaced or deleted, without an index by item on the entries.
 
-use sqlx::any::AnyRow;
+use rusqlite::types::ToSql;
 use sqlx::{Any, Row, Transaction};
 
+use super::row::Columns;
+use super::sqlite_reader;
 use super::{unavailable, Engine, SqlStore};
 use crate::{
     Expect, ExpiredItem, GuardedWrite, ItemRecord, ItemStats, ItemWrite, Result, StoreError,
@@ -64,17 +66,16 @@ pub(super) fn decode_indexes(mut bytes: &[u8]) -> Result<IndexList> {
     Ok(out)
 }
 
-fn item_from_row(row: &AnyRow) -> Result<ItemRecord> {
-    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    let indexes: Vec<u8> = row.try_get("indexes").map_err(corrupt)?;
+fn item_from_row(row: &impl Columns) -> Result<ItemRecord> {
+    let indexes: Vec<u8> = row.column("indexes")?;
     Ok(ItemRecord {
-        table_id: row.try_get("table_id").map_err(corrupt)?,
-        item_hash: row.try_get("item_hash").map_err(corrupt)?,
-        partition_hash: row.try_get("partition_hash").map_err(corrupt)?,
-        body: row.try_get("body").map_err(corrupt)?,
-        version: row.try_get("version").map_err(corrupt)?,
-        expires_at: row.try_get("expires_at").map_err(corrupt)?,
-        size: row.try_get("size").map_err(corrupt)?,
+        table_id: row.column("table_id")?,
+        item_hash: row.column("item_hash")?,
+        partition_hash: row.column("partition_hash")?,
+        body: row.column("body")?,
+        version: row.column("version")?,
+        expires_at: row.column("expires_at")?,
+        size: row.column("size")?,
         indexes: decode_indexes(&indexes)?,
     })
 }
@@ -312,6 +313,7 @@ where
         pool: s.pool.clone(),
         engine: s.engine,
         sqlite_writer: None,
+        sqlite_reader: None,
         item_writer: None,
     };
     tokio::spawn(work(store))
@@ -360,19 +362,32 @@ async fn write_items_now(s: &SqlStore, writes: &[GuardedWrite]) -> Result<()> {
     tx.commit().await.map_err(unavailable)
 }
 
+fn get_item_sql() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!("SELECT {ITEM_COLUMNS} FROM ddb_items i WHERE i.table_id = $1 AND i.item_hash = $2")
+    })
+}
+
 pub(super) async fn get_item(
     s: &SqlStore,
     table_id: &str,
     item_hash: &[u8],
 ) -> Result<Option<ItemRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM ddb_items i WHERE i.table_id = $1 AND i.item_hash = $2"
-    ))
-    .bind(table_id)
-    .bind(item_hash)
-    .fetch_optional(&s.pool)
-    .await
-    .map_err(unavailable)?;
+    let sql = get_item_sql();
+    if let Some(reader) = &s.sqlite_reader {
+        return reader.read(|conn| {
+            sqlite_reader::first(conn, sql, &[&table_id, &item_hash], |row| {
+                item_from_row(row)
+            })
+        });
+    }
+    let row = sqlx::query(sql)
+        .bind(table_id)
+        .bind(item_hash)
+        .fetch_optional(&s.pool)
+        .await
+        .map_err(unavailable)?;
     row.as_ref().map(item_from_row).transpose()
 }
 
@@ -393,6 +408,14 @@ pub(super) async fn partition_items(
              WHERE e.table_id = $1 AND e.partition_hash = $2 AND e.index_name = $3 ORDER BY e.item_hash"
         ),
     };
+    if let Some(reader) = &s.sqlite_reader {
+        let mut params: Vec<&dyn ToSql> = vec![&table_id, &partition_hash];
+        if let Some(index) = &index {
+            params.push(index);
+        }
+        return reader
+            .read(|conn| sqlite_reader::all(conn, &sql, &params, |row| item_from_row(row)));
+    }
     let mut query = sqlx::query(&sql).bind(table_id).bind(partition_hash);
     if let Some(index) = index {
         query = query.bind(index);
@@ -439,6 +462,19 @@ pub(super) async fn scan_items(
     }
     let hash = bounded[0];
     sql += &format!(" ORDER BY {hash} LIMIT ${n}");
+    let limit = i64::from(limit);
+    if let Some(reader) = &s.sqlite_reader {
+        let mut params: Vec<&dyn ToSql> = vec![&table_id];
+        if let Some(index) = &index {
+            params.push(index);
+        }
+        for bound in [&after, &before].into_iter().flatten() {
+            params.push(bound);
+        }
+        params.push(&limit);
+        return reader
+            .read(|conn| sqlite_reader::all(conn, &sql, &params, |row| item_from_row(row)));
+    }
     let mut query = sqlx::query(&sql).bind(table_id);
     if let Some(index) = index {
         query = query.bind(index);
@@ -447,7 +483,7 @@ pub(super) async fn scan_items(
         query = query.bind(bound);
     }
     let rows = query
-        .bind(i64::from(limit))
+        .bind(limit)
         .fetch_all(&s.pool)
         .await
         .map_err(unavailable)?;

@@ -7,6 +7,10 @@
 //! Route53 and ACM records), `trail` (the trail's tables), `items` (DynamoDB items and their index
 //! entries) and `probe` (the health probe). The
 //! [`Store`] implementation here only routes each method to its area.
+//!
+//! On a SQLite file, the busiest statements bypass sqlx: trail appends and item writes run on one
+//! shared write connection (`sqlite_writer`, `item_writer`), and the hot reads on a small pool of
+//! reading connections (`sqlite_reader`). A record read both ways is decoded once, over `row`.
 
 mod documents;
 mod identity;
@@ -17,6 +21,8 @@ mod keys;
 mod migration_tests;
 mod parameters;
 mod probe;
+mod row;
+mod sqlite_reader;
 mod sqlite_writer;
 pub(crate) mod trail;
 
@@ -87,6 +93,8 @@ pub struct SqlStore {
     pub(crate) engine: Engine,
     /// SQLite files only: the connection that appends the trail and writes items.
     pub(crate) sqlite_writer: Option<std::sync::Arc<sqlite_writer::SqliteWriter>>,
+    /// SQLite files only: the connections of the hot reads (items, parameters, documents).
+    pub(crate) sqlite_reader: Option<std::sync::Arc<sqlite_reader::SqliteReader>>,
     /// SQLite files only: the thread that commits item writes in groups.
     pub(crate) item_writer: Option<std::sync::Arc<item_writer::SqliteItemWriter>>,
 }
@@ -145,10 +153,13 @@ impl SqlStore {
             });
         }
         let pool = options.connect(url).await.map_err(unavailable)?;
-        let sqlite_writer = if engine == Engine::Sqlite {
-            sqlite_writer::SqliteWriter::for_url(url)
+        let (sqlite_writer, sqlite_reader) = if engine == Engine::Sqlite {
+            (
+                sqlite_writer::SqliteWriter::for_url(url),
+                sqlite_reader::SqliteReader::for_url(url),
+            )
         } else {
-            None
+            (None, None)
         };
         let item_writer = sqlite_writer
             .clone()
@@ -157,6 +168,7 @@ impl SqlStore {
             pool,
             engine,
             sqlite_writer,
+            sqlite_reader,
             item_writer,
         })
     }

@@ -1,8 +1,9 @@
 //! SSM parameters, their versions, labels and tags on the SQL layer.
 
-use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::row::Columns;
+use super::sqlite_reader;
 use super::{unavailable, SqlStore};
 use crate::{ParameterRecord, ParameterVersionRecord, Result, Scope, StoreError};
 
@@ -10,35 +11,33 @@ const PARAMETER_VERSION_COLUMNS: &str =
     "v.version, v.parameter_type, v.value, v.key_id, v.description, \
      v.allowed_pattern, v.data_type, v.tier, v.labels, v.policies, v.modified_at, v.modified_by";
 
-fn parameter_version_from_row(row: &AnyRow) -> Result<ParameterVersionRecord> {
-    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    let labels: String = row.try_get("labels").map_err(corrupt)?;
+fn parameter_version_from_row(row: &impl Columns) -> Result<ParameterVersionRecord> {
+    let labels: String = row.column("labels")?;
     Ok(ParameterVersionRecord {
-        version: row.try_get::<i64, _>("version").map_err(corrupt)? as u32,
-        parameter_type: row.try_get("parameter_type").map_err(corrupt)?,
-        value: row.try_get("value").map_err(corrupt)?,
-        key_id: row.try_get("key_id").map_err(corrupt)?,
-        description: row.try_get("description").map_err(corrupt)?,
-        allowed_pattern: row.try_get("allowed_pattern").map_err(corrupt)?,
-        data_type: row.try_get("data_type").map_err(corrupt)?,
-        tier: row.try_get("tier").map_err(corrupt)?,
+        version: row.column::<i64>("version")? as u32,
+        parameter_type: row.column("parameter_type")?,
+        value: row.column("value")?,
+        key_id: row.column("key_id")?,
+        description: row.column("description")?,
+        allowed_pattern: row.column("allowed_pattern")?,
+        data_type: row.column("data_type")?,
+        tier: row.column("tier")?,
         labels: serde_json::from_str(&labels)
             .map_err(|e| StoreError::Corrupt(format!("labels: {e}")))?,
-        policies: row.try_get("policies").map_err(corrupt)?,
-        modified_at: row.try_get("modified_at").map_err(corrupt)?,
-        modified_by: row.try_get("modified_by").map_err(corrupt)?,
+        policies: row.column("policies")?,
+        modified_at: row.column("modified_at")?,
+        modified_by: row.column("modified_by")?,
     })
 }
 
-fn parameter_from_row(row: &AnyRow) -> Result<ParameterRecord> {
-    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    let tags: String = row.try_get("tags").map_err(corrupt)?;
+fn parameter_from_row(row: &impl Columns) -> Result<ParameterRecord> {
+    let tags: String = row.column("tags")?;
     Ok(ParameterRecord {
         scope: Scope {
-            account: row.try_get("account").map_err(corrupt)?,
-            region: row.try_get("region").map_err(corrupt)?,
+            account: row.column("account")?,
+            region: row.column("region")?,
         },
-        name: row.try_get("name").map_err(corrupt)?,
+        name: row.column("name")?,
         tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))?,
         current: parameter_version_from_row(row)?,
     })
@@ -61,7 +60,15 @@ pub(super) async fn get_parameter(
     scope: &Scope,
     name: &str,
 ) -> Result<Option<ParameterRecord>> {
-    let row = sqlx::query(&parameters_query("p.name = $3"))
+    let sql = parameters_query("p.name = $3");
+    if let Some(reader) = &s.sqlite_reader {
+        return reader.read(|conn| {
+            sqlite_reader::first(conn, &sql, &[&scope.account, &scope.region, &name], |row| {
+                parameter_from_row(row)
+            })
+        });
+    }
+    let row = sqlx::query(&sql)
         .bind(&scope.account)
         .bind(&scope.region)
         .bind(name)

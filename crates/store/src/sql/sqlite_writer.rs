@@ -25,6 +25,16 @@ struct Open {
     synced: Option<bool>,
 }
 
+/// The file a `sqlite://PATH[?…]` URL names; none for an in-memory database, which no other
+/// connection can open.
+pub(crate) fn file_path(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
 pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {e}"))
 }
@@ -32,12 +42,8 @@ pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
 impl SqliteWriter {
     /// For a `sqlite://PATH[?…]` URL naming a file.
     pub(crate) fn for_url(url: &str) -> Option<Arc<SqliteWriter>> {
-        let path = url.strip_prefix("sqlite://")?.split('?').next()?;
-        if path.is_empty() || path.contains(":memory:") {
-            return None;
-        }
         Some(Arc::new(SqliteWriter {
-            path: PathBuf::from(path),
+            path: file_path(url)?,
             conn: Mutex::new(None),
         }))
     }
