@@ -154,6 +154,20 @@ impl SecurityPolicy {
                 )
             });
         }
+        // AES-128-GCM ahead of AES-256-GCM in each version, as API Gateway's policies order them
+        // (the server's order decides, see `tls::server_config`): its SHA-256 handshake hashing
+        // costs a third of SHA-384's.
+        provider.cipher_suites.sort_by_key(|suite| {
+            let name = format!("{:?}", suite.suite());
+            let cipher = if name.contains("AES_128") {
+                0
+            } else if name.contains("AES_256") {
+                1
+            } else {
+                2
+            };
+            (name.starts_with("TLS_"), cipher)
+        });
         provider.kx_groups = self.kx_groups();
         provider
     }
@@ -318,6 +332,7 @@ mod tests {
             let chacha = suites.iter().any(|s| s.contains("CHACHA20"));
             assert_eq!(chacha, !fips, "{name}: {suites:?}");
             assert!(suites.contains(&"TLS13_AES_128_GCM_SHA256".to_string()));
+            assert_eq!(suites[0], "TLS13_AES_128_GCM_SHA256", "{policy:?}");
             assert!(suites.contains(&"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".to_string()));
         }
     }
