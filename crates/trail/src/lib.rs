@@ -210,13 +210,15 @@ impl Trail {
         }
     }
 
-    /// Records a call. A successful change is answered only once its record is committed.
+    /// Records a call. A successful change is answered only once its record is committed, except a
+    /// data event (see [`record::is_data_event`]): that is committed with the next batch, without
+    /// the call waiting for it, as CloudTrail delivers data events after the calls they record.
     pub async fn call(&self, call: &Call<'_>) -> std::result::Result<(), Unrecorded> {
         if !self.records(call.event_source) {
             return Ok(());
         }
         let event = record::call_event(call);
-        let durable = !event.read_only && call.error.is_none();
+        let durable = durable(call, &event);
         self.record(event, durable).await
     }
 
@@ -231,7 +233,7 @@ impl Trail {
             return Ok(());
         }
         let event = record::call_event_with(call, request_parameters.map(record::Params::Text));
-        let durable = !event.read_only && call.error.is_none();
+        let durable = durable(call, &event);
         self.record(event, durable).await
     }
 
@@ -273,4 +275,12 @@ impl Trail {
         self.urgent.notify_one();
         self.wait(flushed).await
     }
+}
+
+/// Whether `call`'s answer waits for its record to be committed: a successful change that is not a
+/// data event.
+fn durable(call: &Call<'_>, event: &NewTrailEvent) -> bool {
+    !event.read_only
+        && call.error.is_none()
+        && !record::is_data_event(call.event_source, call.event_name)
 }

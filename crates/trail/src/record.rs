@@ -164,6 +164,27 @@ pub fn is_read_only(operation: &str) -> bool {
     READS.iter().any(|p| operation.starts_with(p))
 }
 
+/// Whether a call is what CloudTrail calls a data event (`eventCategory` `Data`): DynamoDB's item
+/// operations. The others are management events.
+pub fn is_data_event(event_source: &str, event_name: &str) -> bool {
+    const DYNAMODB_ITEMS: &[&str] = &[
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    ];
+    event_source == "dynamodb.amazonaws.com" && DYNAMODB_ITEMS.contains(&event_name)
+}
+
 /// `2026-11-28T17:00:00Z`, CloudTrail's `eventTime` (whole seconds).
 pub fn event_time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
@@ -424,6 +445,7 @@ pub(crate) fn call_event_with(
         ),
     };
     let read_only = is_read_only(call.event_name);
+    let data = is_data_event(call.event_source, call.event_name);
     let source_ip = match call.invoked_by {
         Some(service) => service,
         None => ctx.source_ip.as_deref().unwrap_or("127.0.0.1"),
@@ -466,10 +488,10 @@ pub(crate) fn call_event_with(
             })
             .collect(),
         event_type: "AwsApiCall",
-        management_event: true,
+        management_event: !data,
         recipient_account_id: &ctx.account,
         service_event_details: None,
-        event_category: "Management",
+        event_category: if data { "Data" } else { "Management" },
     };
     NewTrailEvent {
         account: ctx.account.clone(),
@@ -732,6 +754,48 @@ mod tests {
         let derived = index_of(&event.body).unwrap();
         assert_eq!(derived.agrees_with(&event), Ok(()));
         assert!(derived.service_event && derived.username.is_none());
+    }
+
+    #[test]
+    fn dynamodb_item_calls_are_data_events() {
+        let ctx = ctx(Caller::Root);
+        let category = |source: &'static str, name: &'static str| {
+            let event = call_event(&Call {
+                ctx: &ctx,
+                event_source: source,
+                event_name: name,
+                region: "eu-west-1",
+                request_parameters: None,
+                response_elements: None,
+                error: None,
+                invoked_by: None,
+                resources: vec![],
+            });
+            let record: serde_json::Value = serde_json::from_str(&event.body).unwrap();
+            (
+                record["eventCategory"].as_str().unwrap().to_string(),
+                record["managementEvent"].as_bool().unwrap(),
+            )
+        };
+        for name in ["PutItem", "GetItem", "TransactWriteItems", "Query", "Scan"] {
+            assert_eq!(
+                category("dynamodb.amazonaws.com", name),
+                ("Data".to_string(), false),
+                "{name}"
+            );
+        }
+        for (source, name) in [
+            ("dynamodb.amazonaws.com", "CreateTable"),
+            ("dynamodb.amazonaws.com", "DescribeTable"),
+            ("kms.amazonaws.com", "Encrypt"),
+            ("ssm.amazonaws.com", "GetParameter"),
+        ] {
+            assert_eq!(
+                category(source, name),
+                ("Management".to_string(), true),
+                "{name}"
+            );
+        }
     }
 
     #[test]
