@@ -564,7 +564,7 @@ impl ServiceModel {
             ));
         }
         let mut errors = Vec::new();
-        self.check(shape, input, "", &mut errors);
+        self.check(shape, input, &Path::Root, &mut errors);
         let messages: Vec<&str> = errors.iter().map(|f| f.message.as_str()).collect();
         let error = match errors.len() {
             0 => return Ok(()),
@@ -577,7 +577,7 @@ impl ServiceModel {
         Err(error.with_members(errors.into_iter().map(|f| f.path).collect()))
     }
 
-    fn check(&self, index: usize, value: &Value, path: &str, errors: &mut Vec<Failure>) {
+    fn check(&self, index: usize, value: &Value, path: &Path<'_>, errors: &mut Vec<Failure>) {
         let shape = &self.shapes[index];
         let shown = |v: &Value| -> String {
             if shape.sensitive || matches!(shape.kind, ShapeKind::Blob) {
@@ -590,12 +590,13 @@ impl ServiceModel {
             }
         };
         let fail = |errors: &mut Vec<Failure>, v: &Value, constraint: String| {
+            let path = path.render();
             errors.push(Failure {
-                path: path.to_string(),
                 message: format!(
                     "{} at '{path}' failed to satisfy constraint: {constraint}",
                     shown(v)
                 ),
+                path,
             });
         };
         match (&shape.kind, value) {
@@ -603,7 +604,7 @@ impl ServiceModel {
             (ShapeKind::Structure { members, required }, Value::Object(map)) => {
                 for name in required {
                     if map.get(name).is_none_or(Value::is_null) {
-                        let at = join(path, name);
+                        let at = join(&path.render(), name);
                         errors.push(Failure {
                             message: format!(
                                 "Value null at '{at}' failed to satisfy constraint: Member must not be null"
@@ -614,31 +615,24 @@ impl ServiceModel {
                 }
                 for member in members {
                     if let Some(v) = map.get(&member.name) {
-                        self.check(member.shape.0, v, &join(path, &member.name), errors);
+                        self.check(member.shape.0, v, &Path::Member(path, &member.name), errors);
                     }
                 }
             }
             (ShapeKind::List(member), Value::Array(items)) => {
                 self.check_length(shape, items.len(), value, &fail, errors);
                 for (i, item) in items.iter().enumerate() {
-                    self.check(
-                        member.shape.0,
-                        item,
-                        &format!("{path}.{}.member", i + 1),
-                        errors,
-                    );
+                    self.check(member.shape.0, item, &Path::Item(path, i), errors);
                 }
             }
             (ShapeKind::Map(key, val), Value::Object(map)) => {
                 self.check_length(shape, map.len(), value, &fail, errors);
                 for (k, v) in map {
-                    self.check(
-                        key.shape.0,
-                        &Value::String(k.clone()),
-                        &format!("{path}.key"),
-                        errors,
-                    );
-                    self.check(val.shape.0, v, &format!("{path}.value"), errors);
+                    if !self.plain_string_holds(key.shape.0, k) {
+                        let key_value = Value::String(k.clone());
+                        self.check(key.shape.0, &key_value, &Path::Key(path), errors);
+                    }
+                    self.check(val.shape.0, v, &Path::Value(path), errors);
                 }
             }
             (ShapeKind::String, Value::String(s)) => {
@@ -708,6 +702,20 @@ impl ServiceModel {
         }
     }
 
+    /// Whether `s` certainly meets string shape `index` (a string shape with no enum or pattern,
+    /// within its lengths), checked without making a `Value` of it; false sends it to [`Self::check`].
+    fn plain_string_holds(&self, index: usize, s: &str) -> bool {
+        let shape = &self.shapes[index];
+        if !matches!(shape.kind, ShapeKind::String)
+            || shape.enum_values.is_some()
+            || shape.pattern.is_some()
+        {
+            return false;
+        }
+        let len = s.chars().count() as f64;
+        shape.min.is_none_or(|min| len >= min) && shape.max.is_none_or(|max| len <= max)
+    }
+
     fn check_length(
         &self,
         shape: &Shape,
@@ -733,6 +741,29 @@ impl ServiceModel {
                     format!("Member must have length less than or equal to {max}"),
                 );
             }
+        }
+    }
+}
+
+/// Where a value is in the input, as a chain of steps from the root; rendered as AWS names it
+/// (`lookupAttributes.1.member.attributeKey`) only for a failure, so a valid input costs no text.
+enum Path<'a> {
+    Root,
+    Member(&'a Path<'a>, &'a str),
+    /// The `i`th item of a list (rendered 1-based).
+    Item(&'a Path<'a>, usize),
+    Key(&'a Path<'a>),
+    Value(&'a Path<'a>),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Member(parent, name) => join(&parent.render(), name),
+            Path::Item(parent, i) => format!("{}.{}.member", parent.render(), i + 1),
+            Path::Key(parent) => format!("{}.key", parent.render()),
+            Path::Value(parent) => format!("{}.value", parent.render()),
         }
     }
 }

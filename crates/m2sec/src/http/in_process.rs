@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use m2sec_proto::services::Services;
-use m2sec_proto::{rest_json, rest_xml, AwsError, RequestContext};
+use m2sec_proto::{json, rest_json, rest_xml, AwsError, RequestContext};
 use serde_json::Value;
 
 use super::AppState;
@@ -39,10 +39,14 @@ impl Services for InProcess {
             if !json_service.model().has_operation(operation) {
                 return Err(AwsError::unknown_operation(operation));
             }
-            let body =
-                serde_json::to_vec(&input).map_err(|e| AwsError::serialization(e.to_string()))?;
+            // The value is checked as a body would be, without the round trip through JSON text.
+            let input = json_service
+                .model()
+                .validate(operation, &input)
+                .map(|()| input)
+                .map_err(|e| json::own_validation_error(json_service.as_ref(), operation, e));
             let output =
-                super::run_json(state, json_service.as_ref(), &ctx, operation, &body).await?;
+                super::run_json_input(state, json_service.as_ref(), &ctx, operation, input).await?;
             if output.is_empty() {
                 return Ok(Value::Object(Default::default()));
             }

@@ -243,7 +243,7 @@ async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<
 }
 
 /// Runs a call of an awsJson service on its (authenticated) body: validated against the model, and
-/// recorded in the trail. HTTP requests and in-process calls ([`in_process`]) both come here.
+/// recorded in the trail.
 pub(crate) async fn run_json(
     state: &AppState,
     service: &dyn JsonService,
@@ -251,9 +251,21 @@ pub(crate) async fn run_json(
     operation: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, AwsError> {
-    let model = service.model();
-    let input = json::prepare(model, operation, body)
+    let input = json::prepare(service.model(), operation, body)
         .map_err(|e| json::own_validation_error(service, operation, e));
+    run_json_input(state, service, ctx, operation, input).await
+}
+
+/// [`run_json`] on an input already parsed (and checked against the model, or the reason it is not
+/// valid). HTTP requests and in-process calls ([`in_process`]) both come here.
+pub(crate) async fn run_json_input(
+    state: &AppState,
+    service: &dyn JsonService,
+    ctx: &RequestContext,
+    operation: &str,
+    input: Result<serde_json::Value, AwsError>,
+) -> Result<Vec<u8>, AwsError> {
+    let model = service.model();
     // Reads of the trail itself are not recorded in it; calls to no operation are not calls.
     let recorded = records(state, model)
         && model.metadata.endpoint_prefix != "cloudtrail"
