@@ -6,9 +6,18 @@
 //! they would spend their time waiting on each other that way. On this one, shared behind a mutex,
 //! they take turns at once. Statements are prepared once and cached on it, on a blocking thread,
 //! which costs a few microseconds a statement where sqlx's per-statement overhead costs tens.
+//!
+//! **Checkpoints off the write path.** SQLite copies the WAL back into the database file (a
+//! checkpoint) in whichever commit takes the WAL past 1,000 pages, and that commit waits for the copy
+//! and its sync: under a steady write load, one group commit in a few hundred took tens of
+//! milliseconds, and every request in it waited. This connection does not checkpoint; a thread of
+//! its own runs a passive checkpoint (which never blocks writers or readers) every
+//! [`CHECKPOINT_EVERY`] from a connection of its own, for as long as the writer lives.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
@@ -17,6 +26,37 @@ use crate::{Result, StoreError};
 pub(crate) struct SqliteWriter {
     path: PathBuf,
     conn: Mutex<Option<Open>>,
+    /// Whether the checkpoint thread has been started; cleared when the writer is dropped, which
+    /// stops it.
+    checkpointing: Arc<AtomicBool>,
+}
+
+/// How often the checkpoint thread copies the WAL back into the database file.
+pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+impl Drop for SqliteWriter {
+    fn drop(&mut self) {
+        self.checkpointing.store(false, Ordering::Release);
+    }
+}
+
+/// Runs passive checkpoints of `path` until `alive` is cleared.
+fn checkpoint_loop(path: PathBuf, alive: Arc<AtomicBool>) {
+    let mut conn: Option<Connection> = None;
+    while alive.load(Ordering::Acquire) {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if conn.is_none() {
+            conn = Connection::open(&path)
+                .and_then(|c| c.busy_timeout(Duration::from_secs(1)).map(|()| c))
+                .ok();
+        }
+        let Some(c) = &conn else { continue };
+        let done = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let Err(e) = done {
+            tracing::debug!(error = %e, "a WAL checkpoint failed; trying again with a new connection");
+            conn = None;
+        }
+    }
 }
 
 /// The open connection and the `synchronous` mode it is set to (set again only when it changes).
@@ -45,13 +85,26 @@ impl SqliteWriter {
         Some(Arc::new(SqliteWriter {
             path: file_path(url)?,
             conn: Mutex::new(None),
+            checkpointing: Arc::new(AtomicBool::new(false)),
         }))
     }
 
     fn open(&self) -> rusqlite::Result<Open> {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL;")?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")?;
+        if !self.checkpointing.swap(true, Ordering::AcqRel) {
+            let (path, alive) = (self.path.clone(), self.checkpointing.clone());
+            let started = std::thread::Builder::new()
+                .name("m2sec-checkpoint".into())
+                .spawn(move || checkpoint_loop(path, alive));
+            if let Err(e) = started {
+                // Without the thread, this connection checkpoints as SQLite does by default.
+                tracing::warn!(error = %e, "no WAL checkpoint thread; commits checkpoint themselves");
+                self.checkpointing.store(false, Ordering::Release);
+                conn.execute_batch("PRAGMA wal_autocheckpoint=1000;")?;
+            }
+        }
         Ok(Open { conn, synced: None })
     }
 
@@ -85,5 +138,42 @@ impl SqliteWriter {
             *guard = None;
         }
         result.map_err(sqlite_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commits_reach_the_database_file_through_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m2sec.db");
+        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        writer
+            .with(true, |c| {
+                c.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);")
+            })
+            .unwrap();
+        // `immutable=1` reads the database file alone, without the WAL: the rows are there once a
+        // checkpoint copied them, which the writer's own commits no longer do.
+        let in_file = || {
+            let uri = format!("file:{}?immutable=1", path.display());
+            let flags =
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+            Connection::open_with_flags(uri, flags)
+                .and_then(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)))
+                .ok()
+        };
+        let deadline = std::time::Instant::now() + CHECKPOINT_EVERY * 20;
+        while in_file() != Some(2) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not checkpointed: {:?}",
+                in_file()
+            );
+            std::thread::sleep(CHECKPOINT_EVERY / 5);
+        }
+        drop(writer);
     }
 }
