@@ -32,7 +32,7 @@ pub(crate) struct SqliteWriter {
 }
 
 /// How often the checkpoint thread copies the WAL back into the database file.
-pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 impl Drop for SqliteWriter {
     fn drop(&mut self) {
