@@ -325,8 +325,20 @@ async fn answer(
     if let Some(stored) = stored {
         return Ok(stored);
     }
-    let decision = decide(gates, as_role, tables, by, scan, claims.as_ref(), ticket).await?;
-    record(as_role, tables, by, scan, decision, started).await
+    // One time for the decision: the ticket's last scan, the scans item and the audit item agree.
+    let at = now_millis();
+    let decision = decide(
+        gates,
+        as_role,
+        tables,
+        by,
+        scan,
+        claims.as_ref(),
+        ticket,
+        at,
+    )
+    .await?;
+    record(as_role, tables, by, scan, decision, at, started).await
 }
 
 /// The answer stored for `scan_id` (if it was decided before) and the ticket `ticket_id` (if
@@ -394,6 +406,7 @@ async fn decide(
     scan: &Scan,
     claims: Option<&TicketClaims>,
     ticket: Option<Item>,
+    at: i64,
 ) -> Result<Decision, Failure> {
     let (Some(claims), Some(ticket)) = (claims, ticket) else {
         return Ok(Decision::refused(Answer::refused("invalid", None)));
@@ -414,14 +427,7 @@ async fn decide(
     };
     Ok(Decision {
         answer: Answer::ok(ticket_id),
-        update: Some(ticket_update(
-            tables,
-            ticket_id,
-            by,
-            scan,
-            now_millis(),
-            reentry,
-        )),
+        update: Some(ticket_update(tables, ticket_id, by, scan, at, reentry)),
     })
 }
 
@@ -436,11 +442,11 @@ async fn record(
     by: &str,
     scan: &Scan,
     mut decision: Decision,
+    at: i64,
     started: Instant,
 ) -> Result<String, Failure> {
     let scan_id = scan.id();
     loop {
-        let at = now_millis();
         let body = serde_json::to_string(&decision.answer).expect("answers serialize");
         let scan_item = scan_item(&scan_id, &body, by, scan, &decision.answer, at);
         let audit = scan_audit_item(by, scan, &decision.answer, at, started);

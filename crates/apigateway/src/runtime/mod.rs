@@ -152,7 +152,7 @@ fn forbidden() -> Response<Body> {
     gateway_error(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden")
 }
 
-fn host_of<'r>(request: &'r Request<Body>, server_name: &'r str) -> std::borrow::Cow<'r, str> {
+fn host_of(request: &Request<Body>, server_name: &str) -> String {
     let host = request
         .headers()
         .get("host")
@@ -166,12 +166,7 @@ fn host_of<'r>(request: &'r Request<Body>, server_name: &'r str) -> std::borrow:
             host
         }
     });
-    let host = host.trim_end_matches('.');
-    if host.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(host.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(host)
-    }
+    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn split_first(path: &str) -> (&str, &str) {
@@ -342,7 +337,7 @@ impl Runtime {
     ) -> Response<Body> {
         let started = Instant::now();
         let request_id = m2sec_proto::random_uuid();
-        let host = host_of(&request, server_name).into_owned();
+        let host = host_of(&request, server_name);
         let method = request.method().clone();
         let protocol = protocol_name(request.version());
         // A `Uri` clone shares its bytes.
