@@ -33,7 +33,8 @@ reruns a case that other processes disturbed.
 
 Usage: python3 bench/dynamodb.py [SECONDS]   (M2SEC_BIN selects the binary; output in bench/out/dynamodb/)
 Env: BENCH_SECONDS, BENCH_WARMUP (2), BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_QUIET_WAIT (180),
-     BENCH_RETRIES (2), BENCH_DDB_SERVERS (comma-separated subset of the servers above).
+     BENCH_RETRIES (2), BENCH_DDB_SERVERS (comma-separated subset of the servers above),
+     BENCH_DDB_CASES (comma-separated subset of the cases above).
 """
 import json
 import os
@@ -72,7 +73,8 @@ KMS_ALIAS = "alias/bench-ddb"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 SERVERS = ["m2sec", "m2sec-kms", "dynalite", "dynalite-leveldb", "moto"]
 # The same-item write cases go last: on m2sec they can fail (see the "-keys" cases in the docstring).
-CASES = ["get-item", "query", "put-item-keys", "update-item-keys", "put-item", "update-item"]
+CASES = [c for c in os.environ.get(
+    "BENCH_DDB_CASES", "get-item,query,put-item-keys,update-item-keys,put-item,update-item").split(",") if c]
 # The "-keys" cases send each request to another item: a pool of POOL_PER_THREAD pre-signed requests per
 # wrk thread, replayed round robin, so no two requests in flight share an item.
 POOL_PER_THREAD = 256

@@ -579,3 +579,40 @@ def test_racing_writers_on_one_item(ddb_server, ddb, table):
     [t.join() for t in threads]
     assert errors == []
     assert get(ddb, table, "counter")["n"] == N(100)
+
+
+def test_item_writes_and_transactions_racing_on_one_item(ddb_server, ddb, table):
+    """Writers of one item queue behind each other's commits, and transactions write the same item
+    beside them: every increment that is acknowledged is counted once, none that failed is."""
+    import threading
+
+    ddb.put_item(TableName=table, Item={"pk": S("mixed"), "n": N(0)})
+    clients = [ddb_server.client("dynamodb") for _ in range(40)]
+    done, errors, barrier = [], [], threading.Barrier(40)
+
+    def increment(i):
+        barrier.wait()
+        c = clients[i]
+        for _ in range(5):
+            try:
+                if i % 4 == 0:
+                    c.transact_write_items(TransactItems=[{"Update": {
+                        "TableName": table, "Key": {"pk": S("mixed")}, "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": N(1)}}}])
+                else:
+                    c.update_item(TableName=table, Key={"pk": S("mixed")}, UpdateExpression="SET n = n + :one",
+                                  ConditionExpression="attribute_exists(pk)",
+                                  ExpressionAttributeValues={":one": N(1)})
+                done.append(i)
+            except c.exceptions.TransactionCanceledException as e:
+                reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
+                assert reasons == ["TransactionConflict"], e.response
+            except Exception as e:  # noqa: BLE001 - any other failure is what the test counts
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=increment, args=(i,)) for i in range(40)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert len([i for i in done if i % 4]) == 150
+    assert get(ddb, table, "mixed")["n"] == N(len(done))

@@ -4,15 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use m2sec_proto::RequestContext;
-use m2sec_store::{Expect, GuardedWrite, ItemWrite, StoreError};
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
 use crate::expression::{self, Usage};
 use crate::item;
-use crate::items::{attributes, decode_item, projection_of, RETRIES};
+use crate::items::{attributes, decode_item, projection_of};
 use crate::shapes::{BatchGetInput, BatchWriteInput};
 use crate::stored;
+use crate::turns::Change;
 use crate::DynamoDb;
 
 fn duplicates() -> DynamoError {
@@ -133,50 +133,19 @@ impl DynamoDb {
     }
 
     /// One unconditional write (a put of `record`, or a delete), guarded against concurrent writes
-    /// so that versions stay exact.
+    /// (see `turns.rs`).
     pub(crate) async fn write_one(
         &self,
         table_id: &str,
         hash: Vec<u8>,
         record: Option<m2sec_store::ItemRecord>,
     ) -> Result<()> {
-        let _turn = self.item_locks.lock(&hash).await;
-        for attempt in 0..RETRIES {
-            if attempt > 0 {
-                crate::items::back_off(attempt).await;
-            }
-            let current = self.store.get_item(table_id, &hash).await?;
-            let (write, expect) = match (&record, &current) {
-                (Some(r), c) => {
-                    let mut r = r.clone();
-                    r.version = c.as_ref().map_or(1, |c| c.version + 1);
-                    (
-                        ItemWrite::Put(r),
-                        c.as_ref()
-                            .map_or(Expect::Absent, |c| Expect::Version(c.version)),
-                    )
-                }
-                (None, Some(c)) => (
-                    ItemWrite::Delete {
-                        table_id: table_id.to_string(),
-                        item_hash: hash.clone(),
-                    },
-                    Expect::Version(c.version),
-                ),
-                (None, None) => return Ok(()),
-            };
-            match self
-                .store
-                .write_items(&[GuardedWrite { write, expect }])
-                .await
-            {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(DynamoError::TransactionConflict(
-            "The item changed too often while this request was retried".into(),
-        ))
+        self.change_item(table_id, &hash, |_| {
+            Ok(match &record {
+                Some(r) => Change::Put(r.clone()),
+                None => Change::Delete,
+            })
+        })
+        .await
     }
 }

@@ -1,11 +1,11 @@
 //! Items: PutItem, GetItem, DeleteItem, UpdateItem. Every write reads the item first and writes it
 //! back guarded by the version it read, so conditions hold against concurrent writers on any node
-//! (a lost race re-reads and re-evaluates).
+//! (a lost race re-reads and re-evaluates); see `turns.rs`.
 
 use std::collections::BTreeMap;
 
 use m2sec_proto::RequestContext;
-use m2sec_store::{Expect, GuardedWrite, ItemRecord, ItemWrite, StoreError};
+use m2sec_store::ItemRecord;
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
@@ -14,34 +14,8 @@ use crate::item::{self, AttributeValue, Item};
 use crate::shapes::ItemInput;
 use crate::stored::{self, PrimaryKey};
 use crate::tables::TableRecord;
+use crate::turns::Change;
 use crate::DynamoDb;
-
-/// How often a write whose item changed under it is tried again before giving up. Writers on this
-/// node take turns per item (see [`ItemLocks`]), so a change under a write comes from another node;
-/// tries are spaced by a growing, jittered pause (up to about 3 s in all) as DynamoDB's own writers
-/// queue on an item rather than fail.
-pub(crate) const RETRIES: usize = 40;
-
-/// Waits before try number `attempt` (from 1) of a write that lost a race.
-pub(crate) async fn back_off(attempt: usize) {
-    let ceiling = 1u64 << attempt.min(7);
-    let jitter = u64::from(m2sec_crypto::random_bytes(1).expose()[0]) % ceiling.max(1);
-    tokio::time::sleep(std::time::Duration::from_millis(jitter + 1)).await;
-}
-
-/// Writers of one item on this node take turns: a read-modify-write holds its item's stripe.
-pub(crate) struct ItemLocks(Vec<tokio::sync::Mutex<()>>);
-
-impl ItemLocks {
-    pub fn new() -> Self {
-        ItemLocks((0..256).map(|_| tokio::sync::Mutex::new(())).collect())
-    }
-
-    pub async fn lock(&self, item_hash: &[u8]) -> tokio::sync::MutexGuard<'_, ()> {
-        let stripe = item_hash.first().copied().unwrap_or(0) as usize % self.0.len();
-        self.0[stripe].lock().await
-    }
-}
 
 /// A request's placeholders, with DynamoDB's checks of the maps themselves.
 pub(crate) fn attributes(
@@ -222,51 +196,29 @@ impl DynamoDb {
         let used: Vec<&Usage> = condition.iter().map(|c| &c.usage).collect();
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
-        let mut record = stored::seal_item(&key, &table, &item)?;
-        let _turn = self.item_locks.lock(&record.item_hash).await;
-        for attempt in 0..RETRIES {
-            if attempt > 0 {
-                back_off(attempt).await;
-            }
-            let (_, current) = self.read_item(&key, &table, &pk).await?;
-            let old = current.as_ref().map(|(_, i)| i);
+        let record = stored::seal_item(&key, &table, &item)?;
+        let hash = record.item_hash.clone();
+        let mut old = None;
+        self.change_item(&table.id, &hash, |current| {
+            old = current.map(|r| stored::open_item(&key, r)).transpose()?;
             check_condition(
                 condition.as_ref(),
-                old,
+                old.as_ref(),
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
-            let expect = match &current {
-                Some((r, _)) => Expect::Version(r.version),
-                None => Expect::Absent,
-            };
-            record.version = current.as_ref().map_or(1, |(r, _)| r.version + 1);
-            match self
-                .store
-                .write_items(&[GuardedWrite {
-                    write: ItemWrite::Put(record.clone()),
-                    expect,
-                }])
-                .await
-            {
-                Ok(()) => {
-                    let mut out = json!({});
-                    if input.return_values.as_deref() == Some("ALL_OLD") {
-                        if let Some(old) = old {
-                            out["Attributes"] = item::item_to_json(old);
-                        }
-                    }
-                    if let Some(c) =
-                        consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0)
-                    {
-                        out["ConsumedCapacity"] = c;
-                    }
-                    return Ok(out);
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            Ok(Change::Put(record.clone()))
+        })
+        .await?;
+        let mut out = json!({});
+        if input.return_values.as_deref() == Some("ALL_OLD") {
+            if let Some(old) = &old {
+                out["Attributes"] = item::item_to_json(old);
             }
         }
-        Err(contention())
+        if let Some(c) = consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0) {
+            out["ConsumedCapacity"] = c;
+        }
+        Ok(out)
     }
 
     pub(crate) async fn get_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
@@ -336,44 +288,25 @@ impl DynamoDb {
         let used: Vec<&Usage> = condition.iter().map(|c| &c.usage).collect();
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
-        let _turn = self.item_locks.lock(&stored::item_hash(&key, &pk)).await;
-        for attempt in 0..RETRIES {
-            if attempt > 0 {
-                back_off(attempt).await;
-            }
-            let (hash, current) = self.read_item(&key, &table, &pk).await?;
-            let old = current.as_ref().map(|(_, i)| i);
+        let hash = stored::item_hash(&key, &pk);
+        let mut old = None;
+        self.change_item(&table.id, &hash, |current| {
+            old = current.map(|r| stored::open_item(&key, r)).transpose()?;
             check_condition(
                 condition.as_ref(),
-                old,
+                old.as_ref(),
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
-            let Some((record, _)) = &current else {
-                return Ok(json!({}));
-            };
-            match self
-                .store
-                .write_items(&[GuardedWrite {
-                    write: ItemWrite::Delete {
-                        table_id: table.id.clone(),
-                        item_hash: hash,
-                    },
-                    expect: Expect::Version(record.version),
-                }])
-                .await
-            {
-                Ok(()) => {
-                    let mut out = json!({});
-                    if input.return_values.as_deref() == Some("ALL_OLD") {
-                        out["Attributes"] = item::item_to_json(old.expect("present"));
-                    }
-                    return Ok(out);
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            Ok(Change::Delete)
+        })
+        .await?;
+        let mut out = json!({});
+        if input.return_values.as_deref() == Some("ALL_OLD") {
+            if let Some(old) = &old {
+                out["Attributes"] = item::item_to_json(old);
             }
         }
-        Err(contention())
+        Ok(out)
     }
 
     pub(crate) async fn update_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
@@ -425,72 +358,52 @@ impl DynamoDb {
             check_key_untouched(u, &table)?;
         }
         let key = self.keys.get(ctx, &table).await?;
-        let _turn = self.item_locks.lock(&stored::item_hash(&key, &pk)).await;
-        for attempt in 0..RETRIES {
-            if attempt > 0 {
-                back_off(attempt).await;
-            }
-            let (_, current) = self.read_item(&key, &table, &pk).await?;
-            let old = current.as_ref().map(|(_, i)| i);
+        let hash = stored::item_hash(&key, &pk);
+        let (mut old, mut new) = (None, None);
+        self.change_item(&table.id, &hash, |current| {
+            old = current.map(|r| stored::open_item(&key, r)).transpose()?;
             check_condition(
                 condition.as_ref(),
-                old,
+                old.as_ref(),
                 input.return_values_on_condition_check_failure.as_deref(),
             )?;
-            let base = old.cloned().unwrap_or_else(|| pk.to_item(&table));
-            let new = match &update {
+            let base = old.clone().unwrap_or_else(|| pk.to_item(&table));
+            let updated = match &update {
                 Some(u) => u.apply(&base)?,
                 None => base,
             };
-            item::check_update_size(&new)?;
-            let mut record = stored::seal_item(&key, &table, &new)?;
-            record.version = current.as_ref().map_or(1, |(r, _)| r.version + 1);
-            let expect = match &current {
-                Some((r, _)) => Expect::Version(r.version),
-                None => Expect::Absent,
-            };
-            match self
-                .store
-                .write_items(&[GuardedWrite {
-                    write: ItemWrite::Put(record),
-                    expect,
-                }])
-                .await
-            {
-                Ok(()) => {
-                    let mut out = json!({});
-                    let written: Vec<&str> = update
-                        .as_ref()
-                        .map(|u| u.written_attributes())
-                        .unwrap_or_default();
-                    let pick = |item: &Item| -> Item {
-                        item.iter()
-                            .filter(|(k, _)| written.contains(&k.as_str()))
-                            .map(|(k, v)| (k.clone(), v.clone()))
-                            .collect()
-                    };
-                    let attributes = match input.return_values.as_deref() {
-                        Some("ALL_OLD") => old.cloned(),
-                        Some("UPDATED_OLD") => old.map(pick),
-                        Some("ALL_NEW") => Some(new.clone()),
-                        Some("UPDATED_NEW") => Some(pick(&new)),
-                        _ => None,
-                    };
-                    if let Some(a) = attributes.filter(|a| !a.is_empty()) {
-                        out["Attributes"] = item::item_to_json(&a);
-                    }
-                    if let Some(c) =
-                        consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0)
-                    {
-                        out["ConsumedCapacity"] = c;
-                    }
-                    return Ok(out);
-                }
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
+            item::check_update_size(&updated)?;
+            let record = stored::seal_item(&key, &table, &updated)?;
+            new = Some(updated);
+            Ok(Change::Put(record))
+        })
+        .await?;
+        let new = new.expect("decided on");
+        let mut out = json!({});
+        let written: Vec<&str> = update
+            .as_ref()
+            .map(|u| u.written_attributes())
+            .unwrap_or_default();
+        let pick = |item: &Item| -> Item {
+            item.iter()
+                .filter(|(k, _)| written.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let attributes = match input.return_values.as_deref() {
+            Some("ALL_OLD") => old,
+            Some("UPDATED_OLD") => old.as_ref().map(pick),
+            Some("ALL_NEW") => Some(new),
+            Some("UPDATED_NEW") => Some(pick(&new)),
+            _ => None,
+        };
+        if let Some(a) = attributes.filter(|a| !a.is_empty()) {
+            out["Attributes"] = item::item_to_json(&a);
         }
-        Err(contention())
+        if let Some(c) = consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0) {
+            out["ConsumedCapacity"] = c;
+        }
+        Ok(out)
     }
 }
 
@@ -533,10 +446,4 @@ pub(crate) fn projection_of(
         }
         _ => Ok(None),
     }
-}
-
-fn contention() -> DynamoError {
-    DynamoError::TransactionConflict(
-        "Transaction is ongoing for the item: the item changed too often while this request was retried".into(),
-    )
 }

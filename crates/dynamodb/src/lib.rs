@@ -13,6 +13,7 @@
 //! | `tags.rs` | TagResource, UntagResource, ListTagsOfResource, DescribeTimeToLive, UpdateTimeToLive |
 //! | `encryption.rs` | table keys: wrapping, the in-memory cache, sealing items, key hashes |
 //! | `stored.rs` | an item as the store holds it: key extraction, index entries |
+//! | `turns.rs` | one item's writers in turn: read, decide, write guarded by the version read |
 //!
 //! The pure parts (no I/O) are `item` (the data model) and `expression` (the expression language).
 
@@ -31,6 +32,7 @@ mod stored;
 mod tables;
 mod tags;
 mod transactions;
+mod turns;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -102,7 +104,7 @@ pub struct DynamoDb {
     authorizer: Arc<m2sec_iam::Authorizer>,
     keys: encryption::TableKeys,
     table_cache: tables::TableCache,
-    item_locks: items::ItemLocks,
+    item_turns: turns::ItemTurns,
     /// Serializes changes to table descriptions on this node.
     tables: tokio::sync::Mutex<()>,
 }
@@ -189,7 +191,7 @@ impl DynamoDb {
         DynamoDb {
             keys: encryption::TableKeys::new(root, kms, settings.key_cache),
             table_cache: tables::TableCache::new(settings.table_cache),
-            item_locks: items::ItemLocks::new(),
+            item_turns: turns::ItemTurns::new(),
             store,
             authorizer,
             tables: tokio::sync::Mutex::new(()),

@@ -634,7 +634,7 @@ impl DynamoDb {
                 if !rewrite(&updated) {
                     continue;
                 }
-                updated.version = record.version + 1;
+                updated.version = crate::turns::next_version();
                 let write = m2sec_store::GuardedWrite {
                     write: m2sec_store::ItemWrite::Put(updated),
                     expect: m2sec_store::Expect::Version(record.version),

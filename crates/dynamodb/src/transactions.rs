@@ -16,10 +16,11 @@ use crate::expression::{self, Usage};
 use crate::item;
 use crate::items::{
     attributes, check_condition, check_key_untouched, condition_of, decode_item, leading_key,
-    projection_of, RETRIES,
+    projection_of,
 };
 use crate::shapes::{ItemInput, TransactGetInput, TransactWriteInput};
 use crate::stored;
+use crate::turns::RETRIES;
 use crate::DynamoDb;
 
 /// How long a ClientRequestToken is remembered (DynamoDB: 10 minutes).
@@ -80,7 +81,7 @@ impl DynamoDb {
         }
         for attempt in 0..RETRIES {
             if attempt > 0 {
-                crate::items::back_off(attempt).await;
+                crate::turns::back_off(attempt).await;
             }
             let actions = self.read_actions(ctx, &input.transact_items).await?;
             if actions.iter().any(|a| a.failed.is_some()) {
@@ -201,7 +202,7 @@ impl DynamoDb {
             let expect = current
                 .as_ref()
                 .map_or(Expect::Absent, |(r, _)| Expect::Version(r.version));
-            let next_version = current.as_ref().map_or(1, |(r, _)| r.version + 1);
+            let next_version = crate::turns::next_version();
             let failed = match check_condition(
                 condition.as_ref(),
                 old,

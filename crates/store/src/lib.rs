@@ -38,6 +38,10 @@ pub type ChainLink = for<'a, 'b> fn(&'a str, i64, &'b str) -> String;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Writes already in the backend's queue ([`Store::queue_items`]): resolves once they are committed
+/// and durable, or failed.
+pub type QueuedWrites = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
 /// Every write returns only after the backend has made it durable (SQLite `synchronous=FULL` in WAL
 /// mode; PostgreSQL's commit), so an acknowledged request survives `kill -9`.
 #[async_trait]
@@ -252,6 +256,15 @@ pub trait Store: Send + Sync + 'static {
     /// All the writes or none, in one transaction: fails with [`StoreError::Conflict`] naming the
     /// first write whose expectation does not hold. Atomic against other nodes' writes too.
     async fn write_items(&self, writes: &[GuardedWrite]) -> Result<()>;
+    /// [`Store::write_items`] through the backend's ordered queue, where it has one: when this
+    /// returns, the writes are queued behind every write queued before them and ahead of every
+    /// later one. A writer that orders the writes of one item itself can then let the item's next
+    /// writer go on before this commit (the next write expecting the version this one writes).
+    /// `None`: each write is a transaction of its own, ordered only by its commit; use `write_items`.
+    fn queue_items(&self, writes: Vec<GuardedWrite>) -> Option<QueuedWrites> {
+        let _ = writes;
+        None
+    }
     /// Removes up to `limit` items of a table (with their index entries); returns how many. A
     /// deleted table's items go in rounds.
     async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64>;

@@ -44,16 +44,19 @@ impl SqliteItemWriter {
         }
     }
 
-    /// Commits `writes` all or nothing, in a group with whatever other requests are waiting.
-    pub(crate) async fn write(&self, writes: Vec<GuardedWrite>) -> Result<()> {
+    /// Commits `writes` all or nothing, in a group with whatever other requests are waiting: queues
+    /// them behind every job queued before (the thread runs jobs in their order); the
+    /// future answers once their group is committed. Dropping it (the client gone) leaves the job to
+    /// run to its end on the thread.
+    pub(crate) fn queue(&self, writes: Vec<GuardedWrite>) -> crate::QueuedWrites {
         let (done, answer) = tokio::sync::oneshot::channel();
-        self.sender()?
-            .send(Job { writes, done })
-            .map_err(|_| StoreError::Unavailable("the item writer thread has stopped".into()))?;
-        // Dropping this future (the client gone) leaves the job to run to its end on the thread.
-        answer
-            .await
-            .map_err(|_| StoreError::Unavailable("the item writer thread has stopped".into()))?
+        let sent = self
+            .sender()
+            .and_then(|s| s.send(Job { writes, done }).map_err(|_| stopped()));
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| stopped())?
+        })
     }
 
     fn sender(&self) -> Result<mpsc::Sender<Job>> {
@@ -70,6 +73,10 @@ impl SqliteItemWriter {
         *queue = Some(sender.clone());
         Ok(sender)
     }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Unavailable("the item writer thread has stopped".into())
 }
 
 /// The thread: takes the first waiting request and every other already queued, commits them, answers.

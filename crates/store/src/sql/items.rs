@@ -324,7 +324,7 @@ where
 pub(super) async fn write_items(s: &SqlStore, writes: &[GuardedWrite]) -> Result<()> {
     let writes = writes.to_vec();
     if let Some(writer) = &s.item_writer {
-        return writer.write(writes).await;
+        return writer.queue(writes).await;
     }
     detached(
         s,

@@ -534,6 +534,10 @@ impl Store for SqlStore {
         items::write_items(self, writes).await
     }
 
+    fn queue_items(&self, writes: Vec<GuardedWrite>) -> Option<crate::QueuedWrites> {
+        Some(self.item_writer.as_ref()?.queue(writes))
+    }
+
     async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64> {
         items::delete_table_items(self, table_id, limit).await
     }

@@ -1,0 +1,242 @@
+//! One item's writers on this node take turns, and the next need not wait for the last one's commit.
+//!
+//! A write reads its item, decides (condition, update expression) and hands the store one write
+//! guarded by the version it read; a lost race (another node, a transaction) reads again and decides
+//! again. Writers of one item on this node take turns for the read-decide-queue step
+//! ([`ItemTurns`]), so they do not race each other.
+//!
+//! With a store that commits queued writes in their order (SQLite's group commit,
+//! [`Store::queue_items`]), the turn ends when the write is queued, not when it is committed: the
+//! item as the queued write leaves it is kept here (sealed, as the store would hold it) until that
+//! commit, and the item's next writer decides on it and queues its own write, guarded by the queued
+//! write's version. Several writes of one item then share a commit instead of each waiting for the
+//! previous one's sync. Versions are unique ([`next_version`]), so a write decided on a queued write
+//! that then fails can never find the version it expects: it fails too, and is decided again on what
+//! the store holds. An answer that depends on a queued write but writes nothing itself (a condition
+//! that failed on it, a delete of the item it deletes) waits for that write's commit first: no answer
+//! reflects a write that did not happen.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use m2sec_store::{Expect, GuardedWrite, ItemRecord, ItemWrite, StoreError};
+use tokio::sync::watch;
+
+use crate::error::{DynamoError, Result};
+use crate::DynamoDb;
+
+/// How often a write whose item changed under it is tried again before giving up. A change under a
+/// write comes from another node or a transaction; tries are spaced by a growing, jittered pause (up
+/// to about 3 s in all) as DynamoDB's own writers queue on an item rather than fail.
+pub(crate) const RETRIES: usize = 40;
+
+/// Waits before try number `attempt` (from 1) of a write that lost a race.
+pub(crate) async fn back_off(attempt: usize) {
+    let ceiling = 1u64 << attempt.min(7);
+    let jitter = u64::from(m2sec_crypto::random_bytes(1).expose()[0]) % ceiling.max(1);
+    tokio::time::sleep(std::time::Duration::from_millis(jitter + 1)).await;
+}
+
+/// A version no other write of any item carries: a random start per process, then counted.
+pub(crate) fn next_version() -> i64 {
+    static NEXT: std::sync::OnceLock<AtomicU64> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        let bytes = m2sec_crypto::random_bytes(8);
+        let mut start = [0u8; 8];
+        start.copy_from_slice(bytes.expose());
+        AtomicU64::new(u64::from_le_bytes(start))
+    });
+    // Kept positive and non-zero: 0 is a record not yet written (`stored::seal_item`).
+    let version = next.fetch_add(1, Ordering::Relaxed) & (i64::MAX as u64);
+    version.max(1) as i64
+}
+
+/// What a writer decided, given the item as it is (or as the write queued before it leaves it).
+pub(crate) enum Change {
+    /// Write this record (its version is set here).
+    Put(ItemRecord),
+    /// Delete the item (nothing to do if it does not exist).
+    Delete,
+}
+
+const STRIPES: usize = 256;
+
+/// Per stripe of item hashes: the turn, and the writes queued and not yet committed.
+pub(crate) struct ItemTurns {
+    turns: Vec<tokio::sync::Mutex<()>>,
+    queued: Vec<Mutex<HashMap<Vec<u8>, Queued>>>,
+    seq: AtomicU64,
+}
+
+/// A write queued to the store and not yet known committed.
+struct Queued {
+    /// The item as it leaves it (`None`: deleted).
+    record: Option<ItemRecord>,
+    seq: u64,
+    /// `Some(true)` once committed, `Some(false)` once failed; closed if its writer went away.
+    outcome: watch::Receiver<Option<bool>>,
+}
+
+impl ItemTurns {
+    pub(crate) fn new() -> Self {
+        ItemTurns {
+            turns: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            queued: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
+            seq: AtomicU64::new(0),
+        }
+    }
+
+    fn stripe(hash: &[u8]) -> usize {
+        hash.first().copied().unwrap_or(0) as usize % STRIPES
+    }
+
+    fn queued(&self, hash: &[u8]) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Queued>> {
+        self.queued[Self::stripe(hash)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The item as the last write queued for it leaves it, with that write's outcome.
+    fn last_queued(
+        &self,
+        hash: &[u8],
+    ) -> Option<(Option<ItemRecord>, watch::Receiver<Option<bool>>)> {
+        self.queued(hash)
+            .get(hash)
+            .map(|q| (q.record.clone(), q.outcome.clone()))
+    }
+}
+
+/// Clears a queued write's entry when its writer is done with it, whatever happened (dropped with
+/// the request included: the next writer then reads the store, and a write still in the queue at
+/// that moment makes its guarded write fail and be decided again).
+struct Settle<'a> {
+    turns: &'a ItemTurns,
+    hash: &'a [u8],
+    seq: u64,
+    failed: bool,
+}
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        let mut queued = self.turns.queued(self.hash);
+        // A failed write's followers fail too: the store is what the next writer must read.
+        if self.failed || queued.get(self.hash).is_some_and(|q| q.seq == self.seq) {
+            queued.remove(self.hash);
+        }
+    }
+}
+
+/// Whether a queued write committed; `false` if it failed or its writer went away without knowing.
+async fn committed(mut outcome: watch::Receiver<Option<bool>>) -> bool {
+    match outcome.wait_for(Option::is_some).await {
+        Ok(done) => *done == Some(true),
+        Err(_) => false,
+    }
+}
+
+impl DynamoDb {
+    /// Reads item `hash` of table `table_id`, lets `decide` choose a change, and makes it, guarded
+    /// by the version read: tried again on what the store then holds if the item changed under it.
+    /// `decide` sees the item's stored record (`None`: absent); its error is the request's answer.
+    pub(crate) async fn change_item(
+        &self,
+        table_id: &str,
+        hash: &[u8],
+        mut decide: impl FnMut(Option<&ItemRecord>) -> Result<Change>,
+    ) -> Result<()> {
+        let turns = &self.item_turns;
+        for attempt in 0..RETRIES {
+            if attempt > 0 {
+                back_off(attempt).await;
+            }
+            let turn = turns.turns[ItemTurns::stripe(hash)].lock().await;
+            let (current, before) = match turns.last_queued(hash) {
+                Some((record, outcome)) => (record, Some(outcome)),
+                None => (self.store.get_item(table_id, hash).await?, None),
+            };
+            let decided = decide(current.as_ref());
+            let (write, after) = match decided {
+                Ok(Change::Put(mut record)) => {
+                    record.version = next_version();
+                    (ItemWrite::Put(record.clone()), Some(record))
+                }
+                Ok(Change::Delete) if current.is_some() => (
+                    ItemWrite::Delete {
+                        table_id: table_id.to_string(),
+                        item_hash: hash.to_vec(),
+                    },
+                    None,
+                ),
+                Ok(Change::Delete) | Err(_) => {
+                    drop(turn);
+                    // Answered on a queued write: only once it is committed.
+                    if let Some(outcome) = before {
+                        if !committed(outcome).await {
+                            continue;
+                        }
+                    }
+                    return decided.map(|_| ());
+                }
+            };
+            let expect = current
+                .as_ref()
+                .map_or(Expect::Absent, |c| Expect::Version(c.version));
+            let guarded = GuardedWrite { write, expect };
+            let result = match self.store.queue_items(vec![guarded.clone()]) {
+                Some(queued) => {
+                    let seq = turns.seq.fetch_add(1, Ordering::Relaxed);
+                    let (done, outcome) = watch::channel(None);
+                    turns.queued(hash).insert(
+                        hash.to_vec(),
+                        Queued {
+                            record: after,
+                            seq,
+                            outcome,
+                        },
+                    );
+                    drop(turn);
+                    let mut settle = Settle {
+                        turns,
+                        hash,
+                        seq,
+                        failed: false,
+                    };
+                    let result = queued.await;
+                    settle.failed = result.is_err();
+                    drop(settle);
+                    let _ = done.send(Some(result.is_ok()));
+                    result
+                }
+                // No ordered queue: the turn lasts until the commit.
+                None => self.store.write_items(&[guarded]).await,
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(contention())
+    }
+}
+
+pub(crate) fn contention() -> DynamoError {
+    DynamoError::TransactionConflict(
+        "Transaction is ongoing for the item: the item changed too often while this request was retried".into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_are_never_repeated() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let v = super::next_version();
+            assert!(v > 0);
+            assert!(seen.insert(v), "version {v} repeated");
+        }
+    }
+}
