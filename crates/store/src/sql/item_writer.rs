@@ -4,10 +4,18 @@
 //! write lock at a time: one transaction per request caps item writes at the disk's sync rate. Here
 //! one thread owns a connection of its own and takes the requests waiting for it together: one
 //! `BEGIN IMMEDIATE`, each request inside a savepoint of its own (a request whose expectation fails
-//! is rolled back alone, exactly as it would be in a transaction of its own), one commit and one sync
-//! for them all. A request is answered only once the commit holding it is synced, so an acknowledged
-//! write survives a crash as before. Requests run in the order they arrive; a later one sees the
-//! writes of the earlier ones of its group, as it would after their commits.
+//! is rolled back alone, exactly as it would be in a transaction of its own), one commit for them
+//! all. Requests run in the order they arrive; a later one sees the writes of the earlier ones of its
+//! group, as it would after their commits.
+//!
+//! **Syncs beside the commits.** A group is committed without a sync (`synchronous=NORMAL`: its
+//! frames are written to the WAL file) and handed to a second thread, which syncs the WAL file
+//! (`fdatasync`) and only then answers every group committed before that sync began. Meanwhile the
+//! first thread commits the next group: the disk's sync and the next group's work overlap instead of
+//! taking turns. A request is still answered only once its commit is on disk, so an acknowledged
+//! write survives a crash as before; what changes is that another connection may read a write a
+//! moment before it is acknowledged (and, after a power loss in that moment, find it gone, as its
+//! writer was never told it was done).
 //!
 //! The group runs on the file's shared write connection ([`super::sqlite_writer`]), with cached
 //! statements, on the writer's own thread, off the async runtime.
@@ -79,16 +87,71 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the item writer thread has stopped".into())
 }
 
-/// The thread: takes the first waiting request and every other already queued, commits them, answers.
+/// Answers for the sync thread: each job's outcome, sent once the WAL is synced.
+type Answers = Vec<(Job, Result<()>)>;
+
+/// The thread: takes the first waiting request and every other already queued, commits them, and
+/// hands their answers to the sync thread.
 fn run(writer: &SqliteWriter, jobs: &mpsc::Receiver<Job>) {
+    let (to_sync, synced) = mpsc::channel::<Answers>();
+    let wal = writer.wal_path();
+    let syncer = std::thread::Builder::new()
+        .name("m2sec-item-sync".into())
+        .spawn(move || sync_loop(&wal, &synced));
+    if let Err(e) = syncer {
+        tracing::warn!(error = %e, "no item sync thread; each group commit syncs itself");
+        return run_synced(writer, jobs);
+    }
     while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+        let group = take_group(first, jobs);
+        let answers = match writer.with(false, |conn| commit_group(conn, &group)) {
+            Ok(results) => group.into_iter().zip(results).collect(),
+            Err(e) => group.into_iter().map(|job| (job, Err(e.clone()))).collect(),
+        };
+        if let Err(mpsc::SendError(answers)) = to_sync.send(answers) {
+            for (job, _) in answers {
+                let _ = job.done.send(Err(stopped()));
             }
         }
+    }
+}
+
+/// The sync thread: syncs the WAL file once for every group committed before, then answers them.
+fn sync_loop(wal: &std::path::Path, synced: &mpsc::Receiver<Answers>) {
+    while let Ok(first) = synced.recv() {
+        let mut batch = vec![first];
+        batch.extend(synced.try_iter());
+        let outcome = std::fs::OpenOptions::new()
+            .write(true)
+            .open(wal)
+            .and_then(|f| f.sync_data());
+        for (job, result) in batch.into_iter().flatten() {
+            let result = match &outcome {
+                Ok(()) => result,
+                Err(e) => Err(StoreError::Unavailable(format!(
+                    "sqlite: syncing the write-ahead log failed: {e}"
+                ))),
+            };
+            let _ = job.done.send(result);
+        }
+    }
+}
+
+fn take_group(first: Job, jobs: &mpsc::Receiver<Job>) -> Vec<Job> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match jobs.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
+    }
+    group
+}
+
+/// Without a sync thread: each group's commit syncs the WAL itself.
+fn run_synced(writer: &SqliteWriter, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let group = take_group(first, jobs);
         match writer.with(true, |conn| commit_group(conn, &group)) {
             Ok(results) => {
                 for (job, result) in group.into_iter().zip(results) {
