@@ -132,15 +132,15 @@ impl DynamoDb {
         Ok(json!({"UnprocessedItems": {}}))
     }
 
-    /// One unconditional write (a put of `record`, or a delete), guarded against concurrent writes
-    /// (see `turns.rs`).
+    /// One unconditional write (a put of `record`, or a delete), made whatever the item is (see
+    /// `turns.rs`).
     pub(crate) async fn write_one(
         &self,
         table_id: &str,
         hash: Vec<u8>,
         record: Option<m2sec_store::ItemRecord>,
     ) -> Result<()> {
-        self.change_item(table_id, &hash, |_| {
+        self.change_item(table_id, &hash, true, |_| {
             Ok(match &record {
                 Some(r) => Change::Put(r.clone()),
                 None => Change::Delete,

@@ -198,8 +198,9 @@ impl DynamoDb {
         let key = self.keys.get(ctx, &table).await?;
         let record = stored::seal_item(&key, &table, &item)?;
         let hash = record.item_hash.clone();
+        let blind = condition.is_none() && input.return_values.as_deref() != Some("ALL_OLD");
         let mut old = None;
-        self.change_item(&table.id, &hash, |current| {
+        self.change_item(&table.id, &hash, blind, |current| {
             old = current.map(|r| stored::open_item(&key, r)).transpose()?;
             check_condition(
                 condition.as_ref(),
@@ -289,8 +290,9 @@ impl DynamoDb {
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
         let hash = stored::item_hash(&key, &pk);
+        let blind = condition.is_none() && input.return_values.as_deref() != Some("ALL_OLD");
         let mut old = None;
-        self.change_item(&table.id, &hash, |current| {
+        self.change_item(&table.id, &hash, blind, |current| {
             old = current.map(|r| stored::open_item(&key, r)).transpose()?;
             check_condition(
                 condition.as_ref(),
@@ -360,7 +362,7 @@ impl DynamoDb {
         let key = self.keys.get(ctx, &table).await?;
         let hash = stored::item_hash(&key, &pk);
         let (mut old, mut new) = (None, None);
-        self.change_item(&table.id, &hash, |current| {
+        self.change_item(&table.id, &hash, false, |current| {
             old = current.map(|r| stored::open_item(&key, r)).transpose()?;
             check_condition(
                 condition.as_ref(),

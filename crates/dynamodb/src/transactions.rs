@@ -192,16 +192,24 @@ impl DynamoDb {
             )
             .await?;
             let key = self.keys.get(ctx, &table).await?;
-            let (hash, current) = self.read_item(&key, &table, &pk).await?;
+            let unconditional_put = kind == "Put" && condition.is_none();
+            let (hash, current) = if unconditional_put {
+                // Written whatever the item is: nothing of it is needed, so it is not read.
+                (stored::item_hash(&key, &pk), None)
+            } else {
+                self.read_item(&key, &table, &pk).await?
+            };
             if !seen.insert((table.id.clone(), hash.clone())) {
                 return Err(DynamoError::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
             let old = current.as_ref().map(|(_, i)| i);
-            let expect = current
-                .as_ref()
-                .map_or(Expect::Absent, |(r, _)| Expect::Version(r.version));
+            let expect = match &current {
+                _ if unconditional_put => Expect::Anything,
+                Some((r, _)) => Expect::Version(r.version),
+                None => Expect::Absent,
+            };
             let next_version = crate::turns::next_version();
             let failed = match check_condition(
                 condition.as_ref(),

@@ -140,10 +140,13 @@ impl DynamoDb {
     /// Reads item `hash` of table `table_id`, lets `decide` choose a change, and makes it, guarded
     /// by the version read: tried again on what the store then holds if the item changed under it.
     /// `decide` sees the item's stored record (`None`: absent); its error is the request's answer.
+    /// A `blind` change (an unconditional put or delete whose answer needs nothing of the item) is
+    /// made whatever the item is: the item is not read, and `decide` sees `None`.
     pub(crate) async fn change_item(
         &self,
         table_id: &str,
         hash: &[u8],
+        blind: bool,
         mut decide: impl FnMut(Option<&ItemRecord>) -> Result<Change>,
     ) -> Result<()> {
         let turns = &self.item_turns;
@@ -153,6 +156,7 @@ impl DynamoDb {
             }
             let turn = turns.turns[ItemTurns::stripe(hash)].lock().await;
             let (current, before) = match turns.last_queued(hash) {
+                _ if blind => (None, None),
                 Some((record, outcome)) => (record, Some(outcome)),
                 None => (self.store.get_item(table_id, hash).await?, None),
             };
@@ -162,7 +166,7 @@ impl DynamoDb {
                     record.version = next_version();
                     (ItemWrite::Put(record.clone()), Some(record))
                 }
-                Ok(Change::Delete) if current.is_some() => (
+                Ok(Change::Delete) if current.is_some() || blind => (
                     ItemWrite::Delete {
                         table_id: table_id.to_string(),
                         item_hash: hash.to_vec(),
@@ -180,9 +184,11 @@ impl DynamoDb {
                     return decided.map(|_| ());
                 }
             };
-            let expect = current
-                .as_ref()
-                .map_or(Expect::Absent, |c| Expect::Version(c.version));
+            let expect = match &current {
+                _ if blind => Expect::Anything,
+                Some(c) => Expect::Version(c.version),
+                None => Expect::Absent,
+            };
             let guarded = GuardedWrite { write, expect };
             let result = match self.store.queue_items(vec![guarded.clone()]) {
                 Some(queued) => {
