@@ -271,7 +271,8 @@ pub struct ItemRecord {
     pub table_id: String,
     /// Keyed hash of the item's whole primary key: unique in the table; also the scan order.
     pub item_hash: Vec<u8>,
-    /// Keyed hash of the partition key's value: the items of one partition share it.
+    /// Keyed hash of the partition key's value: the items of one partition share it. The item's key
+    /// fixes it, so a write of an item that exists keeps the one stored.
     pub partition_hash: Vec<u8>,
     /// The item, sealed by the table's key.
     pub body: Vec<u8>,

@@ -287,10 +287,12 @@ fn put_item(
             )?;
         }
     }
+    // `partition_hash` is not rewritten: the item's hash, the key's, fixes it, and rewriting it
+    // would move the item's entry in the partition index for nothing.
     conn.prepare_cached(
         "INSERT INTO ddb_items (table_id, item_hash, partition_hash, body, version, expires_at, size, indexes) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (table_id, item_hash) DO UPDATE SET \
-         partition_hash = excluded.partition_hash, body = excluded.body, version = excluded.version, \
+         body = excluded.body, version = excluded.version, \
          expires_at = excluded.expires_at, size = excluded.size, indexes = excluded.indexes",
     )?
     .execute(params![

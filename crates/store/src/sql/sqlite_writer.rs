@@ -14,13 +14,16 @@
 //! its own runs a passive checkpoint (which never blocks writers or readers) every
 //! [`CHECKPOINT_EVERY`] from a connection of its own, for as long as the writer lives.
 //!
-//! **The WAL is reused, not grown.** SQLite starts writing the WAL from its beginning again only
-//! when a write transaction begins with every frame of it checkpointed. Under a steady load the
-//! passive checkpoint never catches up (frames arrive while it copies), and the WAL grew by
-//! hundreds of megabytes a minute, each new block costing the commits that wrote it. So when a
-//! after each passive checkpoint of that thread, this connection runs one itself before its next
-//! work: no commit comes in between, it copies only what arrived since (usually a few hundred
-//! microseconds of writes), and its next write transaction starts the WAL over.
+//! **The WAL is reused, not grown without end.** SQLite starts writing the WAL from its beginning
+//! again only when a write transaction begins with every frame of it checkpointed. Under a steady
+//! load the passive checkpoint never catches up (frames arrive while it copies), and the WAL grew by
+//! hundreds of megabytes a minute, each new block costing the commits that wrote it. So once the WAL
+//! holds more than [`RESTART_AFTER_FRAMES`], this connection runs a checkpoint itself, after the
+//! thread's, before its next work: no commit comes in between, and its next write transaction starts
+//! the WAL over. That checkpoint holds up this connection's commits while it copies what arrived
+//! since the thread's and syncs both files (about 10 ms under load here), so it is not run after
+//! every one of the thread's: a WAL of up to some tens of megabytes costs nothing, a stall of every
+//! commit every 100 ms costs every request's tail latency.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,6 +40,7 @@ pub(crate) struct SqliteWriter {
     /// Set by the checkpoint thread when its checkpoint left frames behind: the next call catches
     /// up before its work.
     catch_up: Arc<AtomicBool>,
+    restart_after: i64,
     /// Whether the checkpoint thread has been started; cleared when the writer is dropped, which
     /// stops it.
     checkpointing: Arc<AtomicBool>,
@@ -45,15 +49,24 @@ pub(crate) struct SqliteWriter {
 /// How often the checkpoint thread copies the WAL back into the database file.
 pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
+/// WAL frames (of one page each, 4 KiB by default) past which the write connection checkpoints
+/// itself so that the WAL starts over.
+pub(crate) const RESTART_AFTER_FRAMES: i64 = 16_384;
+
 impl Drop for SqliteWriter {
     fn drop(&mut self) {
         self.checkpointing.store(false, Ordering::Release);
     }
 }
 
-/// Runs passive checkpoints of `path` until `alive` is cleared, each followed by the write
-/// connection's own (`catch_up`).
-fn checkpoint_loop(path: PathBuf, alive: Arc<AtomicBool>, catch_up: Arc<AtomicBool>) {
+/// Runs passive checkpoints of `path` until `alive` is cleared; sets `catch_up` when the WAL holds
+/// more than `restart_after` frames.
+fn checkpoint_loop(
+    path: PathBuf,
+    alive: Arc<AtomicBool>,
+    catch_up: Arc<AtomicBool>,
+    restart_after: i64,
+) {
     let mut conn: Option<Connection> = None;
     while alive.load(Ordering::Acquire) {
         std::thread::sleep(CHECKPOINT_EVERY);
@@ -64,8 +77,8 @@ fn checkpoint_loop(path: PathBuf, alive: Arc<AtomicBool>, catch_up: Arc<AtomicBo
         }
         let Some(c) = &conn else { continue };
         match checkpoint(c) {
-            // Commits may have come since, even if it copied every frame there was.
-            Ok(()) => catch_up.store(true, Ordering::Release),
+            Ok(frames) if frames > restart_after => catch_up.store(true, Ordering::Release),
+            Ok(_) => {}
             Err(e) => {
                 tracing::debug!(error = %e, "a WAL checkpoint failed; trying again with a new connection");
                 conn = None;
@@ -74,9 +87,9 @@ fn checkpoint_loop(path: PathBuf, alive: Arc<AtomicBool>, catch_up: Arc<AtomicBo
     }
 }
 
-/// One passive checkpoint.
-fn checkpoint(c: &Connection) -> rusqlite::Result<()> {
-    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+/// One passive checkpoint; the number of frames in the WAL.
+fn checkpoint(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
 }
 
 /// The open connection and the `synchronous` mode it is set to (set again only when it changes).
@@ -106,6 +119,7 @@ impl SqliteWriter {
             path: file_path(url)?,
             conn: Mutex::new(None),
             catch_up: Arc::new(AtomicBool::new(false)),
+            restart_after: RESTART_AFTER_FRAMES,
             checkpointing: Arc::new(AtomicBool::new(false)),
         }))
     }
@@ -123,10 +137,10 @@ impl SqliteWriter {
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")?;
         if !self.checkpointing.swap(true, Ordering::AcqRel) {
             let (path, alive) = (self.path.clone(), self.checkpointing.clone());
-            let catch_up = self.catch_up.clone();
+            let (catch_up, restart_after) = (self.catch_up.clone(), self.restart_after);
             let started = std::thread::Builder::new()
                 .name("m2sec-checkpoint".into())
-                .spawn(move || checkpoint_loop(path, alive, catch_up));
+                .spawn(move || checkpoint_loop(path, alive, catch_up, restart_after));
             if let Err(e) = started {
                 // Without the thread, this connection checkpoints as SQLite does by default.
                 tracing::warn!(error = %e, "no WAL checkpoint thread; commits checkpoint themselves");
@@ -215,7 +229,8 @@ mod tests {
     fn the_wal_is_reused_under_a_steady_write_load() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m2sec.db");
-        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let mut writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        Arc::get_mut(&mut writer).unwrap().restart_after = 100;
         writer
             .with(false, |c| c.execute_batch("CREATE TABLE t (x BLOB)"))
             .unwrap();

@@ -184,7 +184,7 @@ async fn put_get_replace(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(get(store, t, b"a").await, Some(second.clone()));
-    let mut third = item(t, b"a", b"q", 3);
+    let mut third = item(t, b"a", b"p", 3);
     third.body = vec![];
     store
         .write_items(&[put(third.clone(), Expect::Anything)])
