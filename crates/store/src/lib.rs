@@ -42,8 +42,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// and durable, or failed.
 pub type QueuedWrites = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
 
-/// Every write returns only after the backend has made it durable (SQLite `synchronous=FULL` in WAL
-/// mode; PostgreSQL's commit), so an acknowledged request survives `kill -9`.
+/// Every write returns only after the backend has made it durable (on SQLite in WAL mode, its commit
+/// and then a sync of the WAL; PostgreSQL's commit), so an acknowledged request survives `kill -9`
+/// and a power cut.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is, for logs ("sqlite", "postgres").

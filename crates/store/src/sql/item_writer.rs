@@ -1,6 +1,6 @@
 //! Group commit of DynamoDB item writes on a SQLite file.
 //!
-//! Every SQLite commit syncs the WAL (`synchronous=FULL`), and only one writer holds the database's
+//! Every durable SQLite commit waits for a sync of the WAL, and only one writer holds the database's
 //! write lock at a time: one transaction per request caps item writes at the disk's sync rate. Here
 //! one thread owns a connection of its own and takes the requests waiting for it together: one
 //! `BEGIN IMMEDIATE`, each request inside a savepoint of its own (a request whose expectation fails
@@ -8,8 +8,8 @@
 //! all. Requests run in the order they arrive; a later one sees the writes of the earlier ones of its
 //! group, as it would after their commits.
 //!
-//! **Syncs beside the commits.** A group is committed without a sync (`synchronous=NORMAL`: its
-//! frames are written to the WAL file) and handed to a second thread, which syncs the WAL file
+//! **Syncs beside the commits.** A group is committed without a sync (its frames are written to the
+//! WAL file) and handed to a second thread, which syncs the WAL file
 //! (`fdatasync`) and only then answers every group committed before that sync began. Meanwhile the
 //! first thread commits the next group: the disk's sync and the next group's work overlap instead of
 //! taking turns. A request is still answered only once its commit is on disk, so an acknowledged
@@ -121,18 +121,9 @@ fn sync_loop(wal: &std::path::Path, synced: &mpsc::Receiver<Answers>) {
     while let Ok(first) = synced.recv() {
         let mut batch = vec![first];
         batch.extend(synced.try_iter());
-        let outcome = std::fs::OpenOptions::new()
-            .write(true)
-            .open(wal)
-            .and_then(|f| f.sync_data());
+        let outcome = super::sqlite_writer::sync_file(wal);
         for (job, result) in batch.into_iter().flatten() {
-            let result = match &outcome {
-                Ok(()) => result,
-                Err(e) => Err(StoreError::Unavailable(format!(
-                    "sqlite: syncing the write-ahead log failed: {e}"
-                ))),
-            };
-            let _ = job.done.send(result);
+            let _ = job.done.send(outcome.clone().and(result));
         }
     }
 }

@@ -92,10 +92,18 @@ fn checkpoint(c: &Connection) -> rusqlite::Result<i64> {
     c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
 }
 
-/// The open connection and the `synchronous` mode it is set to (set again only when it changes).
 struct Open {
     conn: Connection,
-    synced: Option<bool>,
+}
+
+/// Syncs a file's data to disk (`fdatasync`), through a descriptor of its own: the data other
+/// descriptors of the file wrote are synced too.
+pub(crate) fn sync_file(path: &std::path::Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.sync_data())
+        .map_err(|e| StoreError::Unavailable(format!("sqlite: syncing {}: {e}", path.display())))
 }
 
 /// The file a `sqlite://PATH[?…]` URL names; none for an in-memory database, which no other
@@ -134,7 +142,9 @@ impl SqliteWriter {
     fn open(&self) -> rusqlite::Result<Open> {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;",
+        )?;
         if !self.checkpointing.swap(true, Ordering::AcqRel) {
             let (path, alive) = (self.path.clone(), self.checkpointing.clone());
             let (catch_up, restart_after) = (self.catch_up.clone(), self.restart_after);
@@ -148,12 +158,15 @@ impl SqliteWriter {
                 conn.execute_batch("PRAGMA wal_autocheckpoint=1000;")?;
             }
         }
-        Ok(Open { conn, synced: None })
+        Ok(Open { conn })
     }
 
-    /// Runs `work` on the connection (blocking: call it from a blocking thread). With `sync`, its
-    /// commit syncs the WAL (`synchronous=FULL`); without, the sync is left to the next synced commit
-    /// or checkpoint (NORMAL). On an error the connection is dropped, which rolls back whatever
+    /// Runs `work` on the connection (blocking: call it from a blocking thread). With `sync`, the
+    /// WAL is synced once its commit is written and before this returns, so the commit is durable;
+    /// without, the sync is left to the next synced commit or checkpoint. The sync runs after the
+    /// connection's lock is given back: the next commit is written while this one's sync runs, and
+    /// no commit waits behind another's sync. (SQLite's own `synchronous=FULL` syncs inside the
+    /// commit, holding the lock.) On an error the connection is dropped, which rolls back whatever
     /// `work` left open, and the next call opens a fresh one.
     pub(crate) fn with<T>(
         &self,
@@ -170,22 +183,16 @@ impl SqliteWriter {
                 tracing::debug!(error = %e, "the write connection's WAL checkpoint failed");
             }
         }
-        let result = (|| {
-            if open.synced != Some(sync) {
-                open.synced = None;
-                open.conn.execute_batch(if sync {
-                    "PRAGMA synchronous=FULL;"
-                } else {
-                    "PRAGMA synchronous=NORMAL;"
-                })?;
-                open.synced = Some(sync);
-            }
-            work(&open.conn)
-        })();
+        let result = work(&open.conn);
         if result.is_err() {
             *guard = None;
         }
-        result.map_err(sqlite_error)
+        drop(guard);
+        let done = result.map_err(sqlite_error)?;
+        if sync {
+            sync_file(&self.wal_path())?;
+        }
+        Ok(done)
     }
 }
 
