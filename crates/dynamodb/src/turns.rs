@@ -11,17 +11,18 @@
 //! commit, and the item's next writer decides on it and queues its own write, guarded by the queued
 //! write's version. Several writes of one item then share a commit instead of each waiting for the
 //! previous one's sync. Versions are unique ([`next_version`]), so a write decided on a queued write
-//! that then fails can never find the version it expects: it fails too, and is decided again on what
-//! the store holds. An answer that depends on a queued write but writes nothing itself (a condition
-//! that failed on it, a delete of the item it deletes) waits for that write's commit first: no answer
-//! reflects a write that did not happen.
+//! whose expectation then fails can never find the version it expects: it fails too, and is decided
+//! again on what the store holds. (A write whose commit cannot be synced fails every write after it:
+//! see the store's `sqlite_writer.rs`.) An answer decided on a queued write that writes nothing itself (a condition that
+//! failed on it, a delete of the item it deletes) queues a check instead, guarded by the same version,
+//! and answers once that check commits: it then holds for the item as committed, whoever else wrote
+//! it meanwhile (a transaction, a time-to-live delete).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use m2sec_store::{Expect, GuardedWrite, ItemRecord, ItemWrite, StoreError};
-use tokio::sync::watch;
 
 use crate::error::{DynamoError, Result};
 use crate::DynamoDb;
@@ -48,8 +49,7 @@ pub(crate) fn next_version() -> i64 {
         AtomicU64::new(u64::from_le_bytes(start))
     });
     // Kept positive and non-zero: 0 is a record not yet written (`stored::seal_item`).
-    let version = next.fetch_add(1, Ordering::Relaxed) & (i64::MAX as u64);
-    version.max(1) as i64
+    (next.fetch_add(1, Ordering::Relaxed) % (i64::MAX as u64)) as i64 + 1
 }
 
 /// What a writer decided, given the item as it is (or as the write queued before it leaves it).
@@ -62,7 +62,8 @@ pub(crate) enum Change {
 
 const STRIPES: usize = 256;
 
-/// Per stripe of item hashes: the turn, and the writes queued and not yet committed.
+/// Per stripe of items: the turn, and the writes queued and not yet committed (by table id and
+/// item hash: [`slot`]).
 pub(crate) struct ItemTurns {
     turns: Vec<tokio::sync::Mutex<()>>,
     queued: Vec<Mutex<HashMap<Vec<u8>, Queued>>>,
@@ -74,8 +75,11 @@ struct Queued {
     /// The item as it leaves it (`None`: deleted).
     record: Option<ItemRecord>,
     seq: u64,
-    /// `Some(true)` once committed, `Some(false)` once failed; closed if its writer went away.
-    outcome: watch::Receiver<Option<bool>>,
+}
+
+/// An item's place in [`ItemTurns`]: its table's id, then its hash.
+fn slot(table_id: &str, hash: &[u8]) -> Vec<u8> {
+    [table_id.as_bytes(), &[0], hash].concat()
 }
 
 impl ItemTurns {
@@ -87,24 +91,20 @@ impl ItemTurns {
         }
     }
 
-    fn stripe(hash: &[u8]) -> usize {
-        hash.first().copied().unwrap_or(0) as usize % STRIPES
+    /// By the hash's last byte (a slot begins with its table's id).
+    fn stripe(slot: &[u8]) -> usize {
+        slot.last().copied().unwrap_or(0) as usize % STRIPES
     }
 
-    fn queued(&self, hash: &[u8]) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Queued>> {
-        self.queued[Self::stripe(hash)]
+    fn queued(&self, slot: &[u8]) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Queued>> {
+        self.queued[Self::stripe(slot)]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The item as the last write queued for it leaves it, with that write's outcome.
-    fn last_queued(
-        &self,
-        hash: &[u8],
-    ) -> Option<(Option<ItemRecord>, watch::Receiver<Option<bool>>)> {
-        self.queued(hash)
-            .get(hash)
-            .map(|q| (q.record.clone(), q.outcome.clone()))
+    /// The item as the last write queued for it leaves it.
+    fn last_queued(&self, slot: &[u8]) -> Option<Option<ItemRecord>> {
+        self.queued(slot).get(slot).map(|q| q.record.clone())
     }
 }
 
@@ -113,26 +113,18 @@ impl ItemTurns {
 /// that moment makes its guarded write fail and be decided again).
 struct Settle<'a> {
     turns: &'a ItemTurns,
-    hash: &'a [u8],
+    slot: &'a [u8],
     seq: u64,
     failed: bool,
 }
 
 impl Drop for Settle<'_> {
     fn drop(&mut self) {
-        let mut queued = self.turns.queued(self.hash);
+        let mut queued = self.turns.queued(self.slot);
         // A failed write's followers fail too: the store is what the next writer must read.
-        if self.failed || queued.get(self.hash).is_some_and(|q| q.seq == self.seq) {
-            queued.remove(self.hash);
+        if self.failed || queued.get(self.slot).is_some_and(|q| q.seq == self.seq) {
+            queued.remove(self.slot);
         }
-    }
-}
-
-/// Whether a queued write committed; `false` if it failed or its writer went away without knowing.
-async fn committed(mut outcome: watch::Receiver<Option<bool>>) -> bool {
-    match outcome.wait_for(Option::is_some).await {
-        Ok(done) => *done == Some(true),
-        Err(_) => false,
     }
 }
 
@@ -150,15 +142,21 @@ impl DynamoDb {
         mut decide: impl FnMut(Option<&ItemRecord>) -> Result<Change>,
     ) -> Result<()> {
         let turns = &self.item_turns;
+        let slot = slot(table_id, hash);
         for attempt in 0..RETRIES {
             if attempt > 0 {
                 back_off(attempt).await;
             }
-            let turn = turns.turns[ItemTurns::stripe(hash)].lock().await;
-            let (current, before) = match turns.last_queued(hash) {
-                _ if blind => (None, None),
-                Some((record, outcome)) => (record, Some(outcome)),
-                None => (self.store.get_item(table_id, hash).await?, None),
+            let turn = turns.turns[ItemTurns::stripe(&slot)].lock().await;
+            let (current, on_queued) = match turns.last_queued(&slot) {
+                _ if blind => (None, false),
+                Some(record) => (record, true),
+                None => (self.store.get_item(table_id, hash).await?, false),
+            };
+            let expect = match &current {
+                _ if blind => Expect::Anything,
+                Some(c) => Expect::Version(c.version),
+                None => Expect::Absent,
             };
             let decided = decide(current.as_ref());
             let (write, after) = match decided {
@@ -173,46 +171,48 @@ impl DynamoDb {
                     },
                     None,
                 ),
+                // Decided on the item as committed, writing nothing.
+                Ok(Change::Delete) | Err(_) if !on_queued => return decided.map(|_| ()),
+                // Decided on a queued write, writing nothing: answered once a check that the item
+                // is as decided on, queued behind that write, commits.
                 Ok(Change::Delete) | Err(_) => {
-                    drop(turn);
-                    // Answered on a queued write: only once it is committed.
-                    if let Some(outcome) = before {
-                        if !committed(outcome).await {
-                            continue;
+                    let check = GuardedWrite {
+                        write: ItemWrite::Check {
+                            table_id: table_id.to_string(),
+                            item_hash: hash.to_vec(),
+                        },
+                        expect,
+                    };
+                    let checked = match self.store.queue_items(vec![check.clone()]) {
+                        Some(queued) => {
+                            drop(turn);
+                            queued.await
                         }
+                        None => self.store.write_items(&[check]).await,
+                    };
+                    match checked {
+                        Ok(()) => return decided.map(|_| ()),
+                        Err(StoreError::Conflict { .. }) => continue,
+                        Err(e) => return Err(e.into()),
                     }
-                    return decided.map(|_| ());
                 }
-            };
-            let expect = match &current {
-                _ if blind => Expect::Anything,
-                Some(c) => Expect::Version(c.version),
-                None => Expect::Absent,
             };
             let guarded = GuardedWrite { write, expect };
             let result = match self.store.queue_items(vec![guarded.clone()]) {
                 Some(queued) => {
                     let seq = turns.seq.fetch_add(1, Ordering::Relaxed);
-                    let (done, outcome) = watch::channel(None);
-                    turns.queued(hash).insert(
-                        hash.to_vec(),
-                        Queued {
-                            record: after,
-                            seq,
-                            outcome,
-                        },
-                    );
+                    turns
+                        .queued(&slot)
+                        .insert(slot.clone(), Queued { record: after, seq });
                     drop(turn);
                     let mut settle = Settle {
                         turns,
-                        hash,
+                        slot: &slot,
                         seq,
                         failed: false,
                     };
                     let result = queued.await;
                     settle.failed = result.is_err();
-                    drop(settle);
-                    let _ = done.send(Some(result.is_ok()));
                     result
                 }
                 // No ordered queue: the turn lasts until the commit.

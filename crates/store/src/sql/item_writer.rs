@@ -92,12 +92,12 @@ type Answers = Vec<(Job, Result<()>)>;
 
 /// The thread: takes the first waiting request and every other already queued, commits them, and
 /// hands their answers to the sync thread.
-fn run(writer: &SqliteWriter, jobs: &mpsc::Receiver<Job>) {
+fn run(writer: &Arc<SqliteWriter>, jobs: &mpsc::Receiver<Job>) {
     let (to_sync, synced) = mpsc::channel::<Answers>();
-    let wal = writer.wal_path();
+    let syncing = writer.clone();
     let syncer = std::thread::Builder::new()
         .name("m2sec-item-sync".into())
-        .spawn(move || sync_loop(&wal, &synced));
+        .spawn(move || sync_loop(&syncing, &synced));
     if let Err(e) = syncer {
         tracing::warn!(error = %e, "no item sync thread; each group commit syncs itself");
         return run_synced(writer, jobs);
@@ -117,11 +117,11 @@ fn run(writer: &SqliteWriter, jobs: &mpsc::Receiver<Job>) {
 }
 
 /// The sync thread: syncs the WAL file once for every group committed before, then answers them.
-fn sync_loop(wal: &std::path::Path, synced: &mpsc::Receiver<Answers>) {
+fn sync_loop(writer: &SqliteWriter, synced: &mpsc::Receiver<Answers>) {
     while let Ok(first) = synced.recv() {
         let mut batch = vec![first];
         batch.extend(synced.try_iter());
-        let outcome = super::sqlite_writer::sync_file(wal);
+        let outcome = writer.sync_wal();
         for (job, result) in batch.into_iter().flatten() {
             let _ = job.done.send(outcome.clone().and(result));
         }

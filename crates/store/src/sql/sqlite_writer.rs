@@ -23,12 +23,21 @@
 //! the WAL over. That checkpoint holds up this connection's commits while it copies what arrived
 //! since the thread's and syncs both files (about 10 ms under load here), so it is not run after
 //! every one of the thread's: a WAL of up to some tens of megabytes costs nothing, a stall of every
-//! commit every 100 ms costs every request's tail latency.
+//! commit every 100 ms costs every request's tail latency. (At most once a second: a reader that
+//! keeps the WAL from starting over keeps it above the mark.)
+//!
+//! **A failed sync stops all writes.** Durable commits are made without a sync and then synced
+//! ([`SqliteWriter::sync_wal`]) through one descriptor of the WAL kept open, so that a write-back
+//! error of the file is reported to it even if another descriptor saw it first. After a failed
+//! sync, commits that other requests already built on may be lost, and the OS may have dropped the
+//! pages it could not write: every later write and sync is refused (PostgreSQL stops for the same
+//! reason) until m2sec is started again and SQLite recovers the file from what is on disk.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -41,9 +50,22 @@ pub(crate) struct SqliteWriter {
     /// up before its work.
     catch_up: Arc<AtomicBool>,
     restart_after: i64,
+    /// The least time between two of those checkpoints.
+    catch_up_every: Duration,
     /// Whether the checkpoint thread has been started; cleared when the writer is dropped, which
     /// stops it.
     checkpointing: Arc<AtomicBool>,
+    /// The WAL, as SQLite names it (known once the connection is open), and a descriptor of it.
+    wal: Mutex<Wal>,
+    /// Set when a sync or a checkpoint failed on I/O: every write is refused from then on.
+    failed: Arc<Mutex<Option<String>>>,
+}
+
+#[derive(Default)]
+struct Wal {
+    path: Option<PathBuf>,
+    /// The open descriptor, with the device and inode it was opened on.
+    file: Option<(std::fs::File, u64, u64)>,
 }
 
 /// How often the checkpoint thread copies the WAL back into the database file.
@@ -60,14 +82,16 @@ impl Drop for SqliteWriter {
 }
 
 /// Runs passive checkpoints of `path` until `alive` is cleared; sets `catch_up` when the WAL holds
-/// more than `restart_after` frames.
+/// more than `restart_after` frames, at most once per `catch_up_every`.
 fn checkpoint_loop(
     path: PathBuf,
     alive: Arc<AtomicBool>,
     catch_up: Arc<AtomicBool>,
-    restart_after: i64,
+    (restart_after, catch_up_every): (i64, Duration),
+    failed: Arc<Mutex<Option<String>>>,
 ) {
     let mut conn: Option<Connection> = None;
+    let mut caught_up_at: Option<Instant> = None;
     while alive.load(Ordering::Acquire) {
         std::thread::sleep(CHECKPOINT_EVERY);
         if conn.is_none() {
@@ -77,8 +101,19 @@ fn checkpoint_loop(
         }
         let Some(c) = &conn else { continue };
         match checkpoint(c) {
-            Ok(frames) if frames > restart_after => catch_up.store(true, Ordering::Release),
+            Ok(frames)
+                if frames > restart_after
+                    && caught_up_at.is_none_or(|t| t.elapsed() >= catch_up_every) =>
+            {
+                caught_up_at = Some(Instant::now());
+                catch_up.store(true, Ordering::Release);
+            }
             Ok(_) => {}
+            Err(e) if is_io_error(&e) => {
+                tracing::error!(error = %e, "a WAL checkpoint failed on I/O; writes are refused until restart");
+                fail(&failed, format!("checkpointing the WAL: {e}"));
+                conn = None;
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "a WAL checkpoint failed; trying again with a new connection");
                 conn = None;
@@ -96,14 +131,14 @@ struct Open {
     conn: Connection,
 }
 
-/// Syncs a file's data to disk (`fdatasync`), through a descriptor of its own: the data other
-/// descriptors of the file wrote are synced too.
-pub(crate) fn sync_file(path: &std::path::Path) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(path)
-        .and_then(|f| f.sync_data())
-        .map_err(|e| StoreError::Unavailable(format!("sqlite: syncing {}: {e}", path.display())))
+fn is_io_error(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::SystemIoFailure)
+}
+
+/// Records the first I/O failure: from then on every write is refused.
+fn fail(failed: &Mutex<Option<String>>, why: String) {
+    let mut failed = failed.lock().unwrap_or_else(|e| e.into_inner());
+    failed.get_or_insert(why);
 }
 
 /// The file a `sqlite://PATH[?…]` URL names; none for an in-memory database, which no other
@@ -128,12 +163,58 @@ impl SqliteWriter {
             conn: Mutex::new(None),
             catch_up: Arc::new(AtomicBool::new(false)),
             restart_after: RESTART_AFTER_FRAMES,
+            catch_up_every: Duration::from_secs(1),
             checkpointing: Arc::new(AtomicBool::new(false)),
+            wal: Mutex::new(Wal::default()),
+            failed: Arc::new(Mutex::new(None)),
         }))
     }
 
-    /// The file's write-ahead log.
-    pub(crate) fn wal_path(&self) -> PathBuf {
+    /// `Err` once a sync or a checkpoint failed on I/O.
+    fn refuse_if_failed(&self) -> Result<()> {
+        match &*self.failed.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(why) => Err(StoreError::Unavailable(format!(
+                "sqlite: writes are refused since {why}; restart m2sec to recover the database"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Syncs the WAL (`fdatasync`): every commit written before this call is on disk once it
+    /// returns `Ok`. Through one descriptor kept open (opened again if the WAL was replaced); no
+    /// WAL means none is needed (SQLite removes it only once it has checkpointed every frame).
+    pub(crate) fn sync_wal(&self) -> Result<()> {
+        self.refuse_if_failed()?;
+        let mut wal = self.wal.lock().unwrap_or_else(|e| e.into_inner());
+        let path = wal.path.clone().unwrap_or_else(|| self.default_wal_path());
+        let identity = match std::fs::metadata(&path) {
+            Ok(m) => (m.dev(), m.ino()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.sync_failed(&path, &e)),
+        };
+        if wal.file.as_ref().map(|f| (f.1, f.2)) != Some(identity) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| {
+                    StoreError::Unavailable(format!("sqlite: opening {}: {e}", path.display()))
+                })?;
+            wal.file = Some((file, identity.0, identity.1));
+        }
+        let (file, _, _) = wal.file.as_ref().expect("just opened");
+        file.sync_data().map_err(|e| self.sync_failed(&path, &e))
+    }
+
+    fn sync_failed(&self, path: &std::path::Path, e: &std::io::Error) -> StoreError {
+        let why = format!("syncing {} failed: {e}", path.display());
+        tracing::error!(error = %e, path = %path.display(), "syncing the WAL failed; writes are refused until restart");
+        fail(&self.failed, why);
+        self.refuse_if_failed().expect_err("just failed")
+    }
+
+    /// The file's write-ahead log, as the URL names it (SQLite's own name once a connection is
+    /// open: [`Wal::path`]).
+    fn default_wal_path(&self) -> PathBuf {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         PathBuf::from(wal)
@@ -142,15 +223,28 @@ impl SqliteWriter {
     fn open(&self) -> rusqlite::Result<Open> {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;",
-        )?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Syncing the WAL after a commit is what makes it durable: without one, refuse.
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!(
+                    "the database stays in journal mode {mode}, not WAL"
+                )),
+            ));
+        }
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;")?;
+        if let Some(main) = conn.path().filter(|p| !p.is_empty()) {
+            let mut wal = self.wal.lock().unwrap_or_else(|e| e.into_inner());
+            wal.path = Some(PathBuf::from(format!("{main}-wal")));
+        }
         if !self.checkpointing.swap(true, Ordering::AcqRel) {
             let (path, alive) = (self.path.clone(), self.checkpointing.clone());
-            let (catch_up, restart_after) = (self.catch_up.clone(), self.restart_after);
+            let (catch_up, failed) = (self.catch_up.clone(), self.failed.clone());
+            let marks = (self.restart_after, self.catch_up_every);
             let started = std::thread::Builder::new()
                 .name("m2sec-checkpoint".into())
-                .spawn(move || checkpoint_loop(path, alive, catch_up, restart_after));
+                .spawn(move || checkpoint_loop(path, alive, catch_up, marks, failed));
             if let Err(e) = started {
                 // Without the thread, this connection checkpoints as SQLite does by default.
                 tracing::warn!(error = %e, "no WAL checkpoint thread; commits checkpoint themselves");
@@ -173,6 +267,7 @@ impl SqliteWriter {
         sync: bool,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        self.refuse_if_failed()?;
         let mut guard = self.conn.lock().expect("sqlite writer lock");
         if guard.is_none() {
             *guard = Some(self.open().map_err(sqlite_error)?);
@@ -190,7 +285,7 @@ impl SqliteWriter {
         drop(guard);
         let done = result.map_err(sqlite_error)?;
         if sync {
-            sync_file(&self.wal_path())?;
+            self.sync_wal()?;
         }
         Ok(done)
     }
@@ -237,7 +332,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m2sec.db");
         let mut writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
-        Arc::get_mut(&mut writer).unwrap().restart_after = 100;
+        let w = Arc::get_mut(&mut writer).unwrap();
+        (w.restart_after, w.catch_up_every) = (100, Duration::ZERO);
         writer
             .with(false, |c| c.execute_batch("CREATE TABLE t (x BLOB)"))
             .unwrap();
@@ -254,12 +350,51 @@ mod tests {
             commits += 1;
             std::thread::sleep(Duration::from_micros(200));
         }
-        let wal = std::fs::metadata(writer.wal_path()).unwrap().len();
+        let wal = std::fs::metadata(writer.default_wal_path()).unwrap().len();
         let appended = commits * 4096;
         assert!(
             wal < appended / 3,
             "{commits} commits left a WAL of {wal} bytes: it was not started over"
         );
         drop(writer);
+    }
+
+    #[test]
+    fn a_database_reached_through_a_symlink_syncs_the_wal_sqlite_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
+        let path = dir.path().join("link").join("m2sec.db");
+        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        writer
+            .with(true, |c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
+            .unwrap();
+        writer
+            .with(true, |c| {
+                c.execute("INSERT INTO t VALUES (1)", []).map(|_| ())
+            })
+            .unwrap();
+        writer.sync_wal().unwrap();
+    }
+
+    #[test]
+    fn after_a_failed_sync_every_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m2sec.db");
+        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        writer
+            .with(true, |c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
+            .unwrap();
+        fail(
+            &writer.failed,
+            "syncing the WAL failed: Input/output error".into(),
+        );
+        let refused = writer
+            .with(false, |c| {
+                c.execute("INSERT INTO t VALUES (1)", []).map(|_| ())
+            })
+            .unwrap_err();
+        assert!(refused.to_string().contains("restart m2sec"), "{refused}");
+        assert!(writer.sync_wal().is_err());
     }
 }
