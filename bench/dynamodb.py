@@ -22,9 +22,8 @@ signature but get a signed request all the same):
   put-item-keys, update-item-keys
                the same writes spread over POOL items (w<i>/0 put, u<i>/0 loaded at setup and updated):
                each wrk thread replays its own POOL_PER_THREAD pre-signed requests round robin, so no two
-               requests in flight touch the same item. m2sec answers same-item writes that race
-               (16 connections on one key) with TransactionConflictException once its optimistic
-               retries run out; these cases measure writes without that contention.
+               requests in flight touch the same item: writes without contention, where put-item and
+               update-item measure 16 connections writing one item.
 Each request is sent once first and must answer 200 with the expected content; then wrk replays it
 (-t THREADS -c CONNECTIONS --timeout 10s, BENCH_WARMUP s warm-up, then SECONDS with --latency). A non-2xx
 answer or socket error fails the case: it is marked in the table and the script exits 1 after reporting
@@ -72,7 +71,7 @@ TABLE = "bench-items"
 KMS_ALIAS = "alias/bench-ddb"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 SERVERS = ["m2sec", "m2sec-kms", "dynalite", "dynalite-leveldb", "moto"]
-# The same-item write cases go last: on m2sec they can fail (see the "-keys" cases in the docstring).
+# The same-item write cases go last.
 CASES = [c for c in os.environ.get(
     "BENCH_DDB_CASES", "get-item,query,put-item-keys,update-item-keys,put-item,update-item").split(",") if c]
 # The "-keys" cases send each request to another item: a pool of POOL_PER_THREAD pre-signed requests per
