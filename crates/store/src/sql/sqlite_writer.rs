@@ -199,6 +199,13 @@ impl SqliteWriter {
                 .map_err(|e| {
                     StoreError::Unavailable(format!("sqlite: opening {}: {e}", path.display()))
                 })?;
+            // A WAL new to this descriptor may be a new file: its directory entry is synced too
+            // (SQLite's own first sync of a WAL does the same).
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| self.sync_failed(dir, &e))?;
+            }
             wal.file = Some((file, identity.0, identity.1));
         }
         let (file, _, _) = wal.file.as_ref().expect("just opened");
