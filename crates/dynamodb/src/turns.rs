@@ -183,12 +183,12 @@ impl DynamoDb {
                         },
                         expect,
                     };
-                    let checked = match self.store.queue_items(vec![check.clone()]) {
-                        Some(queued) => {
+                    let checked = match self.store.queue_items(vec![check]) {
+                        Ok(queued) => {
                             drop(turn);
                             queued.await
                         }
-                        None => self.store.write_items(&[check]).await,
+                        Err(check) => self.store.write_items(&check).await,
                     };
                     match checked {
                         Ok(()) => return decided.map(|_| ()),
@@ -198,8 +198,8 @@ impl DynamoDb {
                 }
             };
             let guarded = GuardedWrite { write, expect };
-            let result = match self.store.queue_items(vec![guarded.clone()]) {
-                Some(queued) => {
+            let result = match self.store.queue_items(vec![guarded]) {
+                Ok(queued) => {
                     let seq = turns.seq.fetch_add(1, Ordering::Relaxed);
                     turns
                         .queued(&slot)
@@ -216,7 +216,7 @@ impl DynamoDb {
                     result
                 }
                 // No ordered queue: the turn lasts until the commit.
-                None => self.store.write_items(&[guarded]).await,
+                Err(guarded) => self.store.write_items(&guarded).await,
             };
             match result {
                 Ok(()) => return Ok(()),

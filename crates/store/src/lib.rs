@@ -261,10 +261,13 @@ pub trait Store: Send + Sync + 'static {
     /// returns, the writes are queued behind every write queued before them and ahead of every
     /// later one. A writer that orders the writes of one item itself can then let the item's next
     /// writer go on before this commit (the next write expecting the version this one writes).
-    /// `None`: each write is a transaction of its own, ordered only by its commit; use `write_items`.
-    fn queue_items(&self, writes: Vec<GuardedWrite>) -> Option<QueuedWrites> {
-        let _ = writes;
-        None
+    /// `Err(writes)`, given back: each write is a transaction of its own, ordered only by its
+    /// commit; use `write_items`.
+    fn queue_items(
+        &self,
+        writes: Vec<GuardedWrite>,
+    ) -> std::result::Result<QueuedWrites, Vec<GuardedWrite>> {
+        Err(writes)
     }
     /// Removes up to `limit` items of a table (with their index entries); returns how many. A
     /// deleted table's items go in rounds.

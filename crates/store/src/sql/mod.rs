@@ -534,8 +534,14 @@ impl Store for SqlStore {
         items::write_items(self, writes).await
     }
 
-    fn queue_items(&self, writes: Vec<GuardedWrite>) -> Option<crate::QueuedWrites> {
-        Some(self.item_writer.as_ref()?.queue(writes))
+    fn queue_items(
+        &self,
+        writes: Vec<GuardedWrite>,
+    ) -> std::result::Result<crate::QueuedWrites, Vec<GuardedWrite>> {
+        match &self.item_writer {
+            Some(writer) => Ok(writer.queue(writes)),
+            None => Err(writes),
+        }
     }
 
     async fn delete_table_items(&self, table_id: &str, limit: u32) -> Result<u64> {

@@ -302,11 +302,17 @@ impl SqliteWriter {
 mod tests {
     use super::*;
 
+    /// A writer of `m2sec.db` in `dir`, and that file's path.
+    fn writer_in(dir: &std::path::Path) -> (PathBuf, Arc<SqliteWriter>) {
+        let path = dir.join("m2sec.db");
+        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        (path, writer)
+    }
+
     #[test]
     fn commits_reach_the_database_file_through_the_checkpoint_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m2sec.db");
-        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let (path, writer) = writer_in(dir.path());
         writer
             .with(true, |c| {
                 c.execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);")
@@ -337,8 +343,7 @@ mod tests {
     #[test]
     fn the_wal_is_reused_under_a_steady_write_load() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m2sec.db");
-        let mut writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let (_, mut writer) = writer_in(dir.path());
         let w = Arc::get_mut(&mut writer).unwrap();
         (w.restart_after, w.catch_up_every) = (100, Duration::ZERO);
         writer
@@ -371,8 +376,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("real")).unwrap();
         std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).unwrap();
-        let path = dir.path().join("link").join("m2sec.db");
-        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let (_, writer) = writer_in(&dir.path().join("link"));
         writer
             .with(true, |c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
             .unwrap();
@@ -387,8 +391,7 @@ mod tests {
     #[test]
     fn after_a_failed_sync_every_write_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m2sec.db");
-        let writer = SqliteWriter::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let (_, writer) = writer_in(dir.path());
         writer
             .with(true, |c| c.execute_batch("CREATE TABLE t (x INTEGER)"))
             .unwrap();
