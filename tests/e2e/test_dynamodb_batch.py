@@ -279,3 +279,41 @@ def test_transact_get_items(ddb, table, other):
         {"Get": {"TableName": table, "Key": {"pk": N(1)}}}])
     expect_error("ResourceNotFoundException", ddb.transact_get_items, TransactItems=[
         {"Get": {"TableName": unique_table("missing"), "Key": {"pk": S("x")}}}])
+
+
+def test_transact_get_items_never_sees_a_transaction_half_done(ddb_server, ddb, table, other):
+    """TransactGetItems reads every item of one moment: while transactions move both items to the
+    same value over and over, every read finds them equal."""
+    import threading
+
+    p = f"txsnap-{uuid.uuid4().hex[:6]}"
+    keys = [{"TableName": table, "Key": {"pk": S(p)}}, {"TableName": other, "Key": {"id": N(4242)}}]
+    ddb.put_item(TableName=table, Item={"pk": S(p), "v": N(0)})
+    ddb.put_item(TableName=other, Item={"id": N(4242), "v": N(0)})
+    stop, seen, errors = threading.Event(), [], []
+
+    def write():
+        c = ddb_server.client("dynamodb")
+        for n in range(1, 151):
+            c.transact_write_items(TransactItems=[
+                {"Update": {**k, "UpdateExpression": "SET v = :n", "ExpressionAttributeValues": {":n": N(n)}}}
+                for k in keys])
+        stop.set()
+
+    def read():
+        c = ddb_server.client("dynamodb")
+        while not stop.is_set():
+            try:
+                out = c.transact_get_items(TransactItems=[{"Get": k} for k in keys])["Responses"]
+                seen.append((out[0]["Item"]["v"]["N"], out[1]["Item"]["v"]["N"]))
+            except Exception as e:  # noqa: BLE001 - the test reports any failure
+                errors.append(repr(e))
+                return
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read) for _ in range(3)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert len(seen) > 50
+    torn = [pair for pair in seen if pair[0] != pair[1]]
+    assert torn == [], f"{len(torn)} of {len(seen)} reads saw a transaction half done: {torn[:5]}"

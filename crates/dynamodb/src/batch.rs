@@ -55,7 +55,7 @@ impl DynamoDb {
             expression::check_unused(&attrs, &used)?;
             let key = self.keys.get(ctx, &table).await?;
             let mut seen = BTreeSet::new();
-            let mut items = Vec::new();
+            let mut hashes = Vec::new();
             for k in request
                 .get("Keys")
                 .and_then(Json::as_array)
@@ -67,14 +67,19 @@ impl DynamoDb {
                 if !seen.insert(hash.clone()) {
                     return Err(duplicates());
                 }
-                if let Some(r) = self.store.get_item(&table.id, &hash).await? {
-                    let item = stored::open_item(&key, &r)?;
-                    let item = match &projection {
-                        Some(p) => p.apply(&item),
-                        None => item,
-                    };
-                    items.push(item::item_to_json(&item));
-                }
+                hashes.push(hash);
+            }
+            let reads: Vec<_> = hashes
+                .iter()
+                .map(|h| (&*key, table.id.as_str(), h.as_slice()))
+                .collect();
+            let mut items = Vec::new();
+            for (_, item) in self.read_items(&reads).await?.into_iter().flatten() {
+                let item = match &projection {
+                    Some(p) => p.apply(&item),
+                    None => item,
+                };
+                items.push(item::item_to_json(&item));
             }
             responses.insert(table.name.clone(), items.into());
         }

@@ -166,6 +166,28 @@ impl DynamoDb {
         Ok((hash, current))
     }
 
+    /// The current records and items at several keys (table key, table id, item hash), in their
+    /// order, read together: all of one moment.
+    pub(crate) async fn read_items(
+        &self,
+        reads: &[(&m2sec_crypto::TableKey, &str, &[u8])],
+    ) -> Result<Vec<Option<(ItemRecord, Item)>>> {
+        let keys: Vec<(&str, &[u8])> = reads.iter().map(|(_, t, h)| (*t, *h)).collect();
+        let records = self.store.get_items(&keys).await?;
+        records
+            .into_iter()
+            .zip(reads)
+            .map(|(record, (key, _, _))| {
+                record
+                    .map(|r| {
+                        let item = stored::open_item(key, &r)?;
+                        Ok((r, item))
+                    })
+                    .transpose()
+            })
+            .collect()
+    }
+
     pub(crate) async fn put_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
         let table = self
             .table_for(ctx, &input.table_name, "dynamodb:PutItem")

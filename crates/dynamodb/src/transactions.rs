@@ -4,22 +4,25 @@
 //! answers as the first call did without writing again.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use m2sec_crypto::TableKey;
 use m2sec_proto::RequestContext;
-use m2sec_store::{Expect, GuardedWrite, ItemWrite, StoreError};
+use m2sec_store::{Expect, GuardedWrite, ItemRecord, ItemWrite, StoreError};
+use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
-use crate::expression::{self, Usage};
-use crate::item;
+use crate::expression::{self, ConditionExpression, UpdateExpression, Usage};
+use crate::item::{self, Item};
 use crate::items::{
     attributes, check_condition, check_key_untouched, condition_of, decode_item, leading_key,
     projection_of,
 };
 use crate::shapes::{ItemInput, TransactGetInput, TransactWriteInput};
-use crate::stored;
+use crate::stored::{self, PrimaryKey};
+use crate::tables::TableRecord;
 use crate::turns::RETRIES;
 use crate::DynamoDb;
 
@@ -50,6 +53,81 @@ struct Action {
     failed: Option<Json>,
 }
 
+/// One action checked and authorized, before its item is read.
+struct Checked {
+    kind: &'static str,
+    return_on_failure: Option<String>,
+    table: Arc<TableRecord>,
+    condition: Option<ConditionExpression>,
+    update: Option<UpdateExpression>,
+    pk: PrimaryKey,
+    new_item: Option<Item>,
+    key: Arc<TableKey>,
+    hash: Vec<u8>,
+}
+
+impl Checked {
+    fn unconditional_put(&self) -> bool {
+        self.kind == "Put" && self.condition.is_none()
+    }
+
+    /// The action on the item as read (`current`): its expectation, its write, and its failed
+    /// condition if it has one.
+    fn decide(self, current: Option<(ItemRecord, Item)>) -> Result<Action> {
+        let old = current.as_ref().map(|(_, i)| i);
+        let expect = match &current {
+            _ if self.unconditional_put() => Expect::Anything,
+            Some((r, _)) => Expect::Version(r.version),
+            None => Expect::Absent,
+        };
+        let next_version = crate::turns::next_version();
+        let failed = match check_condition(
+            self.condition.as_ref(),
+            old,
+            self.return_on_failure.as_deref(),
+        ) {
+            Err(DynamoError::ConditionalCheckFailed { item }) => {
+                let mut reason = json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
+                if let Some(item) = item {
+                    reason["Item"] = item;
+                }
+                Some(reason)
+            }
+            _ => None,
+        };
+        let write = match self.kind {
+            "Put" => {
+                let new = self.new_item.as_ref().expect("put item");
+                let mut r = stored::seal_item(&self.key, &self.table, new)?;
+                r.version = next_version;
+                Some(ItemWrite::Put(r))
+            }
+            "Update" => {
+                let base = old.cloned().unwrap_or_else(|| self.pk.to_item(&self.table));
+                let u = self.update.as_ref().expect("update expression");
+                check_key_untouched(u, &self.table)?;
+                let new = u.apply(&base)?;
+                item::check_update_size(&new)?;
+                let mut r = stored::seal_item(&self.key, &self.table, &new)?;
+                r.version = next_version;
+                Some(ItemWrite::Put(r))
+            }
+            "Delete" => current.as_ref().map(|_| ItemWrite::Delete {
+                table_id: self.table.id.clone(),
+                item_hash: self.hash.clone(),
+            }),
+            _ => None,
+        };
+        Ok(Action {
+            table_id: self.table.id.clone(),
+            hash: self.hash,
+            expect,
+            write,
+            failed,
+        })
+    }
+}
+
 impl DynamoDb {
     pub(crate) async fn transact_write_items(
         &self,
@@ -62,16 +140,19 @@ impl DynamoDb {
                 input.transact_items.len()
             )));
         }
-        let digest = format!(
-            "{}|{}",
-            ctx.account,
-            serde_json::to_string(&input.transact_items).unwrap_or_default()
-        );
-        if let Some(token) = &input.client_request_token {
+        // What a repeated token must repeat: only a request with a token needs it.
+        let digest = input.client_request_token.as_ref().map(|_| {
+            format!(
+                "{}|{}",
+                ctx.account,
+                serde_json::to_string(&input.transact_items).unwrap_or_default()
+            )
+        });
+        if let (Some(token), Some(digest)) = (&input.client_request_token, &digest) {
             let mut tokens = tokens().lock();
             tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_LIFE);
             if let Some((seen, _)) = tokens.get(token) {
-                if *seen == digest {
+                if seen == digest {
                     return Ok(json!({}));
                 }
                 return Err(DynamoError::IdempotentParameterMismatch(
@@ -108,7 +189,7 @@ impl DynamoDb {
                 .collect();
             match self.store.write_items(&writes).await {
                 Ok(()) => {
-                    if let Some(token) = &input.client_request_token {
+                    if let (Some(token), Some(digest)) = (&input.client_request_token, digest) {
                         tokens()
                             .lock()
                             .insert(token.clone(), (digest, Instant::now()));
@@ -130,135 +211,112 @@ impl DynamoDb {
         })
     }
 
+    /// Checks every action, reads every item a condition or an update needs (all at once, one
+    /// snapshot), then evaluates the conditions and seals the new items.
     async fn read_actions(&self, ctx: &RequestContext, items: &[Json]) -> Result<Vec<Action>> {
-        let mut actions = Vec::with_capacity(items.len());
+        let mut checked = Vec::with_capacity(items.len());
         let mut seen = BTreeSet::new();
         for entry in items {
-            let (kind, body) = ["ConditionCheck", "Put", "Delete", "Update"]
-                .iter()
-                .find_map(|k| entry.get(*k).map(|b| (*k, b)))
-                .ok_or_else(|| {
-                    DynamoError::validation(
-                        "TransactItems can only contain one of Check, Put, Update or Delete",
-                    )
-                })?;
-            let input: ItemInput = serde_json::from_value(body.clone())
-                .map_err(|e| DynamoError::Serialization(e.to_string()))?;
-            let action = match kind {
-                "ConditionCheck" => "dynamodb:ConditionCheckItem",
-                "Put" => "dynamodb:PutItem",
-                "Delete" => "dynamodb:DeleteItem",
-                _ => "dynamodb:UpdateItem",
-            };
-            let table = self.table_for(ctx, &input.table_name, action).await?;
-            let attrs = attributes(
-                input.expression_attribute_names.as_ref(),
-                input.expression_attribute_values.as_ref(),
-            )?;
-            let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
-            let update = match (&input.update_expression, kind) {
-                (Some(u), "Update") => Some(expression::parse_update(u, &attrs)?),
-                (None, "Update") => {
-                    return Err(DynamoError::validation(
-                        "1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null",
-                    ))
-                }
-                _ => None,
-            };
-            if kind == "ConditionCheck" && condition.is_none() {
-                return Err(DynamoError::validation(
-                    "1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null",
-                ));
-            }
-            let used: Vec<&Usage> = condition
-                .iter()
-                .map(|c| &c.usage)
-                .chain(update.iter().map(|u| &u.usage))
-                .collect();
-            expression::check_unused(&attrs, &used)?;
-            let (pk, new_item) = if kind == "Put" {
-                let it = decode_item(input.item.as_ref().unwrap_or(&Json::Null))?;
-                item::check_item_size(&it)?;
-                (stored::key_of_item(&table, &it)?, Some(it))
-            } else {
-                let k = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
-                (stored::key_from_param(&table, &k)?, None)
-            };
-            self.authorize(
-                ctx,
-                action,
-                &table.arn(),
-                &[("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])],
-            )
-            .await?;
-            let key = self.keys.get(ctx, &table).await?;
-            let unconditional_put = kind == "Put" && condition.is_none();
-            let (hash, current) = if unconditional_put {
-                // Written whatever the item is: nothing of it is needed, so it is not read.
-                (stored::item_hash(&key, &pk), None)
-            } else {
-                self.read_item(&key, &table, &pk).await?
-            };
-            if !seen.insert((table.id.clone(), hash.clone())) {
+            let action = self.check_action(ctx, entry).await?;
+            if !seen.insert((action.table.id.clone(), action.hash.clone())) {
                 return Err(DynamoError::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
-            let old = current.as_ref().map(|(_, i)| i);
-            let expect = match &current {
-                _ if unconditional_put => Expect::Anything,
-                Some((r, _)) => Expect::Version(r.version),
-                None => Expect::Absent,
+            checked.push(action);
+        }
+        // An unconditional Put is written whatever the item is: it is not read.
+        let reads: Vec<_> = checked
+            .iter()
+            .filter(|a| !a.unconditional_put())
+            .map(|a| (&*a.key, a.table.id.as_str(), a.hash.as_slice()))
+            .collect();
+        let mut found = self.read_items(&reads).await?.into_iter();
+        let mut actions = Vec::with_capacity(checked.len());
+        for a in checked {
+            let current = if a.unconditional_put() {
+                None
+            } else {
+                found.next().flatten()
             };
-            let next_version = crate::turns::next_version();
-            let failed = match check_condition(
-                condition.as_ref(),
-                old,
-                input.return_values_on_condition_check_failure.as_deref(),
-            ) {
-                Err(DynamoError::ConditionalCheckFailed { item }) => {
-                    let mut reason = json!({"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"});
-                    if let Some(item) = item {
-                        reason["Item"] = item;
-                    }
-                    Some(reason)
-                }
-                _ => None,
-            };
-            let write = match kind {
-                "Put" => {
-                    let mut r =
-                        stored::seal_item(&key, &table, new_item.as_ref().expect("put item"))?;
-                    r.version = next_version;
-                    Some(ItemWrite::Put(r))
-                }
-                "Update" => {
-                    let base = old.cloned().unwrap_or_else(|| pk.to_item(&table));
-                    let u = update.as_ref().expect("update expression");
-                    check_key_untouched(u, &table)?;
-                    let new = u.apply(&base)?;
-                    item::check_update_size(&new)?;
-                    let mut r = stored::seal_item(&key, &table, &new)?;
-                    r.version = next_version;
-                    Some(ItemWrite::Put(r))
-                }
-                "Delete" => current.as_ref().map(|_| ItemWrite::Delete {
-                    table_id: table.id.clone(),
-                    item_hash: hash.clone(),
-                }),
-                _ => None,
-            };
-            actions.push(Action {
-                table_id: table.id.clone(),
-                hash,
-                expect,
-                write,
-                failed,
-            });
+            actions.push(a.decide(current)?);
         }
         Ok(actions)
     }
 
+    /// One action parsed, validated and authorized; its item not yet read.
+    async fn check_action(&self, ctx: &RequestContext, entry: &Json) -> Result<Checked> {
+        let (kind, body) = ["ConditionCheck", "Put", "Delete", "Update"]
+            .iter()
+            .find_map(|k| entry.get(*k).map(|b| (*k, b)))
+            .ok_or_else(|| {
+                DynamoError::validation(
+                    "TransactItems can only contain one of Check, Put, Update or Delete",
+                )
+            })?;
+        let input =
+            ItemInput::deserialize(body).map_err(|e| DynamoError::Serialization(e.to_string()))?;
+        let action = match kind {
+            "ConditionCheck" => "dynamodb:ConditionCheckItem",
+            "Put" => "dynamodb:PutItem",
+            "Delete" => "dynamodb:DeleteItem",
+            _ => "dynamodb:UpdateItem",
+        };
+        let table = self.table_for(ctx, &input.table_name, action).await?;
+        let attrs = attributes(
+            input.expression_attribute_names.as_ref(),
+            input.expression_attribute_values.as_ref(),
+        )?;
+        let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
+        let update = match (&input.update_expression, kind) {
+            (Some(u), "Update") => Some(expression::parse_update(u, &attrs)?),
+            (None, "Update") => {
+                return Err(DynamoError::validation(
+                    "1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null",
+                ))
+            }
+            _ => None,
+        };
+        if kind == "ConditionCheck" && condition.is_none() {
+            return Err(DynamoError::validation(
+                "1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null",
+            ));
+        }
+        let used: Vec<&Usage> = condition
+            .iter()
+            .map(|c| &c.usage)
+            .chain(update.iter().map(|u| &u.usage))
+            .collect();
+        expression::check_unused(&attrs, &used)?;
+        let (pk, new_item) = if kind == "Put" {
+            let it = decode_item(input.item.as_ref().unwrap_or(&Json::Null))?;
+            item::check_item_size(&it)?;
+            (stored::key_of_item(&table, &it)?, Some(it))
+        } else {
+            let k = decode_item(input.key.as_ref().unwrap_or(&Json::Null))?;
+            (stored::key_from_param(&table, &k)?, None)
+        };
+        self.authorize(
+            ctx,
+            action,
+            &table.arn(),
+            &[("dynamodb:LeadingKeys", vec![leading_key(&pk.partition)])],
+        )
+        .await?;
+        let key = self.keys.get(ctx, &table).await?;
+        let hash = stored::item_hash(&key, &pk);
+        Ok(Checked {
+            kind,
+            return_on_failure: input.return_values_on_condition_check_failure,
+            table,
+            condition,
+            update,
+            pk,
+            new_item,
+            key,
+            hash,
+        })
+    }
     pub(crate) async fn transact_get_items(
         &self,
         ctx: &RequestContext,
@@ -270,13 +328,15 @@ impl DynamoDb {
                 input.transact_items.len()
             )));
         }
-        let mut responses = Vec::new();
+        // Everything is checked first; then every item is read at once, in one snapshot, so that
+        // no write transaction is seen half done.
+        let mut gets = Vec::with_capacity(input.transact_items.len());
         let mut seen = BTreeSet::new();
         for entry in &input.transact_items {
             let get = entry
                 .get("Get")
                 .ok_or_else(|| DynamoError::validation("TransactItems can only contain Get"))?;
-            let input: ItemInput = serde_json::from_value(get.clone())
+            let input = ItemInput::deserialize(get)
                 .map_err(|e| DynamoError::Serialization(e.to_string()))?;
             let table = self
                 .table_for(ctx, &input.table_name, "dynamodb:GetItem")
@@ -297,23 +357,33 @@ impl DynamoDb {
             )
             .await?;
             let key = self.keys.get(ctx, &table).await?;
-            let (hash, current) = self.read_item(&key, &table, &pk).await?;
-            if !seen.insert((table.id.clone(), hash)) {
+            let hash = stored::item_hash(&key, &pk);
+            if !seen.insert((table.id.clone(), hash.clone())) {
                 return Err(DynamoError::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
-            responses.push(match current {
+            gets.push((key, table.id.clone(), hash, projection));
+        }
+        let reads: Vec<_> = gets
+            .iter()
+            .map(|(key, table_id, hash, _)| (&**key, table_id.as_str(), hash.as_slice()))
+            .collect();
+        let found = self.read_items(&reads).await?;
+        let responses: Vec<Json> = found
+            .into_iter()
+            .zip(&gets)
+            .map(|(current, (_, _, _, projection))| match current {
                 Some((_, item)) => {
-                    let item = match &projection {
+                    let item = match projection {
                         Some(p) => p.apply(&item),
                         None => item,
                     };
                     json!({"Item": item::item_to_json(&item)})
                 }
                 None => json!({}),
-            });
-        }
+            })
+            .collect();
         Ok(json!({"Responses": responses}))
     }
 }

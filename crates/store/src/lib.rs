@@ -237,6 +237,9 @@ pub trait Store: Send + Sync + 'static {
 
     // --- DynamoDB items -------------------------------------------------------------------------
     async fn get_item(&self, table_id: &str, item_hash: &[u8]) -> Result<Option<ItemRecord>>;
+    /// The items at `keys` (table id, item hash), in their order, read together: all of one
+    /// moment, none of a transaction committed between two of them (TransactGetItems' snapshot).
+    async fn get_items(&self, keys: &[(&str, &[u8])]) -> Result<Vec<Option<ItemRecord>>>;
     /// The items of one partition of the table (`index` None) or of an index, by item hash.
     async fn partition_items(
         &self,

@@ -393,6 +393,65 @@ pub(super) async fn get_item(
     row.as_ref().map(item_from_row).transpose()
 }
 
+pub(super) async fn get_items(
+    s: &SqlStore,
+    keys: &[(&str, &[u8])],
+) -> Result<Vec<Option<ItemRecord>>> {
+    if let [(table_id, item_hash)] = keys {
+        return Ok(vec![get_item(s, table_id, item_hash).await?]);
+    }
+    if let Some(reader) = &s.sqlite_reader {
+        // Point reads in one read transaction: one snapshot, and the connection checks once
+        // whether its cached pages still hold.
+        let sql = get_item_sql();
+        return reader.read(|conn| {
+            sqlite_reader::in_one_snapshot(conn, || {
+                keys.iter()
+                    .map(|(table_id, item_hash)| {
+                        sqlite_reader::first(conn, sql, &[table_id, item_hash], |row| {
+                            item_from_row(row)
+                        })
+                    })
+                    .collect()
+            })
+        });
+    }
+    // One statement reads one snapshot on either engine (a transaction takes at most 100 items,
+    // one statement's worth). ORs of whole keys, as in `delete_entries`: one lookup each.
+    let mut found = Vec::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let terms: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                format!(
+                    "(i.table_id = ${} AND i.item_hash = ${})",
+                    2 * r + 1,
+                    2 * r + 2
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM ddb_items i WHERE {}",
+            terms.join(" OR ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (table_id, item_hash) in chunk {
+            query = query.bind(*table_id).bind(*item_hash);
+        }
+        for row in query.fetch_all(&s.pool).await.map_err(unavailable)? {
+            found.push(item_from_row(&row)?);
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|(table_id, item_hash)| {
+            found
+                .iter()
+                .position(|r| r.table_id == *table_id && r.item_hash == *item_hash)
+                .map(|i| found[i].clone())
+        })
+        .collect())
+}
+
 pub(super) async fn partition_items(
     s: &SqlStore,
     table_id: &str,

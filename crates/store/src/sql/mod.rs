@@ -510,6 +510,10 @@ impl Store for SqlStore {
         items::get_item(self, table_id, item_hash).await
     }
 
+    async fn get_items(&self, keys: &[(&str, &[u8])]) -> Result<Vec<Option<ItemRecord>>> {
+        items::get_items(self, keys).await
+    }
+
     async fn partition_items(
         &self,
         table_id: &str,

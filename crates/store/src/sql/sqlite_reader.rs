@@ -117,6 +117,20 @@ pub(crate) fn first<T>(
     rows.next().map_err(sqlite_error)?.map(decode).transpose()
 }
 
+/// Runs `work`'s statements in one read transaction: they all see the file as of the first of
+/// them, and the connection checks its cached pages once.
+pub(crate) fn in_one_snapshot<T>(conn: &Connection, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    let run = |sql: &str| -> Result<()> {
+        prepare(conn, sql)?.execute([]).map_err(sqlite_error)?;
+        Ok(())
+    };
+    run("BEGIN")?;
+    let result = work();
+    // Ends the transaction whatever `work` came to; a connection that cannot is not kept.
+    run("COMMIT")?;
+    result
+}
+
 /// Every row of `sql` for `params`, decoded.
 pub(crate) fn all<T>(
     conn: &Connection,

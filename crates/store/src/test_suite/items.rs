@@ -99,6 +99,7 @@ fn conflict_at(result: crate::Result<()>) -> usize {
 
 pub(super) async fn run(store: &dyn Store) {
     put_get_replace(store).await;
+    read_together(store).await;
     conflicts_write_nothing(store).await;
     deletes(store).await;
     partitions_and_scans(store).await;
@@ -143,6 +144,27 @@ async fn requests_in_flight_together(store: &dyn Store) {
         assert_eq!(get(store, t, &[1, n]).await.unwrap().version, 1);
     }
     assert_eq!(store.item_stats(t).await.unwrap().count, 33);
+}
+
+/// `get_items` answers each key in order, absent ones as `None`, across tables.
+async fn read_together(store: &dyn Store) {
+    let (t, u) = ("t-together-read", "t-together-read-2");
+    let a = item(t, b"a", b"p", 3);
+    let b = indexed(item(u, b"b", b"q", 4), &[("by-x", b"x1")]);
+    store
+        .write_items(&[
+            put(a.clone(), Expect::Absent),
+            put(b.clone(), Expect::Absent),
+        ])
+        .await
+        .unwrap();
+    let keys: [(&str, &[u8]); 4] = [(u, b"b"), (t, b"none"), (t, b"a"), (u, b"a")];
+    assert_eq!(
+        store.get_items(&keys).await.unwrap(),
+        vec![Some(b.clone()), None, Some(a.clone()), None]
+    );
+    assert_eq!(store.get_items(&keys[2..3]).await.unwrap(), vec![Some(a)]);
+    assert!(store.get_items(&[]).await.unwrap().is_empty());
 }
 
 async fn put_get_replace(store: &dyn Store) {
