@@ -176,7 +176,7 @@ fn index_entries(
 pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Result<ItemRecord> {
     let pk = key_of_item(table, item)?;
     let item_hash = item_hash(key, &pk);
-    let body = serde_json::to_vec(&item::item_to_json(item)).expect("items serialize");
+    let body = item::item_to_body(item);
     let expires_at = table
         .ttl_attribute
         .as_ref()
@@ -203,8 +203,6 @@ pub(crate) fn open_item(key: &TableKey, record: &ItemRecord) -> Result<Item> {
         .map_err(|_| {
             DynamoError::Internal("a stored item does not open with its table's key".into())
         })?;
-    let json: serde_json::Value = serde_json::from_slice(plain.expose())
-        .map_err(|e| DynamoError::Internal(format!("a stored item does not parse: {e}")))?;
-    item::item_from_json(&json)
-        .map_err(|e| DynamoError::Internal(format!("a stored item does not read: {e:?}")))
+    item::item_from_body(plain.expose())
+        .map_err(|e| DynamoError::Internal(format!("a stored item does not read: {e}")))
 }

@@ -613,8 +613,19 @@ impl ServiceModel {
                         });
                     }
                 }
+                // One member present (an AttributeValue, a transaction's action) is matched by
+                // name, not every member looked up in the map.
+                let one = if map.len() == 1 {
+                    map.iter().next()
+                } else {
+                    None
+                };
                 for member in members {
-                    if let Some(v) = map.get(&member.name) {
+                    let found = match one {
+                        Some((name, v)) => (*name == member.name).then_some(v),
+                        None => map.get(&member.name),
+                    };
+                    if let Some(v) = found {
                         self.check(member.shape.0, v, &Path::Member(path, &member.name), errors);
                     }
                 }

@@ -4,9 +4,11 @@
 //! |------|------|
 //! | `number.rs` | `Number`: 38-digit decimals, canonical form, exact addition |
 //! | `wire.rs` | DynamoDB JSON (`{"S":"x"}`…) with the service's validation messages |
+//! | `body.rs` | the same JSON written and read without a JSON tree: sealed item bodies |
 //! | `size.rs` | item size as DynamoDB counts it, the 400 KB limit |
 //! | `key.rs` | order-preserving bytes of key values for range scans in storage |
 
+mod body;
 mod key;
 pub mod number;
 mod size;
@@ -15,6 +17,7 @@ mod wire;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use body::{item_from_body, item_to_body};
 pub use key::sort_key_bytes;
 pub use number::Number;
 pub use size::{attribute_size, check_item_size, check_update_size, item_size, MAX_ITEM_SIZE};

@@ -308,12 +308,6 @@ pub fn item_to_json(item: &BTreeMap<String, AttributeValue>) -> Value {
     Value::Object(item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
 }
 
-impl serde::Serialize for AttributeValue {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(serializer)
-    }
-}
-
 /// Deserializing through serde gives the same messages as [`AttributeValue::from_json`], though the
 /// JSON parser may append a position; a service wanting the bare message decodes a `Value` first.
 impl<'de> serde::Deserialize<'de> for AttributeValue {
