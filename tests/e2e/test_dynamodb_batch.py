@@ -126,6 +126,32 @@ def test_batch_get_100_keys_with_projection(ddb, table, other):
     assert out["Responses"][other] == [{"id": N(42), "v": S("answer")}]
 
 
+def test_batch_get_answers_16_mb_and_leaves_the_rest_unprocessed(ddb, table):
+    """As DynamoDB: an answer holds at most 16 MB of items; the keys past it come back in
+    UnprocessedKeys, with the request's projection, and a caller's loop gets every item."""
+    p = f"bg16-{uuid.uuid4().hex[:6]}-"
+    big = "x" * 350_000
+    for i in range(60):
+        ddb.put_item(TableName=table, Item={"pk": S(f"{p}{i:02d}"), "bigv": S(big), "n": N(i)})
+    request = {table: {"Keys": [{"pk": S(f"{p}{i:02d}")} for i in range(60)],
+                       "ProjectionExpression": "pk, bigv, n"}}
+    out = ddb.batch_get_item(RequestItems=request)
+    first = out["Responses"][table]
+    assert 40 <= len(first) < 60
+    assert sum(len(i["bigv"]["S"]) for i in first) <= 16 * 1024 * 1024
+    left = out["UnprocessedKeys"][table]
+    assert left["ProjectionExpression"] == "pk, bigv, n"
+    assert len(left["Keys"]) + len(first) == 60
+    got = list(first)
+    while out["UnprocessedKeys"]:
+        out = ddb.batch_get_item(RequestItems=out["UnprocessedKeys"])
+        got += out["Responses"][table]
+    assert sorted(int(i["n"]["N"]) for i in got) == list(range(60))
+    # A projection that leaves the big attribute out fits all 60 in one answer.
+    out = ddb.batch_get_item(RequestItems={table: {**request[table], "ProjectionExpression": "pk, n"}})
+    assert len(out["Responses"][table]) == 60 and out["UnprocessedKeys"] == {}
+
+
 def test_batch_get_limits(ddb, table):
     message = expect_error("ValidationException", ddb.batch_get_item, RequestItems={
         table: {"Keys": [{"pk": S(f"k{i}")} for i in range(101)]}})

@@ -1,5 +1,6 @@
-//! BatchGetItem and BatchWriteItem: up to 100 keys / 25 writes over several tables. Every request
-//! is processed; `UnprocessedKeys` / `UnprocessedItems` are always empty (m2sec does not throttle).
+//! BatchGetItem and BatchWriteItem: up to 100 keys / 25 writes over several tables. m2sec does not
+//! throttle: every write is processed (`UnprocessedItems` is empty), and every key is read, but an
+//! answer stops at 16 MB of items as DynamoDB's does, the keys past it in `UnprocessedKeys`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +15,10 @@ use crate::shapes::{BatchGetInput, BatchWriteInput};
 use crate::stored;
 use crate::turns::Change;
 use crate::DynamoDb;
+
+/// What one BatchGetItem answers at most (DynamoDB: 16 MB); the keys past it come back in
+/// `UnprocessedKeys`.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 fn duplicates() -> DynamoError {
     DynamoError::validation("Provided list of item keys contains duplicates")
@@ -36,6 +41,8 @@ impl DynamoDb {
             ));
         }
         let mut responses = serde_json::Map::new();
+        let mut unprocessed_keys = serde_json::Map::new();
+        let mut budget = MAX_ANSWER_BYTES;
         for (name, request) in &input.request_items {
             let table = self.table_for(ctx, name, "dynamodb:BatchGetItem").await?;
             self.authorize(ctx, "dynamodb:BatchGetItem", &table.arn(), &[])
@@ -56,12 +63,13 @@ impl DynamoDb {
             let key = self.keys.get(ctx, &table).await?;
             let mut seen = BTreeSet::new();
             let mut hashes = Vec::new();
-            for k in request
+            let keys: Vec<&Json> = request
                 .get("Keys")
                 .and_then(Json::as_array)
                 .into_iter()
                 .flatten()
-            {
+                .collect();
+            for k in &keys {
                 let pk = stored::key_from_param(&table, &decode_item(k)?)?;
                 let hash = stored::item_hash(&key, &pk);
                 if !seen.insert(hash.clone()) {
@@ -74,16 +82,30 @@ impl DynamoDb {
                 .map(|h| (&*key, table.id.as_str(), h.as_slice()))
                 .collect();
             let mut items = Vec::new();
-            for (_, item) in self.read_items(&reads).await?.into_iter().flatten() {
+            let mut unprocessed = Vec::new();
+            for (found, k) in self.read_items(&reads).await?.into_iter().zip(&keys) {
+                let Some((_, item)) = found else { continue };
                 let item = match &projection {
                     Some(p) => p.apply(&item),
                     None => item,
                 };
+                // Past 16 MB of answer, the rest of the keys are left for the caller's next call.
+                let size = item::item_size(&item);
+                if !unprocessed.is_empty() || size > budget {
+                    unprocessed.push((*k).clone());
+                    continue;
+                }
+                budget -= size;
                 items.push(item::item_to_json(&item));
+            }
+            if !unprocessed.is_empty() {
+                let mut left = request.clone();
+                left["Keys"] = Json::Array(unprocessed);
+                unprocessed_keys.insert(table.name.clone(), left);
             }
             responses.insert(table.name.clone(), items.into());
         }
-        Ok(json!({"Responses": responses, "UnprocessedKeys": {}}))
+        Ok(json!({"Responses": responses, "UnprocessedKeys": unprocessed_keys}))
     }
 
     pub(crate) async fn batch_write_item(
