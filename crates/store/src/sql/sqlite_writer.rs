@@ -240,7 +240,16 @@ impl SqliteWriter {
                 )),
             ));
         }
-        conn.execute_batch("PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL;")?;
+        // temp_store: a group of item writes runs each request in a savepoint, and SQLite keeps the
+        // pages a savepoint may restore in a sub-journal that otherwise spills past 64 KiB to a
+        // temporary file in /var/tmp (a file created, written and deleted per group, and a
+        // dependency on another file system's free space). cache_size: the only connection that
+        // writes keeps its pages valid across commits; 64 MiB holds the indexes' upper levels and
+        // the leaves written often.
+        conn.execute_batch(
+            "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=NORMAL; \
+             PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
+        )?;
         if let Some(main) = conn.path().filter(|p| !p.is_empty()) {
             let mut wal = self.wal.lock().unwrap_or_else(|e| e.into_inner());
             wal.path = Some(PathBuf::from(format!("{main}-wal")));
