@@ -616,3 +616,23 @@ def test_item_writes_and_transactions_racing_on_one_item(ddb_server, ddb, table)
     assert errors == []
     assert len([i for i in done if i % 4]) == 150
     assert get(ddb, table, "mixed")["n"] == N(len(done))
+
+
+def test_update_cannot_nest_past_the_limit(ddb, table):
+    """An update that would nest values deeper than DynamoDB stores (32 levels) is refused, as a put
+    of such an item is; the item stays as it was."""
+    def nested(levels):
+        v = {"NULL": True}
+        for _ in range(levels):
+            v = {"L": [v]}
+        return v
+
+    ddb.put_item(TableName=table, Item={"pk": S("deep"), "d": nested(20)})
+    # Each value is within the limit on its own; set one inside the other, they are not.
+    message = expect_error("ValidationException", ddb.update_item, TableName=table, Key={"pk": S("deep")},
+                           UpdateExpression="SET d" + "[0]" * 20 + " = :v",
+                           ExpressionAttributeValues={":v": nested(25)})
+    assert message == "Nesting Levels have exceeded supported limits"
+    assert get(ddb, table, "deep")["d"] == nested(20)
+    ddb.update_item(TableName=table, Key={"pk": S("deep")}, UpdateExpression="SET d[0] = :v",
+                    ExpressionAttributeValues={":v": nested(5)})

@@ -105,7 +105,6 @@ impl Checked {
             "Update" => {
                 let base = old.cloned().unwrap_or_else(|| self.pk.to_item(&self.table));
                 let u = self.update.as_ref().expect("update expression");
-                check_key_untouched(u, &self.table)?;
                 let new = u.apply(&base)?;
                 item::check_update_size(&new)?;
                 let mut r = stored::seal_item(&self.key, &self.table, &new)?;
@@ -269,7 +268,11 @@ impl DynamoDb {
         )?;
         let condition = condition_of(input.condition_expression.as_ref(), &attrs)?;
         let update = match (&input.update_expression, kind) {
-            (Some(u), "Update") => Some(expression::parse_update(u, &attrs)?),
+            (Some(u), "Update") => {
+                let update = expression::parse_update(u, &attrs)?;
+                check_key_untouched(&update, &table)?;
+                Some(update)
+            }
             (None, "Update") => {
                 return Err(DynamoError::validation(
                     "1 validation error detected: Value null at 'transactItems.1.member.update.updateExpression' failed to satisfy constraint: Member must not be null",

@@ -43,10 +43,17 @@ pub fn check_item_size(item: &Item) -> Result<(), ValidationError> {
 }
 
 /// UpdateItem's check of the item an update expression produced; its message differs from PutItem's.
+/// An update can also nest values deeper than DynamoDB stores (a `SET` of a nested path, again and
+/// again): refused as a written item would be.
 pub fn check_update_size(item: &Item) -> Result<(), ValidationError> {
     if item_size(item) > MAX_ITEM_SIZE {
         return Err(ValidationError::new(
             "Item size to update has exceeded the maximum allowed size",
+        ));
+    }
+    if item.values().any(|v| v.depth() > super::wire::MAX_NESTING) {
+        return Err(ValidationError::new(
+            "Nesting Levels have exceeded supported limits",
         ));
     }
     Ok(())
@@ -62,6 +69,20 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect()
+    }
+
+    #[test]
+    fn updates_nested_past_the_limit_are_refused() {
+        let nested = |levels: usize| {
+            let mut v = AttributeValue::Null;
+            for _ in 0..levels {
+                v = AttributeValue::L(vec![v]);
+            }
+            item(&[("k", AttributeValue::S("x".into())), ("deep", v)])
+        };
+        assert!(check_update_size(&nested(20)).is_ok());
+        let e = check_update_size(&nested(40)).unwrap_err();
+        assert_eq!(e.message(), "Nesting Levels have exceeded supported limits");
     }
 
     fn n(s: &str) -> AttributeValue {

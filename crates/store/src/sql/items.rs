@@ -397,8 +397,10 @@ pub(super) async fn get_items(
     s: &SqlStore,
     keys: &[(&str, &[u8])],
 ) -> Result<Vec<Option<ItemRecord>>> {
-    if let [(table_id, item_hash)] = keys {
-        return Ok(vec![get_item(s, table_id, item_hash).await?]);
+    match keys {
+        [] => return Ok(Vec::new()),
+        [(table_id, item_hash)] => return Ok(vec![get_item(s, table_id, item_hash).await?]),
+        _ => {}
     }
     if let Some(reader) = &s.sqlite_reader {
         // Point reads in one read transaction: one snapshot, and the connection checks once
