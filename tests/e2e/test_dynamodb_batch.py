@@ -343,3 +343,13 @@ def test_transact_get_items_never_sees_a_transaction_half_done(ddb_server, ddb, 
     assert len(seen) > 50
     torn = [pair for pair in seen if pair[0] != pair[1]]
     assert torn == [], f"{len(torn)} of {len(seen)} reads saw a transaction half done: {torn[:5]}"
+
+
+def test_batch_get_by_table_arn_answers_under_the_arn(ddb, table):
+    """RequestItems may name a table by its ARN; Responses (and UnprocessedKeys) then use the ARN too,
+    so that the caller finds its items under the name it asked with."""
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    ddb.put_item(TableName=table, Item={"pk": S("by-arn"), "v": N(1)})
+    out = ddb.batch_get_item(RequestItems={arn: {"Keys": [{"pk": S("by-arn")}]}})
+    assert out["Responses"] == {arn: [{"pk": S("by-arn"), "v": N(1)}]}
+    assert out["UnprocessedKeys"] == {}

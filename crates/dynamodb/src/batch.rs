@@ -101,9 +101,9 @@ impl DynamoDb {
             if !unprocessed.is_empty() {
                 let mut left = request.clone();
                 left["Keys"] = Json::Array(unprocessed);
-                unprocessed_keys.insert(table.name.clone(), left);
+                unprocessed_keys.insert(name.clone(), left);
             }
-            responses.insert(table.name.clone(), items.into());
+            responses.insert(name.clone(), items.into());
         }
         Ok(json!({"Responses": responses, "UnprocessedKeys": unprocessed_keys}))
     }
