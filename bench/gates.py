@@ -83,6 +83,30 @@ end
 """
 
 
+def set_up(ctx, tickets, username="bench-steward"):
+    """A steward, the match MATCH and `tickets` tickets issued in bulk: (admin token, steward token, codes,
+    seconds the issuing took)."""
+    admin = G.admin_token(ctx)
+    code, body = G.call(ctx, "POST", "/users", {"username": username, "password": "bench-password-1",
+                                                 "role": "steward"}, token=admin)
+    assert code == 201, body
+    steward = G.login(ctx, username, "bench-password-1")[1]["token"]
+    kickoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    code, body = G.call(ctx, "POST", "/matches", {"match_id": MATCH, "stadium": "Grand Stade de Tanger",
+                                                  "kickoff": kickoff, "gates": ["G1"], "sectors": {"A": ["G1"]},
+                                                  "reentry": False}, token=admin)
+    assert code == 201, body
+    started = time.monotonic()
+    codes = []
+    while len(codes) < tickets:
+        n = min(5000, tickets - len(codes))
+        csv = "match_id,sector,seat\n" + "".join(f"{MATCH},A,{len(codes) + i}\n" for i in range(n))
+        code, body = G.call(ctx, "POST", "/tickets/bulk", csv, token=admin, content_type="text/csv")
+        assert code == 201, body
+        codes += [t["code"] for t in body["tickets"]]
+    return admin, steward, codes, time.monotonic() - started
+
+
 def run_wrk(hosts, url, extra, dest, server_pid):
     cmd = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "--latency", *extra, url]
     inner = " ".join(f"'{c}'" for c in cmd)
@@ -107,25 +131,7 @@ def main():
     ctx = G.start(TmpFactory(work))
     server = ctx.server
     try:
-        admin = G.admin_token(ctx)
-        code, body = G.call(ctx, "POST", "/users", {"username": "bench-steward", "password": "bench-password-1",
-                                                     "role": "steward"}, token=admin)
-        assert code == 201, body
-        steward = G.login(ctx, "bench-steward", "bench-password-1")[1]["token"]
-        kickoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-        code, body = G.call(ctx, "POST", "/matches", {"match_id": MATCH, "stadium": "Grand Stade de Tanger",
-                                                      "kickoff": kickoff, "gates": ["G1"], "sectors": {"A": ["G1"]},
-                                                      "reentry": False}, token=admin)
-        assert code == 201, body
-        started = time.monotonic()
-        codes = []
-        while len(codes) < TICKETS:
-            n = min(5000, TICKETS - len(codes))
-            csv = "match_id,sector,seat\n" + "".join(f"{MATCH},A,{len(codes) + i}\n" for i in range(n))
-            code, body = G.call(ctx, "POST", "/tickets/bulk", csv, token=admin, content_type="text/csv")
-            assert code == 201, body
-            codes += [t["code"] for t in body["tickets"]]
-        issue_s = time.monotonic() - started
+        admin, steward, codes, issue_s = set_up(ctx, TICKETS)
         codes_path = work / "codes.lua"
         codes_path.write_text("return {" + ",".join(f'"{c}"' for c in codes) + "}\n")
         script = work / "verify.lua"

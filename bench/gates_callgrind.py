@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 
 import callgrind as C  # noqa: E402
 import gates_support as G  # noqa: E402
-from gates import MATCH, TmpFactory  # noqa: E402
+from gates import MATCH, TmpFactory, set_up  # noqa: E402
 
 SCANS = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 OUT = HERE / "out" / "gates_callgrind"
@@ -67,20 +67,7 @@ def main():
     ctx = G.start(TmpFactory(work))
     server = ctx.server
     try:
-        admin = G.admin_token(ctx)
-        code, body = G.call(ctx, "POST", "/users", {"username": "cg-steward", "password": "cg-password-1",
-                                                     "role": "steward"}, token=admin)
-        assert code == 201, body
-        steward = G.login(ctx, "cg-steward", "cg-password-1")[1]["token"]
-        kickoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-        code, body = G.call(ctx, "POST", "/matches", {"match_id": MATCH, "stadium": "Grand Stade de Tanger",
-                                                      "kickoff": kickoff, "gates": ["G1"], "sectors": {"A": ["G1"]},
-                                                      "reentry": False}, token=admin)
-        assert code == 201, body
-        csv = "match_id,sector,seat\n" + "".join(f"{MATCH},A,{i}\n" for i in range(SCANS + 20))
-        code, body = G.call(ctx, "POST", "/tickets/bulk", csv, token=admin, content_type="text/csv")
-        assert code == 201, body
-        codes = [t["code"] for t in body["tickets"]]
+        _, steward, codes, _ = set_up(ctx, SCANS + 20, "cg-steward")
         server.stop()
         plain = server.command
         server.command = lambda: ["valgrind", "--tool=callgrind", f"--callgrind-out-file={OUT}/callgrind.out.%p",
