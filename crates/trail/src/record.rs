@@ -143,7 +143,8 @@ pub struct ServiceEvent<'a> {
 }
 
 /// CloudTrail's `readOnly`: whether the operation only reads (KMS's cryptographic operations count as
-/// reads, as in CloudTrail).
+/// reads, as in CloudTrail, and so do DynamoDB's reads of items: a read's record holds no
+/// `responseElements`).
 pub fn is_read_only(operation: &str) -> bool {
     const READS: &[&str] = &[
         "Describe",
@@ -160,6 +161,11 @@ pub fn is_read_only(operation: &str) -> bool {
         "Verify",
         "Sign",
         "DeriveSharedSecret",
+        // DynamoDB's reads of items.
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
     ];
     READS.iter().any(|p| operation.starts_with(p))
 }

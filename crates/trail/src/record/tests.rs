@@ -266,6 +266,11 @@ fn read_only_follows_cloudtrail() {
         "GenerateDataKey",
         "DescribeKey",
         "GetParameter",
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
     ] {
         assert!(is_read_only(op), "{op}");
     }
@@ -275,6 +280,10 @@ fn read_only_follows_cloudtrail() {
         "ScheduleKeyDeletion",
         "RotateKey",
         "TagResource",
+        "PutItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
     ] {
         assert!(!is_read_only(op), "{op}");
     }
