@@ -11,7 +11,9 @@
 //! 3. an entry marks the ticket PRESENT with a conditional update: refused as `already_redeemed`
 //!    (with the first scan) if it is PRESENT, or has entered before and its match does not allow
 //!    re-entry. An exit marks a PRESENT ticket ABSENT, else `not_inside`. The condition decides,
-//!    not the read before it: of two gates scanning one ticket at once, exactly one lets it in.
+//!    not the read before it: of two gates scanning one ticket at once, exactly one lets it in. (A
+//!    ticket the read already shows refusing the update is refused from the read, with no update
+//!    tried.)
 //!
 //! The ticket's update, the scans item (the answer, under `<device>#<nonce>`) and an audit item are
 //! one DynamoDB transaction, committed before the answer is sent: an answer a steward saw is never
@@ -425,10 +427,29 @@ async fn decide(
             .map_err(|e| Failure::new("cannot read the matches table", e))?,
         Direction::Exit => false,
     };
+    if !update_may_hold(&ticket, scan, reentry) {
+        // Refused by the ticket as read: no update to try. (A scan that changed the ticket since
+        // came after this one's read, which is where this answer stands.)
+        return Ok(Decision::refused(refused_by_condition(
+            Some(&ticket),
+            ticket_id,
+            scan,
+        )));
+    }
     Ok(Decision {
         answer: Answer::ok(ticket_id),
         update: Some(ticket_update(tables, ticket_id, by, scan, at, reentry)),
     })
+}
+
+/// Whether the ticket's conditional update (`ENTER_ONCE`, `ENTER_AGAIN` or `EXIT_CONDITION`)
+/// holds for `ticket` as read; its status was checked before.
+fn update_may_hold(ticket: &Item, scan: &Scan, reentry: bool) -> bool {
+    let present = string(ticket, "state") == Some("PRESENT");
+    match scan.direction {
+        Direction::Entry => !present && (reentry || number(ticket, "entries").unwrap_or(0) == 0),
+        Direction::Exit => present,
+    }
 }
 
 /// Writes `decision`: the ticket's update (if any), the scans item and the audit item, in one
