@@ -171,12 +171,11 @@ impl Authorizer {
         if ctx.caller == Caller::Root {
             return Ok(Decision::Allow);
         }
-        let key = ctx.principal_arn.clone();
         let cached = self
             .cache
             .read()
             .expect("policy cache lock")
-            .get(&key)
+            .get(ctx.principal_arn.as_str())
             .filter(|(_, stamp)| self.generation.is_fresh(stamp, self.ttl))
             .map(|(p, _)| p.clone());
         let policies = match cached {
@@ -187,7 +186,7 @@ impl Authorizer {
                 self.cache
                     .write()
                     .expect("policy cache lock")
-                    .insert(key, (loaded.clone(), stamp));
+                    .insert(ctx.principal_arn.clone(), (loaded.clone(), stamp));
                 loaded
             }
         };
@@ -209,13 +208,15 @@ impl Authorizer {
         resource: &str,
         context: &Context,
     ) -> Result<(), AwsError> {
-        let context = if context.get("aws:PrincipalAccount").is_none() {
-            self::context(ctx, &[])
+        let built;
+        let context = if context.get_lowercase("aws:principalaccount").is_none() {
+            built = self::context(ctx, &[]);
+            &built
         } else {
-            context.clone()
+            context
         };
         match self
-            .identity_decision(ctx, action, resource, &context)
+            .identity_decision(ctx, action, resource, context)
             .await?
         {
             Decision::Allow => Ok(()),
