@@ -161,13 +161,10 @@ pub fn is_read_only(operation: &str) -> bool {
         "Verify",
         "Sign",
         "DeriveSharedSecret",
-        // DynamoDB's reads of items.
-        "BatchGetItem",
-        "Query",
-        "Scan",
-        "TransactGetItems",
     ];
-    READS.iter().any(|p| operation.starts_with(p))
+    // DynamoDB's reads of items (GetItem is one of the `Get`s), by their whole names.
+    const ITEM_READS: &[&str] = &["BatchGetItem", "Query", "Scan", "TransactGetItems"];
+    READS.iter().any(|p| operation.starts_with(p)) || ITEM_READS.contains(&operation)
 }
 
 /// Whether a call is what CloudTrail calls a data event (`eventCategory` `Data`): DynamoDB's item

@@ -95,6 +95,12 @@ fn checkpoint_loop(
     let mut caught_up_at: Option<Instant> = None;
     while alive.load(Ordering::Acquire) {
         std::thread::sleep(CHECKPOINT_EVERY);
+        if failed.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+            // After a failed sync the WAL may hold the only good copy of pages the disk did not
+            // take: nothing more is copied out of it (a descriptor opened now would not even see
+            // the error) until m2sec is started again and SQLite recovers from what is on disk.
+            return;
+        }
         if checkpointer.is_none() {
             checkpointer = Checkpointer::open(&path).ok();
         }
@@ -118,7 +124,7 @@ fn checkpoint_loop(
             Err(CheckpointError::Io(e)) => {
                 tracing::error!(error = %e, "a WAL checkpoint failed on I/O; writes are refused until restart");
                 fail(&failed, format!("checkpointing the WAL: {e}"));
-                checkpointer = None;
+                return;
             }
             Err(CheckpointError::Other(e)) => {
                 tracing::debug!(error = %e, "a WAL checkpoint failed; trying again with a new connection");
@@ -155,7 +161,10 @@ impl Checkpointer {
         let conn = Connection::open(path)
             .and_then(|c| c.busy_timeout(Duration::from_secs(1)).map(|()| c))
             .map_err(|e| CheckpointError::Other(e.to_string()))?;
-        let db = std::fs::File::open(path).map_err(|e| CheckpointError::Other(e.to_string()))?;
+        let db = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| CheckpointError::Other(e.to_string()))?;
         Ok(Checkpointer { conn, db })
     }
 
@@ -349,8 +358,18 @@ impl SqliteWriter {
         }
         let open = guard.as_mut().expect("connection just opened");
         if self.catch_up.swap(false, Ordering::AcqRel) {
-            if let Err(e) = checkpoint(&open.conn) {
-                tracing::debug!(error = %e, "the write connection's WAL checkpoint failed");
+            match checkpoint(&open.conn) {
+                Ok(_) => {}
+                Err(e) if is_io_error(&e) => {
+                    // Its sync of the database file failed: as a failed sync of the WAL.
+                    tracing::error!(error = %e, "the write connection's WAL checkpoint failed on I/O; writes are refused until restart");
+                    fail(&self.failed, format!("checkpointing the WAL: {e}"));
+                    *guard = None;
+                    return Err(self.refuse_if_failed().expect_err("just failed"));
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "the write connection's WAL checkpoint failed");
+                }
             }
         }
         let result = work(&open.conn);
