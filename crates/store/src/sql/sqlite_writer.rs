@@ -22,7 +22,8 @@
 //! thread's, before its next work: no commit comes in between, and its next write transaction starts
 //! the WAL over. That checkpoint holds up this connection's commits while it copies what arrived
 //! since the thread's and syncs both files, so the thread first syncs and catches up as far as it
-//! can on its own ([`Checkpointer`]), and it is not run after every one of the thread's: a WAL of
+//! can on its own ([`Checkpointer`]), the syncs are m2sec's `fdatasync`s rather than SQLite's
+//! `fsync`s ([`SqliteWriter::catch_up`]), and it is not run after every one of the thread's: a WAL of
 //! up to some tens of megabytes costs nothing, a stall of every commit every 100 ms costs every
 //! request's tail latency. (At most once a second: a reader that keeps the WAL from starting over
 //! keeps it above the mark.)
@@ -195,6 +196,9 @@ fn checkpoint(c: &Connection) -> rusqlite::Result<i64> {
 
 struct Open {
     conn: Connection,
+    /// For the catch-up checkpoint: a connection that holds the write lock while it runs, and a
+    /// descriptor of the database file (opened when first needed).
+    hold: Option<(Connection, std::fs::File)>,
 }
 
 fn is_io_error(e: &rusqlite::Error) -> bool {
@@ -336,7 +340,49 @@ impl SqliteWriter {
                 conn.execute_batch("PRAGMA wal_autocheckpoint=1000;")?;
             }
         }
-        Ok(Open { conn })
+        Ok(Open { conn, hold: None })
+    }
+
+    /// The write connection's own checkpoint, after which its next write transaction starts the
+    /// WAL over. SQLite's own syncs around a checkpoint are full `fsync`s (a journal commit each,
+    /// tens of milliseconds under load while every commit waits), so it runs with them off, between
+    /// syncs of m2sec's own (`fdatasync`) in the order SQLite keeps: every frame on disk before any
+    /// is copied, the copies on disk before the WAL can start over. A write of another connection
+    /// would start it over as soon as the copy is done: a connection of its own holds the write
+    /// lock until the database file is synced.
+    fn catch_up(&self, open: &mut Open) -> std::result::Result<(), CheckpointError> {
+        let sql = |e: rusqlite::Error| match is_io_error(&e) {
+            true => CheckpointError::Io(e.to_string()),
+            false => CheckpointError::Other(e.to_string()),
+        };
+        if open.hold.is_none() {
+            let conn = Connection::open(&self.path)
+                .and_then(|c| c.busy_timeout(Duration::from_millis(100)).map(|()| c))
+                .map_err(sql)?;
+            let db = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.path)
+                .map_err(|e| CheckpointError::Other(e.to_string()))?;
+            open.hold = Some((conn, db));
+        }
+        let (hold, db) = open.hold.as_ref().expect("just opened");
+        self.sync_wal()
+            .map_err(|e| CheckpointError::Io(e.to_string()))?;
+        if hold.execute_batch("BEGIN IMMEDIATE").is_err() {
+            // Another connection is writing: the next round catches up.
+            return Ok(());
+        }
+        let copied = open
+            .conn
+            .execute_batch("PRAGMA synchronous=OFF")
+            .and_then(|()| checkpoint(&open.conn));
+        let restored = open.conn.execute_batch("PRAGMA synchronous=NORMAL");
+        let synced = copied.and(restored).map_err(sql).and_then(|()| {
+            db.sync_data()
+                .map_err(|e| CheckpointError::Io(format!("syncing the database file: {e}")))
+        });
+        let released = hold.execute_batch("ROLLBACK").map_err(sql);
+        synced.and(released)
     }
 
     /// Runs `work` on the connection (blocking: call it from a blocking thread). With `sync`, the
@@ -358,20 +404,22 @@ impl SqliteWriter {
         }
         let open = guard.as_mut().expect("connection just opened");
         if self.catch_up.swap(false, Ordering::AcqRel) {
-            match checkpoint(&open.conn) {
-                Ok(_) => {}
-                Err(e) if is_io_error(&e) => {
-                    // Its sync of the database file failed: as a failed sync of the WAL.
+            match self.catch_up(open) {
+                Ok(()) => {}
+                Err(CheckpointError::Io(e)) => {
                     tracing::error!(error = %e, "the write connection's WAL checkpoint failed on I/O; writes are refused until restart");
                     fail(&self.failed, format!("checkpointing the WAL: {e}"));
                     *guard = None;
                     return Err(self.refuse_if_failed().expect_err("just failed"));
                 }
-                Err(e) => {
+                Err(CheckpointError::Other(e)) => {
+                    // The connection may be left with its syncs off: a fresh one does the work.
                     tracing::debug!(error = %e, "the write connection's WAL checkpoint failed");
+                    *guard = Some(self.open().map_err(sqlite_error)?);
                 }
             }
         }
+        let open = guard.as_mut().expect("connection open");
         let result = work(&open.conn);
         if result.is_err() {
             *guard = None;
@@ -454,6 +502,16 @@ mod tests {
         assert!(
             wal < appended / 3,
             "{commits} commits left a WAL of {wal} bytes: it was not started over"
+        );
+        // The catch-up checkpoints run with SQLite's syncs off: they are back on after.
+        let synchronous: i64 = writer
+            .with(false, |c| {
+                c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            })
+            .unwrap();
+        assert_eq!(
+            synchronous, 1,
+            "the write connection was left with its syncs off"
         );
         drop(writer);
     }
