@@ -61,6 +61,25 @@ pub(crate) struct SqliteWriter {
     wal: Mutex<Wal>,
     /// Set when a sync or a checkpoint failed on I/O: every write is refused from then on.
     failed: Arc<Mutex<Option<String>>>,
+    /// A descriptor of the database file, for m2sec's own syncs of it: opened once and kept (closing
+    /// a descriptor of a file drops the process's POSIX locks on it, SQLite's included).
+    db_file: DbFile,
+    /// Connections left holding the write lock after a failed sync of the database file, so that
+    /// no connection starts the WAL over until m2sec is started again.
+    held: Mutex<Vec<Connection>>,
+}
+
+type DbFile = Arc<Mutex<Option<Arc<std::fs::File>>>>;
+
+/// The descriptor `slot` keeps of the database file at `path`, opened (for writing) on first use.
+fn database_file(slot: &DbFile, path: &std::path::Path) -> std::io::Result<Arc<std::fs::File>> {
+    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(file) = slot.as_ref() {
+        return Ok(file.clone());
+    }
+    let file = Arc::new(std::fs::OpenOptions::new().write(true).open(path)?);
+    *slot = Some(file.clone());
+    Ok(file)
 }
 
 #[derive(Default)]
@@ -91,6 +110,7 @@ fn checkpoint_loop(
     catch_up: Arc<AtomicBool>,
     (restart_after, catch_up_every): (i64, Duration),
     failed: Arc<Mutex<Option<String>>>,
+    db_file: DbFile,
 ) {
     let mut checkpointer: Option<Checkpointer> = None;
     let mut caught_up_at: Option<Instant> = None;
@@ -103,7 +123,7 @@ fn checkpoint_loop(
             return;
         }
         if checkpointer.is_none() {
-            checkpointer = Checkpointer::open(&path).ok();
+            checkpointer = Checkpointer::open(&path, &db_file).ok();
         }
         let Some(c) = &checkpointer else { continue };
         let round = c.run(false).and_then(|frames| {
@@ -148,7 +168,7 @@ fn checkpoint_loop(
 /// again.)
 struct Checkpointer {
     conn: Connection,
-    db: std::fs::File,
+    db: Arc<std::fs::File>,
 }
 
 enum CheckpointError {
@@ -158,14 +178,14 @@ enum CheckpointError {
 }
 
 impl Checkpointer {
-    fn open(path: &std::path::Path) -> std::result::Result<Self, CheckpointError> {
+    fn open(
+        path: &std::path::Path,
+        db_file: &DbFile,
+    ) -> std::result::Result<Self, CheckpointError> {
         let conn = Connection::open(path)
             .and_then(|c| c.busy_timeout(Duration::from_secs(1)).map(|()| c))
             .map_err(|e| CheckpointError::Other(e.to_string()))?;
-        let db = std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(|e| CheckpointError::Other(e.to_string()))?;
+        let db = database_file(db_file, path).map_err(|e| CheckpointError::Other(e.to_string()))?;
         Ok(Checkpointer { conn, db })
     }
 
@@ -196,9 +216,9 @@ fn checkpoint(c: &Connection) -> rusqlite::Result<i64> {
 
 struct Open {
     conn: Connection,
-    /// For the catch-up checkpoint: a connection that holds the write lock while it runs, and a
-    /// descriptor of the database file (opened when first needed).
-    hold: Option<(Connection, std::fs::File)>,
+    /// For the catch-up checkpoint: a connection that holds the write lock while it runs (opened
+    /// when first needed).
+    hold: Option<Connection>,
 }
 
 fn is_io_error(e: &rusqlite::Error) -> bool {
@@ -237,6 +257,8 @@ impl SqliteWriter {
             checkpointing: Arc::new(AtomicBool::new(false)),
             wal: Mutex::new(Wal::default()),
             failed: Arc::new(Mutex::new(None)),
+            db_file: Arc::new(Mutex::new(None)),
+            held: Mutex::new(Vec::new()),
         }))
     }
 
@@ -330,9 +352,10 @@ impl SqliteWriter {
             let (path, alive) = (self.path.clone(), self.checkpointing.clone());
             let (catch_up, failed) = (self.catch_up.clone(), self.failed.clone());
             let marks = (self.restart_after, self.catch_up_every);
+            let db_file = self.db_file.clone();
             let started = std::thread::Builder::new()
                 .name("m2sec-checkpoint".into())
-                .spawn(move || checkpoint_loop(path, alive, catch_up, marks, failed));
+                .spawn(move || checkpoint_loop(path, alive, catch_up, marks, failed, db_file));
             if let Err(e) = started {
                 // Without the thread, this connection checkpoints as SQLite does by default.
                 tracing::warn!(error = %e, "no WAL checkpoint thread; commits checkpoint themselves");
@@ -355,34 +378,65 @@ impl SqliteWriter {
             true => CheckpointError::Io(e.to_string()),
             false => CheckpointError::Other(e.to_string()),
         };
+        let db = database_file(&self.db_file, &self.path)
+            .map_err(|e| CheckpointError::Other(e.to_string()))?;
         if open.hold.is_none() {
-            let conn = Connection::open(&self.path)
+            let hold = Connection::open(&self.path)
                 .and_then(|c| c.busy_timeout(Duration::from_millis(100)).map(|()| c))
                 .map_err(sql)?;
-            let db = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&self.path)
-                .map_err(|e| CheckpointError::Other(e.to_string()))?;
-            open.hold = Some((conn, db));
+            open.hold = Some(hold);
         }
-        let (hold, db) = open.hold.as_ref().expect("just opened");
+        // A failed sync has refused every write already (`sync_wal`); any other failure is not
+        // the disk's.
         self.sync_wal()
-            .map_err(|e| CheckpointError::Io(e.to_string()))?;
-        if hold.execute_batch("BEGIN IMMEDIATE").is_err() {
-            // Another connection is writing: the next round catches up.
-            return Ok(());
+            .map_err(|e| CheckpointError::Other(e.to_string()))?;
+        let began = open
+            .hold
+            .as_ref()
+            .expect("just opened")
+            .execute_batch("BEGIN IMMEDIATE");
+        match began {
+            Ok(()) => {}
+            // Another connection is writing: a later round catches up.
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                return Ok(())
+            }
+            Err(e) => {
+                open.hold = None;
+                return Err(sql(e));
+            }
         }
         let copied = open
             .conn
             .execute_batch("PRAGMA synchronous=OFF")
             .and_then(|()| checkpoint(&open.conn));
         let restored = open.conn.execute_batch("PRAGMA synchronous=NORMAL");
-        let synced = copied.and(restored).map_err(sql).and_then(|()| {
-            db.sync_data()
-                .map_err(|e| CheckpointError::Io(format!("syncing the database file: {e}")))
-        });
-        let released = hold.execute_batch("ROLLBACK").map_err(sql);
-        synced.and(released)
+        // Whatever the checkpoint did, what it may have copied is on disk before the lock is
+        // given back.
+        if let Err(e) = db.sync_data() {
+            // SQLite counts the copies as done, and they may not be on disk: the lock stays
+            // taken, so that no connection starts the WAL over, until m2sec is started again.
+            let hold = open.hold.take().expect("holding the lock");
+            self.held
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(hold);
+            return Err(CheckpointError::Io(format!(
+                "syncing the database file: {e}"
+            )));
+        }
+        let released = open
+            .hold
+            .as_ref()
+            .expect("holding the lock")
+            .execute_batch("ROLLBACK");
+        if released.is_err() {
+            // Dropping it gives the lock back.
+            open.hold = None;
+        }
+        copied.and(restored).and(released).map_err(sql)
     }
 
     /// Runs `work` on the connection (blocking: call it from a blocking thread). With `sync`, the
@@ -415,6 +469,7 @@ impl SqliteWriter {
                 Err(CheckpointError::Other(e)) => {
                     // The connection may be left with its syncs off: a fresh one does the work.
                     tracing::debug!(error = %e, "the write connection's WAL checkpoint failed");
+                    *guard = None;
                     *guard = Some(self.open().map_err(sqlite_error)?);
                 }
             }
