@@ -136,26 +136,7 @@ impl ServiceModel {
                 }
             }
             (ShapeKind::Integer, Value::Number(n)) => match n.as_i64() {
-                Some(v) => {
-                    if let Some(min) = shape.min {
-                        if (v as f64) < min {
-                            fail(
-                                errors,
-                                value,
-                                format!("Member must have value greater than or equal to {min}"),
-                            );
-                        }
-                    }
-                    if let Some(max) = shape.max {
-                        if (v as f64) > max {
-                            fail(
-                                errors,
-                                value,
-                                format!("Member must have value less than or equal to {max}"),
-                            );
-                        }
-                    }
-                }
+                Some(v) => self.check_bounds(shape, "value", v as f64, value, &fail, errors),
                 None => fail(errors, value, "Member must be an integer".into()),
             },
             (ShapeKind::Float, Value::Number(_)) | (ShapeKind::Boolean, Value::Bool(_)) => {}
@@ -190,23 +171,32 @@ impl ServiceModel {
         fail: &dyn Fn(&mut Vec<Failure>, &Value, String),
         errors: &mut Vec<Failure>,
     ) {
-        if let Some(min) = shape.min {
-            if (len as f64) < min {
-                fail(
-                    errors,
-                    value,
-                    format!("Member must have length greater than or equal to {min}"),
-                );
-            }
+        self.check_bounds(shape, "length", len as f64, value, fail, errors);
+    }
+
+    /// The shape's `min` and `max` on `measured`, the member's `what` (its length or value).
+    fn check_bounds(
+        &self,
+        shape: &Shape,
+        what: &str,
+        measured: f64,
+        value: &Value,
+        fail: &dyn Fn(&mut Vec<Failure>, &Value, String),
+        errors: &mut Vec<Failure>,
+    ) {
+        if let Some(min) = shape.min.filter(|min| measured < *min) {
+            fail(
+                errors,
+                value,
+                format!("Member must have {what} greater than or equal to {min}"),
+            );
         }
-        if let Some(max) = shape.max {
-            if (len as f64) > max {
-                fail(
-                    errors,
-                    value,
-                    format!("Member must have length less than or equal to {max}"),
-                );
-            }
+        if let Some(max) = shape.max.filter(|max| measured > *max) {
+            fail(
+                errors,
+                value,
+                format!("Member must have {what} less than or equal to {max}"),
+            );
         }
     }
 }
