@@ -58,6 +58,27 @@ def test_partition_only(ddb, orders):
     assert q(ddb, orders, "pk = :p", {":p": S("nobody")})["Items"] == []
 
 
+def test_table_without_sort_key(ddb):
+    """A partition of a table without a sort key is one item: Query finds it (and its later writes),
+    filters it, counts it, and finds nothing once it is deleted."""
+    name = make_table(ddb)
+    for pk, n in (("a", 1), ("b", 2)):
+        ddb.put_item(TableName=name, Item={"pk": S(pk), "n": N(n)})
+    out = q(ddb, name, "pk = :p", {":p": S("a")})
+    assert out["Items"] == [{"pk": S("a"), "n": N(1)}]
+    assert out["Count"] == 1 and out["ScannedCount"] == 1
+    ddb.update_item(TableName=name, Key={"pk": S("a")}, UpdateExpression="SET n = :n",
+                    ExpressionAttributeValues={":n": N(5)})
+    assert q(ddb, name, "pk = :p", {":p": S("a")})["Items"] == [{"pk": S("a"), "n": N(5)}]
+    filtered = q(ddb, name, "pk = :p", {":p": S("a"), ":m": N(5)}, FilterExpression="n > :m")
+    assert filtered["Items"] == [] and filtered["Count"] == 0 and filtered["ScannedCount"] == 1
+    assert q(ddb, name, "pk = :p", {":p": S("b")}, Select="COUNT")["Count"] == 1
+    assert q(ddb, name, "pk = :p", {":p": S("c")})["Items"] == []
+    ddb.delete_item(TableName=name, Key={"pk": S("a")})
+    assert q(ddb, name, "pk = :p", {":p": S("a")})["Count"] == 0
+    assert [i["pk"]["S"] for i in scan_all(ddb, TableName=name)] == ["b"]
+
+
 def test_sort_key_conditions(ddb, orders):
     c1 = {":p": S("c1")}
     assert sks(q(ddb, orders, "pk = :p AND sk BETWEEN :a AND :b", {**c1, ":a": S("o#02"), ":b": S("o#04")})[

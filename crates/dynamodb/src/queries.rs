@@ -12,7 +12,7 @@ use crate::expression::{self, ConditionExpression, KeySchema, ProjectionExpressi
 use crate::item::{self, Item};
 use crate::items::{attributes, decode_item, leading_key, projection_of, refuse_legacy};
 use crate::shapes::QueryInput;
-use crate::stored;
+use crate::stored::{self, PrimaryKey};
 use crate::tables::{key_of, IndexRecord, TableRecord};
 use crate::DynamoDb;
 
@@ -295,14 +295,31 @@ impl DynamoDb {
         };
 
         let key = self.keys.get(ctx, &table).await?;
-        let hash = match index {
-            Some((i, _)) => stored::index_partition_hash(&key, &i.name, partition_value),
-            None => stored::partition_hash(&key, partition_value),
+        let records = match index {
+            Some((i, _)) => {
+                let hash = stored::index_partition_hash(&key, &i.name, partition_value);
+                self.store
+                    .partition_items(&table.id, Some(&i.name), &hash)
+                    .await?
+            }
+            // A partition of a table without a sort key is one item at most, read by its key.
+            None if table.sort_key().is_none() => {
+                let pk = PrimaryKey {
+                    partition: partition_value.clone(),
+                    sort: None,
+                };
+                let hash = stored::item_hash(&key, &pk);
+                self.store
+                    .get_item(&table.id, &hash)
+                    .await?
+                    .into_iter()
+                    .collect()
+            }
+            None => {
+                let hash = stored::partition_hash(&key, partition_value);
+                self.store.partition_items(&table.id, None, &hash).await?
+            }
         };
-        let records = self
-            .store
-            .partition_items(&table.id, plan.index_name(), &hash)
-            .await?;
         let items = self.open_all(&key, &records)?;
         // Order: the sort key, then (several index items may share one) the table's key.
         let order = |i: &Item| -> Position {

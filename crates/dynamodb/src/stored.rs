@@ -184,9 +184,15 @@ pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Res
             Some(AttributeValue::N(n)) => n.to_string().split('.').next()?.parse::<i64>().ok(),
             _ => None,
         });
+    // An item of a table without a sort key is alone in its partition: the store keeps it out of
+    // the partition index, and a Query reads it by its item hash.
+    let partition_hash = match pk.sort {
+        None => item_hash.clone(),
+        Some(_) => partition_hash(key, &pk.partition),
+    };
     Ok(ItemRecord {
         table_id: table.id.clone(),
-        partition_hash: partition_hash(key, &pk.partition),
+        partition_hash,
         body: key.seal(&aad(&table.id, &item_hash), &body),
         item_hash,
         version: 0,

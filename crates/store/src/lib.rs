@@ -240,7 +240,9 @@ pub trait Store: Send + Sync + 'static {
     /// The items at `keys` (table id, item hash), in their order, read together: all of one
     /// moment, none of a transaction committed between two of them (TransactGetItems' snapshot).
     async fn get_items(&self, keys: &[(&str, &[u8])]) -> Result<Vec<Option<ItemRecord>>>;
-    /// The items of one partition of the table (`index` None) or of an index, by item hash.
+    /// The items of one partition of the table (`index` None) or of an index, by item hash. An item
+    /// whose partition hash is its item hash is alone in its partition and is read by that hash
+    /// ([`Store::get_item`]): it is not listed here.
     async fn partition_items(
         &self,
         table_id: &str,

@@ -463,7 +463,7 @@ pub(super) async fn partition_items(
     let sql = match index {
         None => format!(
             "SELECT {ITEM_COLUMNS} FROM ddb_items i WHERE i.table_id = $1 AND i.partition_hash = $2 \
-             ORDER BY i.item_hash"
+             AND i.partition_hash <> i.item_hash ORDER BY i.item_hash"
         ),
         Some(_) => format!(
             "SELECT {ITEM_COLUMNS} FROM ddb_index_entries e JOIN ddb_items i \

@@ -95,3 +95,73 @@ async fn postgres_access_keys_get_their_users_ids() {
     };
     access_keys_get_their_users_ids(&url).await;
 }
+
+/// Migration 9 keeps the items written before it, and their partitions: items of a partition shared
+/// by several stay listed, as does an item written before it with a partition hash of its own; an
+/// item whose partition hash is its item hash is read, not listed.
+async fn items_keep_their_partitions(url: &str) {
+    use crate::{Expect, GuardedWrite, ItemRecord, ItemWrite};
+    let store = SqlStore::connect_unmigrated(url).await.unwrap();
+    store.migrate_through(8).await.unwrap();
+    let item = |hash: &[u8], partition: &[u8]| ItemRecord {
+        table_id: "t".into(),
+        item_hash: hash.to_vec(),
+        partition_hash: partition.to_vec(),
+        body: [b"sealed:".as_slice(), hash].concat(),
+        version: 3,
+        expires_at: (hash == b"b").then_some(1_700_000_000),
+        indexes: vec![("g".into(), b"g1".to_vec())],
+        size: 42,
+    };
+    let items = [item(b"a", b"p"), item(b"b", b"p"), item(b"c", b"c-own")];
+    let writes: Vec<_> = items
+        .iter()
+        .map(|i| GuardedWrite {
+            write: ItemWrite::Put(i.clone()),
+            expect: Expect::Absent,
+        })
+        .collect();
+    store.write_items(&writes).await.unwrap();
+    store.migrate_through(9).await.unwrap();
+    for i in &items {
+        assert_eq!(
+            store.get_item("t", &i.item_hash).await.unwrap().as_ref(),
+            Some(i)
+        );
+    }
+    let hashes = |records: Vec<ItemRecord>| -> Vec<Vec<u8>> {
+        records.into_iter().map(|r| r.item_hash).collect()
+    };
+    let listed = |p: &'static [u8]| store.partition_items("t", None, p);
+    assert_eq!(hashes(listed(b"p").await.unwrap()), [b"a", b"b"]);
+    assert_eq!(hashes(listed(b"c-own").await.unwrap()), [b"c"]);
+    let in_index = store.partition_items("t", Some("g"), b"g1").await.unwrap();
+    assert_eq!(hashes(in_index), [b"a", b"b", b"c"]);
+    // Written after: alone in its partition.
+    let lone = item(b"d", b"d");
+    store
+        .write_items(&[GuardedWrite {
+            write: ItemWrite::Put(lone.clone()),
+            expect: Expect::Absent,
+        }])
+        .await
+        .unwrap();
+    assert!(listed(b"d").await.unwrap().is_empty());
+    assert_eq!(store.get_item("t", b"d").await.unwrap(), Some(lone));
+    store.pool.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_items_keep_their_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    items_keep_their_partitions(&SqlStore::sqlite_url(&dir.path().join("m2sec.db"))).await;
+}
+
+#[tokio::test]
+async fn postgres_items_keep_their_partitions() {
+    let Some(url) = fresh_postgres().await else {
+        m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL migrations)");
+        return;
+    };
+    items_keep_their_partitions(&url).await;
+}

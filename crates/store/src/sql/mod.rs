@@ -80,6 +80,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_dynamodb_items.sql"),
         include_str!("../../migrations/postgres/0008_dynamodb_items.sql"),
     ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_lone_items_unindexed.sql"),
+        include_str!("../../migrations/postgres/0009_lone_items_unindexed.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

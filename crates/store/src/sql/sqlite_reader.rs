@@ -264,6 +264,7 @@ mod tests {
                 "DROP TABLE IF EXISTS ddb_items",
                 "DROP TABLE IF EXISTS ddb_index_entries",
                 include_str!("../../migrations/sqlite/0008_dynamodb_items.sql"),
+                include_str!("../../migrations/sqlite/0009_lone_items_unindexed.sql"),
             ] {
                 sqlx::raw_sql(reset).execute(&file.pool).await.unwrap();
             }

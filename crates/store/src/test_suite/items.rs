@@ -103,6 +103,7 @@ pub(super) async fn run(store: &dyn Store) {
     conflicts_write_nothing(store).await;
     deletes(store).await;
     partitions_and_scans(store).await;
+    lone_items_are_in_no_partition(store).await;
     index_entries_follow_the_item(store).await;
     table_deletion_in_rounds(store).await;
     expiry(store).await;
@@ -341,6 +342,43 @@ async fn deletes(store: &dyn Store) {
         hashes(&store.partition_items(t, None, b"p").await.unwrap()),
         [b"a", b"b"]
     );
+}
+
+/// An item whose partition hash is its item hash (a table without a sort key) is read by that hash
+/// and scanned, never listed as a partition; the items of the table that share a partition are.
+async fn lone_items_are_in_no_partition(store: &dyn Store) {
+    let t = "t-lone";
+    let writes = [
+        put(item(t, b"a", b"a", 1), Expect::Absent),
+        put(item(t, b"b", b"p", 1), Expect::Absent),
+        put(item(t, b"c", b"p", 1), Expect::Absent),
+    ];
+    store.write_items(&writes).await.unwrap();
+    assert!(store
+        .partition_items(t, None, b"a")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        hashes(&store.partition_items(t, None, b"p").await.unwrap()),
+        [b"b", b"c"]
+    );
+    assert_eq!(get(store, t, b"a").await, Some(item(t, b"a", b"a", 1)));
+    assert_eq!(
+        hashes(&store.scan_items(t, None, None, None, 10).await.unwrap()),
+        [b"a", b"b", b"c"]
+    );
+    // Written again, and deleted, as any other item.
+    store
+        .write_items(&[put(item(t, b"a", b"a", 2), Expect::Version(1))])
+        .await
+        .unwrap();
+    assert_eq!(get(store, t, b"a").await, Some(item(t, b"a", b"a", 2)));
+    store
+        .write_items(&[delete(t, b"a", Expect::Version(2))])
+        .await
+        .unwrap();
+    assert_eq!(get(store, t, b"a").await, None);
 }
 
 async fn partitions_and_scans(store: &dyn Store) {
