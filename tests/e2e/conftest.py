@@ -161,8 +161,12 @@ class Server:
         return proc
 
     def cleanup(self):
+        """Kills the process and removes its data dir and its log files (a benchmark's access log
+        alone runs to hundreds of megabytes)."""
         self.kill()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        for log in (self.stdout, self.stderr):
+            log.unlink(missing_ok=True)
 
 
 def expect_error(code, fn, status=None, **kwargs):
