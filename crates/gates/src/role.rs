@@ -100,7 +100,11 @@ impl<'a> AsRole<'a> {
             .call(
                 "dynamodb",
                 "GetItem",
-                json!({"TableName": table, "Key": key, "ConsistentRead": true}),
+                object([
+                    ("TableName", table.into()),
+                    ("Key", key),
+                    ("ConsistentRead", true.into()),
+                ]),
             )
             .await?;
         match output["Item"].take() {
@@ -116,7 +120,7 @@ impl<'a> AsRole<'a> {
         item: Item,
         condition: Option<(&str, Value)>,
     ) -> Result<(), AwsError> {
-        let mut input = json!({"TableName": table, "Item": item});
+        let mut input = object([("TableName", table.into()), ("Item", Value::Object(item))]);
         if let Some((expression, values)) = condition {
             input["ConditionExpression"] = json!(expression);
             set_unless_empty(&mut input, "ExpressionAttributeValues", values);
@@ -133,11 +137,11 @@ impl<'a> AsRole<'a> {
         key: Value,
         update: Update<'_>,
     ) -> Result<(), AwsError> {
-        let mut input = json!({
-            "TableName": table,
-            "Key": key,
-            "UpdateExpression": update.expression,
-        });
+        let mut input = object([
+            ("TableName", table.into()),
+            ("Key", key),
+            ("UpdateExpression", update.expression.into()),
+        ]);
         if let Some(condition) = update.condition {
             input["ConditionExpression"] = json!(condition);
             input["ReturnValuesOnConditionCheckFailure"] = json!("ALL_OLD");
@@ -200,6 +204,17 @@ pub struct Update<'e> {
     pub condition: Option<&'e str>,
     pub names: Value,
     pub values: Value,
+}
+
+/// A JSON object of `members`, their values moved in as they are: `json!` copies every value it is
+/// given, item and key trees included.
+pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect(),
+    )
 }
 
 /// DynamoDB refuses empty `ExpressionAttributeNames`/`Values`: they are sent only when not empty.

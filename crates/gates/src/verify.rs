@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 
 use crate::code::{self, CodeError, TicketClaims};
 use crate::proxy::{Event, Response};
-use crate::role::{AsRole, Item};
+use crate::role::{object, AsRole, Item};
 use crate::{session, Function, Gates};
 
 pub(crate) use annul::annul;
@@ -362,7 +362,7 @@ async fn read(
         .call(
             "dynamodb",
             "TransactGetItems",
-            json!({ "TransactItems": gets }),
+            object([("TransactItems", Value::Array(gets))]),
         )
         .await
         .map_err(|e| Failure::new("cannot read the scans and tickets tables", e))?;
@@ -474,20 +474,29 @@ async fn record(
         let updates = decision.update.take();
         let has_update = updates.is_some();
         let mut writes: Vec<Value> = updates
-            .map(|u| json!({ "Update": u }))
+            .map(|u| object([("Update", u)]))
             .into_iter()
             .collect();
-        writes.push(json!({"Put": {
-            "TableName": tables.scans,
-            "Item": scan_item,
-            "ConditionExpression": "attribute_not_exists(scanId)",
-        }}));
-        writes.push(json!({"Put": {"TableName": tables.audit, "Item": audit}}));
+        writes.push(object([(
+            "Put",
+            object([
+                ("TableName", tables.scans.into()),
+                ("Item", scan_item),
+                ("ConditionExpression", "attribute_not_exists(scanId)".into()),
+            ]),
+        )]));
+        writes.push(object([(
+            "Put",
+            object([
+                ("TableName", tables.audit.into()),
+                ("Item", Value::Object(audit)),
+            ]),
+        )]));
         let written = as_role
             .call(
                 "dynamodb",
                 "TransactWriteItems",
-                json!({ "TransactItems": writes }),
+                object([("TransactItems", Value::Array(writes))]),
             )
             .await;
         let e = match written {
@@ -615,28 +624,30 @@ fn ticket_update(
             input["UpdateExpression"] = json!(ENTER);
             input["ExpressionAttributeNames"] = json!({"#state": "state", "#status": "status",
                 "#entries": "entries", "#lastScan": "lastScan", "#firstScan": "firstScan"});
-            input["ExpressionAttributeValues"] = json!({
+            let mut values = json!({
                 ":present": {"S": "PRESENT"},
                 ":active": {"S": "active"},
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
-                ":scan": last_scan,
                 ":first": {"M": {
                     "at": {"N": at.to_string()},
                     "gate": {"S": scan.gate},
                     "device": {"S": scan.device},
                 }},
             });
+            values[":scan"] = last_scan;
+            input["ExpressionAttributeValues"] = values;
         }
         Direction::Exit => {
             input["ConditionExpression"] = json!(EXIT_CONDITION);
             input["UpdateExpression"] = json!(EXIT);
             input["ExpressionAttributeNames"] = json!({"#state": "state", "#lastScan": "lastScan"});
-            input["ExpressionAttributeValues"] = json!({
+            let mut values = json!({
                 ":present": {"S": "PRESENT"},
                 ":absent": {"S": "ABSENT"},
-                ":scan": last_scan,
             });
+            values[":scan"] = last_scan;
+            input["ExpressionAttributeValues"] = values;
         }
     }
     input
