@@ -272,8 +272,9 @@ pub struct ItemRecord {
     /// Keyed hash of the item's whole primary key: unique in the table; also the scan order.
     pub item_hash: Vec<u8>,
     /// Keyed hash of the partition key's value: the items of one partition share it. The item's key
-    /// fixes it, so a write of an item that exists keeps the one stored. Equal to `item_hash`: the
-    /// item is alone in its partition (its table has no sort key) and in no partition listing
+    /// fixes it, so a write of an item that exists keeps the one stored. For a table without a sort
+    /// key it equals `item_hash` (items written since migration 9; older ones keep their own): the
+    /// item is alone in its partition and in no partition listing
     /// ([`crate::Store::partition_items`]), which spares the write an index entry.
     pub partition_hash: Vec<u8>,
     /// The item, sealed by the table's key.

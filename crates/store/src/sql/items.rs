@@ -454,23 +454,31 @@ pub(super) async fn get_items(
         .collect())
 }
 
+/// The items of a partition of the table, or (`of_index`) of an index. The table's own partitions
+/// list only items whose partition hash is not their item hash: the partition index (partial, with
+/// this same condition, which the query must state for the index to serve it) holds no others.
+pub(super) fn partition_sql(of_index: bool) -> String {
+    if of_index {
+        format!(
+            "SELECT {ITEM_COLUMNS} FROM ddb_index_entries e JOIN ddb_items i \
+             ON i.table_id = e.table_id AND i.item_hash = e.item_hash \
+             WHERE e.table_id = $1 AND e.partition_hash = $2 AND e.index_name = $3 ORDER BY e.item_hash"
+        )
+    } else {
+        format!(
+            "SELECT {ITEM_COLUMNS} FROM ddb_items i WHERE i.table_id = $1 AND i.partition_hash = $2 \
+             AND i.partition_hash <> i.item_hash ORDER BY i.item_hash"
+        )
+    }
+}
+
 pub(super) async fn partition_items(
     s: &SqlStore,
     table_id: &str,
     index: Option<&str>,
     partition_hash: &[u8],
 ) -> Result<Vec<ItemRecord>> {
-    let sql = match index {
-        None => format!(
-            "SELECT {ITEM_COLUMNS} FROM ddb_items i WHERE i.table_id = $1 AND i.partition_hash = $2 \
-             AND i.partition_hash <> i.item_hash ORDER BY i.item_hash"
-        ),
-        Some(_) => format!(
-            "SELECT {ITEM_COLUMNS} FROM ddb_index_entries e JOIN ddb_items i \
-             ON i.table_id = e.table_id AND i.item_hash = e.item_hash \
-             WHERE e.table_id = $1 AND e.partition_hash = $2 AND e.index_name = $3 ORDER BY e.item_hash"
-        ),
-    };
+    let sql = partition_sql(index.is_some());
     if let Some(reader) = &s.sqlite_reader {
         let mut params: Vec<&dyn ToSql> = vec![&table_id, &partition_hash];
         if let Some(index) = &index {

@@ -28,7 +28,7 @@ pub(crate) mod trail;
 
 use async_trait::async_trait;
 use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 
 use crate::clock::now_ms;
 use crate::{
@@ -187,12 +187,27 @@ impl SqlStore {
         self.migrate_through(i64::MAX).await
     }
 
-    /// Applies the pending migrations numbered up to `last`.
+    /// Applies the pending migrations numbered up to `last`. A store migrated further than this
+    /// build knows is refused: its records may be written in ways this build misreads (since
+    /// migration 9, a Query of an older build finds no item of a table without a sort key).
     pub(crate) async fn migrate_through(&self, last: i64) -> Result<()> {
         sqlx::raw_sql("CREATE TABLE IF NOT EXISTS m2sec_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        let applied: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM m2sec_migrations")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .try_get("v")
+            .map_err(unavailable)?;
+        if let Some(applied) = applied.filter(|&v| v > known) {
+            return Err(StoreError::Unavailable(format!(
+                "the store is at schema version {applied}, newer than this build of m2sec knows \
+                 ({known}): run that version of m2sec or a later one"
+            )));
+        }
         for (version, sqlite, postgres) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
             let mut tx = self.pool.begin().await.map_err(unavailable)?;
             let done = sqlx::query("SELECT version FROM m2sec_migrations WHERE version = $1")
