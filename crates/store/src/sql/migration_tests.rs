@@ -1,6 +1,8 @@
-//! Migrations that rewrite existing rows, run on data written by the schema before them; on SQLite, and
-//! on a fresh PostgreSQL database when `M2SEC_TEST_POSTGRES_URL` is set. Also [`SqlStore::holds_data`]
-//! on a store never migrated, and on one migrated but empty.
+//! Migrations that rewrite existing rows or change what a query lists, run on data written by the
+//! schema before them; on SQLite, and on a fresh PostgreSQL database when `M2SEC_TEST_POSTGRES_URL`
+//! is set. Also [`SqlStore::holds_data`] on a store never migrated, and on one migrated but empty; the
+//! refusal of a store migrated further than this build knows; and the partial partition index
+//! serving the partition query.
 
 use super::SqlStore;
 use crate::{Document, Store};
