@@ -46,11 +46,12 @@ pub fn principal(ctx: &RequestContext) -> Principal {
 
 /// The global condition keys AWS sets on every request, plus the service's own (`extra`).
 pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
-    let mut c = Context::new();
+    // The keys below, and room for the service's own.
+    let mut c = Context::with_capacity(8 + extra.len());
     use chrono::{Datelike, Timelike};
     let now = chrono::Utc::now();
-    c.insert(
-        "aws:CurrentTime",
+    c.insert_lowercase(
+        "aws:currenttime",
         format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
             now.year(),
@@ -61,19 +62,19 @@ pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
             now.second()
         ),
     );
-    c.insert("aws:EpochTime", now.timestamp().to_string());
-    c.insert("aws:PrincipalAccount", ctx.account.clone());
-    c.insert("aws:SecureTransport", "false");
+    c.insert_lowercase("aws:epochtime", now.timestamp().to_string());
+    c.insert_lowercase("aws:principalaccount", ctx.account.clone());
+    c.insert_lowercase("aws:securetransport", "false");
     match &ctx.caller {
         Caller::Root => {
-            c.insert("aws:PrincipalArn", ctx.principal_arn.clone());
-            c.insert("aws:PrincipalType", "Account");
-            c.insert("aws:userid", ctx.account.clone());
+            c.insert_lowercase("aws:principalarn", ctx.principal_arn.clone());
+            c.insert_lowercase("aws:principaltype", "Account");
+            c.insert_lowercase("aws:userid", ctx.account.clone());
         }
         Caller::User { name } => {
-            c.insert("aws:PrincipalArn", ctx.principal_arn.clone());
-            c.insert("aws:PrincipalType", "User");
-            c.insert("aws:username", name.clone());
+            c.insert_lowercase("aws:principalarn", ctx.principal_arn.clone());
+            c.insert_lowercase("aws:principaltype", "User");
+            c.insert_lowercase("aws:username", name.clone());
         }
         Caller::Role {
             role_arn,
@@ -81,13 +82,13 @@ pub fn context(ctx: &RequestContext, extra: &[(&str, Vec<String>)]) -> Context {
             ..
         } => {
             // For a role session AWS sets aws:PrincipalArn to the role, not the session.
-            c.insert("aws:PrincipalArn", role_arn.clone());
-            c.insert("aws:PrincipalType", "AssumedRole");
-            c.insert("aws:RoleSessionName", session_name.clone());
+            c.insert_lowercase("aws:principalarn", role_arn.clone());
+            c.insert_lowercase("aws:principaltype", "AssumedRole");
+            c.insert_lowercase("aws:rolesessionname", session_name.clone());
         }
     }
     if let Some(ip) = &ctx.source_ip {
-        c.insert("aws:SourceIp", ip.clone());
+        c.insert_lowercase("aws:sourceip", ip.clone());
     }
     for (key, values) in extra {
         c.insert_all(key, values.clone());

@@ -287,6 +287,13 @@ fn context_keys_are_case_insensitive_and_insert_replaces() {
         Some(2)
     );
     assert_eq!(context.get("aws:username"), None);
+    // A key inserted as written in lowercase is the same key, whatever case it is asked in.
+    context.insert_lowercase("aws:principaltype", "User");
+    context.insert("aws:PrincipalType", "AssumedRole");
+    assert_eq!(
+        context.get("AWS:PrincipalType"),
+        Some(&["AssumedRole".to_string()][..])
+    );
 }
 
 #[test]

@@ -26,6 +26,7 @@ mod document;
 mod evaluate;
 mod pattern;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub use document::{Effect, PolicyDocument, Statement};
@@ -77,7 +78,8 @@ pub enum PrincipalKind {
 /// absent by conditions, as AWS treats an empty multivalued key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    values: HashMap<String, Vec<String>>,
+    /// By lowercased key; the keys every request has are borrowed, not copied.
+    values: HashMap<Cow<'static, str>, Vec<String>>,
 }
 
 impl Context {
@@ -85,15 +87,30 @@ impl Context {
         Self::default()
     }
 
+    /// Room for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Context {
+            values: HashMap::with_capacity(n),
+        }
+    }
+
     /// Sets `key` to the single `value`, replacing what it held.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
         self.values
-            .insert(key.to_ascii_lowercase(), vec![value.into()]);
+            .insert(Cow::Owned(key.to_ascii_lowercase()), vec![value.into()]);
+    }
+
+    /// [`Context::insert`] for a key written in lowercase already (`aws:sourceip`): the key is
+    /// kept as it is, not copied.
+    pub fn insert_lowercase(&mut self, key: &'static str, value: impl Into<String>) {
+        debug_assert_eq!(key, key.to_ascii_lowercase(), "{key} is not lowercase");
+        self.values.insert(Cow::Borrowed(key), vec![value.into()]);
     }
 
     /// Sets `key` to all of `values`, replacing what it held.
     pub fn insert_all(&mut self, key: &str, values: Vec<String>) {
-        self.values.insert(key.to_ascii_lowercase(), values);
+        self.values
+            .insert(Cow::Owned(key.to_ascii_lowercase()), values);
     }
 
     pub fn get(&self, key: &str) -> Option<&[String]> {
