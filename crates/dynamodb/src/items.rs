@@ -11,7 +11,7 @@ use serde_json::{json, Value as Json};
 use crate::error::{DynamoError, Result};
 use crate::expression::{self, ConditionExpression, ExpressionAttributes, UpdateExpression, Usage};
 use crate::item::{self, AttributeValue, Item};
-use crate::shapes::ItemInput;
+use crate::shapes::{GetItemOutput, ItemInput};
 use crate::stored::{self, PrimaryKey};
 use crate::tables::TableRecord;
 use crate::turns::Change;
@@ -244,7 +244,11 @@ impl DynamoDb {
         Ok(out)
     }
 
-    pub(crate) async fn get_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {
+    pub(crate) async fn get_item(
+        &self,
+        ctx: &RequestContext,
+        input: ItemInput,
+    ) -> Result<GetItemOutput> {
         let table = self
             .table_for(ctx, &input.table_name, "dynamodb:GetItem")
             .await?;
@@ -269,18 +273,17 @@ impl DynamoDb {
         expression::check_unused(&attrs, &used)?;
         let key = self.keys.get(ctx, &table).await?;
         let (_, current) = self.read_item(&key, &table, &pk).await?;
-        let mut out = json!({});
-        if let Some((_, item)) = current {
-            let item = match &projection {
+        Ok(GetItemOutput {
+            item: current.map(|(_, item)| match &projection {
                 Some(p) => p.apply(&item),
                 None => item,
-            };
-            out["Item"] = item::item_to_json(&item);
-        }
-        if let Some(c) = consumed(&table.name, input.return_consumed_capacity.as_deref(), 0.5) {
-            out["ConsumedCapacity"] = c;
-        }
-        Ok(out)
+            }),
+            consumed_capacity: consumed(
+                &table.name,
+                input.return_consumed_capacity.as_deref(),
+                0.5,
+            ),
+        })
     }
 
     pub(crate) async fn delete_item(&self, ctx: &RequestContext, input: ItemInput) -> Result<Json> {

@@ -5,13 +5,12 @@
 use m2sec_crypto::TableKey;
 use m2sec_proto::RequestContext;
 use m2sec_store::ItemRecord;
-use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
 use crate::expression::{self, ConditionExpression, KeySchema, ProjectionExpression, Usage};
 use crate::item::{self, Item};
 use crate::items::{attributes, decode_item, leading_key, projection_of, refuse_legacy};
-use crate::shapes::QueryInput;
+use crate::shapes::{PageOutput, QueryInput};
 use crate::stored::{self, PrimaryKey};
 use crate::tables::{key_of, IndexRecord, TableRecord};
 use crate::DynamoDb;
@@ -87,34 +86,31 @@ impl Plan<'_> {
         evaluated: Vec<Item>,
         last: Option<Item>,
         consumed_mode: Option<&str>,
-    ) -> Json {
+    ) -> PageOutput {
         let scanned = evaluated.len();
         let kept: Vec<Item> = evaluated
             .into_iter()
             .filter(|i| self.filter.as_ref().is_none_or(|f| f.evaluate(i)))
             .collect();
-        let mut out = json!({"Count": kept.len(), "ScannedCount": scanned});
-        if self.select != "COUNT" {
-            let items: Vec<Json> = kept
-                .into_iter()
+        let count = kept.len();
+        let items = (self.select != "COUNT").then(|| {
+            kept.into_iter()
                 .map(|i| {
                     let i = self.projected(i);
-                    let i = match &self.projection {
+                    match &self.projection {
                         Some(p) => p.apply(&i),
                         None => i,
-                    };
-                    item::item_to_json(&i)
+                    }
                 })
-                .collect();
-            out["Items"] = items.into();
+                .collect()
+        });
+        PageOutput {
+            count,
+            scanned_count: scanned,
+            items,
+            last_evaluated_key: last.map(|l| self.last_key(&l)),
+            consumed_capacity: crate::items::consumed(&self.table.name, consumed_mode, 0.5),
         }
-        if let Some(last) = last {
-            out["LastEvaluatedKey"] = item::item_to_json(&self.last_key(&last));
-        }
-        if let Some(c) = crate::items::consumed(&self.table.name, consumed_mode, 0.5) {
-            out["ConsumedCapacity"] = c;
-        }
-        out
     }
 }
 
@@ -200,7 +196,11 @@ impl DynamoDb {
         records.iter().map(|r| stored::open_item(key, r)).collect()
     }
 
-    pub(crate) async fn query(&self, ctx: &RequestContext, input: QueryInput) -> Result<Json> {
+    pub(crate) async fn query(
+        &self,
+        ctx: &RequestContext,
+        input: QueryInput,
+    ) -> Result<PageOutput> {
         let table = self
             .table_for(ctx, &input.table_name, "dynamodb:Query")
             .await?;
@@ -371,7 +371,7 @@ impl DynamoDb {
         Ok(plan.answer(page, last, input.return_consumed_capacity.as_deref()))
     }
 
-    pub(crate) async fn scan(&self, ctx: &RequestContext, input: QueryInput) -> Result<Json> {
+    pub(crate) async fn scan(&self, ctx: &RequestContext, input: QueryInput) -> Result<PageOutput> {
         let table = self
             .table_for(ctx, &input.table_name, "dynamodb:Scan")
             .await?;

@@ -241,3 +241,27 @@ pub struct UpdateTtlInput {
     pub table_name: String,
     pub time_to_live_specification: TimeToLiveSpecification,
 }
+
+/// GetItem's answer, serialized straight from the item: no JSON tree is built between.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetItemOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<crate::item::Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Json>,
+}
+
+/// A page of a Query or Scan, serialized straight from its items.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PageOutput {
+    pub count: usize,
+    pub scanned_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<crate::item::Item>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_key: Option<crate::item::Item>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Json>,
+}

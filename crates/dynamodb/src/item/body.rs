@@ -80,8 +80,38 @@ pub fn item_to_body(item: &Item) -> Vec<u8> {
 
 /// The item a sealed body holds.
 pub fn item_from_body(body: &[u8]) -> Result<Item, serde_json::Error> {
-    let stored: BTreeMap<String, Stored> = serde_json::from_slice(body)?;
-    Ok(stored.into_iter().map(|(k, v)| (k, v.0)).collect())
+    Ok(serde_json::from_slice::<StoredMap>(body)?.0)
+}
+
+/// A map of values read from a body (an item, or an `M`): its members are gathered in order and
+/// the tree built from them at once, rather than built by inserts and then rebuilt without the
+/// wrappers.
+struct StoredMap(BTreeMap<String, AttributeValue>);
+
+impl<'de> Deserialize<'de> for StoredMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(StoredMapVisitor)
+    }
+}
+
+struct StoredMapVisitor;
+
+impl<'de> Visitor<'de> for StoredMapVisitor {
+    type Value = StoredMap;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of DynamoDB attribute values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StoredMap, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some((name, value)) = map.next_entry::<String, Stored>()? {
+            members.push((name, value.0));
+        }
+        // Bodies list members in name order, so this sorts nothing; a repeated name keeps its last
+        // value, as inserting would.
+        Ok(StoredMap(members.into_iter().collect()))
+    }
 }
 
 /// One value read from a body.
@@ -125,12 +155,7 @@ impl<'de> Visitor<'de> for StoredVisitor {
                 map.next_value::<bool>()?;
                 AttributeValue::Null
             }
-            "M" => AttributeValue::M(
-                map.next_value::<BTreeMap<String, Stored>>()?
-                    .into_iter()
-                    .map(|(k, v)| (k, v.0))
-                    .collect(),
-            ),
+            "M" => AttributeValue::M(map.next_value::<StoredMap>()?.0),
             "L" => AttributeValue::L(
                 map.next_value::<Vec<Stored>>()?
                     .into_iter()

@@ -20,6 +20,7 @@ use crate::{
     Expect, ExpiredItem, GuardedWrite, ItemRecord, ItemStats, ItemWrite, Result, StoreError,
 };
 
+/// The columns every item read selects first, in this order: [`item_from_row`] reads them by position.
 const ITEM_COLUMNS: &str = "i.table_id, i.item_hash, i.partition_hash, i.body, i.version, \
      i.expires_at, i.size, i.indexes";
 
@@ -66,16 +67,17 @@ pub(super) fn decode_indexes(mut bytes: &[u8]) -> Result<IndexList> {
     Ok(out)
 }
 
+/// An item read by a statement selecting [`ITEM_COLUMNS`] first.
 fn item_from_row(row: &impl Columns) -> Result<ItemRecord> {
-    let indexes: Vec<u8> = row.column("indexes")?;
+    let indexes: Vec<u8> = row.column_at(7)?;
     Ok(ItemRecord {
-        table_id: row.column("table_id")?,
-        item_hash: row.column("item_hash")?,
-        partition_hash: row.column("partition_hash")?,
-        body: row.column("body")?,
-        version: row.column("version")?,
-        expires_at: row.column("expires_at")?,
-        size: row.column("size")?,
+        table_id: row.column_at(0)?,
+        item_hash: row.column_at(1)?,
+        partition_hash: row.column_at(2)?,
+        body: row.column_at(3)?,
+        version: row.column_at(4)?,
+        expires_at: row.column_at(5)?,
+        size: row.column_at(6)?,
         indexes: decode_indexes(&indexes)?,
     })
 }
@@ -681,5 +683,26 @@ mod tests {
         assert_ne!(lock_key("t1", b"ab"), lock_key("t1", b"ba"));
         // The separator keeps the table id and the hash apart.
         assert_ne!(lock_key("t1", b"a"), lock_key("t1a", b""));
+    }
+
+    #[test]
+    fn item_columns_are_in_the_order_item_from_row_reads_them() {
+        let names: Vec<&str> = ITEM_COLUMNS
+            .split(',')
+            .map(|c| c.trim().trim_start_matches("i."))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "table_id",
+                "item_hash",
+                "partition_hash",
+                "body",
+                "version",
+                "expires_at",
+                "size",
+                "indexes"
+            ]
+        );
     }
 }
