@@ -11,7 +11,7 @@ use crate::error::{DynamoError, Result};
 use crate::expression::{self, Usage};
 use crate::item;
 use crate::items::{attributes, decode_item, projection_of};
-use crate::shapes::{BatchGetInput, BatchWriteInput};
+use crate::shapes::{BatchGetInput, BatchGetOutput, BatchWriteInput};
 use crate::stored;
 use crate::turns::Change;
 use crate::DynamoDb;
@@ -29,7 +29,7 @@ impl DynamoDb {
         &self,
         ctx: &RequestContext,
         input: BatchGetInput,
-    ) -> Result<Json> {
+    ) -> Result<BatchGetOutput> {
         let total: usize = input
             .request_items
             .values()
@@ -40,7 +40,7 @@ impl DynamoDb {
                 "Too many items requested for the BatchGetItem call",
             ));
         }
-        let mut responses = serde_json::Map::new();
+        let mut responses = BTreeMap::new();
         let mut unprocessed_keys = serde_json::Map::new();
         let mut budget = MAX_ANSWER_BYTES;
         for (name, request) in &input.request_items {
@@ -96,16 +96,19 @@ impl DynamoDb {
                     continue;
                 }
                 budget -= size;
-                items.push(item::item_to_json(&item));
+                items.push(item);
             }
             if !unprocessed.is_empty() {
                 let mut left = request.clone();
                 left["Keys"] = Json::Array(unprocessed);
                 unprocessed_keys.insert(name.clone(), left);
             }
-            responses.insert(name.clone(), items.into());
+            responses.insert(name.clone(), items);
         }
-        Ok(json!({"Responses": responses, "UnprocessedKeys": unprocessed_keys}))
+        Ok(BatchGetOutput {
+            responses,
+            unprocessed_keys,
+        })
     }
 
     pub(crate) async fn batch_write_item(

@@ -252,6 +252,21 @@ pub struct GetItemOutput {
     pub consumed_capacity: Option<Json>,
 }
 
+/// BatchGetItem's answer: the items found per table, and the keys left for another call.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BatchGetOutput {
+    pub responses: BTreeMap<String, Vec<crate::item::Item>>,
+    pub unprocessed_keys: serde_json::Map<String, Json>,
+}
+
+/// TransactGetItems' answer: per Get, in order, `{"Item": …}` or `{}`.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TransactGetOutput {
+    pub responses: Vec<GetItemOutput>,
+}
+
 /// A page of a Query or Scan, serialized straight from its items.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -20,7 +20,9 @@ use crate::items::{
     attributes, check_condition, check_key_untouched, condition_of, decode_item, leading_key,
     projection_of,
 };
-use crate::shapes::{ItemInput, TransactGetInput, TransactWriteInput};
+use crate::shapes::{
+    GetItemOutput, ItemInput, TransactGetInput, TransactGetOutput, TransactWriteInput,
+};
 use crate::stored::{self, PrimaryKey};
 use crate::tables::TableRecord;
 use crate::turns::RETRIES;
@@ -324,7 +326,7 @@ impl DynamoDb {
         &self,
         ctx: &RequestContext,
         input: TransactGetInput,
-    ) -> Result<Json> {
+    ) -> Result<TransactGetOutput> {
         if input.transact_items.is_empty() || input.transact_items.len() > 100 {
             return Err(DynamoError::validation(format!(
                 "1 validation error detected: Value '{}' at 'transactItems' failed to satisfy constraint: Member must have length less than or equal to 100",
@@ -373,20 +375,17 @@ impl DynamoDb {
             .map(|(key, table_id, hash, _)| (&**key, table_id.as_str(), hash.as_slice()))
             .collect();
         let found = self.read_items(&reads).await?;
-        let responses: Vec<Json> = found
+        let responses = found
             .into_iter()
             .zip(&gets)
-            .map(|(current, (_, _, _, projection))| match current {
-                Some((_, item)) => {
-                    let item = match projection {
-                        Some(p) => p.apply(&item),
-                        None => item,
-                    };
-                    json!({"Item": item::item_to_json(&item)})
-                }
-                None => json!({}),
+            .map(|(current, (_, _, _, projection))| GetItemOutput {
+                item: current.map(|(_, item)| match projection {
+                    Some(p) => p.apply(&item),
+                    None => item,
+                }),
+                consumed_capacity: None,
             })
             .collect();
-        Ok(json!({"Responses": responses}))
+        Ok(TransactGetOutput { responses })
     }
 }
