@@ -74,6 +74,11 @@ pub struct Config {
     /// list, or one comma-separated string (as `M2SEC_TRAIL_EXCLUDE_EVENT_SOURCES` gives it).
     #[serde(default, deserialize_with = "text_list")]
     pub trail_exclude_event_sources: Vec<String>,
+    /// Record data events (DynamoDB's item calls: GetItem, PutItem, Query, …), as a CloudTrail trail
+    /// does when its event selectors ask for them. `false` records management events only, which is
+    /// CloudTrail's default.
+    #[serde(default = "default_true")]
+    pub trail_data_events: bool,
     /// Seconds between signed digests of the trail (one is also signed at shutdown).
     #[serde(default = "default_digest_interval")]
     pub trail_digest_interval_secs: u64,
@@ -241,6 +246,7 @@ impl Default for Config {
             trail_retention_days: default_retention(),
             trail_max_bytes: 0,
             trail_exclude_event_sources: Vec::new(),
+            trail_data_events: true,
             trail_digest_interval_secs: default_digest_interval(),
             dns_listen: None,
             dns_tcp_idle_timeout_secs: default_dns_tcp_idle_timeout(),
@@ -304,6 +310,7 @@ const CONFIG_KEYS: &[&str] = &[
     "trail_retention_days",
     "trail_max_bytes",
     "trail_exclude_event_sources",
+    "trail_data_events",
     "trail_digest_interval_secs",
     "dns_listen",
     "dns_tcp_idle_timeout_secs",

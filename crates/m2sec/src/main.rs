@@ -237,12 +237,16 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
                 retention_days: config.trail_retention_days.max(0.0),
                 max_bytes: config.trail_max_bytes,
                 exclude_event_sources: config.trail_exclude_event_sources.clone(),
+                data_events: config.trail_data_events,
             },
         )
         .await
         .map_err(|e| anyhow::anyhow!("trail: {e}"))?;
         if !config.trail_exclude_event_sources.is_empty() {
             tracing::warn!(sources = ?config.trail_exclude_event_sources, "calls to these services are not recorded in the trail");
+        }
+        if !config.trail_data_events {
+            tracing::warn!("data events (DynamoDB's item calls) are not recorded in the trail");
         }
         (trail, Some(task))
     } else {

@@ -83,6 +83,9 @@ pub struct Trail {
     /// Event sources left out of the trail (`kms.amazonaws.com`), as CloudTrail's
     /// `ExcludeManagementEventSources` does.
     excluded: Arc<Vec<String>>,
+    /// Whether data events are recorded (CloudTrail records them only for a trail whose event
+    /// selectors ask for them).
+    data_events: bool,
 }
 
 impl std::fmt::Debug for Trail {
@@ -107,6 +110,7 @@ impl Trail {
         let signer = Arc::new(signer::Signer::open_or_create(store.as_ref(), root).await?);
         let health = Arc::new(Health::default());
         let excluded = Arc::new(config.exclude_event_sources.clone());
+        let data_events = config.data_events;
         let (tx, urgent, task) = writer::start(store, signer, config, health.clone());
         Ok((
             Trail {
@@ -114,6 +118,7 @@ impl Trail {
                 urgent,
                 health,
                 excluded,
+                data_events,
             },
             task,
         ))
@@ -126,6 +131,13 @@ impl Trail {
     /// Whether calls to `event_source` (`kms.amazonaws.com`) are recorded.
     pub fn records(&self, event_source: &str) -> bool {
         self.is_enabled() && !self.excluded.iter().any(|s| s == event_source)
+    }
+
+    /// Whether a call of `event_name` to `event_source` is recorded: its source is, and it is a
+    /// management event or data events are recorded.
+    pub fn records_call(&self, event_source: &str, event_name: &str) -> bool {
+        self.records(event_source)
+            && (self.data_events || !record::is_data_event(event_source, event_name))
     }
 
     /// Refuses at once while the trail cannot be written, so that a call which could not be recorded
@@ -214,7 +226,7 @@ impl Trail {
     /// data event (see [`record::is_data_event`]): that is committed with the next batch, without
     /// the call waiting for it, as CloudTrail delivers data events after the calls they record.
     pub async fn call(&self, call: &Call<'_>) -> std::result::Result<(), Unrecorded> {
-        if !self.records(call.event_source) {
+        if !self.records_call(call.event_source, call.event_name) {
             return Ok(());
         }
         let event = record::call_event(call);
@@ -229,7 +241,7 @@ impl Trail {
         call: &Call<'_>,
         request_parameters: Option<&str>,
     ) -> std::result::Result<(), Unrecorded> {
-        if !self.records(call.event_source) {
+        if !self.records_call(call.event_source, call.event_name) {
             return Ok(());
         }
         let event = record::call_event_with(call, request_parameters.map(record::Params::Text));

@@ -48,6 +48,9 @@ pub struct WriterConfig {
     pub max_bytes: u64,
     /// Event sources not recorded at all (`kms.amazonaws.com`).
     pub exclude_event_sources: Vec<String>,
+    /// Whether data events (DynamoDB's item calls, [`crate::record::is_data_event`]) are recorded;
+    /// management events always are.
+    pub data_events: bool,
 }
 
 pub(crate) fn start(

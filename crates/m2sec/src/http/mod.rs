@@ -267,7 +267,7 @@ pub(crate) async fn run_json_input(
 ) -> Result<Vec<u8>, AwsError> {
     let model = service.model();
     // Reads of the trail itself are not recorded in it; calls to no operation are not calls.
-    let recorded = records(state, model)
+    let recorded = records(state, model, operation)
         && model.metadata.endpoint_prefix != "cloudtrail"
         && model.has_operation(operation);
     if !recorded {
@@ -338,12 +338,14 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
         .unwrap_or("(not text)")
 }
 
-/// Whether calls of the service of `model` are recorded (the trail is on and does not leave them out).
-fn records(state: &AppState, model: &m2sec_proto::model::ServiceModel) -> bool {
+/// Whether calls of `operation` of the service of `model` are recorded (the trail is on, does not
+/// leave the service out, and records data events if this is one).
+fn records(state: &AppState, model: &m2sec_proto::model::ServiceModel, operation: &str) -> bool {
     state.trail.is_enabled()
-        && state
-            .trail
-            .records(&format!("{}.amazonaws.com", model.metadata.endpoint_prefix))
+        && state.trail.records_call(
+            &format!("{}.amazonaws.com", model.metadata.endpoint_prefix),
+            operation,
+        )
 }
 
 /// A call that could not be recorded is answered with the service's internal error (and is not carried
@@ -607,7 +609,7 @@ pub(crate) async fn call_recorded(
     checked: Result<(), AwsError>,
 ) -> Result<serde_json::Value, AwsError> {
     let model = service.model();
-    let recorded = records(state, model);
+    let recorded = records(state, model, operation);
     if recorded {
         writable(state, model)?;
     }

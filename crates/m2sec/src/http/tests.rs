@@ -90,6 +90,7 @@ async fn state(dir: &std::path::Path) -> (Arc<AppState>, Arc<SqlStore>) {
             retention_days: 0.0,
             max_bytes: 0,
             exclude_event_sources: vec![],
+            data_events: true,
         },
     )
     .await
