@@ -104,78 +104,100 @@ def parse_dump(path):
     return total, allocs
 
 
+class Callgrind:
+    """BINARY serving on a free 127.0.0.1 port under `valgrind --tool=callgrind` (a fresh temp data
+    dir, the admin keys of `env`), its dumps in `out`; stopped (SIGTERM) on leaving the `with`."""
+
+    def __init__(self, binary, out, env):
+        if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
+            sys.exit("valgrind is not installed (apt-get install valgrind)")
+        if not os.path.exists(binary):
+            sys.exit(f"{binary} does not exist (cargo build --release)")
+        self.binary, self.out, self.env = binary, str(out), env
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.data_dir = tempfile.mkdtemp(prefix="m2sec-callgrind.")
+        log = open(os.path.join(self.out, "m2sec.log"), "w")
+        self.proc = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={self.out}/callgrind.out.%p", self.binary,
+             "serve", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}"],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env,
+        )
+        deadline = time.time() + 120
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", self.port, timeout=5).request("GET", "/health")
+                return self
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    self.__exit__(None, None, None)
+                    sys.exit(f"m2sec did not start under valgrind (see {self.out}/m2sec.log)")
+                time.sleep(0.5)
+
+    def measure(self, request, status, n, warmup=100):
+        """Instructions and allocation calls (C's and Rust's) of all threads while `n` copies of
+        `request` are served on one keep-alive connection, after `warmup` more."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        send(conn, request, status, warmup)
+        subprocess.run(["callgrind_control", "--zero", str(self.proc.pid)], check=True, capture_output=True)
+        send(conn, request, status, n)
+        subprocess.run(["callgrind_control", "--dump", str(self.proc.pid)], check=True, capture_output=True)
+        conn.close()
+        dumps = sorted(
+            (p for p in os.listdir(self.out) if p.startswith(f"callgrind.out.{self.proc.pid}.")),
+            key=lambda p: int(p.rsplit(".", 1)[1]),
+        )
+        return parse_dump(os.path.join(self.out, dumps[-1]))
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def table(rows):
+    """The Markdown table of (name, instructions, allocations, reallocations) per request."""
+    lines = ["| request | instructions/req | allocations/req |", "|---|---:|---:|"]
+    for name, ir, a, r in rows:
+        lines.append(f"| {name} | {ir / 1000:.0f} k | {a:.0f}{f' (+{r:.0f} reallocs)' if r >= 0.5 else ''} |")
+    return "\n".join(lines)
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "target/release/m2sec")
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    if not shutil.which("valgrind") or not shutil.which("callgrind_control"):
-        sys.exit("valgrind is not installed (apt-get install valgrind)")
-    if not os.path.exists(binary):
-        sys.exit(f"{binary} does not exist (cargo build --release)")
     out = os.path.join(root, "bench/out/callgrind")
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     os.environ.setdefault("BENCH_ACCESS_KEY_ID", "AKIAM2SECBENCHADMIN01")
     os.environ.setdefault("BENCH_SECRET_ACCESS_KEY", "m2sec-bench-admin-secret-0123456789abcdef")
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    endpoint = f"http://127.0.0.1:{port}"
-    data_dir = tempfile.mkdtemp(prefix="m2sec-callgrind.")
     env = dict(
         os.environ,
         M2SEC_ADMIN_ACCESS_KEY_ID=os.environ["BENCH_ACCESS_KEY_ID"],
         M2SEC_ADMIN_SECRET_ACCESS_KEY=os.environ["BENCH_SECRET_ACCESS_KEY"],
         M2SEC_LOG="info,sqlx=warn",
     )
-    log = open(os.path.join(out, "m2sec.log"), "w")
-    proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out.%p", binary, "serve",
-         "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=5).request("GET", "/health")
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    sys.exit("m2sec did not start under valgrind (see bench/out/callgrind/m2sec.log)")
-                time.sleep(0.5)
+    with Callgrind(binary, out, env) as server:
         state_path = os.path.join(out, "state.json")
-        bench.setup(endpoint, state_path)
+        bench.setup(server.endpoint, state_path)
         with open(state_path) as f:
             state = json.load(f)
         rows = []
-        for i, (name, request, status) in enumerate(variants(endpoint, state)):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            send(conn, request, status, 100)
-            subprocess.run(["callgrind_control", "--zero", str(proc.pid)], check=True, capture_output=True)
-            send(conn, request, status, n)
-            subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True)
-            conn.close()
-            dumps = sorted(
-                (p for p in os.listdir(out) if p.startswith(f"callgrind.out.{proc.pid}.")),
-                key=lambda p: int(p.rsplit(".", 1)[1]),
-            )
-            total, allocs = parse_dump(os.path.join(out, dumps[-1]))
+        for name, request, status in variants(server.endpoint, state):
+            total, allocs = server.measure(request, status, n)
             rows.append((name, total / n, allocs["malloc"] / n + allocs["calloc"] / n, allocs["realloc"] / n))
             print(f"  {name}: {total / n / 1000:.1f} k Ir/req, {allocs}", file=sys.stderr)
-        print("| request (same headers/body) | instructions/req | allocations/req |")
-        print("|---|---:|---:|")
-        for name, ir, a, r in rows:
-            print(f"| {name} | {ir / 1000:.0f} k | {a:.0f}{f' (+{r:.0f} reallocs)' if r >= 0.5 else ''} |")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        print(table(rows).replace("| request |", "| request (same headers/body) |", 1))
 
 
 if __name__ == "__main__":

@@ -4,12 +4,21 @@
   `readOnly`), their items and keys hidden, and table calls are management events;
 - with `trail_data_events = false` (`M2SEC_TRAIL_DATA_EVENTS=false`) only the management events are
   recorded, as a CloudTrail trail records them unless its event selectors ask for data events; the
-  item calls still work.
+  item calls still work, even while the trail cannot be written (a full disk), when management calls
+  are refused.
 
 Each test runs a server of its own (`fresh_server`): it owns the trail."""
 import json
 
+import boto3
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from conftest import ACCESS_KEY, REGION, SECRET_KEY
 from dynamodb_support import make_table, table_arn, unique_table
+from e2e_support import wait_for
+from test_hardening import fill, health, small_tmpfs  # noqa: F401  (small_tmpfs is a fixture)
 
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
@@ -59,3 +68,35 @@ def test_data_events_can_be_left_out(fresh_server):
     assert len(records(ct, "TagResource")) == 1
     for name in ("PutItem", "GetItem", "Query"):
         assert records(ct, name) == [], name
+
+
+def test_without_data_events_a_failing_trail_refuses_only_what_it_records(fresh_server, small_tmpfs):
+    """On a full disk the trail cannot be written: management calls are refused, as every recorded
+    call is, while item reads, which are not recorded, are still answered."""
+    s = fresh_server(data_dir=small_tmpfs / "data", env={"M2SEC_TRAIL_DATA_EVENTS": "false"}).start()
+    ddb = boto3.client("dynamodb", endpoint_url=s.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY,
+                       config=botocore.config.Config(retries={"max_attempts": 1}, read_timeout=10))
+    table = make_table(ddb, unique_table("full"))
+    ddb.put_item(TableName=table, Item={"pk": {"S": "kept"}, "v": {"S": "before the disk filled"}})
+    filler = fill(small_tmpfs)
+    try:
+        # Large recorded calls until the trail can no longer be written.
+        tags = [{"Key": f"k{i}", "Value": "v" * 256} for i in range(40)]
+
+        def trail_failing():
+            try:
+                ddb.tag_resource(ResourceArn=table_arn(table), Tags=tags)
+            except botocore.exceptions.ClientError:
+                pass
+            return health(s).status == 503
+
+        wait_for(trail_failing, timeout=20, what="the trail to fail on the full disk")
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            ddb.describe_table(TableName=table)
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        got = ddb.get_item(TableName=table, Key={"pk": {"S": "kept"}})
+        assert got["Item"]["v"] == {"S": "before the disk filled"}
+    finally:
+        filler.unlink()
+    wait_for(lambda: health(s).status == 200, timeout=20, what="/health to recover")

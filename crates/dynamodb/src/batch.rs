@@ -8,7 +8,7 @@ use m2sec_proto::RequestContext;
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
-use crate::expression::{self, Usage};
+use crate::expression::{self, ProjectionExpression, Usage};
 use crate::item;
 use crate::items::{attributes, decode_item, projection_of};
 use crate::shapes::{BatchGetInput, BatchGetOutput, BatchWriteInput};
@@ -85,10 +85,7 @@ impl DynamoDb {
             let mut unprocessed = Vec::new();
             for (found, k) in self.read_items(&reads).await?.into_iter().zip(&keys) {
                 let Some((_, item)) = found else { continue };
-                let item = match &projection {
-                    Some(p) => p.apply(&item),
-                    None => item,
-                };
+                let item = ProjectionExpression::apply_to(projection.as_ref(), item);
                 // Past 16 MB of answer, the rest of the keys are left for the caller's next call.
                 let size = item::item_size(&item);
                 if !unprocessed.is_empty() || size > budget {

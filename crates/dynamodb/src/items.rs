@@ -9,7 +9,9 @@ use m2sec_store::ItemRecord;
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
-use crate::expression::{self, ConditionExpression, ExpressionAttributes, UpdateExpression, Usage};
+use crate::expression::{
+    self, ConditionExpression, ExpressionAttributes, ProjectionExpression, UpdateExpression, Usage,
+};
 use crate::item::{self, AttributeValue, Item};
 use crate::shapes::{GetItemOutput, ItemInput};
 use crate::stored::{self, PrimaryKey};
@@ -274,10 +276,8 @@ impl DynamoDb {
         let key = self.keys.get(ctx, &table).await?;
         let (_, current) = self.read_item(&key, &table, &pk).await?;
         Ok(GetItemOutput {
-            item: current.map(|(_, item)| match &projection {
-                Some(p) => p.apply(&item),
-                None => item,
-            }),
+            item: current
+                .map(|(_, item)| ProjectionExpression::apply_to(projection.as_ref(), item)),
             consumed_capacity: consumed(
                 &table.name,
                 input.return_consumed_capacity.as_deref(),

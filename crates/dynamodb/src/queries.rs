@@ -96,11 +96,7 @@ impl Plan<'_> {
         let items = (self.select != "COUNT").then(|| {
             kept.into_iter()
                 .map(|i| {
-                    let i = self.projected(i);
-                    match &self.projection {
-                        Some(p) => p.apply(&i),
-                        None => i,
-                    }
+                    ProjectionExpression::apply_to(self.projection.as_ref(), self.projected(i))
                 })
                 .collect()
         });

@@ -1,6 +1,7 @@
-//! Typed inputs of the DynamoDB operations (members as botocore's model names them). Items, keys
-//! and expression values stay JSON here: `item::item_from_json` reads them with DynamoDB's own
-//! validation messages.
+//! Typed inputs of the DynamoDB operations (members as botocore's model names them), and the answers
+//! of the item reads. In the inputs, items, keys and expression values stay JSON:
+//! `item::item_from_json` reads them with DynamoDB's own validation messages. The answers hold
+//! items, which serialize to DynamoDB's JSON themselves.
 
 use std::collections::BTreeMap;
 
@@ -242,14 +243,18 @@ pub struct UpdateTtlInput {
     pub time_to_live_specification: TimeToLiveSpecification,
 }
 
-/// GetItem's answer, serialized straight from the item: no JSON tree is built between.
+// The answers below are serialized straight from their items: no JSON tree is built between.
+// Their members are declared in name order, the order serde_json's trees wrote them in, so the
+// bytes are those of the trees they replace.
+
+/// GetItem's answer.
 #[derive(Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetItemOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub item: Option<crate::item::Item>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub consumed_capacity: Option<Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<crate::item::Item>,
 }
 
 /// BatchGetItem's answer: the items found per table, and the keys left for another call.
@@ -267,16 +272,16 @@ pub struct TransactGetOutput {
     pub responses: Vec<GetItemOutput>,
 }
 
-/// A page of a Query or Scan, serialized straight from its items.
+/// A page of a Query or Scan.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PageOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Json>,
     pub count: usize,
-    pub scanned_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<crate::item::Item>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_evaluated_key: Option<crate::item::Item>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consumed_capacity: Option<Json>,
+    pub scanned_count: usize,
 }

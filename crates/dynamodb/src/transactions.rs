@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
 use crate::error::{DynamoError, Result};
-use crate::expression::{self, ConditionExpression, UpdateExpression, Usage};
+use crate::expression::{self, ConditionExpression, ProjectionExpression, UpdateExpression, Usage};
 use crate::item::{self, Item};
 use crate::items::{
     attributes, check_condition, check_key_untouched, condition_of, decode_item, leading_key,
@@ -379,10 +379,8 @@ impl DynamoDb {
             .into_iter()
             .zip(&gets)
             .map(|(current, (_, _, _, projection))| GetItemOutput {
-                item: current.map(|(_, item)| match projection {
-                    Some(p) => p.apply(&item),
-                    None => item,
-                }),
+                item: current
+                    .map(|(_, item)| ProjectionExpression::apply_to(projection.as_ref(), item)),
                 consumed_capacity: None,
             })
             .collect();

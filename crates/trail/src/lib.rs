@@ -165,7 +165,7 @@ impl Trail {
         let Some(tx) = &self.tx else {
             return Ok(());
         };
-        if !self.records(&event.event_source) {
+        if !self.records_call(&event.event_source, &event.event_name) {
             return Ok(());
         }
         let (done, committed) = if durable {

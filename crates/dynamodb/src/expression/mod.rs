@@ -137,6 +137,14 @@ impl ProjectionExpression {
     pub fn apply(&self, item: &Item) -> Item {
         projection::apply(&self.paths, item)
     }
+
+    /// `item` through `projection`, or whole when there is none.
+    pub fn apply_to(projection: Option<&Self>, item: Item) -> Item {
+        match projection {
+            Some(p) => p.apply(&item),
+            None => item,
+        }
+    }
 }
 
 /// Runs one parse with the checks every kind shares, and turns its errors into DynamoDB's.
