@@ -285,3 +285,78 @@ pub struct PageOutput {
     pub last_evaluated_key: Option<crate::item::Item>,
     pub scanned_count: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::{self, AttributeValue, Item};
+
+    fn bytes<T: Serialize>(value: &T) -> Vec<u8> {
+        serde_json::to_vec(value).unwrap()
+    }
+
+    #[test]
+    fn answers_are_the_bytes_of_the_trees_they_replace() {
+        let item: Item = [
+            ("pk".to_string(), AttributeValue::s("a")),
+            ("n".to_string(), AttributeValue::n("1.50").unwrap()),
+        ]
+        .into_iter()
+        .collect();
+        let tree_item = item::item_to_json(&item);
+        let capacity = serde_json::json!({"TableName": "t", "CapacityUnits": 0.5});
+
+        let page = PageOutput {
+            consumed_capacity: Some(capacity.clone()),
+            count: 1,
+            items: Some(vec![item.clone()]),
+            last_evaluated_key: Some(item.clone()),
+            scanned_count: 2,
+        };
+        let tree = serde_json::json!({
+            "Count": 1, "ScannedCount": 2, "Items": [tree_item.clone()],
+            "LastEvaluatedKey": tree_item.clone(), "ConsumedCapacity": capacity.clone(),
+        });
+        assert_eq!(bytes(&page), bytes(&tree));
+        let counted = PageOutput {
+            consumed_capacity: None,
+            count: 0,
+            items: None,
+            last_evaluated_key: None,
+            scanned_count: 0,
+        };
+        assert_eq!(bytes(&counted), br#"{"Count":0,"ScannedCount":0}"#);
+
+        let got = GetItemOutput {
+            consumed_capacity: Some(capacity.clone()),
+            item: Some(item.clone()),
+        };
+        let tree = serde_json::json!({"Item": tree_item.clone(), "ConsumedCapacity": capacity});
+        assert_eq!(bytes(&got), bytes(&tree));
+        assert_eq!(bytes(&GetItemOutput::default()), b"{}");
+
+        let batch = BatchGetOutput {
+            responses: BTreeMap::from([
+                ("t".to_string(), vec![item.clone()]),
+                ("e".to_string(), vec![]),
+            ]),
+            unprocessed_keys: serde_json::Map::new(),
+        };
+        let tree = serde_json::json!({
+            "Responses": {"t": [tree_item.clone()], "e": []}, "UnprocessedKeys": {},
+        });
+        assert_eq!(bytes(&batch), bytes(&tree));
+
+        let transact = TransactGetOutput {
+            responses: vec![
+                GetItemOutput::default(),
+                GetItemOutput {
+                    consumed_capacity: None,
+                    item: Some(item),
+                },
+            ],
+        };
+        let tree = serde_json::json!({"Responses": [{}, {"Item": tree_item}]});
+        assert_eq!(bytes(&transact), bytes(&tree));
+    }
+}
