@@ -24,6 +24,27 @@ async fn fresh_postgres() -> Option<String> {
     Some(format!("{}/{name}", url.rsplit_once('/').unwrap().0))
 }
 
+/// Two tests running `check(url)`: on a fresh SQLite file, and on a fresh PostgreSQL database (skipped,
+/// and said so, without `M2SEC_TEST_POSTGRES_URL`).
+macro_rules! on_both_engines {
+    ($check:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $check(&SqlStore::sqlite_url(&dir.path().join("m2sec.db"))).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            let Some(url) = fresh_postgres().await else {
+                m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL migrations)");
+                return;
+            };
+            $check(&url).await;
+        }
+    };
+}
+
 fn user(account: &str, name: &str, id: &str) -> Document {
     Document {
         account: account.into(),
@@ -83,20 +104,7 @@ async fn access_keys_get_their_users_ids(url: &str) {
     store.pool.close().await;
 }
 
-#[tokio::test]
-async fn sqlite_access_keys_get_their_users_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    access_keys_get_their_users_ids(&SqlStore::sqlite_url(&dir.path().join("m2sec.db"))).await;
-}
-
-#[tokio::test]
-async fn postgres_access_keys_get_their_users_ids() {
-    let Some(url) = fresh_postgres().await else {
-        m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL migrations)");
-        return;
-    };
-    access_keys_get_their_users_ids(&url).await;
-}
+on_both_engines!(access_keys_get_their_users_ids: sqlite_access_keys_get_their_users_ids, postgres_access_keys_get_their_users_ids);
 
 /// Migration 9 keeps the items written before it, and their partitions: items of a partition shared
 /// by several stay listed, as does an item written before it with a partition hash of its own; an
@@ -153,20 +161,7 @@ async fn items_keep_their_partitions(url: &str) {
     store.pool.close().await;
 }
 
-#[tokio::test]
-async fn sqlite_items_keep_their_partitions() {
-    let dir = tempfile::tempdir().unwrap();
-    items_keep_their_partitions(&SqlStore::sqlite_url(&dir.path().join("m2sec.db"))).await;
-}
-
-#[tokio::test]
-async fn postgres_items_keep_their_partitions() {
-    let Some(url) = fresh_postgres().await else {
-        m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL migrations)");
-        return;
-    };
-    items_keep_their_partitions(&url).await;
-}
+on_both_engines!(items_keep_their_partitions: sqlite_items_keep_their_partitions, postgres_items_keep_their_partitions);
 
 /// A store migrated further than this build knows is refused, with what to run instead.
 async fn a_newer_schema_is_refused(url: &str) {
@@ -185,20 +180,7 @@ async fn a_newer_schema_is_refused(url: &str) {
     );
 }
 
-#[tokio::test]
-async fn sqlite_a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    a_newer_schema_is_refused(&SqlStore::sqlite_url(&dir.path().join("m2sec.db"))).await;
-}
-
-#[tokio::test]
-async fn postgres_a_newer_schema_is_refused() {
-    let Some(url) = fresh_postgres().await else {
-        m2sec_test_support::missing("M2SEC_TEST_POSTGRES_URL (PostgreSQL migrations)");
-        return;
-    };
-    a_newer_schema_is_refused(&url).await;
-}
+on_both_engines!(a_newer_schema_is_refused: sqlite_a_newer_schema_is_refused, postgres_a_newer_schema_is_refused);
 
 /// The partition query of the table is served by the partial partition index (its condition must
 /// appear in the query as written in the index), not by a scan of the table.
