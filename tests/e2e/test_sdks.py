@@ -65,7 +65,7 @@ def rust_program():
         capture_output=True, text=True, timeout=1800,
     )
     assert proc.returncode == 0, f"cargo build failed:\n{proc.stderr[-20000:]}"
-    return RUST_TARGET / "debug" / "m2sec-e2e-sdk-rust"
+    return RUST_TARGET / "debug"
 
 
 def sdk_env(server):
@@ -121,13 +121,13 @@ def test_js_sdk_v3(js_project, fresh_server):
 
 def test_rust_sdk(rust_program, fresh_server):
     server = fresh_server().start()
-    summary = run_scenario([str(rust_program)], server, RUST_DIR)
+    summary = run_scenario([str(rust_program / "m2sec-e2e-sdk-rust")], server, RUST_DIR)
     assert summary["sdk"] == "aws-sdk-rust"
     check_summary(server, summary)
 
 
 # ----------------------------------------------------------------------------------------------
-# DynamoDB with the JavaScript document clients
+# DynamoDB with the JavaScript document clients and the Rust SDK
 
 def js_set(*values):
     """How the scenarios print a set: its values, sorted."""
@@ -188,6 +188,13 @@ def test_js_sdk_v3_dynamodb_document_client(js_project, fresh_server):
     summary = run_scenario(["node", "dynamodb.mjs"], server, js_project)
     assert (summary["sdk"], summary["client"]) == ("aws-sdk-js-v3", "DynamoDBDocumentClient")
     check_dynamodb_summary(server, summary, "v3")
+
+
+def test_rust_sdk_dynamodb(rust_program, fresh_server):
+    server = fresh_server().start()
+    summary = run_scenario([str(rust_program / "dynamodb")], server, RUST_DIR)
+    assert (summary["sdk"], summary["client"]) == ("aws-sdk-rust", "aws_sdk_dynamodb::Client")
+    check_dynamodb_summary(server, summary, "rust")
 
 
 def test_js_sdk_v2_dynamodb_document_client(node_project, fresh_server):

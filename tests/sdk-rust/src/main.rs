@@ -3,62 +3,12 @@
 //! explicitly), credentials and Region from the usual AWS_* variables. Prints one JSON summary line on
 //! success; on the first mismatch prints what was expected and what came back, and exits 1.
 
-use std::fmt::Debug;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use aws_config::retry::RetryConfig;
-use aws_config::BehaviorVersion;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_kms::operation::RequestId;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec, KeyMetadata, KeySpec, KeyState, KeyUsageType};
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use m2sec_e2e_sdk_rust::{check, expect_error, failed, report, run_name, sdk_config, Check};
 use serde_json::{json, Value};
-
-/// A mismatch between what the scenario expects and what the server answered, in words.
-type Check<T> = Result<T, String>;
-
-macro_rules! check {
-    ($cond:expr, $what:expr, $actual:expr) => {
-        if !$cond {
-            return Err(format!("{}: got {:?}", $what, $actual));
-        }
-    };
-}
-
-/// An unexpected failure of a call, with the SDK's whole error chain.
-fn failed<E: std::error::Error>(what: &'static str) -> impl FnOnce(E) -> String {
-    move |e| format!("{what} failed: {}", DisplayErrorContext(&e))
-}
-
-/// The call must have failed with the modelled error `code` (recognised by `is_expected`, the SDK's own
-/// `is_…` method for that variant) and HTTP `status`; returns what the summary records.
-fn expect_error<T: Debug, E>(
-    result: Result<T, SdkError<E>>,
-    code: &str,
-    status: u16,
-    is_expected: impl Fn(&E) -> bool,
-) -> Check<Value>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let error = match result {
-        Ok(out) => return Err(format!("expected {code}, the call succeeded: {out:?}")),
-        Err(error) => error,
-    };
-    let http_status = error.raw_response().map(|r| r.status().as_u16());
-    let request_id = error.request_id().map(str::to_owned);
-    let service_error = match error {
-        SdkError::ServiceError(e) => e.into_err(),
-        other => return Err(format!("expected {code}, got {}", DisplayErrorContext(&other))),
-    };
-    check!(is_expected(&service_error), format!("error variant (expected {code})"), service_error);
-    check!(service_error.code() == Some(code), format!("error code (expected {code})"), service_error.code());
-    check!(http_status == Some(status), format!("{code} HTTP status (expected {status})"), http_status);
-    check!(request_id.as_deref().is_some_and(|id| !id.is_empty()), format!("{code} request id"), request_id);
-    Ok(json!({ "name": code, "httpStatusCode": status }))
-}
 
 struct Clients {
     kms: aws_sdk_kms::Client,
@@ -70,24 +20,15 @@ struct Clients {
 }
 
 async fn clients() -> Check<Clients> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "AWS_ENDPOINT_URL must be set".to_owned())?;
-    // m2sec is reached over plain http://, so the client is hyper without TLS: no TLS stack to compile.
-    let http_client = aws_smithy_http_client::Builder::new().build_http();
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .http_client(http_client)
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .load()
-        .await;
-    let region = config.region().map(|r| r.to_string()).ok_or("AWS_REGION (or AWS_DEFAULT_REGION) must be set")?;
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|e| e.to_string())?.subsec_nanos();
+    let config = sdk_config().await?;
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     Ok(Clients {
         kms: aws_sdk_kms::Client::new(&config),
         ssm: aws_sdk_ssm::Client::new(&config),
         sts: aws_sdk_sts::Client::new(&config),
         cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
         region,
-        run: format!("{nanos:08x}"),
+        run: run_name()?,
     })
 }
 
@@ -406,11 +347,5 @@ async fn scenario() -> Check<Value> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    match scenario().await {
-        Ok(summary) => println!("{summary}"),
-        Err(mismatch) => {
-            eprintln!("mismatch: {mismatch}");
-            std::process::exit(1);
-        }
-    }
+    report(scenario().await);
 }
