@@ -1,7 +1,9 @@
 """The awsJson1.1 wire protocol: target routing, body limits, empty bodies, request ids and the shape
 of error responses."""
+import http.client
 import json
 import time
+from urllib.parse import urlsplit
 
 import botocore.exceptions
 import pytest
@@ -52,6 +54,30 @@ def test_unimplemented_aws_operation(server):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         ssm.list_documents()
     assert e.value.response["Error"]["Code"] == "UnsupportedOperationException"
+
+
+def test_refused_requests_leave_a_keep_alive_connection_usable(server):
+    """A request refused before its body is read (no such service, no signature, no REST route) leaves the
+    connection open for the next one, as a keep-alive client (botocore's pool, wrk, Node's agent) expects:
+    its body is drained rather than left unread, which would have the connection closed under the client
+    without a `Connection: close`."""
+    url = urlsplit(server.endpoint)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = json.dumps({"KeyId": "alias/none", "Plaintext": "aGVsbG8=" * 64}).encode()
+    refused = [
+        ("/", {"Content-Type": JSON_CT, "X-Amz-Target": "NoSuchService.Encrypt"}, 400),
+        ("/", {"Content-Type": JSON_CT}, 400),
+        ("/", {"Content-Type": JSON_CT, "X-Amz-Target": "TrentService.Encrypt"}, 400),
+        ("/2013-04-01/no-such-route", {"Content-Type": "application/xml"}, 404),
+    ]
+    for round_ in range(5):
+        for path, headers, status in refused:
+            conn.request("POST", path, body=body, headers=headers)
+            r = conn.getresponse()
+            r.read()
+            assert r.status == status, (round_, path, headers, r.status)
+            assert (r.getheader("connection") or "").lower() != "close", (path, r.getheaders())
+    conn.close()
 
 
 @pytest.mark.parametrize("size", [MIB + 1, 2 * MIB])

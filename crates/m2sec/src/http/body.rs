@@ -192,6 +192,16 @@ async fn reserve_budget(
     }
 }
 
+/// Leaves the body of a request refused before it was read (no such operation, no valid claim) to be
+/// read and dropped in the background, within the same bounds as an oversized one: a keep-alive client's
+/// connection then carries its next request, where a body left unread would have it closed under the
+/// client. Nothing of it is kept; an empty body costs nothing.
+pub fn discard(body: Body, headers: &HeaderMap) {
+    if declared_length(headers) != Some(0) {
+        tokio::spawn(drain(body));
+    }
+}
+
 /// Reads and drops what is left of a refused body, within bounds.
 async fn drain(mut body: Body) {
     let _ = tokio::time::timeout(OVERSIZE_DRAIN_TIME, async {

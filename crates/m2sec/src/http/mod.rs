@@ -224,14 +224,24 @@ pub(crate) fn source_ip(request: &Request) -> Option<String> {
 async fn handle(state: &AppState, request: Request, request_id: &str) -> Result<Vec<u8>, AwsError> {
     let source_ip = source_ip(&request);
     let (parts, body) = request.into_parts();
-    let target = header(&parts.headers, "x-amz-target")
-        .ok_or_else(|| AwsError::unknown_operation("(no X-Amz-Target header)"))?;
-    let (prefix, operation) =
-        json::split_target(target).ok_or_else(|| AwsError::unknown_operation(target))?;
-    let (signing_name, service) = state
-        .json_services
-        .get(prefix)
-        .ok_or_else(|| AwsError::unknown_operation(target))?;
+    let found = header(&parts.headers, "x-amz-target")
+        .ok_or_else(|| AwsError::unknown_operation("(no X-Amz-Target header)"))
+        .and_then(|target| {
+            let (prefix, operation) =
+                json::split_target(target).ok_or_else(|| AwsError::unknown_operation(target))?;
+            let (signing_name, service) = state
+                .json_services
+                .get(prefix)
+                .ok_or_else(|| AwsError::unknown_operation(target))?;
+            Ok((operation, signing_name, service))
+        });
+    let (operation, signing_name, service) = match found {
+        Ok(found) => found,
+        Err(e) => {
+            body::discard(body, &parts.headers);
+            return Err(e);
+        }
+    };
     let (body, principal) = authenticated_body(state, &parts, body, signing_name).await?;
     let ctx = principal.into_context(
         request_id,
@@ -482,13 +492,15 @@ async fn rest_xml(State(state): State<Arc<AppState>>, request: Request) -> Respo
     let service = signed_service(request.headers(), request.uri().query())
         .and_then(|name| state.rest_services.get(name).cloned());
     let Some(service) = service else {
+        let (parts, body) = request.into_parts();
+        body::discard(body, &parts.headers);
         let e = AwsError::new(
             "UnknownOperationException",
             404,
             format!(
                 "No operation is served at {} {}",
-                request.method(),
-                request.uri().path()
+                parts.method,
+                parts.uri.path()
             ),
         );
         return respond(&request_id, Err(e));
@@ -687,7 +699,13 @@ pub(crate) async fn authenticated_body(
         headers: &parts.headers,
         body: &[],
     };
-    let pending = state.auth.begin(&unread, signing_name).await?;
+    let pending = match state.auth.begin(&unread, signing_name).await {
+        Ok(pending) => pending,
+        Err(e) => {
+            body::discard(body, &parts.headers);
+            return Err(e);
+        }
+    };
     let body = body::read(body, &parts.headers, &state.body_limits).await?;
     let signed = RequestParts {
         body: &body,
