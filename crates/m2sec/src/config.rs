@@ -34,6 +34,10 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Largest DynamoDB request body accepted, in bytes: DynamoDB's own limit (16 MB), which a batch
+    /// of 25 items of up to 400 KB, or a transaction of 100, needs.
+    #[serde(default = "default_dynamodb_max_body")]
+    pub dynamodb_max_body_bytes: usize,
     /// Seconds a client has to send a complete request head (request line and headers); a keep-alive
     /// connection idle this long is closed too.
     #[serde(default = "default_header_timeout")]
@@ -189,6 +193,9 @@ fn default_scheduler_interval() -> u64 {
 fn default_max_body() -> usize {
     1024 * 1024
 }
+fn default_dynamodb_max_body() -> usize {
+    16 * 1024 * 1024
+}
 fn default_header_timeout() -> u64 {
     20
 }
@@ -236,6 +243,7 @@ impl Default for Config {
             unseal_passphrase_file: None,
             scheduler_interval_secs: default_scheduler_interval(),
             max_body_bytes: default_max_body(),
+            dynamodb_max_body_bytes: default_dynamodb_max_body(),
             http_header_timeout_secs: default_header_timeout(),
             http_body_timeout_secs: default_body_timeout(),
             max_connections: default_max_connections(),
@@ -300,6 +308,7 @@ const CONFIG_KEYS: &[&str] = &[
     "unseal_passphrase_file",
     "scheduler_interval_secs",
     "max_body_bytes",
+    "dynamodb_max_body_bytes",
     "http_header_timeout_secs",
     "http_body_timeout_secs",
     "max_connections",

@@ -398,7 +398,8 @@ async fn serve(config: Config, bootstrap: Option<(PathBuf, Option<String>)>) -> 
             config.max_body_bytes,
             Duration::from_secs(config.http_body_timeout_secs.max(1)),
             config.max_inflight_body_bytes,
-        ),
+        )
+        .with_service_max("dynamodb", config.dynamodb_max_body_bytes),
         trail: trail.clone(),
         store: store.clone(),
         store_probe: http::StoreProbe::new(node.clone()),

@@ -29,6 +29,8 @@ const BUDGET_WAIT: Duration = Duration::from_secs(5);
 pub struct BodyLimits {
     /// Largest body accepted, in bytes.
     pub max_bytes: usize,
+    /// Services (by SigV4 signing name) whose largest body is their own: DynamoDB takes 16 MB.
+    service_max: Vec<(&'static str, usize)>,
     /// Time a body has to arrive in full, from the moment m2sec starts reading it.
     pub timeout: Duration,
     /// Bytes of all bodies being read or held at once.
@@ -39,12 +41,31 @@ impl BodyLimits {
     pub fn new(max_bytes: usize, timeout: Duration, budget_bytes: usize) -> Self {
         BodyLimits {
             max_bytes,
+            service_max: Vec::new(),
             timeout,
             // At least one full body fits, whatever the setting.
             budget: Arc::new(Semaphore::new(
                 budget_bytes.clamp(max_bytes.max(1), Semaphore::MAX_PERMITS),
             )),
         }
+    }
+
+    /// `service`'s bodies may be up to `max_bytes` (the memory budget grows to hold one, if need be).
+    pub fn with_service_max(mut self, service: &'static str, max_bytes: usize) -> Self {
+        self.service_max.push((service, max_bytes));
+        if let Some(short) = max_bytes.checked_sub(self.budget.available_permits()) {
+            self.budget
+                .add_permits(short.min(Semaphore::MAX_PERMITS - self.budget.available_permits()));
+        }
+        self
+    }
+
+    /// The largest body accepted for a request signed for `signing_name`.
+    pub fn max_for(&self, signing_name: &str) -> usize {
+        self.service_max
+            .iter()
+            .find(|(name, _)| *name == signing_name)
+            .map_or(self.max_bytes, |(_, max)| *max)
     }
 }
 
@@ -85,11 +106,12 @@ fn expects_continue(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
-/// Reads the body of an authenticated request within the limits.
+/// Reads the body of an authenticated request within the limits, `max_bytes` at most.
 pub async fn read(
     body: Body,
     headers: &HeaderMap,
     limits: &BodyLimits,
+    max_bytes: usize,
 ) -> Result<ReadBody, AwsError> {
     let declared = declared_length(headers);
     if declared == Some(0) {
@@ -98,13 +120,13 @@ pub async fn read(
             _budget: None,
         });
     }
-    if declared.is_some_and(|n| n > limits.max_bytes) {
+    if declared.is_some_and(|n| n > max_bytes) {
         // Refused before a byte is read. A client that waits for `100 Continue` never gets it (the
         // body is never polled) and sends nothing; any other is drained in the background.
         if !expects_continue(headers) {
             tokio::spawn(drain(body));
         }
-        return Err(too_large(limits.max_bytes));
+        return Err(too_large(max_bytes));
     }
     let reserve = declared.unwrap_or(0);
     let mut permit = reserve_budget(limits, reserve).await?;
@@ -142,9 +164,9 @@ pub async fn read(
         let Ok(chunk) = frame.into_data() else {
             continue;
         };
-        if buf.len() + chunk.len() > limits.max_bytes {
+        if buf.len() + chunk.len() > max_bytes {
             tokio::spawn(drain(body));
-            return Err(too_large(limits.max_bytes));
+            return Err(too_large(max_bytes));
         }
         // A body without Content-Length (chunked) takes its budget as it grows.
         if buf.len() + chunk.len() > reserved {
@@ -172,7 +194,7 @@ async fn reserve_budget(
     if bytes == 0 {
         return Ok(None);
     }
-    let n = u32::try_from(bytes).map_err(|_| too_large(limits.max_bytes))?;
+    let n = u32::try_from(bytes).map_err(|_| too_large(bytes))?;
     if let Ok(permit) = limits.budget.clone().try_acquire_many_owned(n) {
         return Ok(Some(permit));
     }

@@ -706,7 +706,8 @@ pub(crate) async fn authenticated_body(
             return Err(e);
         }
     };
-    let body = body::read(body, &parts.headers, &state.body_limits).await?;
+    let max_bytes = state.body_limits.max_for(signing_name);
+    let body = body::read(body, &parts.headers, &state.body_limits, max_bytes).await?;
     let signed = RequestParts {
         body: &body,
         ..unread
