@@ -333,6 +333,9 @@ impl DynamoDb {
                 out["Attributes"] = item::item_to_json(old);
             }
         }
+        if let Some(c) = consumed(&table.name, input.return_consumed_capacity.as_deref(), 1.0) {
+            out["ConsumedCapacity"] = c;
+        }
         Ok(out)
     }
 
@@ -407,15 +410,11 @@ impl DynamoDb {
         .await?;
         let new = new.expect("decided on");
         let mut out = json!({});
-        let written: Vec<&str> = update
-            .as_ref()
-            .map(|u| u.written_attributes())
-            .unwrap_or_default();
         let pick = |item: &Item| -> Item {
-            item.iter()
-                .filter(|(k, _)| written.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
+            update
+                .as_ref()
+                .map(|u| u.updated_parts(item))
+                .unwrap_or_default()
         };
         let attributes = match input.return_values.as_deref() {
             Some("ALL_OLD") => old,

@@ -290,6 +290,14 @@ impl DynamoDb {
             limit,
         };
 
+        let start = match &input.exclusive_start_key {
+            Some(start) => {
+                let start = decode_item(start)?;
+                check_query_start(&table, &schema, &key_condition.key, &start)?;
+                Some(start)
+            }
+            None => None,
+        };
         let key = self.keys.get(ctx, &table).await?;
         let records = match index {
             Some((i, _)) => {
@@ -351,9 +359,8 @@ impl DynamoDb {
         if input.scan_index_forward == Some(false) {
             matching.reverse();
         }
-        if let Some(start) = &input.exclusive_start_key {
-            let start = decode_item(start)?;
-            let position = order(&start);
+        if let Some(start) = &start {
+            let position = order(start);
             let forward = input.scan_index_forward != Some(false);
             matching.retain(|(o, _)| {
                 if forward {
@@ -543,4 +550,53 @@ fn segment_bounds(segment: Option<i64>, total: Option<i64>) -> Result<Bounds> {
             Ok((start, end))
         }
     }
+}
+
+/// A Query's ExclusiveStartKey: exactly the key attributes of the table (and of the index queried),
+/// of their types, inside the partition and the sort key range the key condition names, as DynamoDB
+/// requires; a key from elsewhere would silently end or restart the paging.
+fn check_query_start(
+    table: &TableRecord,
+    schema: &KeySchema,
+    condition: &expression::KeyCondition,
+    start: &Item,
+) -> Result<()> {
+    let invalid = || {
+        DynamoError::validation(
+            "The provided starting key is invalid: The provided key element does not match the schema",
+        )
+    };
+    let mut names: Vec<&str> = vec![table.partition_key()];
+    names.extend(table.sort_key());
+    for name in [Some(schema.partition_key), schema.sort_key]
+        .into_iter()
+        .flatten()
+    {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if start.len() != names.len() {
+        return Err(invalid());
+    }
+    for name in &names {
+        let value = start.get(*name).ok_or_else(invalid)?;
+        if Some(value.attribute_type().name()) != table.attribute_type(name) {
+            return Err(invalid());
+        }
+    }
+    let outside = || {
+        DynamoError::validation(
+            "The provided starting key is outside query boundaries based on provided conditions",
+        )
+    };
+    if start.get(schema.partition_key) != Some(&condition.partition_value) {
+        return Err(outside());
+    }
+    if let (Some((_, c)), Some(name)) = (&condition.sort, schema.sort_key) {
+        if !start.get(name).is_some_and(|v| c.matches(v)) {
+            return Err(outside());
+        }
+    }
+    Ok(())
 }

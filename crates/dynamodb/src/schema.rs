@@ -33,14 +33,8 @@ pub(crate) fn validate_schema(input: &CreateTableInput) -> Result<()> {
             .iter()
             .any(|a| a.attribute_name == name)
     };
-    let check_keys = |schema: &[KeySchemaElement], what: &str| -> Result<()> {
-        let hashes = schema.iter().filter(|k| k.key_type == "HASH").count();
-        let ranges = schema.iter().filter(|k| k.key_type == "RANGE").count();
-        if hashes != 1 || ranges > 1 || schema.len() > 2 || schema[0].key_type != "HASH" {
-            return Err(DynamoError::validation(format!(
-                "1 validation error detected: Invalid KeySchema{what}: The first KeySchemaElement is not a HASH key type"
-            )));
-        }
+    let check_keys = |schema: &[KeySchemaElement]| -> Result<()> {
+        check_key_schema(schema)?;
         for k in schema {
             if !defined(&k.attribute_name) {
                 return Err(DynamoError::validation(
@@ -54,7 +48,17 @@ pub(crate) fn validate_schema(input: &CreateTableInput) -> Result<()> {
         }
         Ok(())
     };
-    check_keys(&input.key_schema, "")?;
+    check_keys(&input.key_schema)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for a in &input.attribute_definitions {
+        if !seen.insert(a.attribute_name.as_str()) {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Duplicate AttributeName in AttributeDefinitions: {}",
+                a.attribute_name
+            )));
+        }
+    }
+    check_index_lists(input)?;
     for a in &input.attribute_definitions {
         if !matches!(a.attribute_type.as_str(), "S" | "N" | "B") {
             return Err(DynamoError::validation(format!(
@@ -70,7 +74,8 @@ pub(crate) fn validate_schema(input: &CreateTableInput) -> Result<()> {
         .collect();
     let mut names = std::collections::BTreeSet::new();
     for g in input.global_secondary_indexes.iter().flatten() {
-        check_keys(&g.key_schema, "")?;
+        check_keys(&g.key_schema)?;
+        check_projection(&g.projection)?;
         used.extend(g.key_schema.iter().map(|k| k.attribute_name.as_str()));
         if !names.insert(g.index_name.as_str()) {
             return Err(DynamoError::validation(format!(
@@ -81,13 +86,20 @@ pub(crate) fn validate_schema(input: &CreateTableInput) -> Result<()> {
     }
     let table_hash = key_of(&input.key_schema, "HASH");
     for l in input.local_secondary_indexes.iter().flatten() {
-        check_keys(&l.key_schema, "")?;
+        check_keys(&l.key_schema)?;
+        check_projection(&l.projection)?;
         if input.key_schema.len() < 2 {
             return Err(DynamoError::validation(
                 "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
             ));
         }
-        if key_of(&l.key_schema, "HASH") != table_hash || l.key_schema.len() != 2 {
+        if l.key_schema.len() != 2 {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Index KeySchema does not have a range key for index: {}",
+                l.index_name
+            )));
+        }
+        if key_of(&l.key_schema, "HASH") != table_hash {
             return Err(DynamoError::validation(format!(
                 "One or more parameter values were invalid: Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
                 l.index_name,
@@ -111,6 +123,170 @@ pub(crate) fn validate_schema(input: &CreateTableInput) -> Result<()> {
         let _ = extra;
         return Err(DynamoError::validation(
             "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+    Ok(())
+}
+
+/// A key schema's shape: one HASH element first, at most one RANGE element second, of two attributes.
+pub(crate) fn check_key_schema(schema: &[KeySchemaElement]) -> Result<()> {
+    let Some(first) = schema.first() else {
+        return Err(DynamoError::validation(
+            "1 validation error detected: Value '[]' at 'keySchema' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    };
+    if schema.len() > 2 {
+        // Global indexes keyed on several attributes of each kind (DynamoDB's multi-attribute keys)
+        // are not offered.
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: m2sec supports key schemas of one HASH and at most one RANGE element; multi-attribute keys are not supported",
+        ));
+    }
+    if schema.len() == 2 && schema[0].attribute_name == schema[1].attribute_name {
+        return Err(DynamoError::validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ));
+    }
+    if first.key_type != "HASH" {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if schema.get(1).is_some_and(|k| k.key_type != "RANGE") {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ));
+    }
+    Ok(())
+}
+
+/// An index's projection: NonKeyAttributes with INCLUDE, and only then.
+pub(crate) fn check_projection(projection: &Projection) -> Result<()> {
+    let kind = projection.projection_type.as_deref().unwrap_or("null");
+    match (kind, &projection.non_key_attributes) {
+        ("INCLUDE", None) => Err(DynamoError::validation(
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+        )),
+        ("INCLUDE", Some(_)) | (_, None) => Ok(()),
+        (other, Some(_)) => Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: ProjectionType is {other}, but NonKeyAttributes is specified"
+        ))),
+    }
+}
+
+/// The per-table limits on indexes: lists not empty, at most 5 local and 20 global indexes, at most
+/// 100 projected non-key attributes over them all.
+fn check_index_lists(input: &CreateTableInput) -> Result<()> {
+    if input
+        .local_secondary_indexes
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+    {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: List of LocalSecondaryIndexes is empty",
+        ));
+    }
+    if input
+        .global_secondary_indexes
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+    {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty",
+        ));
+    }
+    let locals = input.local_secondary_indexes.as_ref().map_or(0, Vec::len);
+    if locals > 5 {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of 5",
+        ));
+    }
+    let globals = input.global_secondary_indexes.as_ref().map_or(0, Vec::len);
+    if globals > 20 {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20",
+        ));
+    }
+    let projections = input
+        .global_secondary_indexes
+        .iter()
+        .flatten()
+        .map(|g| &g.projection)
+        .chain(
+            input
+                .local_secondary_indexes
+                .iter()
+                .flatten()
+                .map(|l| &l.projection),
+        );
+    let projected: usize = projections
+        .map(|p| p.non_key_attributes.as_ref().map_or(0, Vec::len))
+        .sum();
+    if projected > 100 {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: ProjectionType is INCLUDE, but the number of NonKeyAttributes projected into indexes, summed over all of the table's secondary indexes, is {projected}, more than the limit of 100"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses the settings of a table m2sec does not offer (a stream, replicas, a resource policy); a
+/// stream turned off is no setting at all.
+pub(crate) fn refuse_unsupported(settings: &UnsupportedTableSettings) -> Result<()> {
+    let what = if settings
+        .stream_specification
+        .as_ref()
+        .is_some_and(|s| s.stream_enabled)
+    {
+        "DynamoDB Streams (StreamSpecification with StreamEnabled true)"
+    } else if settings.replica_updates.is_some() {
+        "global tables (ReplicaUpdates)"
+    } else if settings.resource_policy.is_some() {
+        "resource-based policies (ResourcePolicy)"
+    } else {
+        return Ok(());
+    };
+    Err(DynamoError::Unsupported(format!(
+        "m2sec does not offer {what}; the table was not changed"
+    )))
+}
+
+/// UpdateTable's own rules: something to change, and at most one global index created or deleted.
+pub(crate) fn check_table_update(input: &UpdateTableInput) -> Result<()> {
+    let updates = input.global_secondary_index_updates.iter().flatten();
+    let online = updates
+        .filter(|u| u.create.is_some() || u.delete.is_some())
+        .count();
+    if online > 1 {
+        return Err(DynamoError::LimitExceeded(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".into(),
+        ));
+    }
+    for create in input
+        .global_secondary_index_updates
+        .iter()
+        .flatten()
+        .filter_map(|u| u.create.as_ref())
+    {
+        check_key_schema(&create.key_schema)?;
+        check_projection(&create.projection)?;
+    }
+    let nothing = input.attribute_definitions.is_none()
+        && input.billing_mode.is_none()
+        && input.provisioned_throughput.is_none()
+        && input
+            .global_secondary_index_updates
+            .as_ref()
+            .is_none_or(Vec::is_empty)
+        && input.sse_specification.is_none()
+        && input.deletion_protection_enabled.is_none()
+        && input.table_class.is_none()
+        && input.unsupported.stream_specification.is_none()
+        && input.unsupported.on_demand_throughput.is_none()
+        && input.unsupported.warm_throughput.is_none();
+    if nothing {
+        return Err(DynamoError::validation(
+            "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
     }
     Ok(())

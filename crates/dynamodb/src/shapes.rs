@@ -87,6 +87,27 @@ pub struct CreateTableInput {
     pub tags: Option<Vec<Tag>>,
     pub deletion_protection_enabled: Option<bool>,
     pub table_class: Option<String>,
+    #[serde(flatten)]
+    pub unsupported: UnsupportedTableSettings,
+}
+
+/// Table settings m2sec does not offer: a table call asking for one is refused rather than answered
+/// as if it had been applied.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct UnsupportedTableSettings {
+    pub stream_specification: Option<StreamSpecification>,
+    pub resource_policy: Option<String>,
+    pub replica_updates: Option<Json>,
+    /// Accepted, and without effect: m2sec never throttles nor needs warming.
+    pub on_demand_throughput: Option<Json>,
+    pub warm_throughput: Option<Json>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecification {
+    pub stream_enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +156,8 @@ pub struct UpdateTableInput {
     pub sse_specification: Option<SseSpecification>,
     pub deletion_protection_enabled: Option<bool>,
     pub table_class: Option<String>,
+    #[serde(flatten)]
+    pub unsupported: UnsupportedTableSettings,
 }
 
 /// The members item operations share; each reads the ones its operation has.

@@ -27,6 +27,27 @@ impl PrimaryKey {
     }
 }
 
+/// DynamoDB's limits on a key attribute's value (the table's or an index's): 2048 bytes for a
+/// partition key, 1024 for a sort key. A number always fits.
+fn check_key_size(value: &AttributeValue, is_partition: bool) -> Result<()> {
+    let len = match value {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.len(),
+        _ => 0,
+    };
+    if is_partition && len > 2048 {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        ));
+    }
+    if !is_partition && len > 1024 {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
 fn check_key_value(table: &TableRecord, name: &str, value: &AttributeValue) -> Result<()> {
     let expected = table.attribute_type(name).unwrap_or("S");
     let actual = value.attribute_type().name();
@@ -46,7 +67,7 @@ fn check_key_value(table: &TableRecord, name: &str, value: &AttributeValue) -> R
             if matches!(value, AttributeValue::S(_)) { "string" } else { "binary" }
         )));
     }
-    Ok(())
+    check_key_size(value, name == table.partition_key())
 }
 
 /// The primary key of a whole item (PutItem): every key attribute present, of its type.
@@ -156,6 +177,7 @@ fn index_entries(
                             index.name, k.attribute_name
                         )));
                     }
+                    check_key_size(v, k.key_type == "HASH")?;
                 }
             }
         }
@@ -172,18 +194,25 @@ fn index_entries(
     Ok(entries)
 }
 
+/// How far in the past an item's expiry time may be and still make it expire: five years.
+const TTL_LOOKBACK_SECS: i64 = 5 * 365 * 24 * 3600;
+
 /// The item sealed for the store (version 0: the writer sets it).
 pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Result<ItemRecord> {
     let pk = key_of_item(table, item)?;
     let item_hash = item_hash(key, &pk);
     let body = item::item_to_body(item);
+    // As DynamoDB: an expiry time more than five years in the past is not one (the attribute more
+    // likely holds some other time), and such an item never expires.
+    let oldest = m2sec_store::now_ms() / 1000 - TTL_LOOKBACK_SECS;
     let expires_at = table
         .ttl_attribute
         .as_ref()
         .and_then(|a| match item.get(a) {
             Some(AttributeValue::N(n)) => n.to_string().split('.').next()?.parse::<i64>().ok(),
             _ => None,
-        });
+        })
+        .filter(|at| *at >= oldest);
     // An item of a table without a sort key is alone in its partition: the store keeps it out of
     // the partition index, and a Query reads it by its item hash.
     let partition_hash = match pk.sort {

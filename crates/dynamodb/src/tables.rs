@@ -9,7 +9,7 @@ use serde_json::{json, Value as Json};
 
 use crate::encryption::Sse;
 use crate::error::{DynamoError, Result};
-use crate::schema::{capacity, validate_schema};
+use crate::schema::{capacity, check_table_update, refuse_unsupported, validate_schema};
 use crate::shapes::*;
 use crate::DynamoDb;
 
@@ -247,6 +247,7 @@ impl DynamoDb {
             )));
         }
         validate_schema(&input)?;
+        refuse_unsupported(&input.unsupported)?;
         let billing_mode = input
             .billing_mode
             .clone()
@@ -488,6 +489,8 @@ impl DynamoDb {
         let arn = table_arn(&ctx.region, &ctx.account, &name);
         self.authorize(ctx, "dynamodb:UpdateTable", &arn, &[])
             .await?;
+        refuse_unsupported(&input.unsupported)?;
+        check_table_update(&input)?;
         let _guard = self.tables.lock().await;
         let mut table = self.table_to_change(ctx, &name).await?;
         for a in input.attribute_definitions.iter().flatten() {

@@ -247,9 +247,12 @@ impl DynamoDb {
 
     /// One action parsed, validated and authorized; its item not yet read.
     async fn check_action(&self, ctx: &RequestContext, entry: &Json) -> Result<Checked> {
-        let (kind, body) = ["ConditionCheck", "Put", "Delete", "Update"]
+        let mut kinds = ["ConditionCheck", "Put", "Delete", "Update"]
             .iter()
-            .find_map(|k| entry.get(*k).map(|b| (*k, b)))
+            .filter_map(|k| entry.get(*k).filter(|b| !b.is_null()).map(|b| (*k, b)));
+        let (kind, body) = kinds
+            .next()
+            .filter(|_| kinds.next().is_none())
             .ok_or_else(|| {
                 DynamoError::validation(
                     "TransactItems can only contain one of Check, Put, Update or Delete",

@@ -123,6 +123,13 @@ impl UpdateExpression {
     pub fn written_attributes(&self) -> Vec<&str> {
         update::written_attributes(&self.actions)
     }
+
+    /// The parts of `item` the update writes or removes, as `ReturnValues` UPDATED_OLD (of the item
+    /// before) and UPDATED_NEW (after) answer them: a nested path is answered with that path only.
+    pub fn updated_parts(&self, item: &Item) -> Item {
+        let paths: Vec<Path> = self.actions.iter().map(|a| a.path().clone()).collect();
+        projection::apply(&paths, item)
+    }
 }
 
 /// A parsed ProjectionExpression.

@@ -1,0 +1,245 @@
+"""DynamoDB's limits and shape rules as AWS applies them, through boto3: request bodies up to 16 MB,
+key attribute sizes, key schemas and index definitions, UpdateTable's own rules, settings m2sec does
+not offer, UPDATED_OLD/UPDATED_NEW of nested paths, a Query's ExclusiveStartKey, a transaction element
+of one action, time to live of long-past expiry times, DeleteItem's ConsumedCapacity."""
+import time
+from functools import partial
+
+import pytest
+
+from dynamodb_support import (  # noqa: F401  (fixtures)
+    ddb,
+    ddb_server,
+    expect_error,
+    make_table,
+    raw_ddb,
+    unique_table,
+)
+
+INVALID = "One or more parameter values were invalid: "
+
+
+@pytest.fixture(scope="module")
+def table(ddb):
+    return make_table(ddb)
+
+
+@pytest.fixture(scope="module")
+def sorted_table(ddb):
+    return make_table(ddb, range_key=("sk", "N"))
+
+
+def S(v):
+    return {"S": v}
+
+
+def N(v):
+    return {"N": str(v)}
+
+
+def test_batch_and_transaction_bodies_up_to_16_mb(ddb, table):
+    # 25 items of 60 KB: 1.5 MB of request, over the 1 MiB every other service takes.
+    requests = [{"PutRequest": {"Item": {"pk": S(f"big-{i}"), "d": S("x" * 60_000)}}} for i in range(25)]
+    out = ddb.batch_write_item(RequestItems={table: requests})
+    assert out["UnprocessedItems"] == {}
+    assert ddb.get_item(TableName=table, Key={"pk": S("big-24")})["Item"]["d"]["S"] == "x" * 60_000
+    ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"pk": S(f"tx-big-{i}"), "d": S("y" * 390_000)}}} for i in range(3)
+    ])
+    assert len(ddb.get_item(TableName=table, Key={"pk": S("tx-big-2")})["Item"]["d"]["S"]) == 390_000
+    # An item over 400 KB in a body DynamoDB takes: its own ValidationException, not a 413.
+    message = expect_error("ValidationException", ddb.put_item, TableName=table,
+                           Item={"pk": S("huge"), "d": S("z" * 1_500_000)})
+    assert "Item size has exceeded the maximum allowed size" in message
+
+
+def test_key_attribute_sizes(ddb, table, sorted_table):
+    ddb.put_item(TableName=table, Item={"pk": S("a" * 2048)})
+    message = expect_error("ValidationException", ddb.put_item, TableName=table, Item={"pk": S("a" * 2049)})
+    assert message == INVALID + "Size of hashkey has exceeded the maximum size limit of2048 bytes"
+    # Bytes, not characters: 683 three-byte characters are 2049 bytes.
+    expect_error("ValidationException", ddb.put_item, TableName=table, Item={"pk": S("€" * 683)})
+    expect_error("ValidationException", ddb.get_item, TableName=table, Key={"pk": S("a" * 2049)})
+    ddb.put_item(TableName=sorted_table, Item={"pk": S("p"), "sk": N(1), "v": S("v" * 5000)})
+    binary = make_table(ddb, range_key=("sk", "B"))
+    ddb.put_item(TableName=binary, Item={"pk": S("p"), "sk": {"B": b"b" * 1024}})
+    message = expect_error("ValidationException", ddb.put_item, TableName=binary,
+                           Item={"pk": S("p"), "sk": {"B": b"b" * 1025}})
+    assert message == INVALID + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes"
+
+
+def test_index_key_sizes(ddb):
+    name = make_table(ddb, attributes=[("g", "S")], GlobalSecondaryIndexes=[{
+        "IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    ddb.put_item(TableName=name, Item={"pk": S("ok"), "g": S("g" * 2048)})
+    message = expect_error("ValidationException", ddb.put_item, TableName=name,
+                           Item={"pk": S("too-long"), "g": S("g" * 3000)})
+    assert "Size of hashkey has exceeded" in message
+    assert "Item" not in ddb.get_item(TableName=name, Key={"pk": S("too-long")})
+
+
+def create(ddb, **kw):
+    kw.setdefault("TableName", unique_table())
+    kw.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return ddb.create_table(**kw)
+
+
+def hash_range(h="pk", r="sk"):
+    return [{"AttributeName": h, "KeyType": "HASH"}, {"AttributeName": r, "KeyType": "RANGE"}]
+
+
+def test_key_schema_rules(raw_ddb):
+    defs = [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}]
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs[:1],
+                           KeySchema=hash_range("pk", "pk"))
+    assert message == "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs,
+                           KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                      {"AttributeName": "sk", "KeyType": "HASH"}])
+    assert message == "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs,
+                           KeySchema=[{"AttributeName": "sk", "KeyType": "RANGE"},
+                                      {"AttributeName": "pk", "KeyType": "HASH"}])
+    assert message == "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+    message = expect_error("ValidationException", partial(create, raw_ddb),
+                           AttributeDefinitions=[defs[0], {"AttributeName": "pk", "AttributeType": "N"}],
+                           KeySchema=hash_range()[:1])
+    assert message == INVALID + "Duplicate AttributeName in AttributeDefinitions: pk"
+
+
+def test_index_definition_rules(raw_ddb):
+    defs = [{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g")]
+
+    def gsi(name="gsi-1", projection=None):
+        return {"IndexName": name, "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": projection or {"ProjectionType": "ALL"}}
+
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           GlobalSecondaryIndexes=[gsi(projection={"ProjectionType": "INCLUDE"})])
+    assert message == INVALID + "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           GlobalSecondaryIndexes=[gsi(projection={"ProjectionType": "KEYS_ONLY",
+                                                                    "NonKeyAttributes": ["v"]})])
+    assert message == INVALID + "ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified"
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           GlobalSecondaryIndexes=[gsi(f"gsi-{i}") for i in range(21)])
+    assert "GlobalSecondaryIndex count exceeds the per-table limit of 20" in message
+    lsis = [{"IndexName": f"lsi-{i}", "KeySchema": hash_range("pk", "g"), "Projection": {"ProjectionType": "ALL"}}
+            for i in range(6)]
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           LocalSecondaryIndexes=lsis)
+    assert "Number of LocalSecondaryIndexes exceeds per-table limit of 5" in message
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           LocalSecondaryIndexes=[{"IndexName": "lsi", "KeySchema": hash_range("pk", "g")[:1],
+                                                   "Projection": {"ProjectionType": "ALL"}}])
+    assert "Index KeySchema does not have a range key for index: lsi" in message
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           GlobalSecondaryIndexes=[])
+    assert message == INVALID + "List of GlobalSecondaryIndexes is empty"
+    include = [gsi(f"inc-{i}", {"ProjectionType": "INCLUDE", "NonKeyAttributes": [f"a{i}-{j}" for j in range(20)]})
+               for i in range(6)]
+    message = expect_error("ValidationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=hash_range(),
+                           GlobalSecondaryIndexes=include)
+    assert "more than the limit of 100" in message
+
+
+def test_settings_m2sec_does_not_offer_are_refused(raw_ddb, ddb, table):
+    defs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    name = unique_table()
+    message = expect_error("UnsupportedOperationException", partial(create, raw_ddb), TableName=name,
+                           AttributeDefinitions=defs, KeySchema=schema,
+                           StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    assert "Streams" in message
+    assert name not in ddb.list_tables()["TableNames"]
+    expect_error("UnsupportedOperationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=schema,
+                 ResourcePolicy="{}")
+    # A stream turned off is no stream: accepted.
+    create(raw_ddb, AttributeDefinitions=defs, KeySchema=schema, StreamSpecification={"StreamEnabled": False})
+    expect_error("UnsupportedOperationException", ddb.update_table, TableName=table,
+                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    expect_error("UnsupportedOperationException", ddb.update_table, TableName=table,
+                 ReplicaUpdates=[{"Create": {"RegionName": "us-east-1"}}])
+
+
+def test_update_table_rules(ddb):
+    name = make_table(ddb)
+    message = expect_error("ValidationException", ddb.update_table, TableName=name)
+    assert message.startswith("At least one of ProvisionedThroughput, BillingMode")
+
+    def create(index, key):
+        return {"Create": {"IndexName": index, "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+                           "Projection": {"ProjectionType": "ALL"}}}
+
+    message = expect_error("LimitExceededException", ddb.update_table, TableName=name,
+                           AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in "ab"],
+                           GlobalSecondaryIndexUpdates=[create("by-a", "a"), create("by-b", "b")])
+    assert "Only 1 online index can be created or deleted simultaneously per table" in message
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName=name)["Table"]
+
+
+def test_updated_values_of_nested_paths(ddb, table):
+    item = {"pk": S("nested"), "top": N(1),
+            "m": {"M": {"a": N(1), "b": N(2), "c": {"L": [N(1), N(2), N(3)]}}}}
+    ddb.put_item(TableName=table, Item=item)
+    key = {"pk": S("nested")}
+    out = ddb.update_item(TableName=table, Key=key, UpdateExpression="SET m.a = :v, top = top + :v",
+                          ExpressionAttributeValues={":v": N(9)}, ReturnValues="UPDATED_NEW")
+    assert out["Attributes"] == {"m": {"M": {"a": N(9)}}, "top": N(10)}
+    out = ddb.update_item(TableName=table, Key=key, UpdateExpression="SET m.c[1] = :v",
+                          ExpressionAttributeValues={":v": N(7)}, ReturnValues="UPDATED_OLD")
+    assert out["Attributes"] == {"m": {"M": {"c": {"L": [N(2)]}}}}
+    out = ddb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE m.b", ReturnValues="UPDATED_OLD")
+    assert out["Attributes"] == {"m": {"M": {"b": N(2)}}}
+    # Nothing left at a removed path: UPDATED_NEW has nothing to answer.
+    out = ddb.update_item(TableName=table, Key=key, UpdateExpression="REMOVE m.a", ReturnValues="UPDATED_NEW")
+    assert "Attributes" not in out
+
+
+def test_query_exclusive_start_key_is_checked(ddb, sorted_table):
+    for sk in range(1, 6):
+        ddb.put_item(TableName=sorted_table, Item={"pk": S("esk"), "sk": N(sk)})
+    ddb.put_item(TableName=sorted_table, Item={"pk": S("other"), "sk": N(1)})
+    query = dict(TableName=sorted_table, KeyConditionExpression="pk = :p AND sk < :s",
+                 ExpressionAttributeValues={":p": S("esk"), ":s": N(4)}, Limit=1)
+    page = ddb.query(**query)
+    assert ddb.query(**query, ExclusiveStartKey=page["LastEvaluatedKey"])["Items"] == [{"pk": S("esk"), "sk": N(2)}]
+    invalid = "The provided starting key is invalid: The provided key element does not match the schema"
+    for start in ({"pk": S("esk"), "sk": S("2")}, {"pk": S("esk")}, {"pk": S("esk"), "sk": N(2), "x": S("y")}):
+        assert expect_error("ValidationException", ddb.query, **query, ExclusiveStartKey=start) == invalid
+    outside = "The provided starting key is outside query boundaries based on provided conditions"
+    for start in ({"pk": S("other"), "sk": N(1)}, {"pk": S("esk"), "sk": N(5)}):
+        assert expect_error("ValidationException", ddb.query, **query, ExclusiveStartKey=start) == outside
+
+
+def test_a_transaction_element_holds_one_action(raw_ddb, ddb, table):
+    message = expect_error("ValidationException", raw_ddb.transact_write_items, TransactItems=[{
+        "Put": {"TableName": table, "Item": {"pk": S("one-of")}},
+        "Delete": {"TableName": table, "Key": {"pk": S("one-of-2")}},
+    }])
+    assert message == "TransactItems can only contain one of Check, Put, Update or Delete"
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": S("one-of")})
+
+
+def test_expiry_times_more_than_five_years_old_never_expire(fresh_server):
+    server = fresh_server(env={"M2SEC_SCHEDULER_INTERVAL_SECS": "1"}).start()
+    ddb = server.client("dynamodb")
+    name = make_table(ddb)
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    now = int(time.time())
+    ddb.put_item(TableName=name, Item={"pk": S("ancient"), "exp": N(now - 6 * 365 * 86400)})
+    ddb.put_item(TableName=name, Item={"pk": S("expired"), "exp": N(now - 60)})
+    deadline = time.time() + 30
+    while "Item" in ddb.get_item(TableName=name, Key={"pk": S("expired")}):
+        assert time.time() < deadline, "the expired item was never removed"
+        time.sleep(0.5)
+    # As in DynamoDB: an expiry time over five years old is taken for some other time.
+    assert "Item" in ddb.get_item(TableName=name, Key={"pk": S("ancient")})
+
+
+def test_delete_item_consumed_capacity(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": S("cc")})
+    out = ddb.delete_item(TableName=table, Key={"pk": S("cc")}, ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"]["TableName"] == table
+    assert out["ConsumedCapacity"]["CapacityUnits"] >= 1
