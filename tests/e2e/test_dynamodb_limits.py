@@ -1,7 +1,9 @@
-"""DynamoDB's limits and shape rules as AWS applies them, through boto3: request bodies up to 16 MB,
-key attribute sizes, key schemas and index definitions, UpdateTable's own rules, settings m2sec does
-not offer, UPDATED_OLD/UPDATED_NEW of nested paths, a Query's ExclusiveStartKey, a transaction element
-of one action, time to live of long-past expiry times, DeleteItem's ConsumedCapacity."""
+"""DynamoDB's limits and rules as AWS applies them, through boto3: request bodies up to 16 MB, key
+attribute sizes, key schemas and index definitions, UpdateTable's own rules, settings m2sec does not
+offer, UPDATED_OLD/UPDATED_NEW of nested paths, Query's and Scan's ExclusiveStartKey, a transaction
+element of one action and an impossible update cancelling its transaction, local indexes reading
+from the table, time to live of long-past expiry times, ConsumedCapacity of every item call, placeholder
+maps without expressions."""
 import time
 from functools import partial
 
@@ -243,3 +245,89 @@ def test_delete_item_consumed_capacity(ddb, table):
     out = ddb.delete_item(TableName=table, Key={"pk": S("cc")}, ReturnConsumedCapacity="TOTAL")
     assert out["ConsumedCapacity"]["TableName"] == table
     assert out["ConsumedCapacity"]["CapacityUnits"] >= 1
+
+
+def test_a_local_index_reads_unprojected_attributes_from_the_table(ddb):
+    name = make_table(ddb, range_key=("sk", "N"), attributes=[("lsk", "S")], LocalSecondaryIndexes=[{
+        "IndexName": "by-lsk", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                             {"AttributeName": "lsk", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    ddb.put_item(TableName=name, Item={"pk": S("p"), "sk": N(1), "lsk": S("a"), "v": S("from the table")})
+    out = ddb.query(TableName=name, IndexName="by-lsk", KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": S("p")}, ProjectionExpression="v, lsk")
+    assert out["Items"] == [{"v": S("from the table"), "lsk": S("a")}]
+    out = ddb.scan(TableName=name, IndexName="by-lsk", ProjectionExpression="v")
+    assert out["Items"] == [{"v": S("from the table")}]
+    # Without a projection, the index's own attributes only.
+    out = ddb.query(TableName=name, IndexName="by-lsk", KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": S("p")})
+    assert out["Items"] == [{"pk": S("p"), "sk": N(1), "lsk": S("a")}]
+
+
+def test_an_impossible_update_cancels_its_transaction_with_a_reason(ddb, table):
+    ddb.put_item(TableName=table, Item={"pk": S("tv"), "s": S("text")})
+    response = None
+    try:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": S("tv-2")}}},
+            {"Update": {"TableName": table, "Key": {"pk": S("tv")}, "UpdateExpression": "SET s = s + :one",
+                        "ExpressionAttributeValues": {":one": N(1)}}},
+        ])
+    except ddb.exceptions.TransactionCanceledException as e:
+        response = e.response
+    assert response is not None, "the transaction was not cancelled"
+    reasons = response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ValidationError"]
+    assert "incorrect data type" in reasons[1]["Message"]
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": S("tv-2")})
+
+
+def test_consumed_capacity_of_batches_and_transactions(ddb, table):
+    out = ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": {"pk": S(f"cc-{i}")}}}
+                                                     for i in range(3)]},
+                               ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 3.0}]
+    out = ddb.batch_get_item(RequestItems={table: {"Keys": [{"pk": S(f"cc-{i}")} for i in range(3)],
+                                                   "ConsistentRead": True}},
+                             ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 3.0}]
+    out = ddb.transact_write_items(TransactItems=[{"Put": {"TableName": table, "Item": {"pk": S("cc-t")}}}],
+                                   ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
+    out = ddb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": {"pk": S("cc-t")}}}],
+                                 ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 2.0}]
+    assert "ConsumedCapacity" not in ddb.batch_write_item(
+        RequestItems={table: [{"DeleteRequest": {"Key": {"pk": S("cc-0")}}}]})
+
+
+def test_placeholder_maps_without_expressions(raw_ddb, ddb, table):
+    message = expect_error("ValidationException", ddb.put_item, TableName=table, Item={"pk": S("ph")},
+                           ExpressionAttributeValues={":a": S("x")})
+    assert message == "ExpressionAttributeValues can only be specified when using expressions"
+    message = expect_error("ValidationException", ddb.get_item, TableName=table, Key={"pk": S("ph")},
+                           ExpressionAttributeNames={"#a": "a"})
+    assert message == "ExpressionAttributeNames can only be specified when using expressions"
+    message = expect_error("ValidationException", raw_ddb.get_item, TableName=table, Key={"pk": S("ph")},
+                           ProjectionExpression="#e", ExpressionAttributeNames={"#e": ""})
+    assert message == "ExpressionAttributeNames contains invalid value: Empty attribute name for key #e"
+
+
+def test_batch_write_of_more_than_25_over_two_tables(ddb, table, sorted_table):
+    message = expect_error("ValidationException", ddb.batch_write_item, RequestItems={
+        table: [{"PutRequest": {"Item": {"pk": S(f"b{i}")}}} for i in range(20)],
+        sorted_table: [{"PutRequest": {"Item": {"pk": S("b"), "sk": N(i)}}} for i in range(20)],
+    })
+    assert message == "Too many items requested for the BatchWriteItem call"
+
+
+def test_scan_exclusive_start_key_is_checked(ddb, table):
+    for i in range(20):
+        ddb.put_item(TableName=table, Item={"pk": S(f"seg-{i}")})
+    first = ddb.scan(TableName=table, Segment=0, TotalSegments=2, Limit=1)
+    start = first["LastEvaluatedKey"]
+    expect_error("ValidationException", ddb.scan, TableName=table, ExclusiveStartKey={**start, "x": S("y")})
+    message = expect_error("ValidationException", ddb.scan, TableName=table, Segment=1, TotalSegments=2,
+                           ExclusiveStartKey=start)
+    assert message == "The provided Exclusive start key does not map to the provided Segment and TotalSegments values"
+    ddb.scan(TableName=table, Segment=0, TotalSegments=2, ExclusiveStartKey=start)

@@ -10,7 +10,7 @@ use serde_json::{json, Value as Json};
 use crate::error::{DynamoError, Result};
 use crate::expression::{self, ProjectionExpression, Usage};
 use crate::item;
-use crate::items::{attributes, decode_item, projection_of};
+use crate::items::{attributes, consumed_per_table, decode_item, projection_of};
 use crate::shapes::{BatchGetInput, BatchGetOutput, BatchWriteInput};
 use crate::stored;
 use crate::turns::Change;
@@ -102,7 +102,16 @@ impl DynamoDb {
             }
             responses.insert(name.clone(), items);
         }
+        let units = input.request_items.iter().map(|(name, request)| {
+            let keys = request
+                .get("Keys")
+                .and_then(Json::as_array)
+                .map_or(0, Vec::len);
+            let strong = request.get("ConsistentRead").and_then(Json::as_bool) == Some(true);
+            (name.as_str(), keys as f64 * if strong { 1.0 } else { 0.5 })
+        });
         Ok(BatchGetOutput {
+            consumed_capacity: consumed_per_table(input.return_consumed_capacity.as_deref(), units),
             responses,
             unprocessed_keys,
         })
@@ -114,6 +123,11 @@ impl DynamoDb {
         input: BatchWriteInput,
     ) -> Result<Json> {
         let total: usize = input.request_items.values().map(Vec::len).sum();
+        if total > 25 && input.request_items.values().all(|r| r.len() <= 25) {
+            return Err(DynamoError::validation(
+                "Too many items requested for the BatchWriteItem call",
+            ));
+        }
         if total == 0 || total > 25 || input.request_items.values().any(Vec::is_empty) {
             return Err(DynamoError::validation(
                 "1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]",
@@ -156,7 +170,15 @@ impl DynamoDb {
         for (table_id, hash, record) in plans {
             self.write_one(&table_id, hash, record).await?;
         }
-        Ok(json!({"UnprocessedItems": {}}))
+        let mut out = json!({"UnprocessedItems": {}});
+        let units = input
+            .request_items
+            .iter()
+            .map(|(name, requests)| (name.as_str(), requests.len() as f64));
+        if let Some(c) = consumed_per_table(input.return_consumed_capacity.as_deref(), units) {
+            out["ConsumedCapacity"] = json!(c);
+        }
+        Ok(out)
     }
 
     /// One unconditional write (a put of `record`, or a delete), made whatever the item is (see

@@ -87,6 +87,31 @@ pub(crate) fn consumed(table: &str, mode: Option<&str>, units: f64) -> Option<Js
     }
 }
 
+/// The ConsumedCapacity list of a call over several tables: `units` summed per table (in the order
+/// the tables first appear), when `mode` asks for it.
+pub(crate) fn consumed_per_table<'a>(
+    mode: Option<&str>,
+    units: impl IntoIterator<Item = (&'a str, f64)>,
+) -> Option<Vec<Json>> {
+    if !matches!(mode, Some("TOTAL") | Some("INDEXES")) {
+        return None;
+    }
+    let mut tables: Vec<(&str, f64)> = Vec::new();
+    for (name, n) in units {
+        let name = crate::tables::table_name(name);
+        match tables.iter_mut().find(|(t, _)| *t == name) {
+            Some((_, total)) => *total += n,
+            None => tables.push((name, n)),
+        }
+    }
+    Some(
+        tables
+            .into_iter()
+            .map(|(t, n)| json!({"TableName": t, "CapacityUnits": n}))
+            .collect(),
+    )
+}
+
 fn check_return_values(given: Option<&str>, allowed: &[&str]) -> Result<()> {
     match given {
         None => Ok(()),

@@ -53,13 +53,16 @@ impl Plan<'_> {
             .collect()
     }
 
-    /// The attributes an index holds for an item (its projection), or the whole item.
+    /// The attributes an index holds for an item (its projection), or the whole item. A local
+    /// index reads what its projection lacks from the table, as DynamoDB does, for the attributes a
+    /// ProjectionExpression asks for; a global index cannot.
     fn projected(&self, item: Item) -> Item {
-        let Some((index, _)) = self.index else {
+        let Some((index, global)) = self.index else {
             return item;
         };
         let kind = index.projection.projection_type.as_deref().unwrap_or("ALL");
-        if kind == "ALL" || self.select == "ALL_ATTRIBUTES" {
+        let from_table = !global && self.select == "SPECIFIC_ATTRIBUTES";
+        if kind == "ALL" || self.select == "ALL_ATTRIBUTES" || from_table {
             return item;
         }
         let mut keep: Vec<&str> = vec![self.table.partition_key()];
@@ -427,13 +430,23 @@ impl DynamoDb {
             limit,
         };
         let key = self.keys.get(ctx, &table).await?;
-        let mut cursor = after;
+        let mut cursor = after.clone();
         if let Some(start) = &input.exclusive_start_key {
             let start = decode_item(start)?;
+            let index_keys = index.iter().flat_map(|(i, _)| &i.key_schema);
+            let index_keys = index_keys.map(|k| Some(k.attribute_name.as_str()));
+            check_start_key(&table, index_keys, &start)?;
             let pk = stored::key_of_item(&table, &start).map_err(|_| {
                 DynamoError::validation("The provided starting key is invalid: The provided key element does not match the schema")
             })?;
             let hash = stored::item_hash(&key, &pk);
+            let outside = after.as_ref().is_some_and(|a| hash < *a)
+                || before.as_ref().is_some_and(|b| hash >= *b);
+            if outside {
+                return Err(DynamoError::validation(
+                    "The provided Exclusive start key does not map to the provided Segment and TotalSegments values",
+                ));
+            }
             if cursor.as_ref().is_none_or(|c| hash > *c) {
                 cursor = Some(hash);
             }
@@ -561,30 +574,7 @@ fn check_query_start(
     condition: &expression::KeyCondition,
     start: &Item,
 ) -> Result<()> {
-    let invalid = || {
-        DynamoError::validation(
-            "The provided starting key is invalid: The provided key element does not match the schema",
-        )
-    };
-    let mut names: Vec<&str> = vec![table.partition_key()];
-    names.extend(table.sort_key());
-    for name in [Some(schema.partition_key), schema.sort_key]
-        .into_iter()
-        .flatten()
-    {
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    if start.len() != names.len() {
-        return Err(invalid());
-    }
-    for name in &names {
-        let value = start.get(*name).ok_or_else(invalid)?;
-        if Some(value.attribute_type().name()) != table.attribute_type(name) {
-            return Err(invalid());
-        }
-    }
+    check_start_key(table, [Some(schema.partition_key), schema.sort_key], start)?;
     let outside = || {
         DynamoError::validation(
             "The provided starting key is outside query boundaries based on provided conditions",
@@ -596,6 +586,37 @@ fn check_query_start(
     if let (Some((_, c)), Some(name)) = (&condition.sort, schema.sort_key) {
         if !start.get(name).is_some_and(|v| c.matches(v)) {
             return Err(outside());
+        }
+    }
+    Ok(())
+}
+
+/// An ExclusiveStartKey holds exactly the key attributes of the table and of the index read
+/// (`index_keys`), each of its type.
+fn check_start_key<'a>(
+    table: &'a TableRecord,
+    index_keys: impl IntoIterator<Item = Option<&'a str>>,
+    start: &Item,
+) -> Result<()> {
+    let invalid = || {
+        DynamoError::validation(
+            "The provided starting key is invalid: The provided key element does not match the schema",
+        )
+    };
+    let mut names: Vec<&str> = vec![table.partition_key()];
+    names.extend(table.sort_key());
+    for name in index_keys.into_iter().flatten() {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if start.len() != names.len() {
+        return Err(invalid());
+    }
+    for name in &names {
+        let value = start.get(*name).ok_or_else(invalid)?;
+        if Some(value.attribute_type().name()) != table.attribute_type(name) {
+            return Err(invalid());
         }
     }
     Ok(())

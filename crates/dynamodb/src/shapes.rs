@@ -210,12 +210,14 @@ pub struct QueryInput {
 #[serde(rename_all = "PascalCase")]
 pub struct BatchGetInput {
     pub request_items: BTreeMap<String, Json>,
+    pub return_consumed_capacity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BatchWriteInput {
     pub request_items: BTreeMap<String, Vec<Json>>,
+    pub return_consumed_capacity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,12 +225,14 @@ pub struct BatchWriteInput {
 pub struct TransactWriteInput {
     pub transact_items: Vec<Json>,
     pub client_request_token: Option<String>,
+    pub return_consumed_capacity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TransactGetInput {
     pub transact_items: Vec<Json>,
+    pub return_consumed_capacity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -284,6 +288,8 @@ pub struct GetItemOutput {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BatchGetOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<Json>>,
     pub responses: BTreeMap<String, Vec<crate::item::Item>>,
     pub unprocessed_keys: serde_json::Map<String, Json>,
 }
@@ -292,6 +298,8 @@ pub struct BatchGetOutput {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TransactGetOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumed_capacity: Option<Vec<Json>>,
     pub responses: Vec<GetItemOutput>,
 }
 
@@ -359,6 +367,7 @@ mod tests {
         assert_eq!(bytes(&GetItemOutput::default()), b"{}");
 
         let batch = BatchGetOutput {
+            consumed_capacity: None,
             responses: BTreeMap::from([
                 ("t".to_string(), vec![item.clone()]),
                 ("e".to_string(), vec![]),
@@ -371,6 +380,7 @@ mod tests {
         assert_eq!(bytes(&batch), bytes(&tree));
 
         let transact = TransactGetOutput {
+            consumed_capacity: Some(vec![capacity.clone()]),
             responses: vec![
                 GetItemOutput::default(),
                 GetItemOutput {
@@ -379,7 +389,7 @@ mod tests {
                 },
             ],
         };
-        let tree = serde_json::json!({"Responses": [{}, {"Item": tree_item}]});
+        let tree = serde_json::json!({"ConsumedCapacity": [capacity], "Responses": [{}, {"Item": tree_item}]});
         assert_eq!(bytes(&transact), bytes(&tree));
     }
 }

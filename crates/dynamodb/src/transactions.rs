@@ -17,8 +17,8 @@ use crate::error::{DynamoError, Result};
 use crate::expression::{self, ConditionExpression, ProjectionExpression, UpdateExpression, Usage};
 use crate::item::{self, Item};
 use crate::items::{
-    attributes, check_condition, check_key_untouched, condition_of, decode_item, leading_key,
-    projection_of,
+    attributes, check_condition, check_key_untouched, condition_of, consumed_per_table,
+    decode_item, leading_key, projection_of,
 };
 use crate::shapes::{
     GetItemOutput, ItemInput, TransactGetInput, TransactGetOutput, TransactWriteInput,
@@ -83,7 +83,7 @@ impl Checked {
             None => Expect::Absent,
         };
         let next_version = crate::turns::next_version();
-        let failed = match check_condition(
+        let mut failed = match check_condition(
             self.condition.as_ref(),
             old,
             self.return_on_failure.as_deref(),
@@ -107,11 +107,27 @@ impl Checked {
             "Update" => {
                 let base = old.cloned().unwrap_or_else(|| self.pk.to_item(&self.table));
                 let u = self.update.as_ref().expect("update expression");
-                let new = u.apply(&base)?;
-                item::check_update_size(&new)?;
-                let mut r = stored::seal_item(&self.key, &self.table, &new)?;
-                r.version = next_version;
-                Some(ItemWrite::Put(r))
+                let sealed = u.apply(&base).map_err(DynamoError::from).and_then(|new| {
+                    item::check_update_size(&new)?;
+                    stored::seal_item(&self.key, &self.table, &new)
+                });
+                match sealed {
+                    Ok(mut r) => {
+                        r.version = next_version;
+                        Some(ItemWrite::Put(r))
+                    }
+                    // What the item holds makes the update impossible (an operand of the wrong
+                    // type, a path that is not there, an item grown too large): the transaction is
+                    // cancelled with this action's reason, as DynamoDB does, unless its condition
+                    // already failed.
+                    Err(DynamoError::Validation(message)) => {
+                        failed.get_or_insert_with(
+                            || json!({"Code": "ValidationError", "Message": message}),
+                        );
+                        None
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             "Delete" => current.as_ref().map(|_| ItemWrite::Delete {
                 table_id: self.table.id.clone(),
@@ -195,7 +211,14 @@ impl DynamoDb {
                             .lock()
                             .insert(token.clone(), (digest, Instant::now()));
                     }
-                    return Ok(json!({}));
+                    let mut out = json!({});
+                    let mode = input.return_consumed_capacity.as_deref();
+                    if let Some(c) =
+                        consumed_per_table(mode, transaction_units(&input.transact_items))
+                    {
+                        out["ConsumedCapacity"] = json!(c);
+                    }
+                    return Ok(out);
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
@@ -387,6 +410,21 @@ impl DynamoDb {
                 consumed_capacity: None,
             })
             .collect();
-        Ok(TransactGetOutput { responses })
+        Ok(TransactGetOutput {
+            consumed_capacity: consumed_per_table(
+                input.return_consumed_capacity.as_deref(),
+                transaction_units(&input.transact_items),
+            ),
+            responses,
+        })
     }
+}
+
+/// The capacity a transaction's actions take: two units each (DynamoDB's price of a transactional
+/// read or write of up to 1 KB or 4 KB), by the table each names.
+fn transaction_units(items: &[Json]) -> impl Iterator<Item = (&str, f64)> {
+    items.iter().filter_map(|entry| {
+        let action = entry.as_object()?.values().next()?;
+        Some((action.get("TableName")?.as_str()?, 2.0))
+    })
 }

@@ -271,6 +271,19 @@ pub fn check_unused(attrs: &ExpressionAttributes, used: &[&Usage]) -> Result<(),
             .map(String::as_str)
             .collect()
     }
+    // No expression at all: DynamoDB says so rather than naming the placeholders.
+    if used.is_empty() {
+        for (given, map) in [
+            (!attrs.names.is_empty(), "ExpressionAttributeNames"),
+            (!attrs.values.is_empty(), "ExpressionAttributeValues"),
+        ] {
+            if given {
+                return Err(ValidationError::new(format!(
+                    "{map} can only be specified when using expressions"
+                )));
+            }
+        }
+    }
     let names = unused(&attrs.names, used, |u| &u.names);
     if !names.is_empty() {
         return Err(ValidationError::new(format!(
@@ -309,6 +322,11 @@ pub fn validate_attribute_maps(
         if let Some(bad) = names.keys().find(|k| !well_formed(k, '#')) {
             return Err(ValidationError::new(format!(
                 "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{bad}\""
+            )));
+        }
+        if let Some((key, _)) = names.iter().find(|(_, name)| name.is_empty()) {
+            return Err(ValidationError::new(format!(
+                "ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
             )));
         }
     }
