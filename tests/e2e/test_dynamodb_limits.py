@@ -15,6 +15,7 @@ from dynamodb_support import (  # noqa: F401  (fixtures)
     expect_error,
     make_table,
     raw_ddb,
+    table_arn,
     unique_table,
 )
 
@@ -331,3 +332,14 @@ def test_scan_exclusive_start_key_is_checked(ddb, table):
                            ExclusiveStartKey=start)
     assert message == "The provided Exclusive start key does not map to the provided Segment and TotalSegments values"
     ddb.scan(TableName=table, Segment=0, TotalSegments=2, ExclusiveStartKey=start)
+
+
+def test_a_table_arn_of_another_region_or_account_names_no_table(ddb, table):
+    assert ddb.describe_table(TableName=table_arn(table))["Table"]["TableName"] == table
+    ddb.get_item(TableName=table_arn(table), Key={"pk": S("nothing")})
+    for arn in (table_arn(table, region="us-east-1"), table_arn(table).replace(":000000000000:", ":111111111111:")):
+        expect_error("ResourceNotFoundException", ddb.describe_table, TableName=arn)
+        expect_error("ResourceNotFoundException", ddb.get_item, TableName=arn, Key={"pk": S("nothing")})
+        expect_error("ResourceNotFoundException", ddb.delete_table, TableName=arn)
+        expect_error("ResourceNotFoundException", ddb.update_table, TableName=arn, DeletionProtectionEnabled=False)
+    assert ddb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"

@@ -127,6 +127,18 @@ pub(crate) fn table_name(reference: &str) -> &str {
     }
 }
 
+/// Whether `reference` is the ARN of a table in another region or account than the caller's:
+/// no table of the caller's, whatever its name.
+fn names_elsewhere(reference: &str, ctx: &RequestContext) -> bool {
+    let mut parts = reference.split(':');
+    if parts.next() != Some("arn") {
+        return false;
+    }
+    let (_partition, _service) = (parts.next(), parts.next());
+    let (region, account) = (parts.next(), parts.next());
+    region != Some(ctx.region.as_str()) || account != Some(ctx.account.as_str())
+}
+
 /// DynamoDB's constraint a table name breaks, if any (length first, as DynamoDB checks).
 fn name_problem(name: &str) -> Option<&'static str> {
     if name.len() < 3 {
@@ -152,6 +164,9 @@ impl DynamoDb {
         reference: &str,
     ) -> Result<std::sync::Arc<TableRecord>> {
         let name = table_name(reference);
+        if names_elsewhere(reference, ctx) {
+            return Err(not_found(name));
+        }
         let key = (ctx.account.clone(), ctx.region.clone(), name.to_string());
         if let Some(t) = self.table_cache.get(&key) {
             return Ok(t);
@@ -177,7 +192,7 @@ impl DynamoDb {
         let name = table_name(reference);
         self.table_cache
             .forget(&(ctx.account.clone(), ctx.region.clone(), name.to_string()));
-        Ok((*self.table(ctx, name).await?).clone())
+        Ok((*self.table(ctx, reference).await?).clone())
     }
 
     /// The table an item-level request names. A missing table answers as DynamoDB does: the
@@ -338,7 +353,7 @@ impl DynamoDb {
         let arn = table_arn(&ctx.region, &ctx.account, name);
         self.authorize(ctx, "dynamodb:DescribeTable", &arn, &[])
             .await?;
-        let table = self.table(ctx, name).await?;
+        let table = self.table(ctx, &input.table_name).await?;
         let status = self.status(ctx, &table).await;
         Ok(json!({ "Table": self.description(ctx, &table, status).await? }))
     }
@@ -462,7 +477,7 @@ impl DynamoDb {
         self.authorize(ctx, "dynamodb:DeleteTable", &arn, &[])
             .await?;
         let _guard = self.tables.lock().await;
-        let table = self.table_to_change(ctx, &name).await?;
+        let table = self.table_to_change(ctx, &input.table_name).await?;
         if table.deletion_protection {
             return Err(DynamoError::validation(format!(
                 "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first. Table: {name}"
@@ -492,7 +507,7 @@ impl DynamoDb {
         refuse_unsupported(&input.unsupported)?;
         check_table_update(&input)?;
         let _guard = self.tables.lock().await;
-        let mut table = self.table_to_change(ctx, &name).await?;
+        let mut table = self.table_to_change(ctx, &input.table_name).await?;
         for a in input.attribute_definitions.iter().flatten() {
             match table.attribute_type(&a.attribute_name) {
                 Some(t) if t != a.attribute_type => {

@@ -107,7 +107,7 @@ impl DynamoDb {
         self.authorize(ctx, "dynamodb:UpdateTimeToLive", &arn, &[])
             .await?;
         let _guard = self.tables.lock().await;
-        let mut table = self.table_to_change(ctx, &name).await?;
+        let mut table = self.table_to_change(ctx, &input.table_name).await?;
         let spec = &input.time_to_live_specification;
         match (&table.ttl_attribute, spec.enabled) {
             (Some(_), true) => {
