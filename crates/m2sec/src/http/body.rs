@@ -23,6 +23,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const OVERSIZE_DRAIN_BYTES: usize = 16 * 1024 * 1024;
 /// How long that draining may take.
 const OVERSIZE_DRAIN_TIME: Duration = Duration::from_secs(5);
+/// The largest body of a refused request read (and dropped) to keep its connection open.
+const DISCARD_MAX_BYTES: usize = 64 * 1024;
 /// How long a request waits for its share of the memory budget before it is answered 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(5);
 
@@ -128,8 +130,11 @@ pub async fn read(
         }
         return Err(too_large(max_bytes));
     }
-    let reserve = declared.unwrap_or(0);
-    let mut permit = reserve_budget(limits, reserve).await?;
+    // What is announced is reserved up front, up to the general limit: a larger body (a service
+    // taking more, such as DynamoDB) takes the rest of its budget as it arrives, so that clients
+    // announcing large bodies and sending nothing cannot hold the budget for their announcements.
+    let reserve = declared.unwrap_or(0).min(limits.max_bytes);
+    let mut permit = reserve_budget(limits, reserve, max_bytes).await?;
     let mut reserved = reserve;
     let mut buf = bytes::BytesMut::with_capacity(reserve);
     let mut body = body;
@@ -168,10 +173,11 @@ pub async fn read(
             tokio::spawn(drain(body));
             return Err(too_large(max_bytes));
         }
-        // A body without Content-Length (chunked) takes its budget as it grows.
+        // A body without Content-Length (chunked), or beyond what was reserved, takes its budget
+        // as it grows.
         if buf.len() + chunk.len() > reserved {
             let more = buf.len() + chunk.len() - reserved;
-            if let Some(extra) = reserve_budget(limits, more).await? {
+            if let Some(extra) = reserve_budget(limits, more, max_bytes).await? {
                 match permit.as_mut() {
                     Some(held) => held.merge(extra),
                     None => permit = Some(extra),
@@ -190,11 +196,12 @@ pub async fn read(
 async fn reserve_budget(
     limits: &BodyLimits,
     bytes: usize,
+    max_bytes: usize,
 ) -> Result<Option<OwnedSemaphorePermit>, AwsError> {
     if bytes == 0 {
         return Ok(None);
     }
-    let n = u32::try_from(bytes).map_err(|_| too_large(bytes))?;
+    let n = u32::try_from(bytes).map_err(|_| too_large(max_bytes))?;
     if let Ok(permit) = limits.budget.clone().try_acquire_many_owned(n) {
         return Ok(Some(permit));
     }
@@ -215,11 +222,16 @@ async fn reserve_budget(
 }
 
 /// Leaves the body of a request refused before it was read (no such operation, no valid claim) to be
-/// read and dropped in the background, within the same bounds as an oversized one: a keep-alive client's
-/// connection then carries its next request, where a body left unread would have it closed under the
-/// client. Nothing of it is kept; an empty body costs nothing.
+/// read and dropped in the background: a keep-alive client's connection then carries its next
+/// request, where a body left unread would have it closed under the client. Only a body announced
+/// as small is read so ([`DISCARD_MAX_BYTES`]; an API call's is); a larger one, or one of unknown
+/// length, is left unread and its connection closed, so that an unauthenticated client cannot make
+/// m2sec receive megabytes for nothing. Nothing of it is kept.
 pub fn discard(body: Body, headers: &HeaderMap) {
-    if declared_length(headers) != Some(0) {
+    // A client waiting for `100 Continue` sends nothing unless the body is polled: it is not asked
+    // for a body already refused.
+    let small = declared_length(headers).is_some_and(|n| n > 0 && n <= DISCARD_MAX_BYTES);
+    if small && !expects_continue(headers) {
         tokio::spawn(drain(body));
     }
 }
