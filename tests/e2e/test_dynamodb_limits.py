@@ -108,7 +108,7 @@ def test_key_schema_rules(raw_ddb):
     message = expect_error("ValidationException", partial(create, raw_ddb),
                            AttributeDefinitions=[defs[0], {"AttributeName": "pk", "AttributeType": "N"}],
                            KeySchema=hash_range()[:1])
-    assert message == INVALID + "Duplicate AttributeName in AttributeDefinitions: pk"
+    assert message == "Cannot have two attributes with the same name"
 
 
 def test_index_definition_rules(raw_ddb):
@@ -158,6 +158,8 @@ def test_settings_m2sec_does_not_offer_are_refused(raw_ddb, ddb, table):
     assert name not in ddb.list_tables()["TableNames"]
     expect_error("UnsupportedOperationException", partial(create, raw_ddb), AttributeDefinitions=defs, KeySchema=schema,
                  ResourcePolicy="{}")
+    expect_error("UnsupportedOperationException", partial(create, raw_ddb), AttributeDefinitions=defs,
+                 KeySchema=schema, GlobalTableSourceArn="arn:aws:dynamodb:us-east-1:000000000000:table/source")
     # A stream turned off is no stream: accepted.
     create(raw_ddb, AttributeDefinitions=defs, KeySchema=schema, StreamSpecification={"StreamEnabled": False})
     expect_error("UnsupportedOperationException", ddb.update_table, TableName=table,
@@ -343,3 +345,36 @@ def test_a_table_arn_of_another_region_or_account_names_no_table(ddb, table):
         expect_error("ResourceNotFoundException", ddb.delete_table, TableName=arn)
         expect_error("ResourceNotFoundException", ddb.update_table, TableName=arn, DeletionProtectionEnabled=False)
     assert ddb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_an_index_built_over_items_leaves_out_those_it_cannot_hold(ddb):
+    name = make_table(ddb)
+    ddb.put_item(TableName=name, Item={"pk": S("fits"), "title": S("short")})
+    ddb.put_item(TableName=name, Item={"pk": S("too-long"), "title": S("t" * 1500)})
+    ddb.put_item(TableName=name, Item={"pk": S("a-number"), "title": N(7)})
+    ddb.update_table(TableName=name, AttributeDefinitions=[{"AttributeName": "title", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by-title",
+                         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "title", "KeyType": "RANGE"}],
+                         "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    indexed = ddb.scan(TableName=name, IndexName="by-title")["Items"]
+    assert [i["pk"]["S"] for i in indexed] == ["fits"]
+    # The items themselves are untouched, and a new write is held to the index's rules.
+    assert ddb.get_item(TableName=name, Key={"pk": S("too-long")})["Item"]["title"] == S("t" * 1500)
+    expect_error("ValidationException", ddb.put_item, TableName=name, Item={"pk": S("new"), "title": S("t" * 1500)})
+
+
+def test_a_refused_index_update_leaves_every_index_whole(ddb):
+    name = make_table(ddb, attributes=[("g", "S")], GlobalSecondaryIndexes=[{
+        "IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"}}])
+    ddb.put_item(TableName=name, Item={"pk": S("x"), "g": S("g1")})
+    expect_error("ResourceNotFoundException", ddb.update_table, TableName=name, GlobalSecondaryIndexUpdates=[
+        {"Delete": {"IndexName": "by-g"}},
+        {"Update": {"IndexName": "missing", "ProvisionedThroughput": {"ReadCapacityUnits": 1,
+                                                                       "WriteCapacityUnits": 1}}},
+    ])
+    out = ddb.query(TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": S("g1")})
+    assert [i["pk"]["S"] for i in out["Items"]] == ["x"]

@@ -52,10 +52,9 @@ pub(crate) fn validate_schema(input: &CreateTableInput) -> Result<()> {
     let mut seen = std::collections::BTreeSet::new();
     for a in &input.attribute_definitions {
         if !seen.insert(a.attribute_name.as_str()) {
-            return Err(DynamoError::validation(format!(
-                "One or more parameter values were invalid: Duplicate AttributeName in AttributeDefinitions: {}",
-                a.attribute_name
-            )));
+            return Err(DynamoError::validation(
+                "Cannot have two attributes with the same name",
+            ));
         }
     }
     check_index_lists(input)?;
@@ -239,8 +238,13 @@ pub(crate) fn refuse_unsupported(settings: &UnsupportedTableSettings) -> Result<
         .is_some_and(|s| s.stream_enabled)
     {
         "DynamoDB Streams (StreamSpecification with StreamEnabled true)"
-    } else if settings.replica_updates.is_some() {
-        "global tables (ReplicaUpdates)"
+    } else if settings.replica_updates.is_some()
+        || settings.global_table_source_arn.is_some()
+        || settings.global_table_settings_replication_mode.is_some()
+        || settings.global_table_witness_updates.is_some()
+        || settings.multi_region_consistency.is_some()
+    {
+        "global tables (ReplicaUpdates, GlobalTableSourceArn, GlobalTableWitnessUpdates, MultiRegionConsistency, GlobalTableSettingsReplicationMode)"
     } else if settings.resource_policy.is_some() {
         "resource-based policies (ResourcePolicy)"
     } else {

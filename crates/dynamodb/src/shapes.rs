@@ -99,6 +99,10 @@ pub struct UnsupportedTableSettings {
     pub stream_specification: Option<StreamSpecification>,
     pub resource_policy: Option<String>,
     pub replica_updates: Option<Json>,
+    pub global_table_source_arn: Option<String>,
+    pub global_table_settings_replication_mode: Option<String>,
+    pub global_table_witness_updates: Option<Json>,
+    pub multi_region_consistency: Option<String>,
     /// Accepted, and without effect: m2sec never throttles nor needs warming.
     pub on_demand_throughput: Option<Json>,
     pub warm_throughput: Option<Json>,

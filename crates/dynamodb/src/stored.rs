@@ -49,6 +49,12 @@ fn check_key_size(value: &AttributeValue, is_partition: bool) -> Result<()> {
 }
 
 fn check_key_value(table: &TableRecord, name: &str, value: &AttributeValue) -> Result<()> {
+    check_key_shape(table, name, value)?;
+    check_key_size(value, name == table.partition_key())
+}
+
+/// A key attribute's type, and a string or binary key not empty.
+fn check_key_shape(table: &TableRecord, name: &str, value: &AttributeValue) -> Result<()> {
     let expected = table.attribute_type(name).unwrap_or("S");
     let actual = value.attribute_type().name();
     if expected != actual {
@@ -67,18 +73,27 @@ fn check_key_value(table: &TableRecord, name: &str, value: &AttributeValue) -> R
             if matches!(value, AttributeValue::S(_)) { "string" } else { "binary" }
         )));
     }
-    check_key_size(value, name == table.partition_key())
+    Ok(())
 }
 
 /// The primary key of a whole item (PutItem): every key attribute present, of its type.
 pub(crate) fn key_of_item(table: &TableRecord, item: &Item) -> Result<PrimaryKey> {
+    key_of_item_with(table, item, IndexKeys::Checked)
+}
+
+/// [`key_of_item`]; `Lenient` (an item already stored) does not hold its key values to the size
+/// limits, which items written before they were enforced may exceed.
+fn key_of_item_with(table: &TableRecord, item: &Item, mode: IndexKeys) -> Result<PrimaryKey> {
     let take = |name: &str| -> Result<AttributeValue> {
         let v = item.get(name).ok_or_else(|| {
             DynamoError::validation(format!(
                 "One or more parameter values were invalid: Missing the key {name} in the item"
             ))
         })?;
-        check_key_value(table, name, v)?;
+        match mode {
+            IndexKeys::Checked => check_key_value(table, name, v)?,
+            IndexKeys::Lenient => check_key_shape(table, name, v)?,
+        }
         Ok(v.clone())
     };
     let partition = take(table.partition_key())?;
@@ -148,11 +163,23 @@ fn aad(table_id: &str, item_hash: &[u8]) -> Vec<u8> {
     aad
 }
 
+/// Whether an item may be written with what it holds for an index's key attributes.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum IndexKeys {
+    /// A write of the item: a value an index cannot hold refuses the write, as DynamoDB does.
+    Checked,
+    /// An item rewritten in place (an index built over existing items, a changed time to live): a
+    /// value an index cannot hold leaves the item out of that index (DynamoDB's index key
+    /// violations), and the item as it is.
+    Lenient,
+}
+
 /// The index entries of an item: every index whose key attributes it has (indexes are sparse).
 fn index_entries(
     key: &TableKey,
     table: &TableRecord,
     item: &Item,
+    mode: IndexKeys,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let mut entries = Vec::new();
     for index in table.indexes() {
@@ -160,25 +187,11 @@ fn index_entries(
         for k in &index.key_schema {
             match item.get(&k.attribute_name) {
                 None => present = false,
-                Some(v) => {
-                    let expected = table.attribute_type(&k.attribute_name).unwrap_or("S");
-                    let actual = v.attribute_type().name();
-                    if expected != actual {
-                        return Err(DynamoError::validation(format!(
-                            "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {expected} Actual: {actual} IndexName: {}",
-                            k.attribute_name, index.name
-                        )));
-                    }
-                    if matches!(v, AttributeValue::S(s) if s.is_empty())
-                        || matches!(v, AttributeValue::B(b) if b.is_empty())
-                    {
-                        return Err(DynamoError::validation(format!(
-                            "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: {}, IndexKey: {}",
-                            index.name, k.attribute_name
-                        )));
-                    }
-                    check_key_size(v, k.key_type == "HASH")?;
-                }
+                Some(v) => match check_index_key(table, &index.name, k, v) {
+                    Ok(()) => {}
+                    Err(_) if mode == IndexKeys::Lenient => present = false,
+                    Err(e) => return Err(e),
+                },
             }
         }
         if !present {
@@ -194,17 +207,52 @@ fn index_entries(
     Ok(entries)
 }
 
+/// A value of an index's key attribute: of its type, not empty, not too large.
+fn check_index_key(
+    table: &TableRecord,
+    index: &str,
+    k: &crate::shapes::KeySchemaElement,
+    v: &AttributeValue,
+) -> Result<()> {
+    let expected = table.attribute_type(&k.attribute_name).unwrap_or("S");
+    let actual = v.attribute_type().name();
+    if expected != actual {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {expected} Actual: {actual} IndexName: {index}",
+            k.attribute_name
+        )));
+    }
+    if matches!(v, AttributeValue::S(s) if s.is_empty())
+        || matches!(v, AttributeValue::B(b) if b.is_empty())
+    {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: {index}, IndexKey: {}",
+            k.attribute_name
+        )));
+    }
+    check_key_size(v, k.key_type == "HASH")
+}
+
 /// How far in the past an item's expiry time may be and still make it expire: five years.
 const TTL_LOOKBACK_SECS: i64 = 5 * 365 * 24 * 3600;
 
 /// The item sealed for the store (version 0: the writer sets it).
 pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Result<ItemRecord> {
-    let pk = key_of_item(table, item)?;
+    seal_item_with(key, table, item, IndexKeys::Checked)
+}
+
+/// [`seal_item`], with index key values checked as `mode` says.
+pub(crate) fn seal_item_with(
+    key: &TableKey,
+    table: &TableRecord,
+    item: &Item,
+    mode: IndexKeys,
+) -> Result<ItemRecord> {
+    let pk = key_of_item_with(table, item, mode)?;
     let item_hash = item_hash(key, &pk);
     let body = item::item_to_body(item);
     // As DynamoDB: an expiry time more than five years in the past is not one (the attribute more
     // likely holds some other time), and such an item never expires.
-    let oldest = m2sec_store::now_ms() / 1000 - TTL_LOOKBACK_SECS;
     let expires_at = table
         .ttl_attribute
         .as_ref()
@@ -212,7 +260,7 @@ pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Res
             Some(AttributeValue::N(n)) => n.to_string().split('.').next()?.parse::<i64>().ok(),
             _ => None,
         })
-        .filter(|at| *at >= oldest);
+        .filter(|at| *at >= m2sec_store::now_ms() / 1000 - TTL_LOOKBACK_SECS);
     // An item of a table without a sort key is alone in its partition: the store keeps it out of
     // the partition index, and a Query reads it by its item hash.
     let partition_hash = match pk.sort {
@@ -226,7 +274,7 @@ pub(crate) fn seal_item(key: &TableKey, table: &TableRecord, item: &Item) -> Res
         item_hash,
         version: 0,
         expires_at,
-        indexes: index_entries(key, table, item)?,
+        indexes: index_entries(key, table, item, mode)?,
         size: item::item_size(item) as i64,
     })
 }

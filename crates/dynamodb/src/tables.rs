@@ -552,6 +552,9 @@ impl DynamoDb {
             table.table_class = c.clone();
         }
         let mut new_indexes = Vec::new();
+        // A deleted index's entries go once the change is saved: a request refused on a later
+        // element leaves the index whole.
+        let mut deleted_indexes = Vec::new();
         for update in input.global_secondary_index_updates.iter().flatten() {
             if let Some(create) = &update.create {
                 if table.index(&create.index_name).is_some() {
@@ -592,9 +595,7 @@ impl DynamoDb {
                         delete.index_name
                     )));
                 }
-                self.store
-                    .delete_index_entries(&table.id, &delete.index_name)
-                    .await?;
+                deleted_indexes.push(delete.index_name.clone());
             }
             if let Some(u) = &update.update {
                 let Some(i) = table
@@ -622,6 +623,9 @@ impl DynamoDb {
             self.rewrite_items(ctx, &table, |_| true).await?;
         }
         self.save_table(&table, false).await?;
+        for index in &deleted_indexes {
+            self.store.delete_index_entries(&table.id, index).await?;
+        }
         self.keys.forget(&table.id);
         Ok(json!({ "TableDescription": self.description(ctx, &table, "UPDATING").await? }))
     }
@@ -648,7 +652,8 @@ impl DynamoDb {
             after = Some(last.item_hash.clone());
             for record in page {
                 let item = crate::stored::open_item(&key, &record)?;
-                let mut updated = crate::stored::seal_item(&key, table, &item)?;
+                let lenient = crate::stored::IndexKeys::Lenient;
+                let mut updated = crate::stored::seal_item_with(&key, table, &item, lenient)?;
                 if !rewrite(&updated) {
                     continue;
                 }

@@ -170,7 +170,7 @@ impl DynamoDb {
             tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_LIFE);
             if let Some((seen, _)) = tokens.get(token) {
                 if seen == digest {
-                    return Ok(json!({}));
+                    return Ok(transaction_answer(&input));
                 }
                 return Err(DynamoError::IdempotentParameterMismatch(
                     "Request parameters do not match the original request for this ClientRequestToken".into(),
@@ -211,14 +211,7 @@ impl DynamoDb {
                             .lock()
                             .insert(token.clone(), (digest, Instant::now()));
                     }
-                    let mut out = json!({});
-                    let mode = input.return_consumed_capacity.as_deref();
-                    if let Some(c) =
-                        consumed_per_table(mode, transaction_units(&input.transact_items))
-                    {
-                        out["ConsumedCapacity"] = json!(c);
-                    }
-                    return Ok(out);
+                    return Ok(transaction_answer(&input));
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
@@ -420,11 +413,24 @@ impl DynamoDb {
     }
 }
 
+/// A committed (or repeated) TransactWriteItems' answer: its ConsumedCapacity, when asked for.
+fn transaction_answer(input: &TransactWriteInput) -> Json {
+    let mut out = json!({});
+    let mode = input.return_consumed_capacity.as_deref();
+    if let Some(c) = consumed_per_table(mode, transaction_units(&input.transact_items)) {
+        out["ConsumedCapacity"] = json!(c);
+    }
+    out
+}
+
 /// The capacity a transaction's actions take: two units each (DynamoDB's price of a transactional
 /// read or write of up to 1 KB or 4 KB), by the table each names.
 fn transaction_units(items: &[Json]) -> impl Iterator<Item = (&str, f64)> {
+    const ACTIONS: [&str; 5] = ["ConditionCheck", "Put", "Delete", "Update", "Get"];
     items.iter().filter_map(|entry| {
-        let action = entry.as_object()?.values().next()?;
+        let action = ACTIONS
+            .iter()
+            .find_map(|k| entry.get(*k).filter(|a| !a.is_null()))?;
         Some((action.get("TableName")?.as_str()?, 2.0))
     })
 }
