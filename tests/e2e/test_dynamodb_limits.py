@@ -378,3 +378,13 @@ def test_a_refused_index_update_leaves_every_index_whole(ddb):
     out = ddb.query(TableName=name, IndexName="by-g", KeyConditionExpression="g = :g",
                     ExpressionAttributeValues={":g": S("g1")})
     assert [i["pk"]["S"] for i in out["Items"]] == ["x"]
+
+
+def test_throughput_that_would_not_change_is_refused(ddb):
+    name = make_table(ddb, ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7})
+    message = expect_error("ValidationException", ddb.update_table, TableName=name,
+                           ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7})
+    assert message.startswith("The provisioned throughput for the table will not change. The requested value "
+                              "equals the current value. Current ReadCapacityUnits provisioned for the table: 5.")
+    ddb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 6, "WriteCapacityUnits": 7})
+    assert ddb.describe_table(TableName=name)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 6

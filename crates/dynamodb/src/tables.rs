@@ -542,8 +542,15 @@ impl DynamoDb {
                     "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
                 ));
             }
-            table.read_capacity = t.read_capacity_units;
-            table.write_capacity = t.write_capacity_units;
+            let (read, write) = (t.read_capacity_units, t.write_capacity_units);
+            if (read, write) == (table.read_capacity, table.write_capacity) {
+                return Err(DynamoError::validation(format!(
+                    "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                    table.read_capacity, table.write_capacity
+                )));
+            }
+            table.read_capacity = read;
+            table.write_capacity = write;
         }
         if let Some(p) = input.deletion_protection_enabled {
             table.deletion_protection = p;
