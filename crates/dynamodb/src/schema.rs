@@ -176,23 +176,20 @@ pub(crate) fn check_projection(projection: &Projection) -> Result<()> {
 /// The per-table limits on indexes: lists not empty, at most 5 local and 20 global indexes, at most
 /// 100 projected non-key attributes over them all.
 fn check_index_lists(input: &CreateTableInput) -> Result<()> {
-    if input
-        .local_secondary_indexes
-        .as_ref()
-        .is_some_and(Vec::is_empty)
-    {
-        return Err(DynamoError::validation(
-            "One or more parameter values were invalid: List of LocalSecondaryIndexes is empty",
-        ));
-    }
-    if input
-        .global_secondary_indexes
-        .as_ref()
-        .is_some_and(Vec::is_empty)
-    {
-        return Err(DynamoError::validation(
-            "One or more parameter values were invalid: List of GlobalSecondaryIndexes is empty",
-        ));
+    let lists = [
+        (
+            input.local_secondary_indexes.as_ref().map(Vec::len),
+            "LocalSecondaryIndexes",
+        ),
+        (
+            input.global_secondary_indexes.as_ref().map(Vec::len),
+            "GlobalSecondaryIndexes",
+        ),
+    ];
+    if let Some((_, name)) = lists.iter().find(|(len, _)| *len == Some(0)) {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: List of {name} is empty"
+        )));
     }
     let locals = input.local_secondary_indexes.as_ref().map_or(0, Vec::len);
     if locals > 5 {

@@ -263,9 +263,7 @@ impl DynamoDb {
 
     /// One action parsed, validated and authorized; its item not yet read.
     async fn check_action(&self, ctx: &RequestContext, entry: &Json) -> Result<Checked> {
-        let mut kinds = ["ConditionCheck", "Put", "Delete", "Update"]
-            .iter()
-            .filter_map(|k| entry.get(*k).filter(|b| !b.is_null()).map(|b| (*k, b)));
+        let mut kinds = actions_in(entry, &WRITE_ACTIONS);
         let (kind, body) = kinds
             .next()
             .filter(|_| kinds.next().is_none())
@@ -426,11 +424,23 @@ fn transaction_answer(input: &TransactWriteInput) -> Json {
 /// The capacity a transaction's actions take: two units each (DynamoDB's price of a transactional
 /// read or write of up to 1 KB or 4 KB), by the table each names.
 fn transaction_units(items: &[Json]) -> impl Iterator<Item = (&str, f64)> {
-    const ACTIONS: [&str; 5] = ["ConditionCheck", "Put", "Delete", "Update", "Get"];
     items.iter().filter_map(|entry| {
-        let action = ACTIONS
-            .iter()
-            .find_map(|k| entry.get(*k).filter(|a| !a.is_null()))?;
+        let (_, action) = actions_in(entry, &WRITE_ACTIONS)
+            .chain(actions_in(entry, &["Get"]))
+            .next()?;
         Some((action.get("TableName")?.as_str()?, 2.0))
     })
+}
+
+/// The actions a TransactWriteItems element may hold.
+const WRITE_ACTIONS: [&str; 4] = ["ConditionCheck", "Put", "Delete", "Update"];
+
+/// The actions of `kinds` an element of TransactItems holds (a member sent as null holds none).
+fn actions_in<'a>(
+    entry: &'a Json,
+    kinds: &'static [&'static str],
+) -> impl Iterator<Item = (&'static str, &'a Json)> {
+    kinds
+        .iter()
+        .filter_map(move |k| entry.get(*k).filter(|b| !b.is_null()).map(|b| (*k, b)))
 }
